@@ -1,0 +1,70 @@
+import type { DeployPlan } from '../spec/plan';
+
+/** How a VM is named within a deployment. */
+export interface VmRef {
+  /** The deployment (config `service`); every VM carries it as a label. */
+  deployment: string;
+  name: string;
+  index: number;
+}
+
+export interface VmHandle extends VmRef {
+  /** Provider's id (container id, server uuid, host name). */
+  id: string;
+  provider: string;
+  ssh: { host: string; port: number; user: string };
+  /** Address shown to users (public IP, or 127.0.0.1 for local VMs). */
+  ip: string;
+}
+
+export interface BuiltImage {
+  service: string;
+  image: string;
+  imageId: string;
+}
+
+export interface PushedImage {
+  image: string;
+  digest: string;
+}
+
+export interface ContainerState {
+  service: string;
+  name: string;
+  state: string; // running, exited, ...
+  health?: string; // healthy, unhealthy, starting
+  ports: string[];
+}
+
+export interface DeployInput {
+  projectDir: string;
+  count: number;
+  /** Overrides the computed tag (git sha or timestamp). */
+  tag?: string;
+  skipBuild: boolean;
+  skipPush: boolean;
+  noCache?: boolean;
+}
+
+/**
+ * Every step of a deploy, as the workflows see them. Inputs and outputs are stored in Temporal
+ * history: no secret values, ever. Implementations resolve secret names on the worker.
+ */
+export interface DeployActivities {
+  planDeploy(input: DeployInput): Promise<DeployPlan>;
+  buildImages(input: { plan: DeployPlan; buildId: string; noCache?: boolean }): Promise<BuiltImage[]>;
+  /** Compensation: removes every image labelled with this build id. */
+  removeBuildImages(input: { buildId: string }): Promise<void>;
+  pushImages(input: { plan: DeployPlan; images: BuiltImage[] }): Promise<PushedImage[]>;
+  /** Idempotent: finds its VM by name and labels before creating one. */
+  provisionVm(input: { plan: DeployPlan; vm: VmRef }): Promise<VmHandle>;
+  /** Compensation; a VM that is already gone is a success. */
+  destroyVm(input: { plan: DeployPlan; vm: VmRef }): Promise<void>;
+  waitForSsh(input: { plan: DeployPlan; vm: VmHandle }): Promise<void>;
+  bootstrapVm(input: { plan: DeployPlan; vm: VmHandle }): Promise<{ installed: boolean; docker: string; compose: string }>;
+  uploadStack(input: { plan: DeployPlan; vm: VmHandle }): Promise<{ stackDir: string }>;
+  /** Registry login or tunnel (or image transfer with skipPush), pull, up -d. */
+  composeUp(input: { plan: DeployPlan; vm: VmHandle; skipPush: boolean }): Promise<void>;
+  /** Every service running, healthy where it has a healthcheck; fails with the failing services' logs. */
+  verifyStack(input: { plan: DeployPlan; vm: VmHandle }): Promise<ContainerState[]>;
+}

@@ -1,0 +1,31 @@
+import { Command, CommanderError } from 'commander';
+import { GlobalOptions, reportError } from './output';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { version } = require('../../package.json') as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('kamal-dev')
+    .description("Deploy a project's devcontainer as N isolated development workspaces on VMs, orchestrated by Temporal.")
+    .version(version, '-V, --version')
+    .option('--verbose', 'show stack traces and every command that runs')
+    .option('--json', 'machine-readable output')
+    .option('-C, --cwd <dir>', 'project directory (default: the current directory)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with exit 0; usage errors have already been printed.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    return reportError(error, program.opts<GlobalOptions>());
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The resolved plan of a deploy: everything the workflow and activities need, computed from
+ * config/dev.yml, devcontainer.json and the compose files. It travels through Temporal history, so
+ * it holds secret NAMES only, never values.
+ */
+export type DevcontainerKind = 'image' | 'dockerfile' | 'compose';
+
+export interface ImageBuild {
+  /** The compose service this image is for (for image/dockerfile devcontainers: the primary service). */
+  service: string;
+  /** Absolute paths on the machine that holds the source. */
+  context: string;
+  dockerfile: string;
+  args: Record<string, string>;
+  target?: string;
+  /** Build secret names; values come from .kamal/secrets or the environment on the worker. */
+  secrets: string[];
+  platform?: string;
+  cacheFrom: string[];
+  /** The full reference this build is tagged and pushed as. */
+  image: string;
+}
+
+export interface RegistryPlan {
+  /** Normalised host[:port]: ghcr.io, docker.io, localhost:5555, registry.example.com:5000. */
+  server: string;
+  /** The {user} part of image references. */
+  namespace: string;
+  /** kamal-dev's own registry container on localhost:5555: no credentials, reached from VMs through an SSH tunnel. */
+  local: boolean;
+  /** Secret names (not values) of the registry credentials, absent for the local registry. */
+  usernameSecret?: string;
+  passwordSecret?: string;
+}
+
+export interface UploadFile {
+  /** Absolute local path. */
+  source: string;
+  /** Path relative to the stack folder on the VM. */
+  target: string;
+}
+
+export interface StackPlan {
+  /** Compose project name on the VM. */
+  projectName: string;
+  primaryService: string;
+  /** The transformed compose document: build: replaced by image:, paths rewritten to the VM's copies. */
+  compose: Record<string, unknown>;
+  /** env files and other files the compose document points at, copied next to compose.yaml. */
+  files: UploadFile[];
+  /** The project folder, copied to the VM so the workspace bind mount has something to mount. */
+  workspace?: { source: string; target: string; exclude: string[] };
+  /** Secret names the stack needs at run time: written to a mode-600 env file on the VM. */
+  secrets: string[];
+  /** Bind mounts and files that are not copied, with the reason (shown to the user as warnings). */
+  dropped: { source: string; reason: string }[];
+}
+
+export type ProviderConfig =
+  | { type: 'docker'; image?: string; baseImage?: string }
+  | { type: 'ssh'; hosts: { host: string; port?: number; user?: string }[] }
+  | {
+      type: 'upcloud';
+      zone: string;
+      plan: string;
+      template?: string;
+      apiUrl?: string;
+      usernameSecret: string;
+      passwordSecret: string;
+    };
+
+export interface SshSettings {
+  user: string;
+  port: number;
+  /** Private key path; the public key is `${keyPath}.pub`. */
+  keyPath: string;
+}
+
+export interface DeployPlan {
+  projectDir: string;
+  configFile?: string;
+  /** .kamal/secrets of this project (may not exist). */
+  secretsFile: string;
+  kind: DevcontainerKind;
+  /** config `service`: names the deployment, its VMs and its images. */
+  service: string;
+  registry: RegistryPlan;
+  tag: string;
+  /** One per service that has a build; empty for an image: devcontainer. */
+  builds: ImageBuild[];
+  stack: StackPlan;
+  vms: { name: string; index: number }[];
+  provider: ProviderConfig;
+  ssh: SshSettings;
+  /** What a failed VM becomes: destroyed (default) or kept for debugging. */
+  onFailure: 'destroy' | 'keep';
+}

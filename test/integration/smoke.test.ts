@@ -1,0 +1,77 @@
+import Docker from 'dockerode';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { sh } from '../lab/exec';
+import { LAB_LABEL } from '../lab/lab';
+import { describeWithLab, labInfo } from '../support/lab';
+
+jest.setTimeout(120_000);
+
+describeWithLab(['docker'], 'Docker engine', () => {
+  it('lists images through dockerode', async () => {
+    const images = await new Docker().listImages();
+    expect(Array.isArray(images)).toBe(true);
+  });
+
+  it('has Compose v2', async () => {
+    expect(await sh(['docker', 'compose', 'version', '--short'])).toMatch(/^v?2\./);
+  });
+});
+
+describeWithLab(['registry'], 'lab registry with htpasswd auth', () => {
+  const registry = () => labInfo<{ address: string; username: string; password: string }>('registry');
+  const tag = () => `${registry().address}/smoke/tiny:${process.pid}`;
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kamal-dev-smoke-'));
+    writeFileSync(join(dir, 'hello.txt'), 'hello\n');
+    await sh(['bash', '-c', `tar -C "${dir}" -c hello.txt | docker import -c 'LABEL ${LAB_LABEL}=smoke' - "${tag()}"`]);
+  });
+
+  afterAll(async () => {
+    await sh(['docker', 'rmi', '-f', tag()]).catch(() => undefined);
+    await sh(['docker', 'logout', registry().address]).catch(() => undefined);
+  });
+
+  it('rejects a wrong password', async () => {
+    await expect(
+      sh(['docker', 'login', registry().address, '--username', registry().username, '--password-stdin'], { input: 'wrong' }),
+    ).rejects.toThrow(/unauthorized|401/i);
+  });
+
+  it('accepts the right password and takes a push', async () => {
+    await sh(['docker', 'login', registry().address, '--username', registry().username, '--password-stdin'], {
+      input: registry().password,
+    });
+    await sh(['docker', 'push', tag()]);
+    const response = await fetch(`http://${registry().address.replace('localhost', '127.0.0.1')}/v2/smoke/tiny/tags/list`, {
+      headers: { Authorization: `Basic ${Buffer.from(`${registry().username}:${registry().password}`).toString('base64')}` },
+    });
+    expect(await response.json()).toEqual({ name: 'smoke/tiny', tags: expect.arrayContaining([String(process.pid)]) });
+  });
+});
+
+describeWithLab(['temporal'], 'Temporal dev server', () => {
+  it('runs a workflow to completion with a real worker', async () => {
+    const { address } = labInfo<{ address: string }>('temporal');
+    const connection = await Connection.connect({ address });
+    const taskQueue = `smoke-${process.pid}-${Date.now()}`;
+    const worker = await Worker.create({
+      connection: await (await import('@temporalio/worker')).NativeConnection.connect({ address }),
+      taskQueue,
+      workflowsPath: require.resolve('../support/workflows/smoke'),
+      activities: { greet: async (name: string) => `hello ${name}` },
+    });
+    try {
+      const result = await worker.runUntil(
+        new Client({ connection }).workflow.execute('smokeWorkflow', { taskQueue, workflowId: taskQueue, args: ['lab'] }),
+      );
+      expect(result).toBe('hello lab');
+    } finally {
+      await connection.close();
+    }
+  });
+});

@@ -1,0 +1,72 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * The lab: the real parts the integration and e2e suites run against (Docker engine, base images,
+ * registries, Temporal server, VM image), brought up from nothing but the Debian mirror.
+ * Each part is idempotent; what it reports is written to .lab/state.json for the tests to read.
+ */
+export interface LabPart {
+  name: string;
+  /** Parts that must be up first. */
+  needs?: string[];
+  up(): Promise<Record<string, unknown>>;
+  /** Stops what `up` started in this run (cached images stay: they are the lab's cache). */
+  down?(): Promise<void>;
+}
+
+export type PartState = { ok: true; info: Record<string, unknown> } | { ok: false; reason: string };
+export type LabState = Record<string, PartState>;
+
+export const LAB_DIR = join(__dirname, '..', '..', '.lab');
+const STATE_FILE = join(LAB_DIR, 'state.json');
+
+/** Every Docker object the lab or a test creates carries this label, so cleanup can find it. */
+export const LAB_LABEL = 'kamal-dev.lab';
+
+export function writeLabState(state: LabState): void {
+  mkdirSync(LAB_DIR, { recursive: true });
+  writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
+}
+
+export function readLabState(): LabState {
+  try {
+    return JSON.parse(readFileSync(STATE_FILE, 'utf8')) as LabState;
+  } catch {
+    return {};
+  }
+}
+
+export async function bringUp(parts: LabPart[], log: (line: string) => void): Promise<{ state: LabState; started: LabPart[] }> {
+  const state: LabState = {};
+  const started: LabPart[] = [];
+  for (const part of parts) {
+    const missing = (part.needs ?? []).filter((n) => !state[n]?.ok);
+    if (missing.length > 0) {
+      state[part.name] = { ok: false, reason: `needs ${missing.join(', ')}` };
+      continue;
+    }
+    const t0 = Date.now();
+    try {
+      state[part.name] = { ok: true, info: await part.up() };
+      started.push(part);
+      log(`lab: ${part.name} up (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+    } catch (error) {
+      const reason = (error as Error).message.split('\n').slice(0, 6).join('\n');
+      state[part.name] = { ok: false, reason };
+      log(`lab: ${part.name} unavailable: ${reason}`);
+    }
+  }
+  writeLabState(state);
+  return { state, started };
+}
+
+export async function tearDown(started: LabPart[], log: (line: string) => void): Promise<void> {
+  for (const part of [...started].reverse()) {
+    try {
+      await part.down?.();
+    } catch (error) {
+      log(`lab: ${part.name} teardown failed: ${(error as Error).message}`);
+    }
+  }
+}

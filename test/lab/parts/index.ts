@@ -1,0 +1,7 @@
+import { LabPart } from '../lab';
+import { baseImagePart, dockerPart } from './docker';
+import { registryPart } from './registry';
+import { temporalPart } from './temporal';
+
+/** In dependency order. */
+export const allParts: LabPart[] = [dockerPart, baseImagePart, registryPart, temporalPart];

@@ -1,0 +1,61 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LAB_DIR, LAB_LABEL, LabPart } from '../lab';
+import { sh, succeeds } from '../exec';
+
+export const REGISTRY_IMAGE = 'kamal-dev-lab/registry:latest';
+const CONTAINER = 'kamal-dev-lab-registry';
+const PORT = 5556;
+const USERNAME = 'lab-user';
+const PASSWORD = 'lab-password-$(not-a-command)';
+
+export async function ensureRegistryImage(): Promise<string> {
+  if (!(await succeeds(['docker', 'image', 'inspect', REGISTRY_IMAGE]))) {
+    await sh(['docker', 'build', '-q', '--label', `${LAB_LABEL}=registry`, '-t', REGISTRY_IMAGE, join(__dirname, '..', 'registry')], {
+      timeoutMs: 900_000,
+    });
+  }
+  return REGISTRY_IMAGE;
+}
+
+/** A real distribution registry with htpasswd (bcrypt) auth on localhost:5556. */
+export const registryPart: LabPart = {
+  name: 'registry',
+  needs: ['baseImage'],
+  async up() {
+    await ensureRegistryImage();
+    const authDir = join(LAB_DIR, 'registry-auth');
+    mkdirSync(authDir, { recursive: true });
+    const htpasswd = await sh(['htpasswd', '-Bbn', USERNAME, PASSWORD]);
+    writeFileSync(join(authDir, 'htpasswd'), htpasswd + '\n');
+    await sh(['docker', 'rm', '-f', CONTAINER]).catch(() => undefined);
+    await sh([
+      'docker', 'run', '-d', '--name', CONTAINER, '--label', `${LAB_LABEL}=registry`,
+      '-p', `127.0.0.1:${PORT}:5000`,
+      '-v', `${authDir}:/auth:ro`,
+      '-e', 'REGISTRY_AUTH=htpasswd',
+      '-e', 'REGISTRY_AUTH_HTPASSWD_REALM=kamal-dev-lab',
+      '-e', 'REGISTRY_AUTH_HTPASSWD_PATH=/auth/htpasswd',
+      REGISTRY_IMAGE,
+    ]);
+    await waitForHttp(`http://127.0.0.1:${PORT}/v2/`, 30_000);
+    return { address: `localhost:${PORT}`, username: USERNAME, password: PASSWORD, image: REGISTRY_IMAGE };
+  },
+  async down() {
+    await sh(['docker', 'rm', '-f', '-v', CONTAINER]);
+  },
+};
+
+export async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const response = await fetch(url);
+      if (response.status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs / 1000}s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
