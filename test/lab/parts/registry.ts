@@ -9,6 +9,9 @@ const PORT = 5556;
 const USERNAME = 'lab-user';
 const PASSWORD = 'lab-password-$(not-a-command)';
 
+let createdHere = false;
+const info = () => ({ address: `localhost:${PORT}`, username: USERNAME, password: PASSWORD, image: REGISTRY_IMAGE });
+
 export async function ensureRegistryImage(): Promise<string> {
   if (!(await succeeds(['docker', 'image', 'inspect', REGISTRY_IMAGE]))) {
     await sh(['docker', 'build', '-q', '--label', `${LAB_LABEL}=registry`, '-t', REGISTRY_IMAGE, join(__dirname, '..', 'registry')], {
@@ -28,7 +31,11 @@ export const registryPart: LabPart = {
     mkdirSync(authDir, { recursive: true });
     const htpasswd = await sh(['htpasswd', '-Bbn', USERNAME, PASSWORD]);
     writeFileSync(join(authDir, 'htpasswd'), htpasswd + '\n');
+    const running = await sh(['docker', 'inspect', '-f', '{{.State.Running}}', CONTAINER]).catch(() => 'false');
+    // Another run on this machine may be using it: reuse it, and leave its removal to whoever made it.
+    if (running === 'true') return info();
     await sh(['docker', 'rm', '-f', CONTAINER]).catch(() => undefined);
+    createdHere = true;
     await sh([
       'docker', 'run', '-d', '--name', CONTAINER, '--label', `${LAB_LABEL}=registry`,
       '-p', `127.0.0.1:${PORT}:5000`,
@@ -39,10 +46,10 @@ export const registryPart: LabPart = {
       REGISTRY_IMAGE,
     ]);
     await waitForHttp(`http://127.0.0.1:${PORT}/v2/`, 30_000);
-    return { address: `localhost:${PORT}`, username: USERNAME, password: PASSWORD, image: REGISTRY_IMAGE };
+    return info();
   },
   async down() {
-    await sh(['docker', 'rm', '-f', '-v', CONTAINER]);
+    if (createdHere) await sh(['docker', 'rm', '-f', '-v', CONTAINER]);
   },
 };
 
