@@ -68,3 +68,15 @@ export interface DeployActivities {
   /** Every service running, healthy where it has a healthcheck; fails with the failing services' logs. */
   verifyStack(input: { plan: DeployPlan; vm: VmHandle }): Promise<ContainerState[]>;
 }
+
+/** stop/start/remove as durable workflows; the CLI resolves the plan locally and passes it in. */
+export interface LifecycleActivities {
+  listVms(input: { plan: DeployPlan }): Promise<VmHandle[]>;
+  stopVm(input: { plan: DeployPlan; vm: VmRef }): Promise<void>;
+  startVm(input: { plan: DeployPlan; vm: VmRef }): Promise<VmHandle>;
+  /** `docker compose down -v` and the stack folder; a VM or stack that is gone is a success. */
+  removeStack(input: { plan: DeployPlan; vm: VmHandle }): Promise<void>;
+  stackStatus(input: { plan: DeployPlan; vm: VmHandle }): Promise<ContainerState[]>;
+}
+
+export type Activities = DeployActivities & LifecycleActivities;
