@@ -39,6 +39,8 @@ export function readLabState(): LabState {
 
 export async function bringUp(parts: LabPart[], log: (line: string) => void): Promise<{ state: LabState; started: LabPart[] }> {
   const state: LabState = {};
+  // Parts read what earlier parts reported (addresses, credentials) from the state file.
+  writeLabState(state);
   const started: LabPart[] = [];
   for (const part of parts) {
     const missing = (part.needs ?? []).filter((n) => !state[n]?.ok);
@@ -49,6 +51,7 @@ export async function bringUp(parts: LabPart[], log: (line: string) => void): Pr
     const t0 = Date.now();
     try {
       state[part.name] = { ok: true, info: await part.up() };
+      writeLabState(state);
       started.push(part);
       log(`lab: ${part.name} up (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
     } catch (error) {

@@ -1,0 +1,30 @@
+import { join } from 'node:path';
+import { LAB_LABEL, LabPart, readLabState } from '../lab';
+import { sh, succeeds } from '../exec';
+
+export const POSTGRES_IMAGE = 'kamal-dev-lab/postgres:15';
+
+/**
+ * Postgres built from Debian's package (the official image cannot be pulled here), pushed to the lab
+ * registry so VMs pull it like any public image.
+ */
+export const postgresPart: LabPart = {
+  name: 'postgres',
+  needs: ['registry'],
+  async up() {
+    if (!(await succeeds(['docker', 'image', 'inspect', POSTGRES_IMAGE]))) {
+      await sh(['docker', 'build', '-q', '--label', `${LAB_LABEL}=postgres`, '-t', POSTGRES_IMAGE, join(__dirname, '..', 'postgres')], {
+        timeoutMs: 900_000,
+      });
+    }
+    const registry = readLabState().registry;
+    if (!registry?.ok) throw new Error('the lab registry is not up');
+    const { address, username, password } = registry.info as { address: string; username: string; password: string };
+    const pushed = `${address}/lab/postgres:15`;
+    await sh(['docker', 'login', address, '--username', username, '--password-stdin'], { input: password });
+    await sh(['docker', 'tag', POSTGRES_IMAGE, pushed]);
+    await sh(['docker', 'push', '-q', pushed]);
+    await sh(['docker', 'rmi', pushed]);
+    return { local: POSTGRES_IMAGE, pushed };
+  },
+};
