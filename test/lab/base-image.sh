@@ -5,8 +5,7 @@
 set -euo pipefail
 name="${1:-debian:bookworm-slim}"
 if docker image inspect "$name" >/dev/null 2>&1; then exit 0; fi
-mirror=$(grep -hoE '^URIs: *\S+' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1 | awk '{print $2}')
-mirror="${mirror:-http://deb.debian.org/debian}"
+mirror=$("$(dirname "$0")/../../scripts/debian-mirror")
 rootfs=$(mktemp -d /tmp/kamal-dev-rootfs.XXXXXX)
 trap 'rm -rf "$rootfs"' EXIT
 debootstrap --variant=minbase --include=ca-certificates bookworm "$rootfs" "$mirror" >/tmp/kamal-dev-debootstrap.log 2>&1 \
