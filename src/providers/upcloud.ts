@@ -1,9 +1,10 @@
 import { KamalDevError } from '../errors';
 import { ProviderConfig } from '../spec/plan';
 import { LABELS, Provider, ProvisionRequest, VmInstance } from './types';
-import { isNotFound, realSleep, ResolveSecret, RetryPolicy, Sleep, UpcloudApi, UpcloudApiError } from './upcloud-api';
-import { labelQuery, toUpcloudKey } from './upcloud-labels';
-import { chooseTemplate, createServerBody, PlanSummary, publicIpv4, ServerDetails, ServerState, ServerSummary, StorageSummary, toVmInstance } from './upcloud-server';
+import { realSleep, ResolveSecret, RetryPolicy, Sleep, UpcloudApi } from './upcloud-api';
+import { labelQuery, toUpcloudLabels } from './upcloud-labels';
+import { chooseTemplate, createServerBody, PlanSummary, publicIpv4, ServerDetails, ServerSummary, StorageSummary, toVmInstance } from './upcloud-shapes';
+import { ServerStates } from './upcloud-states';
 
 export type UpcloudConfig = Extract<ProviderConfig, { type: 'upcloud' }>;
 
@@ -11,7 +12,7 @@ export interface UpcloudProviderOptions {
   resolveSecret: ResolveSecret;
   /** How long to wait between two looks at a server's state. */
   pollIntervalMs?: number;
-  /** How long a new server may take to reach `started` before it is deleted again. */
+  /** How long a server may take to reach `started`; a new one that does not is deleted again. */
   startTimeoutMs?: number;
   stopTimeoutMs?: number;
   retry?: Partial<RetryPolicy>;
@@ -28,15 +29,13 @@ export function createUpcloudProvider(config: UpcloudConfig, options: UpcloudPro
 class UpcloudProvider implements Provider {
   readonly type = 'upcloud';
   private readonly api: UpcloudApi;
-  private readonly sleep: Sleep;
-  private readonly pollIntervalMs: number;
+  private readonly states: ServerStates;
+  private readonly startTimeoutMs: number;
 
   constructor(
     private readonly config: UpcloudConfig,
-    private readonly options: UpcloudProviderOptions,
+    options: UpcloudProviderOptions,
   ) {
-    this.sleep = options.sleep ?? realSleep;
-    this.pollIntervalMs = options.pollIntervalMs ?? 5_000;
     this.api = new UpcloudApi({
       baseUrl: config.apiUrl ?? UPCLOUD_API_URL,
       usernameSecret: config.usernameSecret,
@@ -45,14 +44,19 @@ class UpcloudProvider implements Provider {
       retry: options.retry,
       sleep: options.sleep,
     });
+    this.states = new ServerStates(this.api, options.sleep ?? realSleep, {
+      pollIntervalMs: options.pollIntervalMs ?? 5_000,
+      stopTimeoutMs: options.stopTimeoutMs ?? 300_000,
+    });
+    this.startTimeoutMs = options.startTimeoutMs ?? 600_000;
   }
 
   async provision(request: ProvisionRequest, signal?: AbortSignal): Promise<VmInstance> {
     const existing = (await this.findAll(request.name, signal))[0];
-    if (existing) return this.start(request.name, signal);
+    if (existing) return reachable(await this.states.start(existing, this.startTimeoutMs, signal));
     const created = await this.create(request, signal);
     try {
-      return this.reachable(await this.waitFor(created, 'started', this.options.startTimeoutMs ?? 600_000, signal));
+      return reachable(await this.states.waitFor(created, 'started', this.startTimeoutMs, signal));
     } catch (error) {
       // A cancelled activity is compensated by destroy(name); anything else is cleaned up here.
       if (signal?.aborted) throw error;
@@ -61,26 +65,25 @@ class UpcloudProvider implements Provider {
   }
 
   async destroy(name: string): Promise<void> {
-    for (const server of await this.findAll(name)) await this.remove(server);
+    for (const server of await this.findAll(name)) await this.states.remove(server);
   }
 
   async list(labels: Record<string, string>): Promise<VmInstance[]> {
-    const wanted = Object.entries(labels).map(([key, value]) => `${toUpcloudKey(key)}=${value}`);
-    const servers = (await this.servers(labelQuery(labels))).filter((s) =>
-      wanted.every((pair) => (s.labels?.label ?? []).some((l) => `${l.key}=${l.value}` === pair)),
-    );
-    const details = await Promise.all(servers.map((s) => this.details(s.uuid)));
-    return details.filter((d): d is ServerDetails => d !== null).map(toVmInstance);
+    const wanted = toUpcloudLabels(labels);
+    const servers = await this.servers(labelQuery(labels));
+    const details = await Promise.all(servers.map((s) => this.states.details(s.uuid)));
+    // UpCloud filters already; checking the details again keeps a loose filter from leaking other servers.
+    const matches = (d: ServerDetails | null): d is ServerDetails =>
+      d !== null && wanted.every((w) => (d.labels?.label ?? []).some((l) => l.key === w.key && l.value === w.value));
+    return details.filter(matches).map(toVmInstance);
   }
 
   async stop(name: string): Promise<void> {
-    await this.stopServer(await this.one(name), 'soft');
+    await this.states.stop(await this.one(name), 'soft');
   }
 
   async start(name: string, signal?: AbortSignal): Promise<VmInstance> {
-    const server = await this.one(name, signal);
-    if (server.state === 'stopped') await this.ignoringStateConflict(this.api.request('POST', `/server/${server.uuid}/start`, { server: {} }, signal));
-    return this.reachable(await this.waitFor(server, 'started', this.options.startTimeoutMs ?? 600_000, signal));
+    return reachable(await this.states.start(await this.one(name, signal), this.startTimeoutMs, signal));
   }
 
   private async create(request: ProvisionRequest, signal?: AbortSignal): Promise<ServerSummary> {
@@ -117,7 +120,7 @@ class UpcloudProvider implements Provider {
   private async discard(server: ServerSummary, cause: unknown): Promise<KamalDevError> {
     const why = cause instanceof Error ? cause.message : String(cause);
     try {
-      await this.remove(server);
+      await this.states.remove(server);
       return new KamalDevError('provider', `UpCloud server ${server.title} did not start and was deleted: ${why}`, { cause });
     } catch (error) {
       return new KamalDevError('provider', `UpCloud server ${server.title} did not start, and deleting it failed: ${(error as Error).message}`, {
@@ -125,59 +128,6 @@ class UpcloudProvider implements Provider {
         description: `Delete server ${server.uuid} in the UpCloud Hub (or run kamal-dev remove ${server.title}) so it stops costing money.`,
       });
     }
-  }
-
-  /** Stop (hard) unless stopped, then delete it with its disks and their backups. */
-  private async remove(server: ServerSummary): Promise<void> {
-    if (!(await this.stopServer(server, 'hard'))) return;
-    await this.api.request('DELETE', `/server/${server.uuid}?storages=1&backups=delete`).catch((error) => {
-      if (!isNotFound(error)) throw error;
-    });
-  }
-
-  /** Resolves false when the server is gone. A stop asked for during `maintenance` is asked again. */
-  private async stopServer(server: ServerSummary, stopType: 'soft' | 'hard'): Promise<boolean> {
-    const deadline = Date.now() + (this.options.stopTimeoutMs ?? 300_000);
-    const body = { stop_server: { stop_type: stopType, ...(stopType === 'soft' ? { timeout: '60' } : {}) } };
-    for (let accepted = false; ; await this.sleep(this.pollIntervalMs)) {
-      const now = await this.details(server.uuid);
-      if (!now) return false;
-      if (now.state === 'stopped') return true;
-      if (Date.now() > deadline) throw this.timeout(server, 'stopped', now.state);
-      accepted ||= await this.ignoringStateConflict(this.api.request('POST', `/server/${server.uuid}/stop`, body).then(() => true));
-    }
-  }
-
-  private async waitFor(server: ServerSummary, state: ServerState, timeoutMs: number, signal?: AbortSignal): Promise<ServerDetails> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const now = await this.details(server.uuid, signal);
-      if (!now) throw new KamalDevError('provider', `UpCloud server ${server.title} (${server.uuid}) disappeared while waiting for it to be ${state}`);
-      if (now.state === state) return now;
-      if (now.state === 'error') throw new KamalDevError('provider', `UpCloud server ${server.title} (${server.uuid}) is in state error`);
-      if (Date.now() > deadline) throw this.timeout(server, state, now.state);
-      await this.sleep(this.pollIntervalMs, signal);
-    }
-  }
-
-  private timeout(server: ServerSummary, wanted: ServerState, last: ServerState): KamalDevError {
-    return new KamalDevError('provider', `UpCloud server ${server.title} (${server.uuid}) was not ${wanted} in time (last state: ${last})`);
-  }
-
-  private reachable(server: ServerDetails): VmInstance {
-    if (!publicIpv4(server)) throw new KamalDevError('provider', `UpCloud server ${server.title} (${server.uuid}) has no public IPv4 address`);
-    return toVmInstance(server);
-  }
-
-  /** UpCloud answers 409 SERVER_STATE_ILLEGAL to a start or stop the server is not ready for; the poll decides. */
-  private async ignoringStateConflict(call: Promise<unknown>): Promise<boolean> {
-    return call.then(
-      () => true,
-      (error) => {
-        if (error instanceof UpcloudApiError && error.status === 409) return false;
-        throw error;
-      },
-    );
   }
 
   private async one(name: string, signal?: AbortSignal): Promise<ServerSummary> {
@@ -193,14 +143,9 @@ class UpcloudProvider implements Provider {
   private async servers(query: string, signal?: AbortSignal): Promise<ServerSummary[]> {
     return (await this.api.request<{ servers: { server: ServerSummary[] } }>('GET', `/server${query}`, undefined, signal)).servers.server;
   }
+}
 
-  private async details(uuid: string, signal?: AbortSignal): Promise<ServerDetails | null> {
-    return this.api.request<{ server: ServerDetails }>('GET', `/server/${uuid}`, undefined, signal).then(
-      (body) => body.server,
-      (error) => {
-        if (isNotFound(error)) return null;
-        throw error;
-      },
-    );
-  }
+function reachable(server: ServerDetails): VmInstance {
+  if (!publicIpv4(server)) throw new KamalDevError('provider', `UpCloud server ${server.title} (${server.uuid}) has no public IPv4 address`);
+  return toVmInstance(server);
 }

@@ -31,6 +31,8 @@ export interface Fault {
   /** Matches when the path (with query) contains it. */
   path?: string;
   retryAfter?: string;
+  /** Do the work, then answer with the fault anyway (a create that succeeded behind a 502). */
+  afterWork?: boolean;
 }
 
 const ZONES = ['fi-hel1', 'fi-hel2', 'de-fra1', 'uk-lon1', 'nl-ams1'];
@@ -91,19 +93,21 @@ export class UpcloudFake {
     this.requests.push(`${method} ${path}${url.search}`);
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const send = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
+    const expected = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
+    const fault = this.faults.find((f) => f.times > 0 && (!f.method || f.method === method) && (!f.path || `${path}${url.search}`.includes(f.path)));
+    const answer = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, body === undefined ? headers : { ...headers, 'content-type': 'application/json' });
       res.end(body === undefined ? undefined : JSON.stringify(body));
     };
+    const injected = (f: Fault) => {
+      f.times--;
+      answer(f.status, { error: { error_code: 'FAKE_FAULT', error_message: `injected ${f.status}` } }, f.retryAfter ? { 'retry-after': f.retryAfter } : {});
+    };
+    const send = fault?.afterWork ? () => injected(fault) : answer;
     const error = (status: number, code: string, message: string) => send(status, { error: { error_code: code, error_message: message } });
 
-    const expected = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
-    if (req.headers.authorization !== expected) return error(401, 'AUTHENTICATION_FAILED', 'Authentication failed using the given username and password.');
-    const fault = this.faults.find((f) => f.times > 0 && (!f.method || f.method === method) && (!f.path || `${path}${url.search}`.includes(f.path)));
-    if (fault) {
-      fault.times--;
-      return send(fault.status, { error: { error_code: 'FAKE_FAULT', error_message: `injected ${fault.status}` } }, fault.retryAfter ? { 'retry-after': fault.retryAfter } : {});
-    }
+    if (req.headers.authorization !== expected) return answer(401, { error: { error_code: 'AUTHENTICATION_FAILED', error_message: 'Authentication failed using the given username and password.' } });
+    if (fault && !fault.afterWork) return injected(fault);
 
     const [, resource, uuid, action] = path.split('/');
     if (method === 'GET' && path === '/account') return send(200, { account: { username: this.username, credits: 1000 } });

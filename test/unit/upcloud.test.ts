@@ -101,6 +101,13 @@ describe('upcloud provider against the local UpCloud API', () => {
     expect(waits).toContain(2000);
   });
 
+  it('does not create a second server when a create succeeded behind a 502', async () => {
+    fake.fail({ status: 502, times: 1, method: 'POST', path: '/server', afterWork: true });
+    const vm = await provider().provision({ name: 'shop-1', labels: labelsFor('d1', 1), sshPublicKey: KEY });
+    expect(posts()).toBe(1);
+    expect([...fake.servers.keys()]).toEqual([vm.id]);
+  });
+
   it('gives up after the bounded retries with the HTTP status', async () => {
     fake.fail({ status: 503, times: 100, path: '/plan' });
     const error = await provider().provision({ name: 'shop-1', labels: labelsFor('d1', 1), sshPublicKey: KEY }).catch((e) => e);
