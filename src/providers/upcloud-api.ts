@@ -23,7 +23,7 @@ export interface UpcloudApiOptions {
   requestTimeoutMs?: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 1_000, maxDelayMs: 30_000 };
+const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 1_000, maxDelayMs: 30_000 };
 /** A Retry-After longer than this is not worth holding an activity for; the next attempt is made sooner. */
 const MAX_RETRY_AFTER_MS = 60_000;
 
