@@ -1,0 +1,118 @@
+import { KamalDevError } from '../errors';
+import { VmInstance } from './types';
+import { fromUpcloudLabels, toUpcloudLabels, UpcloudLabel } from './upcloud-labels';
+
+/** The parts of UpCloud API 1.3 bodies this provider reads. */
+export type ServerState = 'started' | 'stopped' | 'maintenance' | 'error';
+
+export interface ServerSummary {
+  uuid: string;
+  title: string;
+  hostname: string;
+  state: ServerState;
+  labels?: { label: UpcloudLabel[] };
+}
+
+export interface ServerDetails extends ServerSummary {
+  ip_addresses?: { ip_address: { access: string; family: string; address: string }[] };
+}
+
+export interface StorageSummary {
+  uuid: string;
+  title: string;
+  type: string;
+}
+
+export interface PlanSummary {
+  name: string;
+  storage_size: number;
+  storage_tier?: string;
+}
+
+export interface CreateServerInput {
+  name: string;
+  zone: string;
+  plan: string;
+  templateUuid: string;
+  storageSizeGb: number;
+  storageTier: string;
+  sshPublicKey: string;
+  labels: Record<string, string>;
+}
+
+/** POST /server body: one disk cloned from the template, a public IPv4, root login by SSH key only. */
+export function createServerBody(input: CreateServerInput): unknown {
+  return {
+    server: {
+      zone: input.zone,
+      title: input.name,
+      hostname: input.name,
+      plan: input.plan,
+      // Ubuntu's cloud-init templates read the SSH key from the metadata service.
+      metadata: 'yes',
+      login_user: { username: 'root', create_password: 'no', ssh_keys: { ssh_key: [input.sshPublicKey.trim()] } },
+      storage_devices: {
+        storage_device: [{ action: 'clone', storage: input.templateUuid, title: `${input.name}-disk`, size: input.storageSizeGb, tier: input.storageTier }],
+      },
+      networking: {
+        interfaces: {
+          interface: [
+            { type: 'public', ip_addresses: { ip_address: [{ family: 'IPv4' }] } },
+            { type: 'utility', ip_addresses: { ip_address: [{ family: 'IPv4' }] } },
+          ],
+        },
+      },
+      labels: { label: toUpcloudLabels(input.labels) },
+    },
+  };
+}
+
+const UBUNTU_LTS = /^Ubuntu Server (\d+)\.(\d+) LTS/;
+
+/** The newest Ubuntu LTS among the public templates, or the one `wanted` names by uuid or title. */
+export function chooseTemplate(templates: StorageSummary[], wanted?: string): StorageSummary {
+  if (wanted) {
+    const found = templates.find((t) => t.uuid === wanted || t.title === wanted);
+    if (!found) {
+      throw new KamalDevError('config', `UpCloud template "${wanted}" was not found`, {
+        key: 'provider.template',
+        description: `Use the uuid or exact title of a template, e.g. one of: ${templates.slice(0, 8).map((t) => t.title).join(', ')}.`,
+      });
+    }
+    return found;
+  }
+  const version = (t: StorageSummary) => {
+    const m = UBUNTU_LTS.exec(t.title);
+    return m ? Number(m[1]) * 100 + Number(m[2]) : -1;
+  };
+  const newest = [...templates].sort((a, b) => version(b) - version(a))[0];
+  if (!newest || version(newest) < 0) {
+    throw new KamalDevError('provider', 'UpCloud lists no Ubuntu Server LTS template', {
+      description: 'Set provider.template to the uuid of a Debian or Ubuntu template.',
+    });
+  }
+  return newest;
+}
+
+export function publicIpv4(server: ServerDetails): string | undefined {
+  return server.ip_addresses?.ip_address.find((ip) => ip.access === 'public' && ip.family === 'IPv4')?.address;
+}
+
+const STATUS: Record<ServerState, VmInstance['status']> = {
+  started: 'running',
+  stopped: 'stopped',
+  maintenance: 'starting',
+  error: 'unknown',
+};
+
+export function toVmInstance(server: ServerDetails): VmInstance {
+  const ip = publicIpv4(server) ?? '';
+  return {
+    id: server.uuid,
+    name: server.title,
+    status: STATUS[server.state] ?? 'unknown',
+    ssh: { host: ip, port: 22, user: 'root' },
+    ip,
+    labels: fromUpcloudLabels(server.labels?.label ?? []),
+  };
+}

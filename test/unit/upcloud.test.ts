@@ -1,0 +1,166 @@
+import { KamalDevError } from '../../src/errors';
+import { Provider } from '../../src/providers/types';
+import { createUpcloudProvider, UpcloudConfig } from '../../src/providers/upcloud';
+import { realSleep, Sleep } from '../../src/providers/upcloud-api';
+import { TEMPLATES, UpcloudFake } from '../support/upcloud-fake';
+
+const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTests kamal-dev';
+const labelsFor = (deployment: string, index: number) => ({
+  'kamal-dev.managed': 'true',
+  'kamal-dev.service': 'shop',
+  'kamal-dev.deployment': deployment,
+  'kamal-dev.index': String(index),
+});
+
+describe('upcloud provider against the local UpCloud API', () => {
+  let fake: UpcloudFake;
+  let waits: number[];
+  const secrets = (): Record<string, string> => ({ UPCLOUD_USERNAME: fake.username, UPCLOUD_PASSWORD: fake.password });
+  // Records what the provider asked to wait and waits at most 5 ms of it, so backoffs and Retry-After stay visible but fast.
+  const sleep: Sleep = (ms, signal) => {
+    waits.push(ms);
+    return realSleep(Math.min(ms, 5), signal);
+  };
+  const provider = (config: Partial<UpcloudConfig> = {}, values = secrets(), timeouts = {}): Provider =>
+    createUpcloudProvider(
+      { type: 'upcloud', zone: 'fi-hel1', plan: '1xCPU-1GB', usernameSecret: 'UPCLOUD_USERNAME', passwordSecret: 'UPCLOUD_PASSWORD', apiUrl: fake.url, ...config },
+      { resolveSecret: (name) => values[name], pollIntervalMs: 2, retry: { baseDelayMs: 1, maxDelayMs: 4 }, sleep, ...timeouts },
+    );
+  const posts = () => fake.requests.filter((r) => r === 'POST /server').length;
+
+  beforeEach(async () => {
+    fake = await UpcloudFake.start();
+    waits = [];
+  });
+  afterEach(() => fake.close());
+
+  it('creates a server from the newest Ubuntu LTS template with the key, labels and hostname, and returns its public IPv4', async () => {
+    const vm = await provider().provision({ name: 'shop-1', labels: labelsFor('d1', 1), sshPublicKey: `${KEY}\n` });
+
+    const [server] = fake.servers.values();
+    expect(vm).toEqual({
+      id: server.uuid,
+      name: 'shop-1',
+      status: 'running',
+      ssh: { host: server.ip, port: 22, user: 'root' },
+      ip: server.ip,
+      labels: labelsFor('d1', 1),
+    });
+    expect(server.created).toMatchObject({
+      title: 'shop-1',
+      hostname: 'shop-1',
+      zone: 'fi-hel1',
+      plan: '1xCPU-1GB',
+      metadata: 'yes',
+      login_user: { username: 'root', create_password: 'no', ssh_keys: { ssh_key: [KEY] } },
+      storage_devices: { storage_device: [{ action: 'clone', storage: TEMPLATES[1].uuid, size: 25, tier: 'maxiops' }] },
+    });
+    expect(server.labels).toEqual([
+      { key: 'kamal-dev_managed', value: 'true' },
+      { key: 'kamal-dev_service', value: 'shop' },
+      { key: 'kamal-dev_deployment', value: 'd1' },
+      { key: 'kamal-dev_index', value: '1' },
+    ]);
+  });
+
+  it('finds its server instead of creating a second one, and waits through a slow start', async () => {
+    fake.startPolls = 3;
+    const first = await provider().provision({ name: 'shop-1', labels: labelsFor('d1', 1), sshPublicKey: KEY });
+    const again = await provider().provision({ name: 'shop-1', labels: labelsFor('d1', 1), sshPublicKey: KEY });
+    expect(again.id).toBe(first.id);
+    expect(posts()).toBe(1);
+    expect(fake.requests.filter((r) => r.startsWith(`GET /server/${first.id}`)).length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('lists by labels, stops, starts and destroys by name; destroying what is gone succeeds', async () => {
+    const p = provider();
+    const a = await p.provision({ name: 'shop-1', labels: labelsFor('d1', 1), sshPublicKey: KEY });
+    await p.provision({ name: 'other-1', labels: labelsFor('d2', 1), sshPublicKey: KEY });
+
+    expect((await p.list({ 'kamal-dev.deployment': 'd1' })).map((vm) => vm.name)).toEqual(['shop-1']);
+    expect(await p.list({ 'kamal-dev.service': 'shop' })).toHaveLength(2);
+
+    await p.stop('shop-1');
+    expect(fake.servers.get(a.id)?.state).toBe('stopped');
+    expect((await p.list({ 'kamal-dev.deployment': 'd1' }))[0].status).toBe('stopped');
+    expect(await p.start('shop-1')).toMatchObject({ id: a.id, status: 'running' });
+
+    await p.destroy('shop-1');
+    expect(fake.servers.has(a.id)).toBe(false);
+    expect(fake.requests).toContain(`DELETE /server/${a.id}?storages=1&backups=delete`);
+    await expect(p.destroy('shop-1')).resolves.toBeUndefined();
+    expect(fake.servers.size).toBe(1);
+  });
+
+  it('retries 500s and waits what Retry-After says on 429', async () => {
+    fake.fail({ status: 500, times: 2, path: '/storage/template' });
+    fake.fail({ status: 429, times: 1, method: 'POST', path: '/server', retryAfter: '2' });
+    const vm = await provider().provision({ name: 'shop-1', labels: labelsFor('d1', 1), sshPublicKey: KEY });
+    expect(vm.status).toBe('running');
+    expect(fake.servers.size).toBe(1);
+    expect(waits).toContain(2000);
+  });
+
+  it('does not create a second server when a create succeeded behind a 502', async () => {
+    fake.fail({ status: 502, times: 1, method: 'POST', path: '/server', afterWork: true });
+    const vm = await provider().provision({ name: 'shop-1', labels: labelsFor('d1', 1), sshPublicKey: KEY });
+    expect(posts()).toBe(1);
+    expect([...fake.servers.keys()]).toEqual([vm.id]);
+  });
+
+  it('gives up after the bounded retries with the HTTP status', async () => {
+    fake.fail({ status: 503, times: 100, path: '/plan' });
+    const error = await provider().provision({ name: 'shop-1', labels: labelsFor('d1', 1), sshPublicKey: KEY }).catch((e) => e);
+    expect(error).toBeInstanceOf(KamalDevError);
+    expect(error.kind).toBe('provider');
+    expect(error.message).toMatch(/GET \/plan: HTTP 503/);
+    expect(fake.requests.filter((r) => r === 'GET /plan')).toHaveLength(6);
+  });
+
+  it('deletes a server that never starts and says so', async () => {
+    fake.neverStart = true;
+    const p = provider({}, secrets(), { startTimeoutMs: 40 });
+    const error = await p.provision({ name: 'shop-1', labels: labelsFor('d1', 1), sshPublicKey: KEY }).catch((e) => e);
+    expect(error).toBeInstanceOf(KamalDevError);
+    expect(error.message).toMatch(/UpCloud server shop-1 did not start and was deleted: .*was not started in time \(last state: maintenance\)/);
+    expect(fake.servers.size).toBe(0);
+    expect(posts()).toBe(1);
+  });
+
+  it('names the secrets, never their values, when UpCloud rejects the credentials', async () => {
+    const error = await provider({}, { UPCLOUD_USERNAME: 'someone', UPCLOUD_PASSWORD: 'wrong-s3cret' })
+      .list({})
+      .catch((e) => e);
+    expect(error.kind).toBe('provider');
+    expect(error.message).toMatch(/UPCLOUD_USERNAME and UPCLOUD_PASSWORD \(HTTP 401 AUTHENTICATION_FAILED\)/);
+    expect(`${error.message} ${error.description}`).not.toMatch(/wrong-s3cret|someone/);
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it('reports a missing secret as a config error', async () => {
+    const error = await provider({}, { UPCLOUD_USERNAME: 'x' }).list({}).catch((e) => e);
+    expect(error).toMatchObject({ kind: 'config', message: 'secret UPCLOUD_PASSWORD is not set (UpCloud API credentials)' });
+  });
+
+  it("passes UpCloud's validation error through, and checks the plan first", async () => {
+    const badZone = await provider({ zone: 'xx-nowhere1' }).provision({ name: 's', labels: {}, sshPublicKey: KEY }).catch((e) => e);
+    expect(badZone.message).toBe('UpCloud API POST /server: HTTP 400 ZONE_INVALID: The zone is invalid.');
+    const badPlan = await provider({ plan: '64xCPU' }).provision({ name: 's', labels: {}, sshPublicKey: KEY }).catch((e) => e);
+    expect(badPlan).toMatchObject({ kind: 'config', key: 'provider.plan', message: 'UpCloud has no plan "64xCPU"' });
+    expect(posts()).toBe(1);
+  });
+
+  it('uses the template named in config', async () => {
+    await provider({ template: 'Debian GNU/Linux 12 (Bookworm)', plan: 'DEV-1xCPU-1GB-10GB' }).provision({ name: 's', labels: {}, sshPublicKey: KEY });
+    const [server] = fake.servers.values();
+    expect(server.created).toMatchObject({ storage_devices: { storage_device: [{ storage: TEMPLATES[3].uuid, size: 10, tier: 'standard' }] } });
+  });
+
+  it('stops waiting when the signal aborts', async () => {
+    fake.neverStart = true;
+    const controller = new AbortController();
+    const pending = provider().provision({ name: 'shop-1', labels: {}, sshPublicKey: KEY }, controller.signal);
+    setTimeout(() => controller.abort(new Error('cancelled')), 30);
+    await expect(pending).rejects.toThrow('cancelled');
+  });
+});
