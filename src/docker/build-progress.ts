@@ -18,7 +18,9 @@ export type BuildEvent =
   | { type: 'cached'; step: BuildStep }
   | { type: 'done'; step: BuildStep; elapsedSeconds: number }
   | { type: 'log'; step: BuildStep; line: string }
-  | { type: 'error'; step: BuildStep; message: string; logs: string[] };
+  | { type: 'error'; step: BuildStep; message: string; logs: string[] }
+  /** Something BuildKit carries on without, e.g. a --cache-from image it cannot read. */
+  | { type: 'warning'; step: BuildStep; message: string };
 
 export interface BuildFailure {
   /** The step that failed, when BuildKit got as far as running one. */
@@ -60,6 +62,7 @@ export class BuildProgressParser {
     const done = /^DONE (\d+(?:\.\d+)?)s$/.exec(rest);
     if (done) return [{ type: 'done', step, elapsedSeconds: Number(done[1]) }];
     if (rest.startsWith('ERROR: ')) {
+      if (step.name.startsWith('importing cache manifest')) return [{ type: 'warning', step, message: rest.slice('ERROR: '.length) }];
       this.failedStep = step;
       return [{ type: 'error', step, message: rest.slice('ERROR: '.length), logs: this.logsOf(vertex) }];
     }

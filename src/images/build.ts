@@ -8,6 +8,7 @@ import type { DeployPlan, ImageBuild } from '../spec/plan';
 import { buildSecretValues, registryCredentials, ResolveSecret } from './credentials';
 import { ImageError } from './errors';
 import { writeLastBuild } from './last-build';
+import { withRegistryLogin } from './login';
 
 export interface BuildImagesOptions {
   buildId: string;
@@ -27,14 +28,18 @@ export interface BuildImagesOptions {
 export async function buildImages(plan: DeployPlan, options: BuildImagesOptions): Promise<BuiltImage[]> {
   await checkDocker({ compose: plan.kind === 'compose', signal: options.signal });
   checkBuildInputs(plan.builds);
-  if (options.checkCredentials ?? true) registryCredentials(plan, options.resolveSecret);
+  const credentials = (options.checkCredentials ?? true) ? registryCredentials(plan, options.resolveSecret) : undefined;
+  // Reading --cache-from images from a private registry needs a login; nothing else in a build does.
+  const usesRegistryCache = !options.noCache && plan.builds.some((b) => b.cacheFrom.length > 0);
   const secretEnvs = plan.builds.map((build) => buildSecretValues(plan, build, options.resolveSecret));
   const revision = await gitRevision(plan.projectDir);
   const built: BuiltImage[] = [];
   try {
-    for (const [i, build] of plan.builds.entries()) {
-      built.push(await buildOne(plan, build, secretEnvs[i], revision, options));
-    }
+    await withRegistryLogin(plan.registry.server, usesRegistryCache ? credentials : undefined, options.signal, async (dockerEnv) => {
+      for (const [i, build] of plan.builds.entries()) {
+        built.push(await buildOne(plan, build, { ...dockerEnv, ...secretEnvs[i] }, revision, options));
+      }
+    });
   } catch (error) {
     await removeBuildImages(options.buildId).catch(() => undefined);
     throw error;
@@ -46,7 +51,7 @@ export async function buildImages(plan: DeployPlan, options: BuildImagesOptions)
 async function buildOne(
   plan: DeployPlan,
   build: ImageBuild,
-  secretEnv: Record<string, string>,
+  env: Record<string, string>,
   revision: string | undefined,
   options: BuildImagesOptions,
 ): Promise<BuiltImage> {
@@ -55,8 +60,8 @@ async function buildOne(
   try {
     await run(argv, {
       cwd: build.context,
-      env: secretEnv,
-      secrets: Object.values(secretEnv),
+      env,
+      secrets: build.secrets.map((name) => env[name]),
       signal: options.signal,
       onLine: (line) => {
         for (const event of parser.push(line)) options.onEvent?.(build.service, event);

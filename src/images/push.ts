@@ -1,16 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { BuiltImage, PushedImage } from '../activities/types';
 import { imageInspectArgv, pushArgv, tagArgv, untagArgv } from '../docker/image';
 import { parsePushLine, PushEvent } from '../docker/push-progress';
-import { classifyRegistryError, loginArgv } from '../docker/registry';
 import { CommandFailedError, run } from '../docker/runner';
 import { ensureLocalRegistry } from '../registry/local';
 import { RegistryCredentials, verifyManifest } from '../registry/manifest';
 import type { DeployPlan, RegistryPlan } from '../spec/plan';
 import { registryCredentials, ResolveSecret } from './credentials';
 import { ImageError } from './errors';
+import { registryFailure, withRegistryLogin } from './login';
 
 export interface PushImagesOptions {
   resolveSecret: ResolveSecret;
@@ -22,26 +19,17 @@ export interface PushImagesOptions {
   signal?: AbortSignal;
 }
 
-/**
- * Pushes built images to the plan's registry and proves each one landed (manifest digest). Logs in
- * with a throwaway Docker config directory, so credentials never stay in ~/.docker and concurrent
- * pushes to different registries never see each other's logins.
- */
+/** Pushes built images to the plan's registry and proves each one landed (manifest digest). */
 export async function pushImages(plan: DeployPlan, images: BuiltImage[], options: PushImagesOptions): Promise<PushedImage[]> {
   const credentials = registryCredentials(plan, options.resolveSecret);
   if (plan.registry.local) {
     await ensureLocalRegistry({ port: localPort(plan.registry), image: options.localRegistryImage, signal: options.signal });
   }
-  const configDir = mkdtempSync(join(tmpdir(), 'kamal-dev-docker-config-'));
-  const env = { DOCKER_CONFIG: configDir };
-  try {
-    if (credentials) await login(plan.registry.server, credentials, env, options.signal);
+  return withRegistryLogin(plan.registry.server, credentials, options.signal, async (env) => {
     const pushed: PushedImage[] = [];
     for (const image of images) pushed.push(await pushOne(plan, image, credentials, env, options));
     return pushed;
-  } finally {
-    rmSync(configDir, { recursive: true, force: true });
-  }
+  });
 }
 
 async function pushOne(
@@ -77,34 +65,6 @@ async function pushOne(
     if (createdTag && !options.keep) await run(untagArgv(target)).catch(() => undefined);
     throw error;
   }
-}
-
-async function login(server: string, credentials: RegistryCredentials, env: Record<string, string>, signal?: AbortSignal): Promise<void> {
-  try {
-    await run(loginArgv(server, credentials.username), { input: credentials.password, env, signal, secrets: [credentials.password] });
-  } catch (error) {
-    if (!(error instanceof CommandFailedError)) throw error;
-    throw registryFailure(`logging in to ${server} as ${credentials.username}`, server, error);
-  }
-}
-
-/** Wrong credentials cannot get better by retrying; a registry that is down or erring can. */
-function registryFailure(doing: string, server: string, error: CommandFailedError): ImageError {
-  const kind = classifyRegistryError(error.stderr);
-  if (kind === 'auth') {
-    return new ImageError('RegistryAuthFailed', 'registry', `the registry ${server} refused ${doing}: wrong credentials or no access`, {
-      description: `${error.tail}\nCheck the registry username and password (or token) in the secrets file, and that they may push to this repository.`,
-      cause: error,
-    });
-  }
-  if (kind === 'unreachable' || kind === 'server') {
-    return new ImageError('RegistryUnavailable', 'registry', `the registry ${server} is not reachable or failing (${doing})`, {
-      description: error.tail,
-      retryable: true,
-      cause: error,
-    });
-  }
-  return new ImageError('PushFailed', 'registry', `${doing} failed`, { description: error.tail, retryable: true, cause: error });
 }
 
 async function localImageId(ref: string): Promise<string | undefined> {

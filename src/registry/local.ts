@@ -13,8 +13,6 @@ export interface LocalRegistryOptions {
   /** Default: $KAMAL_DEV_LOCAL_REGISTRY_IMAGE, else registry:2 (any distribution registry that listens on :5000). */
   image?: string;
   port?: number;
-  /** Container name; default kamal-dev-registry. */
-  name?: string;
   signal?: AbortSignal;
 }
 
@@ -34,7 +32,7 @@ export function localRegistryRunArgv(name: string, port: number, image: string):
 /** A registry that answers on 127.0.0.1:PORT, reused when one does, started as a labelled container otherwise. */
 export async function ensureLocalRegistry(options: LocalRegistryOptions = {}): Promise<{ address: string; started: boolean }> {
   const port = options.port ?? LOCAL_REGISTRY.port;
-  const name = options.name ?? LOCAL_REGISTRY.name;
+  const name = localRegistryName(port);
   const image = options.image ?? process.env.KAMAL_DEV_LOCAL_REGISTRY_IMAGE ?? LOCAL_REGISTRY.image;
   const address = `localhost:${port}`;
   if (await answers(port)) return { address, started: false };
@@ -63,8 +61,13 @@ export async function ensureLocalRegistry(options: LocalRegistryOptions = {}): P
   return { address, started: true };
 }
 
-export function removeLocalRegistryArgv(name: string = LOCAL_REGISTRY.name): string[] {
-  return ['docker', 'rm', '--force', '--volumes', name];
+/** One container per port, so registries on other ports (another project's, a test's) are never replaced. */
+export function localRegistryName(port: number): string {
+  return port === LOCAL_REGISTRY.port ? LOCAL_REGISTRY.name : `${LOCAL_REGISTRY.name}-${port}`;
+}
+
+export function removeLocalRegistryArgv(port: number = LOCAL_REGISTRY.port): string[] {
+  return ['docker', 'rm', '--force', '--volumes', localRegistryName(port)];
 }
 
 async function answers(port: number): Promise<boolean> {

@@ -66,3 +66,14 @@ describe('parsePushLine', () => {
     expect(parsePushLine('The push refers to repository [localhost:5556/smoke/tiny]')).toBeUndefined();
   });
 });
+
+describe('BuildProgressParser warnings', () => {
+  it('treats an unreadable --cache-from image as a warning, not the failing step', () => {
+    const parser = new BuildProgressParser();
+    parser.push('#5 importing cache manifest from localhost:5556/app:cache');
+    const [event] = parser.push('#5 ERROR: failed to configure registry cache importer: unexpected status from HEAD request: 401 Unauthorized');
+    expect(event).toMatchObject({ type: 'warning', message: expect.stringContaining('401 Unauthorized') });
+    parser.push('ERROR: failed to solve: dockerfile parse error on line 3');
+    expect(parser.failure()).toEqual({ step: undefined, message: 'failed to solve: dockerfile parse error on line 3', logs: [] });
+  });
+});
