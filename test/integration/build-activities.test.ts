@@ -10,6 +10,7 @@ import type { DeployActivities } from '../../src/activities/types';
 import { removeBuildImages } from '../../src/images/build';
 import type { DeployPlan, RegistryPlan } from '../../src/spec/plan';
 import { sh } from '../lab/exec';
+import { buildPlan } from '../support/build-plan';
 import { describeWithLab, labInfo } from '../support/lab';
 
 jest.setTimeout(300_000);
@@ -32,20 +33,7 @@ describeWithLab(['registry', 'temporal'], 'build and push activities on a real T
   const plan = (server: string, dockerfile = 'FROM debian:bookworm-slim\nRUN echo fine\n'): DeployPlan => {
     writeFileSync(join(dir, 'Dockerfile'), dockerfile);
     const registryPlan: RegistryPlan = { server, namespace: 'build-test', local: false, usernameSecret: 'ACT_USER', passwordSecret: 'ACT_PASS' };
-    return {
-      projectDir: dir,
-      secretsFile: join(dir, '.kamal', 'secrets'),
-      kind: 'dockerfile',
-      service: 'build-activities',
-      registry: registryPlan,
-      tag: RUN,
-      builds: [{ service: 'app', context: dir, dockerfile: join(dir, 'Dockerfile'), args: {}, secrets: [], cacheFrom: [], image: `${server}/build-test/act:${RUN}` }],
-      stack: { projectName: 'x', primaryService: 'app', compose: {}, files: [], secrets: [], dropped: [] },
-      vms: [],
-      provider: { type: 'docker' },
-      ssh: { user: 'root', port: 22, keyPath: '/nonexistent' },
-      onFailure: 'destroy',
-    };
+    return buildPlan(dir, registryPlan, RUN, { image: `${server}/build-test/act:${RUN}` });
   };
 
   const start = (workflow: 'buildWorkflow' | 'pushWorkflow', input: unknown) =>

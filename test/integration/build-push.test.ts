@@ -12,6 +12,7 @@ import { ensureLocalRegistry, removeLocalRegistryArgv } from '../../src/registry
 import type { DeployPlan, ImageBuild, RegistryPlan } from '../../src/spec/plan';
 import { sh } from '../lab/exec';
 import { ensureRegistryImage } from '../lab/parts/registry';
+import { buildPlan, resolverWith } from '../support/build-plan';
 import { describeWithLab, labInfo } from '../support/lab';
 
 jest.setTimeout(300_000);
@@ -43,31 +44,7 @@ function projectFrom(fixture: string): string {
 }
 
 function planFor(dir: string, registry: RegistryPlan, build: Partial<ImageBuild> = {}): DeployPlan {
-  return {
-    projectDir: dir,
-    secretsFile: join(dir, '.kamal', 'secrets'),
-    kind: 'dockerfile',
-    service: 'build-test',
-    registry,
-    tag: RUN,
-    builds: [
-      {
-        service: 'app',
-        context: dir,
-        dockerfile: join(dir, 'Dockerfile'),
-        args: { GREETING },
-        secrets: ['BUILD_TEST_TOKEN'],
-        cacheFrom: [],
-        image: `${registry.server}/build-test/app:${RUN}`,
-        ...build,
-      },
-    ],
-    stack: { projectName: 'build-test', primaryService: 'app', compose: {}, files: [], secrets: [], dropped: [] },
-    vms: [],
-    provider: { type: 'docker' },
-    ssh: { user: 'root', port: 22, keyPath: '/nonexistent' },
-    onFailure: 'destroy',
-  };
+  return buildPlan(dir, registry, RUN, { args: { GREETING }, secrets: ['BUILD_TEST_TOKEN'], ...build });
 }
 
 const labRegistryPlan = (registry: LabRegistry): RegistryPlan => ({
@@ -77,13 +54,6 @@ const labRegistryPlan = (registry: LabRegistry): RegistryPlan => ({
   usernameSecret: 'LAB_REGISTRY_USER',
   passwordSecret: 'LAB_REGISTRY_PASSWORD',
 });
-
-function resolverWith(values: Record<string, string>): (name: string) => string {
-  return (name) => {
-    if (!(name in values)) throw new Error(`${name} is not set`);
-    return values[name];
-  };
-}
 
 async function imagesLabelled(buildId: string): Promise<string[]> {
   const out = await sh(['docker', 'image', 'ls', '--all', '--quiet', '--filter', `label=kamal-dev.build-id=${buildId}`]);

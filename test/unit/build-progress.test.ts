@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BuildEvent, BuildProgressParser, describeStep } from '../../src/docker/build-progress';
 import { parsePushLine } from '../../src/docker/push-progress';
+import { renderBuildEvent, renderPushEvent } from '../../src/cli/commands/images';
 
 function parse(fixture: string): { events: BuildEvent[]; parser: BuildProgressParser } {
   const parser = new BuildProgressParser();
@@ -75,5 +76,17 @@ describe('BuildProgressParser warnings', () => {
     expect(event).toMatchObject({ type: 'warning', message: expect.stringContaining('401 Unauthorized') });
     parser.push('ERROR: failed to solve: dockerfile parse error on line 3');
     expect(parser.failure()).toEqual({ step: undefined, message: 'failed to solve: dockerfile parse error on line 3', logs: [] });
+  });
+});
+
+describe('rendering progress for people', () => {
+  const step = { vertex: 6, name: 'RUN make', index: 2, total: 4 };
+  it('shows Dockerfile steps, cache hits and elapsed time, and hides BuildKit internals', () => {
+    expect(renderBuildEvent('app', { type: 'step', step })).toBe('app [2/4] RUN make');
+    expect(renderBuildEvent('app', { type: 'cached', step })).toBe('app [2/4] RUN make  CACHED');
+    expect(renderBuildEvent('app', { type: 'done', step, elapsedSeconds: 12.34 })).toBe('app [2/4] RUN make  done 12.3s');
+    expect(renderBuildEvent('app', { type: 'step', step: { vertex: 1, name: '[internal] load build context' } })).toBeUndefined();
+    expect(renderPushEvent('x/app:1', { type: 'layer', layer: 'abc123def456', status: 'Preparing' })).toBeUndefined();
+    expect(renderPushEvent('x/app:1', { type: 'layer', layer: 'abc123def456', status: 'Pushed' })).toBe('x/app:1  layer abc123def456 pushed');
   });
 });
