@@ -22,6 +22,13 @@ export interface PushImagesOptions {
 /** Pushes built images to the plan's registry and proves each one landed (manifest digest). */
 export async function pushImages(plan: DeployPlan, images: BuiltImage[], options: PushImagesOptions): Promise<PushedImage[]> {
   const credentials = registryCredentials(plan, options.resolveSecret);
+  for (const built of images) {
+    if ((await localImageId(built.imageId)) === undefined) {
+      throw new ImageError('NoRecordedBuild', 'state', `the image built for service ${built.service} (${built.image}) is no longer in the local Docker engine`, {
+        description: 'Build it again: `kamal-dev build`.',
+      });
+    }
+  }
   if (plan.registry.local) {
     await ensureLocalRegistry({ port: localPort(plan.registry), image: options.localRegistryImage, signal: options.signal });
   }

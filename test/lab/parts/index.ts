@@ -1,7 +1,8 @@
 import { LabPart } from '../lab';
 import { baseImagePart, dockerPart } from './docker';
+import { localRegistryPart } from './local-registry';
 import { registryPart } from './registry';
 import { temporalPart } from './temporal';
 
 /** In dependency order. */
-export const allParts: LabPart[] = [dockerPart, baseImagePart, registryPart, temporalPart];
+export const allParts: LabPart[] = [dockerPart, baseImagePart, registryPart, localRegistryPart, temporalPart];
