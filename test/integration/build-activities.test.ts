@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBuildActivities, ImageProgress } from '../../src/activities/build';
-import type { DeployActivities } from '../../src/activities/types';
+import type { BuiltImage, DeployActivities } from '../../src/activities/types';
 import { removeBuildImages } from '../../src/images/build';
 import type { DeployPlan, RegistryPlan } from '../../src/spec/plan';
 import { sh } from '../lab/exec';
@@ -29,6 +29,7 @@ describeWithLab(['registry', 'temporal'], 'build and push activities on a real T
   let worker: Worker;
   let running: Promise<void>;
   let dir: string;
+  let built: BuiltImage[];
 
   const plan = (server: string, dockerfile = 'FROM debian:bookworm-slim\nRUN echo fine\n'): DeployPlan => {
     writeFileSync(join(dir, 'Dockerfile'), dockerfile);
@@ -100,7 +101,7 @@ describeWithLab(['registry', 'temporal'], 'build and push activities on a real T
 
   it('builds with progress, then a wrong password fails the push once, for good', async () => {
     const p = plan(registry().address);
-    const images = await (await build(p, 'ok')).handle.result();
+    const images = (built = await (await build(p, 'ok')).handle.result());
     expect(progress.some((e) => e.phase === 'build' && e.event.type === 'done')).toBe(true);
     password = 'wrong-password';
     const failure = await failureOf((await start('pushWorkflow', { plan: p, images })).result());
@@ -114,9 +115,8 @@ describeWithLab(['registry', 'temporal'], 'build and push activities on a real T
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    const images = [{ service: 'app', image: `${registry().address}/build-test/act:${RUN}`, imageId: 'unused' }];
     const p = plan(`localhost:${port}`);
-    const failure = await failureOf((await start('pushWorkflow', { plan: p, images })).result());
+    const failure = await failureOf((await start('pushWorkflow', { plan: p, images: built })).result());
     expect(failure).toMatchObject({ type: 'RegistryUnavailable', nonRetryable: false });
     expect(failure.message).toBe(`the registry localhost:${port} is not reachable or failing (logging in to localhost:${port} as lab-user)`);
     expect(attempts.pushImages).toBe(3);
