@@ -1,8 +1,9 @@
 import { LabPart } from '../lab';
 import { baseImagePart, dockerPart } from './docker';
+import { localRegistryPart } from './local-registry';
 import { postgresPart } from './postgres';
 import { registryPart } from './registry';
 import { temporalPart } from './temporal';
 
 /** In dependency order. */
-export const allParts: LabPart[] = [dockerPart, baseImagePart, registryPart, postgresPart, temporalPart];
+export const allParts: LabPart[] = [dockerPart, baseImagePart, registryPart, localRegistryPart, postgresPart, temporalPart];

@@ -1,0 +1,66 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { registerBuildCommand } from '../../src/cli/commands/build';
+import { ImageCommandDeps } from '../../src/cli/commands/images';
+import { registerPushCommand } from '../../src/cli/commands/push';
+import { buildProgram } from '../../src/cli/main';
+import { readLastBuild } from '../../src/images/last-build';
+import { removeBuildImages } from '../../src/images/build';
+import type { RegistryPlan } from '../../src/spec/plan';
+import { buildPlan, resolverWith } from '../support/build-plan';
+import { describeWithLab, labInfo } from '../support/lab';
+
+jest.setTimeout(300_000);
+
+const RUN = `cli-${process.pid}-${Date.now().toString(36)}`;
+
+describeWithLab(['registry'], 'kamal-dev build and push', () => {
+  const registry = () => labInfo<{ address: string; username: string; password: string }>('registry');
+  let dir: string;
+  let output = '';
+
+  const cli = async (...args: string[]) => {
+    const registryPlan: RegistryPlan = {
+      server: registry().address, namespace: 'build-test', local: false, usernameSecret: 'CLI_USER', passwordSecret: 'CLI_PASS',
+    };
+    const deps: ImageCommandDeps = {
+      // The computed tag would be the git commit; a fixed one shows `push` follows the record, not the plan.
+      loadPlan: async ({ cwd, tag }) => buildPlan(cwd, registryPlan, tag ?? `${RUN}-computed`),
+      secretsFor: () => resolverWith({ CLI_USER: registry().username, CLI_PASS: registry().password }),
+      stdout: { write: (chunk: string) => ((output += chunk), true) } as unknown as NodeJS.WritableStream,
+    };
+    const program = buildProgram();
+    registerBuildCommand(program, deps);
+    registerPushCommand(program, deps);
+    output = '';
+    await program.parseAsync(['node', 'kamal-dev', '-C', dir, ...args]);
+    return output;
+  };
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kamal-dev-build-cli-'));
+    cpSync(join(__dirname, '..', 'fixtures', 'build-app', 'hello.txt'), join(dir, 'hello.txt'));
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM debian:bookworm-slim\nCOPY hello.txt /hello.txt\n');
+  });
+
+  afterAll(async () => {
+    const record = readLastBuild(dir);
+    if (record) await removeBuildImages(record.buildId).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('push without a build fails clearly', async () => {
+    await expect(cli('push')).rejects.toThrow('nothing has been built in this project yet');
+  });
+
+  it('build shows steps and records the tag; push pushes exactly that', async () => {
+    const built = await cli('build', '--tag', RUN);
+    expect(built).toContain('app [1/2] FROM docker.io/library/debian:bookworm-slim');
+    expect(built).toContain(`built ${registry().address}/build-test/app:${RUN}`);
+    await expect(cli('push', '--tag', 'never-built')).rejects.toThrow(`the last build is tag ${RUN}, not never-built`);
+    const pushed = await cli('push');
+    expect(pushed).toMatch(new RegExp(`pushed and verified ${registry().address}/build-test/app:${RUN}@sha256:[0-9a-f]{64}`));
+    expect(pushed).not.toContain('computed');
+  });
+});

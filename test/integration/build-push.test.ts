@@ -1,0 +1,257 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BuiltImage } from '../../src/activities/types';
+import { BuildEvent } from '../../src/docker/build-progress';
+import { buildImages, removeBuildImages } from '../../src/images/build';
+import { ImageError } from '../../src/images/errors';
+import { readLastBuild } from '../../src/images/last-build';
+import { pushImages } from '../../src/images/push';
+import { ensureLocalRegistry, removeLocalRegistryArgv } from '../../src/registry/local';
+import type { DeployPlan, ImageBuild, RegistryPlan } from '../../src/spec/plan';
+import { sh } from '../lab/exec';
+import { ensureRegistryImage } from '../lab/parts/registry';
+import { buildPlan, resolverWith } from '../support/build-plan';
+import { describeWithLab, labInfo } from '../support/lab';
+
+jest.setTimeout(300_000);
+
+interface LabRegistry {
+  address: string;
+  username: string;
+  password: string;
+}
+
+const FIXTURES = join(__dirname, '..', 'fixtures');
+const RUN = `${process.pid}-${Date.now().toString(36)}`;
+const SECRET_VALUE = `build-test-secret-${RUN}-Zq9`;
+const GREETING = `hello $(not a command) "quoted" ${RUN}`;
+const buildIds: string[] = [];
+const tmpDirs: string[] = [];
+
+function newBuildId(name: string): string {
+  const id = `build-test-${name}-${RUN}`;
+  buildIds.push(id);
+  return id;
+}
+
+function projectFrom(fixture: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kamal-dev-build-test-'));
+  tmpDirs.push(dir);
+  cpSync(join(FIXTURES, fixture), dir, { recursive: true });
+  return dir;
+}
+
+function planFor(dir: string, registry: RegistryPlan, build: Partial<ImageBuild> = {}): DeployPlan {
+  return buildPlan(dir, registry, RUN, { args: { GREETING }, secrets: ['BUILD_TEST_TOKEN'], ...build });
+}
+
+const labRegistryPlan = (registry: LabRegistry): RegistryPlan => ({
+  server: registry.address,
+  namespace: 'build-test',
+  local: false,
+  usernameSecret: 'LAB_REGISTRY_USER',
+  passwordSecret: 'LAB_REGISTRY_PASSWORD',
+});
+
+async function imagesLabelled(buildId: string): Promise<string[]> {
+  const out = await sh(['docker', 'image', 'ls', '--all', '--quiet', '--filter', `label=kamal-dev.build-id=${buildId}`]);
+  return out.split('\n').filter(Boolean);
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+afterAll(async () => {
+  for (const id of buildIds) await removeBuildImages(id).catch(() => undefined);
+  for (const dir of tmpDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describeWithLab(['registry'], 'build and push against the real engine and registry', () => {
+  const registry = () => labInfo<LabRegistry>('registry');
+  const secrets = () =>
+    resolverWith({ BUILD_TEST_TOKEN: SECRET_VALUE, LAB_REGISTRY_USER: registry().username, LAB_REGISTRY_PASSWORD: registry().password });
+  let dir: string;
+  let built: BuiltImage[];
+
+  beforeAll(async () => {
+    dir = projectFrom('build-app');
+    const events: BuildEvent[] = [];
+    built = await buildImages(planFor(dir, labRegistryPlan(registry())), {
+      buildId: newBuildId('app'),
+      resolveSecret: secrets(),
+      onEvent: (_service, event) => events.push(event),
+    });
+    expect(events.filter((e) => e.type === 'step' && e.step.index !== undefined).map((e) => e.step.index).sort()).toEqual([1, 2, 3, 4]);
+  });
+
+  it('applies the build arg, mounts the secret, labels the image and records the build', async () => {
+    const image = built[0].image;
+    const out = await sh(['docker', 'run', '--rm', '--label', 'kamal-dev.lab=build-test', image, 'sh', '-c', 'cat /greeting; echo; cat /secret-length']);
+    expect(out).toBe(`${GREETING}\n${SECRET_VALUE.length}`);
+    const labels = JSON.parse(await sh(['docker', 'image', 'inspect', '--format', '{{json .Config.Labels}}', image]));
+    expect(labels).toMatchObject({ 'kamal-dev.service': 'build-test', 'kamal-dev.compose-service': 'app', 'kamal-dev.build-id': buildIds[0] });
+    expect(built[0].imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(readLastBuild(dir)).toMatchObject({ buildId: buildIds[0], tag: RUN, images: built });
+  });
+
+  it('leaves the secret value in no layer and no history', async () => {
+    const tar = join(dir, 'image.tar');
+    await sh(['docker', 'image', 'save', '--output', tar, built[0].image]);
+    const saved = readFileSync(tar);
+    expect(saved.length).toBeGreaterThan(1_000_000);
+    expect(saved.includes(Buffer.from(GREETING))).toBe(true); // the search itself works: the arg is in there
+    expect(saved.includes(Buffer.from(SECRET_VALUE))).toBe(false);
+    const history = await sh(['docker', 'history', '--no-trunc', '--format', '{{.CreatedBy}}', built[0].image]);
+    expect(history).toContain('BUILD_TEST_TOKEN');
+    expect(history).not.toContain(SECRET_VALUE);
+    expect(await sh(['docker', 'image', 'inspect', built[0].image])).not.toContain(SECRET_VALUE);
+  });
+
+  it('shows cached steps when unchanged source is built again', async () => {
+    const events: BuildEvent[] = [];
+    await buildImages(planFor(dir, labRegistryPlan(registry())), {
+      buildId: newBuildId('rebuild'),
+      resolveSecret: secrets(),
+      onEvent: (_service, event) => events.push(event),
+    });
+    const cached = events.filter((e) => e.type === 'cached' && e.step.index !== undefined).map((e) => e.step.index);
+    expect(cached.sort()).toEqual([2, 3, 4]);
+    built = readLastBuild(dir)!.images;
+  });
+
+  it('pushes to the htpasswd registry and verifies the manifest', async () => {
+    const layers: string[] = [];
+    const pushed = await pushImages(planFor(dir, labRegistryPlan(registry())), built, {
+      resolveSecret: secrets(),
+      onEvent: (_image, event) => event.type === 'layer' && layers.push(event.status),
+    });
+    expect(pushed).toEqual([{ image: built[0].image, digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) }]);
+    expect(layers).toEqual(expect.arrayContaining([expect.stringMatching(/Pushed|Layer already exists/)]));
+    const manifest = await fetch(`http://127.0.0.1:${registry().address.split(':')[1]}/v2/build-test/app/manifests/${RUN}`, {
+      method: 'HEAD',
+      headers: {
+        Accept: 'application/vnd.docker.distribution.manifest.v2+json',
+        Authorization: `Basic ${Buffer.from(`${registry().username}:${registry().password}`).toString('base64')}`,
+      },
+    });
+    expect(manifest.headers.get('docker-content-digest')).toBe(pushed[0].digest);
+  });
+
+  it('with a build cache, imports the pushed image\'s layers and pushes an inline cache', async () => {
+    const plan = planFor(dir, labRegistryPlan(registry()), { cacheFrom: [built[0].image], image: `${registry().address}/build-test/app:${RUN}-cached` });
+    const events: BuildEvent[] = [];
+    const cachedBuild = await buildImages(plan, { buildId: newBuildId('cache'), resolveSecret: secrets(), onEvent: (_s, e) => events.push(e) });
+    expect(events.some((e) => e.type === 'step' && e.step.name.startsWith('importing cache manifest from'))).toBe(true);
+    expect(events.filter((e) => e.type === 'warning')).toEqual([]); // the cache image in the private registry was readable
+    await pushImages(plan, cachedBuild, { resolveSecret: secrets() });
+    const auth = { Authorization: `Basic ${Buffer.from(`${registry().username}:${registry().password}`).toString('base64')}` };
+    const base = `http://127.0.0.1:${registry().address.split(':')[1]}/v2/build-test/app`;
+    const manifest = await (
+      await fetch(`${base}/manifests/${RUN}-cached`, { headers: { ...auth, Accept: 'application/vnd.docker.distribution.manifest.v2+json' } })
+    ).json() as { config: { digest: string } };
+    const config = await (await fetch(`${base}/blobs/${manifest.config.digest}`, { headers: auth })).json();
+    expect(config).toHaveProperty(['moby.buildkit.cache.v0']);
+  });
+
+  it('fails a wrong password once, clearly, and not retryably', async () => {
+    const wrong = resolverWith({ LAB_REGISTRY_USER: registry().username, LAB_REGISTRY_PASSWORD: 'not-the-password' });
+    const error = await pushImages(planFor(dir, labRegistryPlan(registry())), built, { resolveSecret: wrong }).catch((e) => e);
+    expect(error).toBeInstanceOf(ImageError);
+    expect(error).toMatchObject({ type: 'RegistryAuthFailed', retryable: false });
+    expect(error.message).toBe(`the registry ${registry().address} refused logging in to ${registry().address} as lab-user: wrong credentials or no access`);
+    expect(error.description).not.toContain('not-the-password');
+  });
+
+  it('says a registry that is down is retryable', async () => {
+    const server = `localhost:${await closedPort()}`;
+    const plan = planFor(dir, { ...labRegistryPlan(registry()), server });
+    const error = await pushImages(plan, built, { resolveSecret: secrets() }).catch((e) => e);
+    expect(error).toMatchObject({ type: 'RegistryUnavailable', retryable: true });
+    expect(error.message).toContain(server);
+    expect(await sh(['docker', 'image', 'ls', '--quiet', `${server}/build-test/app`])).toBe(''); // the tag it made is gone
+  });
+
+  it('refuses to build without registry credentials, before any work', async () => {
+    const buildId = newBuildId('nocreds');
+    const error = await buildImages(planFor(dir, labRegistryPlan(registry())), {
+      buildId,
+      resolveSecret: resolverWith({ BUILD_TEST_TOKEN: SECRET_VALUE, LAB_REGISTRY_USER: 'u' }),
+    }).catch((e) => e);
+    expect(error).toMatchObject({ type: 'RegistryCredentialsMissing', file: join(dir, '.kamal', 'secrets') });
+    expect(error.message).toContain('LAB_REGISTRY_PASSWORD');
+    expect(await imagesLabelled(buildId)).toEqual([]);
+  });
+
+  it('says which Dockerfile is missing, before any work', async () => {
+    const error = await buildImages(planFor(dir, labRegistryPlan(registry()), { dockerfile: join(dir, 'Nope.Dockerfile') }), {
+      buildId: newBuildId('nodockerfile'),
+      resolveSecret: secrets(),
+    }).catch((e) => e);
+    expect(error).toMatchObject({ type: 'DockerfileMissing', kind: 'config', file: join(dir, 'Nope.Dockerfile') });
+  });
+});
+
+describeWithLab(['baseImage'], 'a build that fails or is cancelled', () => {
+  const local: RegistryPlan = { server: 'localhost:5565', namespace: 'build-test', local: true };
+
+  it('names the failing step with its last output, and leaves no image of that build', async () => {
+    const dir = projectFrom('build-fail');
+    const buildId = newBuildId('fail');
+    expect(await imagesLabelled(buildId)).toEqual([]);
+    const error = await buildImages(planFor(dir, local, { args: {}, secrets: [] }), { buildId, resolveSecret: resolverWith({}) }).catch((e) => e);
+    expect(error).toMatchObject({ type: 'BuildFailed', retryable: false, file: join(dir, 'Dockerfile') });
+    expect(error.message).toBe('building the image of service app failed at step [3/4] RUN echo "compiling widgets"; echo "widget.c:3: error: expected \';\'" >&2; exit 7');
+    expect(error.description).toContain("widget.c:3: error: expected ';'");
+    expect(error.description).toContain('exit code: 7');
+    expect(await imagesLabelled(buildId)).toEqual([]);
+  });
+
+  it('stops the build when cancelled and leaves no image of it', async () => {
+    const dir = projectFrom('build-fail');
+    const buildId = newBuildId('cancel');
+    const controller = new AbortController();
+    const build = planFor(dir, local, { args: {}, secrets: [] });
+    writeFileSync(build.builds[0].dockerfile, `FROM debian:bookworm-slim\nRUN echo ${RUN} && sleep 60\n`);
+    const started = Date.now();
+    const error = await buildImages(build, {
+      buildId,
+      resolveSecret: resolverWith({}),
+      signal: controller.signal,
+      onEvent: (_s, event) => event.type === 'step' && event.step.name.includes('sleep 60') && controller.abort(),
+    }).catch((e) => e);
+    expect(error.name).toBe('AbortError');
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(await imagesLabelled(buildId)).toEqual([]);
+  });
+});
+
+describeWithLab(['baseImage'], 'local registry mode', () => {
+  const port = 5565;
+  const server = `localhost:${port}`;
+
+  afterAll(async () => {
+    await sh(removeLocalRegistryArgv(port)).catch(() => undefined);
+  });
+
+  it('starts a registry on loopback, pushes to it without login and pulls the image back', async () => {
+    const image = await ensureRegistryImage();
+    const first = await ensureLocalRegistry({ port, image });
+    expect(first.address).toBe(server);
+    expect(await ensureLocalRegistry({ port, image })).toEqual({ address: server, started: false });
+    const dir = projectFrom('build-app');
+    const plan = planFor(dir, { server, namespace: 'build-test', local: true });
+    const built = await buildImages(plan, { buildId: newBuildId('local'), resolveSecret: resolverWith({ BUILD_TEST_TOKEN: SECRET_VALUE }) });
+    const pushed = await pushImages(plan, built, { resolveSecret: resolverWith({}), localRegistryImage: image });
+    expect(pushed[0].image).toBe(`${server}/build-test/app:${RUN}`);
+    await sh(['docker', 'image', 'rm', pushed[0].image]);
+    await sh(['docker', 'pull', pushed[0].image]);
+    expect(await sh(['docker', 'image', 'inspect', '--format', '{{.Id}}', pushed[0].image])).toBe(built[0].imageId);
+  });
+});
