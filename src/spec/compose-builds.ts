@@ -44,7 +44,12 @@ export function composeBuilds(
       if (!existsSync(context) || !statSync(context).isDirectory()) throw configError(`build context ${context} does not exist`, { file: where.file, key: `${key}.context` });
       const dockerfile = resolve(context, build.dockerfile ?? 'Dockerfile');
       if (!existsSync(dockerfile)) throw configError(`Dockerfile ${dockerfile} does not exist`, { file: where.file, key: `${key}.dockerfile`, description: 'dockerfile is relative to the build context.' });
-      const args = Object.fromEntries(Object.entries(build.args ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
+      // The model is escaped for Compose's interpolation ($$ = a literal $); buildx takes the value as is.
+      const args = Object.fromEntries(
+        Object.entries(build.args ?? {})
+          .filter((e): e is [string, string] => typeof e[1] === 'string')
+          .map(([k, v]) => [k, v.split('$$').join('$')]),
+      );
       for (const [arg, value] of Object.entries(args)) {
         const secret = placeholdersIn(value)[0];
         if (secret) {
