@@ -3,7 +3,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { parse, ParseError, printParseErrorCode } from 'jsonc-parser';
 import { configError } from '../errors';
 import { devcontainerSchema, RawDevcontainer } from './devcontainer-schema';
-import { LifecycleStep, lifecycleSteps, substituteDeep } from './devcontainer-vars';
+import { LifecycleStep, lifecycleSteps, substitute, substituteDeep } from './devcontainer-vars';
 import { displayPath } from './paths';
 import type { DevcontainerKind } from './plan';
 import { schemaError } from './schema-errors';
@@ -66,8 +66,10 @@ export function loadDevcontainer(file: string, projectDir: string, env: NodeJS.P
   if (!data || typeof data !== 'object' || Array.isArray(data)) throw configError('expected a JSON object', { file: shown });
   const parsed = devcontainerSchema.safeParse(data);
   if (!parsed.success) throw schemaError(parsed.error, data, shown);
-  const workspaceFolder = parsed.data.workspaceFolder ?? `/workspaces/${basename(projectDir)}`;
-  const raw = substituteDeep(parsed.data, { localWorkspaceFolder: projectDir, containerWorkspaceFolder: workspaceFolder, env });
+  // workspaceFolder may itself use local variables; everything else may use the resolved folder.
+  const local = { localWorkspaceFolder: projectDir, containerWorkspaceFolder: '${containerWorkspaceFolder}', env };
+  const workspaceFolder = substitute(parsed.data.workspaceFolder ?? `/workspaces/${basename(projectDir)}`, local);
+  const raw = substituteDeep(parsed.data, { ...local, containerWorkspaceFolder: workspaceFolder });
   const dir = dirname(file);
   const kind = kindOf(raw, shown);
   const common = {
