@@ -52,11 +52,11 @@ export function loadConfig(projectDir: string, options: LoadConfigOptions = {}):
     if (options.configPath) throw configError('config file not found', { file: shown, description: 'Check the path, or run `kamal-dev init` to write one.' });
     return normalizeConfig({}, undefined, shown, projectDir, options.env ?? process.env);
   }
-  const doc = parseDocument(readFileSync(file, 'utf8'), { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(readFileSync(file, 'utf8'), { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const error = doc.errors[0];
     const pos = error.linePos?.[0];
-    throw configError(`invalid YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}: ${error.message.split('\n')[0]}`, { file: shown });
+    throw configError(`invalid YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}: ${error.message.split(/ at line \d+|\n/)[0]}`, { file: shown });
   }
   const data: unknown = doc.toJS() ?? {};
   if (typeof data !== 'object' || Array.isArray(data)) throw configError('expected a mapping of keys (service:, registry:, ...)', { file: shown });

@@ -20,6 +20,7 @@ const TYPE_NAMES: Record<string, string> = {
   string: 'a string',
   boolean: 'true or false',
   object: 'a mapping',
+  record: 'a mapping',
   array: 'a list',
   int: 'a whole number',
 };
@@ -48,15 +49,15 @@ function issueMessage(issue: Issue, data: unknown): { key: string; message: stri
     case 'invalid_union': {
       const options = (issue as { options?: unknown[] }).options;
       if (options) return { key, message: `expected one of ${options.join(', ')}, got ${got}` };
-      // The deepest branch error is usually the one the person meant (e.g. an object with a bad key).
-      const nested = issue.errors.map((branch) => branch[0]).find((i) => i && i.path.length > 0);
+      // The branch whose type matched is the one the person meant (e.g. a list with too many entries).
+      const nested = issue.errors.map((branch) => branch[0]).find((i) => i && (i.path.length > 0 || i.code !== 'invalid_type'));
       if (nested) return issueMessage({ ...nested, path: [...issue.path, ...nested.path] } as Issue, data);
       return { key, message: `has the wrong form, got ${got}` };
     }
     case 'too_small':
       return { key, message: issue.origin === 'array' ? `needs at least ${issue.minimum} entr${issue.minimum === 1 ? 'y' : 'ies'}` : issue.origin === 'string' ? 'must not be empty' : `must be at least ${issue.minimum}, got ${got}` };
     case 'too_big':
-      return { key, message: `must be at most ${issue.maximum}, got ${got}` };
+      return { key, message: issue.origin === 'array' ? `takes at most ${issue.maximum} entr${issue.maximum === 1 ? 'y' : 'ies'}` : `must be at most ${issue.maximum}, got ${got}` };
     default:
       return { key, message: `${issue.message}, got ${got}` };
   }
