@@ -1,5 +1,11 @@
 import { Command, CommanderError } from 'commander';
+import * as initCommand from './commands/init';
+import * as planCommand from './commands/plan';
+import * as schemaCommand from './commands/schema';
 import { GlobalOptions, reportError } from './output';
+
+/** Every command file exports register(program); add new commands here. */
+const COMMANDS: { register(program: Command): void }[] = [initCommand, planCommand, schemaCommand];
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require('../../package.json') as { version: string };
@@ -13,6 +19,7 @@ export function buildProgram(): Command {
     .option('-C, --cwd <dir>', 'project directory (default: the current directory)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  for (const command of COMMANDS) command.register(program);
   return program;
 }
 

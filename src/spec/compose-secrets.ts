@@ -1,0 +1,40 @@
+/**
+ * How secret values stay out of the transformed compose file: Compose normalises the model with
+ * every secret NAME (the keys of .kamal/secrets, config build.secrets, registry and provider
+ * credential names) set to a placeholder, never to its value. Wherever a placeholder survives into
+ * the model, the transform writes `${NAME}` back and lists NAME in StackPlan.secrets; on the VM,
+ * Compose interpolates it from the mode-600 secrets env file (`docker compose --env-file`).
+ * Every other variable is interpolated here, from this machine's environment and .env.
+ */
+const PREFIX = '__KAMAL_DEV_SECRET_';
+const SUFFIX = '__';
+const PLACEHOLDER = /__KAMAL_DEV_SECRET_([A-Za-z_][A-Za-z0-9_]*?)__/g;
+
+export function secretPlaceholder(name: string): string {
+  return `${PREFIX}${name}${SUFFIX}`;
+}
+
+/** The environment additions for the normaliser: NAME -> placeholder. */
+export function placeholderEnv(names: Iterable<string>): Record<string, string> {
+  return Object.fromEntries([...names].map((n) => [n, secretPlaceholder(n)]));
+}
+
+/** Names whose placeholder occurs anywhere in the value. */
+export function placeholdersIn(value: unknown): string[] {
+  return [...new Set([...JSON.stringify(value ?? null).matchAll(PLACEHOLDER)].map((m) => m[1]))];
+}
+
+/** Replaces placeholders by `${NAME}` (interpolated on the VM) in every string; collects the names. */
+export function restoreSecretReferences<T>(value: T, found: Set<string>): T {
+  if (typeof value === 'string') {
+    return value.replace(PLACEHOLDER, (_, name: string) => {
+      found.add(name);
+      return '${' + name + '}';
+    }) as T;
+  }
+  if (Array.isArray(value)) return value.map((v) => restoreSecretReferences(v, found)) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, restoreSecretReferences(v, found)])) as T;
+  }
+  return value;
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+/** The devcontainer.json keys kamal-dev reads; every other key (features, customizations, ...) is allowed and ignored. */
+const stringMap = z.record(z.string(), z.string());
+const command = z.union([z.string(), z.array(z.string()), z.record(z.string(), z.union([z.string(), z.array(z.string())]))]);
+
+export const devcontainerSchema = z.looseObject({
+  name: z.string().optional(),
+  image: z.string().min(1).optional(),
+  build: z
+    .looseObject({
+      dockerfile: z.string().min(1).optional(),
+      context: z.string().min(1).optional(),
+      args: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+      target: z.string().min(1).optional(),
+      cacheFrom: z.union([z.string(), z.array(z.string())]).optional(),
+    })
+    .optional(),
+  // The pre-2021 spelling of build.dockerfile / build.context.
+  dockerFile: z.string().min(1).optional(),
+  context: z.string().min(1).optional(),
+  dockerComposeFile: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+  service: z.string().min(1).optional(),
+  runServices: z.array(z.string().min(1)).optional(),
+  workspaceFolder: z.string().startsWith('/', 'must be an absolute path in the container').optional(),
+  containerEnv: stringMap.optional(),
+  remoteEnv: z.record(z.string(), z.string().nullable()).optional(),
+  forwardPorts: z.array(z.union([z.number().int().min(1).max(65535), z.string().regex(/^[A-Za-z0-9_.-]+:\d+$/, 'expected a port or "service:port"')])).optional(),
+  postCreateCommand: command.optional(),
+  postStartCommand: command.optional(),
+  overrideCommand: z.boolean().optional(),
+});
+
+export type RawDevcontainer = z.infer<typeof devcontainerSchema>;

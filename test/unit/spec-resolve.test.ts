@@ -1,0 +1,95 @@
+import { join, resolve } from 'node:path';
+import { requiredSecretNames } from '../../src/spec/resolve-parts';
+import { resolvePlan, serviceFromFolder } from '../../src/spec/resolve';
+import { cleanupProjects, IMAGE_DEVCONTAINER, tempProject } from '../support/project';
+
+afterAll(cleanupProjects);
+
+const env = { HOME: '/home/dev' };
+
+describe('resolvePlan', () => {
+  it('deploys a project with only an image devcontainer on defaults', async () => {
+    const dir = tempProject(IMAGE_DEVCONTAINER, 'My_Project.v2');
+    const plan = await resolvePlan({ projectDir: dir, count: 2, tag: 'abc1234', env });
+    expect(plan).toEqual({
+      projectDir: dir,
+      configFile: undefined,
+      secretsFile: join(dir, '.kamal/secrets'),
+      kind: 'image',
+      service: 'my-project-v2',
+      registry: { server: 'localhost:5555', namespace: 'kamal-dev', local: true, usernameSecret: undefined, passwordSecret: undefined },
+      tag: 'abc1234',
+      builds: [],
+      stack: {
+        projectName: 'my-project-v2',
+        primaryService: 'app',
+        compose: {
+          name: 'my-project-v2',
+          services: {
+            app: {
+              image: 'debian:bookworm-slim',
+              entrypoint: ['/bin/sh', '-c', "trap 'exit 0' TERM; while sleep 1000 & wait $$!; do :; done"],
+              environment: {},
+              volumes: [{ type: 'bind', source: '/opt/kamal-dev/my-project-v2/workspaces/My_Project.v2', target: '/workspaces/My_Project.v2', bind: { create_host_path: true } }],
+              working_dir: '/workspaces/My_Project.v2',
+            },
+          },
+        },
+        files: [],
+        workspace: { source: dir, target: 'workspaces/My_Project.v2', exclude: ['.kamal', 'node_modules'] },
+        secrets: [],
+        dropped: [],
+      },
+      vms: [
+        { name: 'my-project-v2-1', index: 1 },
+        { name: 'my-project-v2-2', index: 2 },
+      ],
+      provider: { type: 'docker', image: undefined, baseImage: undefined },
+      ssh: { user: 'root', port: 22, keyPath: '/home/dev/.ssh/id_ed25519' },
+      onFailure: 'destroy',
+    });
+  });
+
+  it('builds a Dockerfile devcontainer as the primary image, with config build settings and registry', async () => {
+    const dir = tempProject({
+      '.devcontainer/devcontainer.json': '{"build": {"dockerfile": "Dockerfile", "context": "..", "args": {"A": "1"}}, "containerEnv": {"TOKEN": "${localEnv:API_TOKEN}"}}',
+      '.devcontainer/Dockerfile': 'FROM scratch',
+      '.kamal/secrets': 'API_TOKEN=$(exit 1)\n',
+      'config/dev.yml': 'service: shop\nregistry: {namespace: Octo}\nbuild: {args: {B: 2}, secrets: [KEY]}\nvms: {count: 3}\nnaming: "dev-{index}-{service}"\non_failure: keep\n',
+    });
+    const plan = await resolvePlan({ projectDir: dir, tag: 't', env: { ...env, API_TOKEN: 'value-never-in-the-plan' } });
+    expect(plan.kind).toBe('dockerfile');
+    expect(plan.registry).toEqual({ server: 'ghcr.io', namespace: 'octo', local: false, usernameSecret: 'GITHUB_USER', passwordSecret: 'GITHUB_TOKEN' });
+    expect(plan.builds).toEqual([
+      { service: 'app', context: dir, dockerfile: join(dir, '.devcontainer/Dockerfile'), args: { A: '1', B: '2' }, target: undefined, secrets: ['KEY'], platform: undefined, cacheFrom: [], image: 'ghcr.io/octo/shop-dev:t' },
+    ]);
+    expect((plan.stack.compose.services as Record<string, { environment: unknown }>).app.environment).toEqual({ TOKEN: '${API_TOKEN}' });
+    expect(plan.stack.secrets).toEqual(['API_TOKEN']);
+    expect(JSON.stringify(plan)).not.toContain('value-never-in-the-plan');
+    expect(plan.vms.map((v) => v.name)).toEqual(['dev-1-shop', 'dev-2-shop', 'dev-3-shop']);
+    expect(plan.onFailure).toBe('keep');
+    expect(requiredSecretNames(plan).sort()).toEqual(['API_TOKEN', 'GITHUB_TOKEN', 'GITHUB_USER', 'KEY']);
+  });
+
+  it('takes the namespace from image.name and --from over config', async () => {
+    const dir = tempProject({ ...IMAGE_DEVCONTAINER, 'other/devcontainer.json': '{"image": "alpine"}', 'config/dev.yml': 'registry: {server: docker.io}\nimage: {name: me/tool, devcontainer: nope.json}' });
+    const plan = await resolvePlan({ projectDir: dir, tag: 't', devcontainerPath: 'other', env });
+    expect(plan.registry.namespace).toBe('me');
+    expect((plan.stack.compose.services as Record<string, { image: string }>).app.image).toBe('alpine');
+  });
+
+  it('derives the service from the folder name', () => {
+    expect(serviceFromFolder('/x/Rails App (copy)')).toBe('rails-app-copy');
+    expect(() => serviceFromFolder('/x/___')).toThrow(/cannot derive a service name/);
+  });
+
+  it('resolves a relative project dir', async () => {
+    const plan = await resolvePlan({ projectDir: 'examples/simple-image', tag: 't', env: { ...env, SIMPLE_IMAGE: 'debian:bookworm-slim' } });
+    expect(plan.projectDir).toBe(resolve('examples/simple-image'));
+    expect((plan.stack.compose.services as Record<string, Record<string, unknown>>).app).toMatchObject({
+      image: 'debian:bookworm-slim',
+      environment: { GREETING: 'hello from simple-image' },
+      ports: [{ mode: 'ingress', host_ip: '127.0.0.1', target: 8080, published: '8080', protocol: 'tcp' }],
+    });
+  });
+});
