@@ -1,11 +1,13 @@
 import { Command, CommanderError } from 'commander';
+import * as buildCommand from './commands/build';
 import * as initCommand from './commands/init';
 import * as planCommand from './commands/plan';
+import * as pushCommand from './commands/push';
 import * as schemaCommand from './commands/schema';
 import { GlobalOptions, reportError } from './output';
 
 /** Every command file exports register(program); add new commands here. */
-const COMMANDS: { register(program: Command): void }[] = [initCommand, planCommand, schemaCommand];
+const COMMANDS: { register(program: Command): void }[] = [initCommand, planCommand, buildCommand, pushCommand, schemaCommand];
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require('../../package.json') as { version: string };

@@ -91,3 +91,9 @@ function runCommand(command: string, entry: SecretEntry, file: string, env: Node
     });
   }
 }
+
+/** A resolver that loads (and evaluates) the file on first use only, so commands that need no secret run none. */
+export function lazySecretResolver(file: string, env: NodeJS.ProcessEnv = process.env): (name: string) => string {
+  let secrets: Secrets | undefined;
+  return (name) => (secrets ??= loadSecrets(file, env)).resolveSecret(name);
+}

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { buildImages } from '../../images/build';
 import { lastBuildPath } from '../../images/last-build';
 import { GlobalOptions } from '../output';
-import { ImageCommandDeps, newBuildId, renderBuildEvent } from './images';
+import { ImageCommandDeps, projectImageDeps, newBuildId, renderBuildEvent } from './images';
 
 /** `kamal-dev build [--tag T] [--no-cache]`: build only, recorded for `push` and `deploy --skip-build`. */
 export function registerBuildCommand(program: Command, deps: ImageCommandDeps): void {
@@ -32,4 +32,8 @@ export function registerBuildCommand(program: Command, deps: ImageCommandDeps): 
       if (global.json) out.write(JSON.stringify({ outcome: 'ok', images }) + '\n');
       else out.write(`built ${images.map((i) => i.image).join(', ')} (recorded in ${lastBuildPath(plan.projectDir)})\n`);
     });
+}
+
+export function register(program: Command): void {
+  registerBuildCommand(program, projectImageDeps);
 }

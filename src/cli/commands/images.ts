@@ -1,8 +1,11 @@
+import { resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { BuildEvent, describeStep } from '../../docker/build-progress';
 import type { PushEvent } from '../../docker/push-progress';
 import type { ResolveSecret } from '../../images/credentials';
 import type { DeployPlan } from '../../spec/plan';
+import { resolvePlan } from '../../spec/resolve';
+import { lazySecretResolver } from '../../spec/secrets';
 
 /** What `build` and `push` need from the spec layer, passed in so these commands stay apart from config parsing. */
 export interface ImageCommandDeps {
@@ -12,6 +15,12 @@ export interface ImageCommandDeps {
   secretsFor(plan: DeployPlan): ResolveSecret;
   stdout?: NodeJS.WritableStream;
 }
+
+/** The real project: config, devcontainer and compose files in the folder, secrets from .kamal/secrets. */
+export const projectImageDeps: ImageCommandDeps = {
+  loadPlan: ({ cwd, tag }) => resolvePlan({ projectDir: resolve(cwd), tag }),
+  secretsFor: (plan) => lazySecretResolver(plan.secretsFile),
+};
 
 export function newBuildId(plan: DeployPlan): string {
   return `${plan.service}-${plan.tag}-${randomBytes(4).toString('hex')}`;

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { requireLastBuild } from '../../images/last-build';
 import { pushImages } from '../../images/push';
 import { GlobalOptions } from '../output';
-import { ImageCommandDeps, renderPushEvent } from './images';
+import { ImageCommandDeps, projectImageDeps, renderPushEvent } from './images';
 
 /** `kamal-dev push [--tag T] [--keep]`: pushes exactly what `build` made last; never builds, never invents a tag. */
 export function registerPushCommand(program: Command, deps: ImageCommandDeps): void {
@@ -29,4 +29,8 @@ export function registerPushCommand(program: Command, deps: ImageCommandDeps): v
       if (global.json) out.write(JSON.stringify({ outcome: 'ok', images: pushed }) + '\n');
       else for (const image of pushed) out.write(`pushed and verified ${image.image}@${image.digest}\n`);
     });
+}
+
+export function register(program: Command): void {
+  registerPushCommand(program, projectImageDeps);
 }
