@@ -7,13 +7,14 @@ import { buildImages, removeBuildImages } from '../images/build';
 import type { ResolveSecret } from '../images/credentials';
 import { isImageError } from '../images/errors';
 import { pushImages } from '../images/push';
+import type { DeployPlan } from '../spec/plan';
 import type { DeployActivities } from './types';
 
 export type ImageProgress = { phase: 'build'; service: string; event: BuildEvent } | { phase: 'push'; image: string; event: PushEvent };
 
 export interface BuildActivityDeps {
-  /** Resolves a secret name on the worker (.kamal/secrets, then the environment); throws when missing. */
-  resolveSecret: ResolveSecret;
+  /** The secrets of the plan's project (.kamal/secrets, then the environment), resolved on the worker. */
+  secretsFor: (plan: DeployPlan) => ResolveSecret;
   /** Every progress event, for a terminal renderer; inside an activity they also become heartbeats. */
   onProgress?: (progress: ImageProgress) => void;
   localRegistryImage?: string;
@@ -31,7 +32,7 @@ export function createBuildActivities(deps: BuildActivityDeps): BuildActivities 
         buildImages(plan, {
           buildId,
           noCache,
-          resolveSecret: deps.resolveSecret,
+          resolveSecret: deps.secretsFor(plan),
           signal,
           onEvent: (service, event) => report({ phase: 'build', service, event }),
         }),
@@ -39,7 +40,7 @@ export function createBuildActivities(deps: BuildActivityDeps): BuildActivities 
     pushImages: ({ plan, images }) =>
       asActivity(deps, (signal, report) =>
         pushImages(plan, images, {
-          resolveSecret: deps.resolveSecret,
+          resolveSecret: deps.secretsFor(plan),
           localRegistryImage: deps.localRegistryImage,
           signal,
           onEvent: (image, event) => report({ phase: 'push', image, event }),

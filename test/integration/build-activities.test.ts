@@ -55,7 +55,7 @@ describeWithLab(['registry', 'temporal'], 'build and push activities on a real T
     dir = mkdtempSync(join(tmpdir(), 'kamal-dev-build-activities-'));
     cpSync(join(__dirname, '..', 'fixtures', 'build-app', 'hello.txt'), join(dir, 'hello.txt'));
     const activities = createBuildActivities({
-      resolveSecret: (name) => ({ ACT_USER: registry().username, ACT_PASS: password })[name] ?? (() => { throw new Error(`${name} is not set`); })(),
+      secretsFor: () => (name) => ({ ACT_USER: registry().username, ACT_PASS: password })[name] ?? (() => { throw new Error(`${name} is not set`); })(),
       onProgress: (p) => progress.push(p),
     });
     const counted = Object.fromEntries(
