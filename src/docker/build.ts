@@ -81,8 +81,9 @@ function secretSpec(name: string): string {
 
 function cacheArgv(build: ImageBuild, options: BuildArgvOptions): string[] {
   if (options.noCache) return ['--no-cache'];
-  if (build.cacheFrom.length === 0) return [];
-  return [...build.cacheFrom.flatMap((ref) => ['--cache-from', `type=registry,ref=${ref}`]), '--cache-to', 'type=inline'];
+  if (build.cacheFrom.length === 0 && !build.cacheImage) return [];
+  const source = (from: string) => (from.includes('=') ? from : `type=registry,ref=${from}`);
+  return [...build.cacheFrom.flatMap((from) => ['--cache-from', source(from)]), '--cache-to', 'type=inline'];
 }
 
 /** The environment a build's child process needs: each build secret under its own name. */

@@ -47,7 +47,8 @@ async function pushOne(
   options: PushImagesOptions,
 ): Promise<PushedImage> {
   // The plan says where the image goes now; the build may have named it differently (registry changed since).
-  const target = plan.builds.find((b) => b.service === built.service)?.image ?? built.image;
+  const build = plan.builds.find((b) => b.service === built.service);
+  const target = build?.image ?? built.image;
   const createdTag = target !== built.image && (await localImageId(target)) !== built.imageId;
   if (createdTag) await run(tagArgv(built.imageId, target), { signal: options.signal });
   try {
@@ -67,10 +68,21 @@ async function pushOne(
     });
     if (!digest) throw new ImageError('PushFailed', 'registry', `docker push ${target} reported no digest`, { retryable: true });
     await verifyManifest(target, digest, credentials, options.signal);
+    if (build?.cacheImage) await publishCache(target, build.cacheImage, env, options.signal);
     return { image: target, digest };
   } catch (error) {
     if (createdTag && !options.keep) await run(untagArgv(target)).catch(() => undefined);
     throw error;
+  }
+}
+
+/** Same layers, so this push uploads nothing new; the local tag is only a means to it. */
+async function publishCache(image: string, cacheImage: string, env: Record<string, string>, signal?: AbortSignal): Promise<void> {
+  await run(tagArgv(image, cacheImage), { signal });
+  try {
+    await run(pushArgv(cacheImage), { env, signal });
+  } finally {
+    await run(untagArgv(cacheImage)).catch(() => undefined);
   }
 }
 

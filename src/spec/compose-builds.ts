@@ -88,13 +88,14 @@ function buildSecretName(id: string, topSecrets: TopSecrets, file: string, key: 
 
 /** config/dev.yml `build:` applies to the primary image: args and target win, secrets add up. */
 export function applyConfigBuild(build: ImageBuild, config: DevConfig['build'], repository: string): ImageBuild {
-  const cache = config.cache ? [`type=registry,ref=${config.cache.image ?? `${repository}:buildcache`}`] : [];
+  const cacheImage = config.cache ? (config.cache.image ?? `${repository}:buildcache`) : undefined;
   return {
     ...build,
     args: { ...build.args, ...config.args },
     target: config.target ?? build.target,
     secrets: [...new Set([...build.secrets, ...config.secrets])],
     platform: config.platform ?? build.platform,
-    cacheFrom: [...build.cacheFrom, ...cache],
+    cacheFrom: [...build.cacheFrom, ...(cacheImage ? [cacheImage] : [])],
+    cacheImage,
   };
 }

@@ -16,7 +16,13 @@ export interface ImageBuild {
   /** Build secret names; values come from .kamal/secrets or the environment on the worker. */
   secrets: string[];
   platform?: string;
+  /** `--cache-from` sources: image references, or full buildx cache specs (`type=...`). */
   cacheFrom: string[];
+  /**
+   * With `build.cache`: the pushed image is also published under this reference, carrying an inline
+   * layer cache that later builds, on any machine, read through `--cache-from`.
+   */
+  cacheImage?: string;
   /** The full reference this build is tagged and pushed as. */
   image: string;
 }

@@ -80,6 +80,13 @@ describe('buildxBuildArgv', () => {
     ]);
   });
 
+  it('passes full cache specs through as they are', () => {
+    const argv = buildxBuildArgv(build({ cacheFrom: ['type=local,src=/tmp/cache'], cacheImage: 'ghcr.io/acme/app:buildcache' }), options);
+    expect(argv.slice(argv.indexOf('--cache-from'), argv.indexOf('--cache-from') + 4)).toEqual([
+      '--cache-from', 'type=local,src=/tmp/cache', '--cache-to', 'type=inline',
+    ]);
+  });
+
   it('with noCache, ignores every cache', () => {
     const argv = buildxBuildArgv(build({ cacheFrom: ['ghcr.io/acme/app:cache'] }), { ...options, noCache: true });
     expect(argv).toContain('--no-cache');

@@ -174,7 +174,8 @@ describe('compose builds', () => {
       target: 'prod',
       secrets: ['RAILS_MASTER_KEY', 'EXTRA'],
       platform: 'linux/amd64',
-      cacheFrom: ['type=registry,ref=c', 'type=registry,ref=r/me/shop-dev:buildcache'],
+      cacheFrom: ['type=registry,ref=c', 'r/me/shop-dev:buildcache'],
+      cacheImage: 'r/me/shop-dev:buildcache',
     });
   });
 });
