@@ -123,7 +123,7 @@ export class SshSession {
 
 function feed(channel: ClientChannel, input: RemoteExecOptions['input']): void {
   if (input instanceof Readable) {
-    input.on('error', (error) => channel.destroy(error));
+    input.on('error', () => channel.close());
     input.pipe(channel);
   } else {
     if (input !== undefined) channel.write(input);
