@@ -2,6 +2,7 @@ import { LabPart } from '../lab';
 import { baseImagePart, dockerPart } from './docker';
 import { registryPart } from './registry';
 import { temporalPart } from './temporal';
+import { vmImagePart } from './vm-image';
 
 /** In dependency order. */
-export const allParts: LabPart[] = [dockerPart, baseImagePart, registryPart, temporalPart];
+export const allParts: LabPart[] = [dockerPart, baseImagePart, registryPart, temporalPart, vmImagePart];

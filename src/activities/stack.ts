@@ -1,0 +1,94 @@
+import { classifyComposeError, composePull, composeUp, dockerLoad, dockerSave } from '../docker/compose';
+import { pipeToRemote } from '../docker/pipe';
+import { CommandFailedError } from '../docker/runner';
+import type { VmInstance } from '../providers/types';
+import type { DeployPlan } from '../spec/plan';
+import { stateFilePath, updateState } from '../state/devState';
+import { classified, userFailure } from './failures';
+import { openRegistryAccess } from './registryAccess';
+import { stackDir } from './stackDir';
+import type { DeployActivities, LifecycleActivities } from './types';
+import { uploadStackTo } from './upload';
+import { describeFailure, stackStates, waitForStack } from './verify';
+import { heartbeat, VmContext } from './vmContext';
+
+type StackActivities = Pick<DeployActivities, 'uploadStack' | 'composeUp' | 'verifyStack'> & Pick<LifecycleActivities, 'stackStatus'>;
+
+export function createStackActivities(
+  ctx: VmContext,
+  findVm: (plan: DeployPlan, name: string) => Promise<VmInstance | undefined>,
+): StackActivities {
+  const secretsOf = async (plan: DeployPlan, names: string[]) =>
+    Object.fromEntries(await Promise.all(names.map(async (n) => [n, await ctx.deps.resolveSecret(n, plan)] as const)));
+
+  async function registryCredentials(plan: DeployPlan) {
+    const { usernameSecret, passwordSecret } = plan.registry;
+    if (!usernameSecret || !passwordSecret) return undefined;
+    const values = await secretsOf(plan, [usernameSecret, passwordSecret]);
+    return { username: values[usernameSecret], password: values[passwordSecret] };
+  }
+
+  return {
+    uploadStack: ({ plan, vm }) =>
+      classified('ConfigInvalid', async () => {
+        const session = await ctx.session(plan, vm);
+        const stackDir = await uploadStackTo(session, plan, await secretsOf(plan, plan.stack.secrets), () => heartbeat('upload'));
+        return { stackDir };
+      }),
+
+    composeUp: ({ plan, vm, skipPush }) =>
+      classified('ComposeInvalid', async () => {
+        const session = await ctx.session(plan, vm);
+        const { projectName } = plan.stack;
+        const dir = stackDir(projectName);
+        const progress = () => heartbeat('compose');
+        const closeAccess = await openRegistryAccess(session, plan, await registryCredentials(plan));
+        try {
+          let pullServices: string[] = [];
+          if (skipPush && plan.builds.length > 0) {
+            // The built images never reached a registry: stream them over, then pull only the rest.
+            await pipeToRemote(dockerSave(plan.builds.map((b) => b.image)), session, dockerLoad(), { root: true, onLine: progress });
+            const built = new Set(plan.builds.map((b) => b.service));
+            pullServices = Object.keys((plan.stack.compose.services ?? {}) as object).filter((s) => !built.has(s));
+          }
+          if (!skipPush || pullServices.length > 0) await session.run(composePull(projectName, dir, pullServices), { root: true, onLine: progress });
+          await session.run(composeUp(projectName, dir), { root: true, onLine: progress });
+        } catch (error) {
+          const type = error instanceof CommandFailedError ? classifyComposeError(error.stderr) : undefined;
+          if (type) throw userFailure(type, `${error instanceof Error ? error.message : ''} on ${vm.name}:\n${(error as CommandFailedError).tail}`);
+          throw error;
+        } finally {
+          await closeAccess();
+        }
+      }),
+
+    verifyStack: ({ plan, vm }) =>
+      classified('StackUnhealthy', async () => {
+        const session = await ctx.session(plan, vm);
+        const outcome = await waitForStack(session, plan, {
+          timeoutMs: ctx.deps.verifyTimeoutMs ?? 180_000,
+          logTail: ctx.deps.logTail ?? 40,
+          secretValues: Object.values(await secretsOf(plan, plan.stack.secrets)),
+          onPoll: () => heartbeat('verify'),
+        });
+        await updateState(stateFilePath(plan.projectDir), (state) => {
+          const entry = state.deployments[vm.name];
+          if (entry) entry.containers = outcome.containers.map(({ ports: _ports, ...c }) => c);
+        });
+        if (outcome.failing) {
+          const { services, logs } = outcome.failing;
+          throw userFailure('StackUnhealthy', `${vm.name}: ${describeFailure(outcome.containers, services)}\n${logs}`);
+        }
+        return outcome.containers;
+      }),
+
+    stackStatus: ({ plan, vm }) =>
+      classified('ProviderError', async () => {
+        if ((await findVm(plan, vm.name))?.status !== 'running') return [];
+        const session = await ctx.session(plan, vm);
+        const present = await session.exec(['test', '-f', `${stackDir(plan.stack.projectName)}/compose.yaml`], { root: true });
+        if (present.exitCode !== 0) return [];
+        return (await stackStates(session, plan)).map(({ exitCode: _exitCode, ...rest }) => rest);
+      }),
+  };
+}
