@@ -71,9 +71,17 @@ export class SshPool {
     return new Promise((resolve, reject) => {
       const client = new Client();
       let keyChanged = false;
-      client.once('ready', () => resolve(client));
-      client.once('error', (error: Error & { level?: string }) => {
+      let settled = false;
+      client.once('ready', () => {
+        settled = true;
+        resolve(client);
+      });
+      // ssh2 may emit several errors for one failure, and more after 'ready' (connection lost):
+      // a listener stays attached so none of them is an unhandled 'error' event.
+      client.on('error', (error: Error & { level?: string }) => {
         client.end();
+        if (settled) return;
+        settled = true;
         if (keyChanged) return reject(hostKeyChangedError(knownHostsFile, endpoint.host, endpoint.port));
         if (error.level === 'client-authentication') {
           return reject(
