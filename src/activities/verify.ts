@@ -7,6 +7,9 @@ import type { ContainerState } from './types';
 
 type Verdict = 'ok' | 'pending' | 'failed';
 
+// Compose writes terminal control sequences (erase line) even with --no-color.
+const ANSI_ESCAPES = /\x1b\[[0-9;?]*[A-Za-z]/g;
+
 /** running (and healthy when it has a healthcheck) or a one-shot that exited 0 is ok; unhealthy or a crash is final. */
 export function verdictOf(container: ServiceState): Verdict {
   if (container.state === 'running') {
@@ -55,7 +58,8 @@ export async function waitForStack(
       const logs = await session.exec(composeLogs(plan.stack.projectName, stackDir(plan.stack.projectName), options.logTail, services), {
         root: true,
       });
-      return { containers, failing: { services, logs: redact((logs.stdout + logs.stderr).trim(), options.secretValues) } };
+      const text = (logs.stdout + logs.stderr).replace(ANSI_ESCAPES, '').trim();
+      return { containers, failing: { services, logs: redact(text, options.secretValues) } };
     }
     await new Promise((r) => setTimeout(r, 2_000));
   }
