@@ -1,10 +1,8 @@
-import { classifyComposeError, composePull, composeUp, dockerLoad, dockerSave } from '../docker/compose';
-import { pipeToRemote } from '../docker/pipe';
-import { CommandFailedError } from '../docker/runner';
 import type { VmInstance } from '../providers/types';
 import type { DeployPlan } from '../spec/plan';
 import { stateFilePath, updateState } from '../state/devState';
 import { classified, userFailure } from './failures';
+import { composeFailure, pullAndUp } from './pullAndUp';
 import { openRegistryAccess } from './registryAccess';
 import { stackDir } from './stackDir';
 import type { DeployActivities, LifecycleActivities } from './types';
@@ -39,26 +37,15 @@ export function createStackActivities(
     composeUp: ({ plan, vm, skipPush }) =>
       classified('ComposeInvalid', async () => {
         const session = await ctx.session(plan, vm);
-        const { projectName } = plan.stack;
-        const dir = stackDir(projectName);
-        const progress = () => heartbeat('compose');
-        const closeAccess = await openRegistryAccess(session, plan, await registryCredentials(plan));
         try {
-          let pullServices: string[] = [];
-          if (skipPush && plan.builds.length > 0) {
-            // The built images never reached a registry: stream them over, then pull only the rest.
-            await pipeToRemote(dockerSave(plan.builds.map((b) => b.image)), session, dockerLoad(), { root: true, onLine: progress });
-            const built = new Set(plan.builds.map((b) => b.service));
-            pullServices = Object.keys((plan.stack.compose.services ?? {}) as object).filter((s) => !built.has(s));
+          const closeAccess = await openRegistryAccess(session, plan, await registryCredentials(plan));
+          try {
+            await pullAndUp(session, plan, skipPush, () => heartbeat('compose'));
+          } finally {
+            await closeAccess();
           }
-          if (!skipPush || pullServices.length > 0) await session.run(composePull(projectName, dir, pullServices), { root: true, onLine: progress });
-          await session.run(composeUp(projectName, dir), { root: true, onLine: progress });
         } catch (error) {
-          const type = error instanceof CommandFailedError ? classifyComposeError(error.stderr) : undefined;
-          if (type) throw userFailure(type, `${error instanceof Error ? error.message : ''} on ${vm.name}:\n${(error as CommandFailedError).tail}`);
-          throw error;
-        } finally {
-          await closeAccess();
+          throw composeFailure(error, vm.name);
         }
       }),
 

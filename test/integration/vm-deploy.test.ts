@@ -40,7 +40,7 @@ describeWithLab(['vmImage', 'registry'], 'a stack on a bootstrapped VM (non-root
   const healthy = (command: string[]) => ({ test: ['CMD', ...command], interval: '1s', timeout: '2s', retries: 2 });
 
   beforeAll(async () => {
-    Object.assign(secrets, { REG_USER: registry().username, REG_PASS: registry().password, DB_PASSWORD: HOSTILE_SECRET });
+    Object.assign(secrets, { REG_USER: registry().username, REG_PASS: registry().password, DB_PASSWORD: HOSTILE_SECRET, WRONG_PASS: 'not-the-password' });
     project = await testProject('deploy');
     const dockerfile = 'FROM debian:bookworm-slim\nCMD ["sh", "-c", "echo service-log-marker; exec sleep infinity"]\n';
     await buildTestImage(pushedImage(), dockerfile);
@@ -147,6 +147,17 @@ describeWithLab(['vmImage', 'registry'], 'a stack on a bootstrapped VM (non-root
     expect(failure.message).not.toContain('\x1b');
     expect(failure.message).not.toMatch(/good \(/);
     await activities.removeStack({ plan: badPlan, vm });
+  });
+
+  it('a refused registry login is a non-retryable RegistryAuth failure that shows no password', async () => {
+    const wrong = plan({ projectName: `${service}-auth`, compose: { services: { app: { image: pushedImage() } } } }, {
+      registry: { server: registry().address, namespace: 'vms', local: false, usernameSecret: 'REG_USER', passwordSecret: 'WRONG_PASS' },
+    });
+    await activities.uploadStack({ plan: wrong, vm });
+    const failure = await activities.composeUp({ plan: wrong, vm, skipPush: false }).catch((e) => e);
+    expect(failure).toMatchObject({ type: 'RegistryAuth', nonRetryable: true });
+    expect(failure.message).not.toContain('not-the-password');
+    await activities.removeStack({ plan: wrong, vm });
   });
 
   it('with skipPush streams the built image to the VM instead of pulling it', async () => {

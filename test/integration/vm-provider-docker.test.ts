@@ -4,6 +4,7 @@ import { createVmActivities } from '../../src/activities/vm';
 import { knownHostsFile } from '../../src/activities/vmContext';
 import { LABELS } from '../../src/providers/types';
 import { SshPool } from '../../src/ssh/pool';
+import { VM_IMAGE_LABEL, vmImageTag } from '../../src/providers/vmImage';
 import { describeWithLab } from '../support/lab';
 import { HOSTILE } from '../support/hostile';
 import { destroyDeployment, testPlan, testProject } from '../support/vms';
@@ -76,6 +77,22 @@ describeWithLab(['vmImage'], 'docker provider: local VMs', () => {
       });
     } finally {
       await pool.closeAll();
+    }
+  });
+
+  it('builds the VM image from vm/Dockerfile when it is missing', async () => {
+    // debian:bookworm is the lab's base under another name: same content, a VM image tag not built yet.
+    const otherBase = { ...plan, provider: { type: 'docker' as const, baseImage: 'debian:bookworm' } };
+    const tag = vmImageTag('debian:bookworm');
+    await new Docker().getImage(tag).remove({ force: true }).catch(() => undefined);
+    try {
+      await activities.provisionVm({ plan: otherBase, vm: vm(3) });
+      const image = await new Docker().getImage(tag).inspect();
+      expect(image.Config.Labels).toMatchObject({ [VM_IMAGE_LABEL]: 'true' });
+      expect((await new Docker().getContainer(vm(3).name).inspect()).Config.Image).toBe(tag);
+    } finally {
+      await activities.destroyVm({ plan: otherBase, vm: vm(3) });
+      await new Docker().getImage(tag).remove({ force: true }).catch(() => undefined);
     }
   });
 
