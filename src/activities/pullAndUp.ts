@@ -4,21 +4,20 @@ import { CommandFailedError } from '../docker/runner';
 import type { DeployPlan } from '../spec/plan';
 import type { SshSession } from '../ssh/session';
 import { userFailure } from './failures';
-import { stackDir } from './stackDir';
+import { stackRef } from './stackDir';
 
 /** `pull` then `up -d`; with skipPush the built images are streamed over first and only the rest is pulled. */
 export async function pullAndUp(session: SshSession, plan: DeployPlan, skipPush: boolean, onLine: () => void): Promise<void> {
-  const { projectName } = plan.stack;
-  const dir = stackDir(projectName);
+  const stack = stackRef(plan);
   let pullServices: string[] = [];
   if (skipPush && plan.builds.length > 0) {
     await pipeToRemote(dockerSave(plan.builds.map((b) => b.image)), session, dockerLoad(), { root: true, onLine });
     const built = new Set(plan.builds.map((b) => b.service));
     pullServices = Object.keys((plan.stack.compose.services ?? {}) as object).filter((s) => !built.has(s));
-    if (pullServices.length === 0) return void (await session.run(composeUp(projectName, dir), { root: true, onLine }));
+    if (pullServices.length === 0) return void (await session.run(composeUp(stack), { root: true, onLine }));
   }
-  await session.run(composePull(projectName, dir, pullServices), { root: true, onLine });
-  await session.run(composeUp(projectName, dir), { root: true, onLine });
+  await session.run(composePull(stack, pullServices), { root: true, onLine });
+  await session.run(composeUp(stack), { root: true, onLine });
 }
 
 /** Registry and compose-file problems are the user's (not retried); anything else is transient. */

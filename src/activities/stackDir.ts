@@ -1,14 +1,23 @@
 import { posix } from 'node:path';
+import type { StackRef } from '../docker/compose';
+import type { DeployPlan } from '../spec/plan';
 
 /**
- * Where stacks live on a VM. Defined here until src/spec exports it (the spec layer owns the
- * compose transform that points env_file at SECRETS_ENV_FILE).
+ * Where stacks live on a VM (the same root as src/spec's REMOTE_STACK_ROOT, defined here while the
+ * branches are apart). The compose file refers to secrets as ${NAME}; Compose reads their values
+ * from SECRETS_ENV_FILE, passed with --env-file.
  */
 export const STACKS_ROOT = '/opt/kamal-dev';
 export const SECRETS_ENV_FILE = 'secrets.env';
 
 export function stackDir(projectName: string): string {
   return posix.join(STACKS_ROOT, projectName);
+}
+
+/** The stack's compose project on the VM; its secrets (StackPlan.secrets) are interpolated from SECRETS_ENV_FILE. */
+export function stackRef(plan: DeployPlan): StackRef {
+  const dir = stackDir(plan.stack.projectName);
+  return { project: plan.stack.projectName, dir, ...(plan.stack.secrets.length > 0 ? { envFile: posix.join(dir, SECRETS_ENV_FILE) } : {}) };
 }
 
 /** Resolves a target that is relative to the stack folder (absolute targets stay as they are). */

@@ -2,7 +2,7 @@ import { composeLogs, composePs, parseComposePs, ServiceState } from '../docker/
 import { redact } from '../spec/redact';
 import type { DeployPlan } from '../spec/plan';
 import type { SshSession } from '../ssh/session';
-import { stackDir } from './stackDir';
+import { stackRef } from './stackDir';
 import type { ContainerState } from './types';
 
 type Verdict = 'ok' | 'pending' | 'failed';
@@ -22,7 +22,7 @@ export function verdictOf(container: ServiceState): Verdict {
 }
 
 export async function stackStates(session: SshSession, plan: DeployPlan): Promise<ServiceState[]> {
-  const result = await session.run(composePs(plan.stack.projectName, stackDir(plan.stack.projectName)), { root: true });
+  const result = await session.run(composePs(stackRef(plan)), { root: true });
   return parseComposePs(result.stdout);
 }
 
@@ -55,7 +55,7 @@ export async function waitForStack(
     if (failed.length === 0 && pending.length === 0) return { containers };
     if (failed.length > 0 || Date.now() > deadline) {
       const services = failed.length > 0 ? failed : pending;
-      const logs = await session.exec(composeLogs(plan.stack.projectName, stackDir(plan.stack.projectName), options.logTail, services), {
+      const logs = await session.exec(composeLogs(stackRef(plan), options.logTail, services), {
         root: true,
       });
       const text = (logs.stdout + logs.stderr).replace(ANSI_ESCAPES, '').trim();

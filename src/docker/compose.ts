@@ -1,19 +1,26 @@
 import { posix } from 'node:path';
 import type { ContainerState } from '../activities/types';
 
-/** argv of `docker compose` for one stack folder on a VM; the folder holds compose.yaml. */
-export function composeArgv(project: string, stackDir: string, ...args: string[]): string[] {
-  return ['docker', 'compose', '-p', project, '--project-directory', stackDir, '-f', posix.join(stackDir, 'compose.yaml'), ...args];
+/** One stack on a VM: its compose project, its folder (holding compose.yaml) and, when it needs secrets, the env file they are interpolated from. */
+export interface StackRef {
+  project: string;
+  dir: string;
+  envFile?: string;
 }
 
-export const composePull = (project: string, dir: string, services: string[] = []) => composeArgv(project, dir, 'pull', ...services);
-export const composeUp = (project: string, dir: string) => composeArgv(project, dir, 'up', '-d', '--remove-orphans');
-export const composePs = (project: string, dir: string) => composeArgv(project, dir, 'ps', '--all', '--format', 'json');
-export const composeLogs = (project: string, dir: string, tail: number, services: string[] = []) =>
-  composeArgv(project, dir, 'logs', '--no-color', '--tail', String(tail), ...services);
-export const composeDown = (project: string, dir: string) => composeArgv(project, dir, 'down', '-v', '--remove-orphans');
-export const composeStop = (project: string, dir: string) => composeArgv(project, dir, 'stop');
-export const composeStart = (project: string, dir: string) => composeArgv(project, dir, 'start');
+export function composeArgv(stack: StackRef, ...args: string[]): string[] {
+  const envFile = stack.envFile ? ['--env-file', stack.envFile] : [];
+  return ['docker', 'compose', '-p', stack.project, '--project-directory', stack.dir, '-f', posix.join(stack.dir, 'compose.yaml'), ...envFile, ...args];
+}
+
+export const composePull = (stack: StackRef, services: string[] = []) => composeArgv(stack, 'pull', ...services);
+export const composeUp = (stack: StackRef) => composeArgv(stack, 'up', '-d', '--remove-orphans');
+export const composePs = (stack: StackRef) => composeArgv(stack, 'ps', '--all', '--format', 'json');
+export const composeLogs = (stack: StackRef, tail: number, services: string[] = []) =>
+  composeArgv(stack, 'logs', '--no-color', '--tail', String(tail), ...services);
+export const composeDown = (stack: StackRef) => composeArgv(stack, 'down', '-v', '--remove-orphans');
+export const composeStop = (stack: StackRef) => composeArgv(stack, 'stop');
+export const composeStart = (stack: StackRef) => composeArgv(stack, 'start');
 
 /** The password goes to stdin, never argv (argv is visible in `ps` and shell history). */
 export function dockerLogin(server: string, username: string): string[] {

@@ -91,7 +91,9 @@ describeWithLab(['vmImage', 'registry'], 'a stack on a bootstrapped VM (non-root
           app: {
             image: pushedImage(),
             user: '65534', // healthchecks exec into a non-root process: needs SYS_PTRACE on the VM
-            env_file: ['app.env', 'secrets.env'],
+            env_file: ['app.env'],
+            // How the spec layer's transform refers to a secret: Compose interpolates it from secrets.env.
+            environment: { DB_PASSWORD: '${DB_PASSWORD}' },
             volumes: ['./workspace:/workspace'],
             healthcheck: healthy(['test', '-f', '/workspace/src/main.txt']),
           },

@@ -13,14 +13,22 @@ import {
 
 const base = ['docker', 'compose', '-p', 'app', '--project-directory', '/opt/kamal-dev/app', '-f', '/opt/kamal-dev/app/compose.yaml'];
 
+const stack = { project: 'app', dir: '/opt/kamal-dev/app' };
+
 describe('compose argv', () => {
   it('builds each command for one stack folder', () => {
-    expect(composePull('app', '/opt/kamal-dev/app')).toEqual([...base, 'pull']);
-    expect(composePull('app', '/opt/kamal-dev/app', ['db'])).toEqual([...base, 'pull', 'db']);
-    expect(composeUp('app', '/opt/kamal-dev/app')).toEqual([...base, 'up', '-d', '--remove-orphans']);
-    expect(composePs('app', '/opt/kamal-dev/app')).toEqual([...base, 'ps', '--all', '--format', 'json']);
-    expect(composeLogs('app', '/opt/kamal-dev/app', 40, ['web'])).toEqual([...base, 'logs', '--no-color', '--tail', '40', 'web']);
-    expect(composeDown('app', '/opt/kamal-dev/app')).toEqual([...base, 'down', '-v', '--remove-orphans']);
+    expect(composePull(stack)).toEqual([...base, 'pull']);
+    expect(composePull(stack, ['db'])).toEqual([...base, 'pull', 'db']);
+    expect(composeUp(stack)).toEqual([...base, 'up', '-d', '--remove-orphans']);
+    expect(composePs(stack)).toEqual([...base, 'ps', '--all', '--format', 'json']);
+    expect(composeLogs(stack, 40, ['web'])).toEqual([...base, 'logs', '--no-color', '--tail', '40', 'web']);
+    expect(composeDown(stack)).toEqual([...base, 'down', '-v', '--remove-orphans']);
+  });
+
+  it('interpolates secrets from the stack env file when it has one', () => {
+    expect(composeUp({ ...stack, envFile: '/opt/kamal-dev/app/secrets.env' })).toEqual([
+      ...base, '--env-file', '/opt/kamal-dev/app/secrets.env', 'up', '-d', '--remove-orphans',
+    ]);
   });
 
   it('logs in with the password on stdin, never -p', () => {
