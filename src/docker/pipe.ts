@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { PassThrough } from 'node:stream';
 import { CommandFailedError, tailLines } from './runner';
 import type { SshSession } from '../ssh/session';
 
@@ -20,7 +21,10 @@ export async function pipeToRemote(
     child.once('error', reject);
     child.once('close', (code) => resolve(code));
   });
-  const remote = session.run(remoteArgv, { input: child.stdout, root: options.root, onLine: options.onLine });
+  // Consumed at once: Node discards the unread output of a child that exits before the SSH channel
+  // opens (it resumes stdio streams without readers on exit).
+  const output = child.stdout.pipe(new PassThrough());
+  const remote = session.run(remoteArgv, { input: output, root: options.root, onLine: options.onLine });
   const [code] = await Promise.all([localExit, remote]);
   if (code !== 0) {
     const text = Buffer.concat(stderr).toString();
