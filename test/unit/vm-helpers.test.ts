@@ -6,6 +6,7 @@ import { envFileContent, inStack } from '../../src/activities/stackDir';
 import { verdictOf } from '../../src/activities/verify';
 import type { DeployPlan } from '../../src/spec/plan';
 import { checkHostKey, forgetHost, keyLine } from '../../src/ssh/knownHosts';
+import { ensureSshKey } from '../../src/ssh/keys';
 import { readState, updateState } from '../../src/state/devState';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'kamal-dev-vms-unit-'));
@@ -90,5 +91,25 @@ describe('dev_state.yml', () => {
     );
     expect(Object.keys(readState(file).ssh_claims)).toHaveLength(8);
     expect(readState(join(tmp(), 'missing.yml'))).toEqual({ deployments: {}, ssh_claims: {} });
+  });
+});
+
+describe('SSH key for a deployment', () => {
+  const planWith = (projectDir: string, provider: DeployPlan['provider']) =>
+    ({ projectDir, service: 'app', provider, ssh: { user: 'root', port: 22, keyPath: join(projectDir, 'no-such-key') } }) as DeployPlan;
+
+  it('local VMs get a project key under .kamal/ssh when the configured one is missing', async () => {
+    const dir = tmp();
+    const { keyPath, publicKey } = await ensureSshKey(planWith(dir, { type: 'docker' }));
+    expect(keyPath).toBe(join(dir, '.kamal', 'ssh', 'id_ed25519'));
+    expect(publicKey).toMatch(/^ssh-ed25519 \S+ kamal-dev app$/);
+    expect((await ensureSshKey(planWith(dir, { type: 'docker' }))).publicKey).toBe(publicKey);
+  });
+
+  it('real machines need the configured key: a clear config error', async () => {
+    await expect(ensureSshKey(planWith(tmp(), { type: 'ssh', hosts: [] }))).rejects.toMatchObject({
+      kind: 'config',
+      message: expect.stringMatching(/SSH key .*no-such-key does not exist/),
+    });
   });
 });
