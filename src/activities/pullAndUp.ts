@@ -1,0 +1,28 @@
+import { classifyComposeError, composePull, composeUp, dockerLoad, dockerSave } from '../docker/compose';
+import { pipeToRemote } from '../docker/pipe';
+import { CommandFailedError } from '../docker/runner';
+import type { DeployPlan } from '../spec/plan';
+import type { SshSession } from '../ssh/session';
+import { userFailure } from './failures';
+import { stackRef } from './stackDir';
+
+/** `pull` then `up -d`; with skipPush the built images are streamed over first and only the rest is pulled. */
+export async function pullAndUp(session: SshSession, plan: DeployPlan, skipPush: boolean, onLine: () => void): Promise<void> {
+  const stack = stackRef(plan);
+  let pullServices: string[] = [];
+  if (skipPush && plan.builds.length > 0) {
+    await pipeToRemote(dockerSave(plan.builds.map((b) => b.image)), session, dockerLoad(), { root: true, onLine });
+    const built = new Set(plan.builds.map((b) => b.service));
+    pullServices = Object.keys((plan.stack.compose.services ?? {}) as object).filter((s) => !built.has(s));
+    if (pullServices.length === 0) return void (await session.run(composeUp(stack), { root: true, onLine }));
+  }
+  await session.run(composePull(stack, pullServices), { root: true, onLine });
+  await session.run(composeUp(stack), { root: true, onLine });
+}
+
+/** Registry and compose-file problems are the user's (not retried); anything else is transient. */
+export function composeFailure(error: unknown, vmName: string): unknown {
+  if (!(error instanceof CommandFailedError)) return error;
+  const type = classifyComposeError(error.stderr);
+  return type ? userFailure(type, `${error.message} on ${vmName}:\n${error.tail}`) : error;
+}

@@ -1,0 +1,81 @@
+import type { VmInstance } from '../providers/types';
+import { remoteStackDir as stackDir } from '../spec/compose-mounts';
+import type { DeployPlan } from '../spec/plan';
+import { stateFilePath, updateState } from '../state/devState';
+import { classified, userFailure } from './failures';
+import { composeFailure, pullAndUp } from './pullAndUp';
+import { openRegistryAccess } from './registryAccess';
+import type { DeployActivities, LifecycleActivities } from './types';
+import { uploadStackTo } from './upload';
+import { describeFailure, stackStates, waitForStack } from './verify';
+import { heartbeat, VmContext } from './vmContext';
+
+type StackActivities = Pick<DeployActivities, 'uploadStack' | 'composeUp' | 'verifyStack'> & Pick<LifecycleActivities, 'stackStatus'>;
+
+export function createStackActivities(
+  ctx: VmContext,
+  findVm: (plan: DeployPlan, name: string) => Promise<VmInstance | undefined>,
+): StackActivities {
+  const secretsOf = async (plan: DeployPlan, names: string[]) =>
+    Object.fromEntries(await Promise.all(names.map(async (n) => [n, await ctx.deps.resolveSecret(n, plan)] as const)));
+
+  async function registryCredentials(plan: DeployPlan) {
+    const { usernameSecret, passwordSecret } = plan.registry;
+    if (!usernameSecret || !passwordSecret) return undefined;
+    const values = await secretsOf(plan, [usernameSecret, passwordSecret]);
+    return { username: values[usernameSecret], password: values[passwordSecret] };
+  }
+
+  return {
+    uploadStack: ({ plan, vm }) =>
+      classified('ConfigInvalid', async () => {
+        const session = await ctx.session(plan, vm);
+        const stackDir = await uploadStackTo(session, plan, await secretsOf(plan, plan.stack.secrets), () => heartbeat('upload'));
+        return { stackDir };
+      }),
+
+    composeUp: ({ plan, vm, skipPush }) =>
+      classified('ComposeInvalid', async () => {
+        const session = await ctx.session(plan, vm);
+        try {
+          const closeAccess = await openRegistryAccess(session, plan, await registryCredentials(plan));
+          try {
+            await pullAndUp(session, plan, skipPush, () => heartbeat('compose'));
+          } finally {
+            await closeAccess();
+          }
+        } catch (error) {
+          throw composeFailure(error, vm.name);
+        }
+      }),
+
+    verifyStack: ({ plan, vm }) =>
+      classified('StackUnhealthy', async () => {
+        const session = await ctx.session(plan, vm);
+        const outcome = await waitForStack(session, plan, {
+          timeoutMs: ctx.deps.verifyTimeoutMs ?? 180_000,
+          logTail: ctx.deps.logTail ?? 40,
+          secretValues: Object.values(await secretsOf(plan, plan.stack.secrets)),
+          onPoll: () => heartbeat('verify'),
+        });
+        await updateState(stateFilePath(plan.projectDir), (state) => {
+          const entry = state.deployments[vm.name];
+          if (entry) entry.containers = outcome.containers.map(({ ports: _ports, ...c }) => c);
+        });
+        if (outcome.failing) {
+          const { services, logs } = outcome.failing;
+          throw userFailure('StackUnhealthy', `${vm.name}: ${describeFailure(outcome.containers, services)}\n${logs}`);
+        }
+        return outcome.containers;
+      }),
+
+    stackStatus: ({ plan, vm }) =>
+      classified('ProviderError', async () => {
+        if ((await findVm(plan, vm.name))?.status !== 'running') return [];
+        const session = await ctx.session(plan, vm);
+        const present = await session.exec(['test', '-f', `${stackDir(plan.stack.projectName)}/compose.yaml`], { root: true });
+        if (present.exitCode !== 0) return [];
+        return (await stackStates(session, plan)).map(({ exitCode: _exitCode, ...rest }) => rest);
+      }),
+  };
+}

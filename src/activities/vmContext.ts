@@ -1,0 +1,88 @@
+import { join } from 'node:path';
+import { Context } from '@temporalio/activity';
+import { createProvider } from '../providers';
+import type { Provider, VmInstance } from '../providers/types';
+import type { DeployPlan } from '../spec/plan';
+import { sshKeyPath } from '../ssh/keys';
+import { SshPool } from '../ssh/pool';
+import type { SshSession } from '../ssh/session';
+import { stateFilePath } from '../state/devState';
+import { removeStackOn, startStackOn, stopStackOn } from './remoteStack';
+import type { VmHandle, VmRef } from './types';
+
+export interface VmActivityDeps {
+  /** Secret name -> value, on the worker (from .kamal/secrets or the environment). */
+  resolveSecret(name: string, plan: DeployPlan): Promise<string>;
+  /** How long a VM may take to accept SSH. Default 120s. */
+  sshTimeoutMs?: number;
+  /** How long verifyStack waits for every service to be running/healthy. Default 180s. */
+  verifyTimeoutMs?: number;
+  /** Log lines per failing service in a StackUnhealthy error. Default 40. */
+  logTail?: number;
+  /** Extra providers (upcloud) by type. */
+  providers?: Parameters<typeof createProvider>[1]['others'];
+}
+
+export function knownHostsFile(plan: DeployPlan): string {
+  return join(plan.projectDir, '.kamal', 'known_hosts');
+}
+
+/** Shared by every VM activity of one worker: SSH pools (one per key + known_hosts) and providers. */
+export class VmContext {
+  private readonly pools = new Map<string, SshPool>();
+
+  constructor(readonly deps: VmActivityDeps) {}
+
+  pool(plan: DeployPlan): SshPool {
+    const privateKeyPath = sshKeyPath(plan);
+    const file = knownHostsFile(plan);
+    const key = `${privateKeyPath}\n${file}`;
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = new SshPool({ privateKeyPath, knownHostsFile: file, connectTimeoutMs: this.deps.sshTimeoutMs ?? 120_000 });
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  session(plan: DeployPlan, vm: { ssh: VmHandle['ssh'] }): Promise<SshSession> {
+    return this.pool(plan).session(vm.ssh, cancellationSignal());
+  }
+
+  provider(plan: DeployPlan): Provider {
+    const onHost = (operation: (session: SshSession, plan: DeployPlan) => Promise<void>) => async (vm: VmInstance) =>
+      operation(await this.session(plan, vm), plan);
+    return createProvider(plan.provider, {
+      sshUser: plan.ssh.user,
+      sshPort: plan.ssh.port,
+      stateFile: stateFilePath(plan.projectDir),
+      hostStack: { remove: onHost(removeStackOn), stop: onHost(stopStackOn), start: onHost(startStackOn) },
+      others: this.deps.providers,
+    });
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((p) => p.closeAll()));
+  }
+}
+
+export function handleOf(ref: VmRef, vm: VmInstance, provider: string): VmHandle {
+  return { ...ref, id: vm.id, provider, ssh: vm.ssh, ip: vm.ip };
+}
+
+/** Inside an activity: Temporal's heartbeat and cancellation; outside one (scripts), nothing. */
+export function heartbeat(details?: unknown): void {
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    // not running as an activity
+  }
+}
+
+function cancellationSignal(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,88 @@
+import { KamalDevError } from '../errors';
+
+/**
+ * Bootstrap of a VM as fixed shell scripts (nothing user-supplied is interpolated): a read-only
+ * probe, then an install of only what the probe found missing, then an engine start. Re-running
+ * after success finds everything present and changes nothing.
+ */
+export const PROBE_SCRIPT = [
+  '. /etc/os-release 2>/dev/null || true',
+  'echo "os_id=${ID:-}"',
+  'echo "os_codename=${VERSION_CODENAME:-}"',
+  'echo "docker=$(command -v dockerd >/dev/null && docker --version 2>/dev/null | sed -E \'s/^Docker version ([^,]+).*/\\1/\')"',
+  'echo "compose=$(docker compose version --short 2>/dev/null)"',
+  'echo "engine=$(docker info --format \'{{.ServerVersion}}\' 2>/dev/null)"',
+].join('\n');
+
+export interface ProbeResult {
+  osId: string;
+  codename: string;
+  /** Empty when absent. */
+  docker: string;
+  compose: string;
+  /** The running engine's version; empty when it is not running. */
+  engine: string;
+}
+
+export function parseProbe(stdout: string): ProbeResult {
+  const values = new Map(stdout.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]));
+  return {
+    osId: values.get('os_id') ?? '',
+    codename: values.get('os_codename') ?? '',
+    docker: values.get('docker') ?? '',
+    compose: values.get('compose') ?? '',
+    engine: values.get('engine') ?? '',
+  };
+}
+
+const APT_PREAMBLE = [
+  'set -eu',
+  'export DEBIAN_FRONTEND=noninteractive',
+  'apt_install() { apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@"; }',
+];
+
+// bookworm packages Compose v1 only; trixie's Compose v2 needs nothing newer than bookworm's libc.
+// Pin-Priority 100 keeps every other package on bookworm.
+const TRIXIE_SOURCE = [
+  'mirror=$(grep -hoE \'^(deb +|URIs: *)https?://[^ ]+\' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null | grep -v security | head -1 | sed -E \'s/^(deb +|URIs: *)//\')',
+  'printf \'Types: deb\\nURIs: %s\\nSuites: trixie\\nComponents: main\\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\\n\' "${mirror:-http://deb.debian.org/debian}" >/etc/apt/sources.list.d/kamal-dev-trixie.sources',
+  'printf \'Package: *\\nPin: release n=trixie\\nPin-Priority: 100\\n\' >/etc/apt/preferences.d/kamal-dev-trixie',
+];
+
+/** The install script for this OS and what is missing; an unsupported OS is the user's to change. */
+export function installScript(probe: ProbeResult): string {
+  const needDocker = probe.docker === '';
+  const needCompose = probe.compose === '' || !/^v?2\./.test(probe.compose);
+  if (!needDocker && !needCompose) return '';
+  const lines = [...APT_PREAMBLE];
+  if (probe.osId === 'debian' && probe.codename === 'bookworm') {
+    if (needCompose) lines.push(...TRIXIE_SOURCE);
+    lines.push('apt-get update -q');
+    if (needDocker) lines.push('apt_install docker.io');
+    if (needCompose) lines.push('apt_install -t trixie docker-compose');
+  } else if (probe.osId === 'debian' && probe.codename !== '' && probe.codename !== 'bullseye' && probe.codename !== 'buster') {
+    lines.push('apt-get update -q');
+    lines.push(`apt_install ${[needDocker && 'docker.io', needCompose && 'docker-compose'].filter(Boolean).join(' ')}`);
+  } else if (probe.osId === 'ubuntu') {
+    lines.push('apt-get update -q');
+    lines.push(`apt_install ${[needDocker && 'docker.io', needCompose && 'docker-compose-v2'].filter(Boolean).join(' ')}`);
+  } else {
+    throw new KamalDevError('provider', `cannot install Docker on ${probe.osId || 'an unknown OS'} ${probe.codename}`.trim(), {
+      description: 'kamal-dev installs Docker on Debian 12+ and Ubuntu. Use one of those, or install Docker and Compose v2 yourself.',
+    });
+  }
+  return lines.join('\n');
+}
+
+/**
+ * systemd when it runs; otherwise dockerd directly, detached (local VMs have no init system, and
+ * Debian's init script raises `ulimit -n` beyond what a container may).
+ */
+export const START_ENGINE_SCRIPT = [
+  'set -eu',
+  'docker info >/dev/null 2>&1 && exit 0',
+  'if [ -d /run/systemd/system ]; then systemctl enable --now docker; else setsid dockerd >>/var/log/dockerd.log 2>&1 </dev/null & fi',
+  'i=0; until docker info >/dev/null 2>&1; do i=$((i+1)); [ $i -le 60 ] || { echo "dockerd did not start" >&2; tail -20 /var/log/dockerd.log >&2 2>/dev/null; exit 1; }; sleep 1; done',
+].join('\n');
+
+export const shScript = (script: string) => ['sh', '-c', script];

@@ -1,0 +1,73 @@
+import { posix } from 'node:path';
+import type { ContainerState } from '../activities/types';
+
+/** One stack on a VM: its compose project, its folder (holding compose.yaml) and, when it needs secrets, the env file they are interpolated from. */
+export interface StackRef {
+  project: string;
+  dir: string;
+  envFile?: string;
+}
+
+export function composeArgv(stack: StackRef, ...args: string[]): string[] {
+  const envFile = stack.envFile ? ['--env-file', stack.envFile] : [];
+  return ['docker', 'compose', '-p', stack.project, '--project-directory', stack.dir, '-f', posix.join(stack.dir, 'compose.yaml'), ...envFile, ...args];
+}
+
+export const composePull = (stack: StackRef, services: string[] = []) => composeArgv(stack, 'pull', ...services);
+export const composeUp = (stack: StackRef) => composeArgv(stack, 'up', '-d', '--remove-orphans');
+export const composePs = (stack: StackRef) => composeArgv(stack, 'ps', '--all', '--format', 'json');
+export const composeLogs = (stack: StackRef, tail: number, services: string[] = []) =>
+  composeArgv(stack, 'logs', '--no-color', '--tail', String(tail), ...services);
+export const composeDown = (stack: StackRef) => composeArgv(stack, 'down', '-v', '--remove-orphans');
+export const composeStop = (stack: StackRef) => composeArgv(stack, 'stop');
+export const composeStart = (stack: StackRef) => composeArgv(stack, 'start');
+
+/** The password goes to stdin, never argv (argv is visible in `ps` and shell history). */
+export function dockerLogin(server: string, username: string): string[] {
+  return ['docker', 'login', server, '--username', username, '--password-stdin'];
+}
+
+export const dockerSave = (images: string[]) => ['docker', 'save', ...images];
+export const dockerLoad = () => ['docker', 'load'];
+
+export interface ServiceState extends ContainerState {
+  exitCode: number;
+}
+
+interface PsEntry {
+  Name: string;
+  Service: string;
+  State: string;
+  Health?: string;
+  ExitCode?: number;
+  Publishers?: { URL?: string; TargetPort: number; PublishedPort: number; Protocol: string }[] | null;
+}
+
+/** `ps --format json` prints one object per line (Compose >= 2.21) or one array (older); both are read. */
+export function parseComposePs(stdout: string): ServiceState[] {
+  const text = stdout.trim();
+  if (!text) return [];
+  const entries: PsEntry[] = text.startsWith('[') ? JSON.parse(text) : text.split('\n').map((l) => JSON.parse(l));
+  return entries.map((e) => ({
+    service: e.Service,
+    name: e.Name,
+    state: e.State,
+    ...(e.Health ? { health: e.Health } : {}),
+    exitCode: e.ExitCode ?? 0,
+    ports: (e.Publishers ?? [])
+      .filter((p) => p.PublishedPort > 0)
+      .map((p) => `${p.URL || '0.0.0.0'}:${p.PublishedPort}->${p.TargetPort}/${p.Protocol}`),
+  }));
+}
+
+export type ComposeFailure = 'RegistryAuth' | 'ImageNotFound' | 'ComposeInvalid';
+
+/** The one place compose stderr is read: user errors (not worth retrying) vs. everything else (transient). */
+export function classifyComposeError(stderr: string): ComposeFailure | undefined {
+  if (/unauthorized|authentication required|no basic auth credentials|denied: /i.test(stderr)) return 'RegistryAuth';
+  if (/manifest unknown|not found: manifest|manifest for .* not found|repository does not exist|pull access denied/i.test(stderr)) {
+    return 'ImageNotFound';
+  }
+  if (/yaml: |validating .*compose\.yaml|services\.\S+ (Additional property|must be)|is invalid/i.test(stderr)) return 'ComposeInvalid';
+  return undefined;
+}

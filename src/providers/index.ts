@@ -1,0 +1,36 @@
+import type { ProviderConfig } from '../spec/plan';
+import { KamalDevError } from '../errors';
+import { DockerProvider } from './docker';
+import { HostStack, SshProvider } from './ssh';
+import type { Provider } from './types';
+
+export interface ProviderDeps {
+  /** plan.ssh.user / plan.ssh.port: the defaults for VMs and hosts that do not name their own. */
+  sshUser: string;
+  sshPort: number;
+  /** .kamal/dev_state.yml of the project (the ssh provider records its claims there). */
+  stateFile: string;
+  hostStack: HostStack;
+  /** Providers written elsewhere (upcloud) register here, so this file needs no import of them. */
+  others?: Record<string, (config: ProviderConfig) => Provider>;
+}
+
+export function createProvider(config: ProviderConfig, deps: ProviderDeps): Provider {
+  switch (config.type) {
+    case 'docker':
+      return new DockerProvider({ image: config.image, baseImage: config.baseImage, sshUser: deps.sshUser });
+    case 'ssh':
+      return new SshProvider({
+        hosts: config.hosts,
+        stateFile: deps.stateFile,
+        defaultUser: deps.sshUser,
+        defaultPort: deps.sshPort,
+        hostStack: deps.hostStack,
+      });
+    default: {
+      const make = deps.others?.[config.type];
+      if (make) return make(config);
+      throw new KamalDevError('config', `provider type ${config.type} is not available in this build`, { key: 'provider/type' });
+    }
+  }
+}

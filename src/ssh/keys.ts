@@ -1,0 +1,39 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run } from '../docker/runner';
+import { KamalDevError } from '../errors';
+import type { DeployPlan } from '../spec/plan';
+
+/**
+ * Which private key talks to a deployment's VMs. The configured key when it exists. Otherwise, for
+ * local VMs (provider `docker`) only, a project key under .kamal/ssh/ (made on first use, never in
+ * ~/.ssh); for real machines a missing key is the user's to fix, so it is an error.
+ */
+export function projectKeyPath(projectDir: string): string {
+  return join(projectDir, '.kamal', 'ssh', 'id_ed25519');
+}
+
+export function sshKeyPath(plan: DeployPlan): string {
+  if (existsSync(plan.ssh.keyPath)) return plan.ssh.keyPath;
+  if (plan.provider.type === 'docker') return projectKeyPath(plan.projectDir);
+  throw missingKeyError(plan.ssh.keyPath);
+}
+
+/** The key pair exists afterwards; returns the private key path and the public key line. */
+export async function ensureSshKey(plan: DeployPlan): Promise<{ keyPath: string; publicKey: string }> {
+  const keyPath = sshKeyPath(plan);
+  if (!existsSync(keyPath)) {
+    mkdirSync(join(plan.projectDir, '.kamal', 'ssh'), { recursive: true, mode: 0o700 });
+    await run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `kamal-dev ${plan.service}`, '-f', keyPath]);
+  }
+  const publicPath = `${keyPath}.pub`;
+  if (!existsSync(publicPath)) throw missingKeyError(publicPath);
+  return { keyPath, publicKey: readFileSync(publicPath, 'utf8').trim() };
+}
+
+function missingKeyError(path: string): KamalDevError {
+  return new KamalDevError('config', `SSH key ${path} does not exist`, {
+    key: 'ssh/key',
+    description: `Create it (ssh-keygen -t ed25519 -f ${path}) or point ssh.key in config/dev.yml at an existing key; its .pub must sit next to it.`,
+  });
+}

@@ -1,0 +1,65 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { KamalDevError } from '../errors';
+import { withFileLock } from './lock';
+
+/**
+ * `.kamal/dev_state.yml`: what this machine last saw of each deployed VM, in the shape kamal-dev
+ * users know (deployments by VM name). A cache for `list`/`status`; the provider stays the truth.
+ */
+export interface DeploymentRecord {
+  vm_id: string;
+  ip: string;
+  /** Provider type: docker, ssh, upcloud. */
+  type: string;
+  service: string;
+  index: number;
+  ssh: { host: string; port: number; user: string };
+  status: string;
+  containers: { service: string; name: string; state: string; health?: string }[];
+  updated_at: string;
+}
+
+export interface DevState {
+  deployments: Record<string, DeploymentRecord>;
+  /** Provider `ssh`: which VM name claimed which existing host ("host:port"). */
+  ssh_claims: Record<string, string>;
+}
+
+export function stateFilePath(projectDir: string): string {
+  return join(projectDir, '.kamal', 'dev_state.yml');
+}
+
+export function readState(file: string): DevState {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return { deployments: {}, ssh_claims: {} };
+  }
+  let doc: Partial<DevState> | null;
+  try {
+    doc = parse(text) as Partial<DevState> | null;
+  } catch (error) {
+    throw new KamalDevError('state', `${file} is not valid YAML`, {
+      file,
+      description: 'kamal-dev rewrites it from the provider: move it aside and run `kamal-dev list`.',
+      cause: error,
+    });
+  }
+  return { deployments: doc?.deployments ?? {}, ssh_claims: doc?.ssh_claims ?? {} };
+}
+
+/** Read-modify-write under the lock; the new file replaces the old one by an atomic rename. */
+export function updateState<T>(file: string, change: (state: DevState) => T): Promise<T> {
+  mkdirSync(dirname(file), { recursive: true });
+  return withFileLock(file, () => {
+    const state = readState(file);
+    const result = change(state);
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, stringify(state));
+    renameSync(tmp, file);
+    return result;
+  });
+}

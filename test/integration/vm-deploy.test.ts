@@ -1,0 +1,205 @@
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createVmActivities } from '../../src/activities/vm';
+import type { VmHandle } from '../../src/activities/types';
+import { knownHostsFile } from '../../src/activities/vmContext';
+import { SshPool } from '../../src/ssh/pool';
+import type { SshSession } from '../../src/ssh/session';
+import { readState, stateFilePath } from '../../src/state/devState';
+import { sh } from '../lab/exec';
+import { describeWithLab, labInfo } from '../support/lab';
+import { buildTestImage, destroyDeployment, testPlan, testProject } from '../support/vms';
+
+jest.setTimeout(900_000);
+
+const HOSTILE_SECRET = `p4ss'"$(touch /tmp/pwned)\`id\`;\n$HOME`;
+
+describeWithLab(['vmImage', 'registry'], 'a stack on a bootstrapped VM (non-root SSH user, sudo)', () => {
+  const service = `vms-deploy-${process.pid}`;
+  const registry = () => labInfo<{ address: string; username: string; password: string }>('registry');
+  const pushedImage = () => `${registry().address}/vms/web:${process.pid}`;
+  const localImage = `kamal-dev-vms-skip:${process.pid}`;
+  const secrets: Record<string, string> = {};
+  const activities = createVmActivities({ resolveSecret: async (name) => secrets[name], verifyTimeoutMs: 60_000, logTail: 20 });
+  let project: { dir: string; keyPath: string };
+  let vm: VmHandle;
+  let pool: SshPool;
+  let session: SshSession;
+
+  const plan = (stack: Parameters<typeof testPlan>[0]['stack'], extra: Partial<Parameters<typeof testPlan>[0]> = {}) =>
+    testPlan({
+      projectDir: project.dir,
+      keyPath: project.keyPath,
+      service,
+      user: 'dev',
+      registry: { server: registry().address, namespace: 'vms', local: false, usernameSecret: 'REG_USER', passwordSecret: 'REG_PASS' },
+      stack,
+      ...extra,
+    });
+  const healthy = (command: string[]) => ({ test: ['CMD', ...command], interval: '1s', timeout: '2s', retries: 2 });
+
+  beforeAll(async () => {
+    Object.assign(secrets, { REG_USER: registry().username, REG_PASS: registry().password, DB_PASSWORD: HOSTILE_SECRET, WRONG_PASS: 'not-the-password' });
+    project = await testProject('deploy');
+    const dockerfile = 'FROM debian:bookworm-slim\nCMD ["sh", "-c", "echo service-log-marker; exec sleep infinity"]\n';
+    await buildTestImage(pushedImage(), dockerfile);
+    await buildTestImage(localImage, dockerfile.replace('service-log-marker', 'skip-push-marker'));
+    const dockerConfig = mkdtempSync(join(tmpdir(), 'kamal-dev-vms-docker-config-'));
+    const env = { ...process.env, DOCKER_CONFIG: dockerConfig };
+    await sh(['docker', 'login', registry().address, '--username', registry().username, '--password-stdin'], { input: registry().password, env });
+    await sh(['docker', 'push', pushedImage()], { env });
+    vm = await activities.provisionVm({ plan: plan({}), vm: { deployment: service, name: `${service}-1`, index: 1 } });
+    await activities.waitForSsh({ plan: plan({}), vm });
+    pool = new SshPool({ privateKeyPath: project.keyPath, knownHostsFile: knownHostsFile(plan({})) });
+    session = await pool.session(vm.ssh);
+  });
+
+  afterAll(async () => {
+    await pool?.closeAll();
+    await activities.close();
+    await destroyDeployment(service);
+    await sh(['docker', 'rmi', '-f', pushedImage(), localImage]).catch(() => undefined);
+  });
+
+  it('bootstraps Docker + Compose v2 on a VM without Docker; a second run changes nothing', async () => {
+    expect((await session.exec(['sh', '-c', 'command -v docker'])).exitCode).not.toBe(0);
+    const first = await activities.bootstrapVm({ plan: plan({}), vm });
+    expect(first).toMatchObject({ installed: true, docker: expect.stringMatching(/^20\./), compose: expect.stringMatching(/^v?2\./) });
+    const dpkgStatus = ['stat', '-c', '%Y', '/var/lib/dpkg/status'];
+    const before = (await session.run(dpkgStatus)).stdout;
+    const second = await activities.bootstrapVm({ plan: plan({}), vm });
+    expect(second).toEqual({ ...first, installed: false });
+    expect((await session.run(dpkgStatus)).stdout).toBe(before);
+    expect((await session.run(['whoami'])).stdout.trim()).toBe('dev');
+  });
+
+  it('uploads a stack, pulls it through the registry tunnel with login, brings it up and verifies it healthy', async () => {
+    const local = mkdtempSync(join(tmpdir(), 'kamal-dev-vms-project-'));
+    chmodSync(local, 0o755); // tar carries the folder's mode over; mkdtemp's 0700 would lock the service user out
+    writeFileSync(join(local, 'app.env'), 'GREETING=hello\n');
+    mkdirSync(join(local, 'src'));
+    writeFileSync(join(local, 'src', 'main.txt'), 'source\n');
+    mkdirSync(join(local, 'node_modules'));
+    writeFileSync(join(local, 'node_modules', 'big.txt'), 'excluded\n');
+    mkdirSync(join(local, '.kamal'));
+    writeFileSync(join(local, '.kamal', 'secrets'), 'NEVER=copied\n');
+    const stackPlan = plan({
+      projectName: `${service}-ok`,
+      compose: {
+        services: {
+          app: {
+            image: pushedImage(),
+            user: '65534', // healthchecks exec into a non-root process: needs SYS_PTRACE on the VM
+            env_file: ['app.env'],
+            // How the spec layer's transform refers to a secret: Compose interpolates it from secrets.env.
+            environment: { DB_PASSWORD: '${DB_PASSWORD}' },
+            volumes: ['./workspace:/workspace'],
+            healthcheck: healthy(['test', '-f', '/workspace/src/main.txt']),
+          },
+          sidecar: { image: pushedImage() },
+        },
+      },
+      files: [{ source: join(local, 'app.env'), target: 'app.env' }],
+      workspace: { source: local, target: 'workspace', exclude: ['node_modules'] },
+      secrets: ['DB_PASSWORD'],
+    });
+
+    const { stackDir } = await activities.uploadStack({ plan: stackPlan, vm });
+    expect(stackDir).toBe(`/opt/kamal-dev/${service}-ok`);
+    const listing = (await session.run(['find', stackDir, '-printf', '%P %m\\n'])).stdout;
+    expect(listing).toContain('secrets.env 600');
+    expect(listing).toContain('workspace/src/main.txt');
+    expect(listing).not.toContain('node_modules');
+    expect(listing).not.toContain('.kamal');
+
+    await activities.composeUp({ plan: stackPlan, vm, skipPush: false });
+    const containers = await activities.verifyStack({ plan: stackPlan, vm });
+    expect(containers).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ service: 'app', state: 'running', health: 'healthy' }),
+        expect.objectContaining({ service: 'sidecar', state: 'running' }),
+      ]),
+    );
+    const app = containers.find((c) => c.service === 'app')!;
+    const env = await session.run(['docker', 'exec', app.name, 'printenv', 'DB_PASSWORD', 'GREETING'], { root: true });
+    expect(env.stdout).toBe(`${HOSTILE_SECRET}\nhello\n`);
+    expect((await session.exec(['test', '-e', '/tmp/pwned'])).exitCode).toBe(1);
+    // The tunnel is closed once the VM has pulled.
+    expect((await session.exec(['sh', '-c', `ss -ltn | grep -q ':${registry().address.split(':')[1]} '`])).exitCode).toBe(1);
+    expect(readState(stateFilePath(project.dir)).deployments[vm.name].containers).toHaveLength(2);
+    expect(await activities.stackStatus({ plan: stackPlan, vm })).toHaveLength(2);
+
+    await activities.removeStack({ plan: stackPlan, vm });
+    expect((await session.exec(['test', '-e', stackDir])).exitCode).toBe(1);
+    expect(await activities.stackStatus({ plan: stackPlan, vm })).toEqual([]);
+  });
+
+  it('fails verify with the failing service logs when a healthcheck fails', async () => {
+    const badPlan = plan({
+      projectName: `${service}-bad`,
+      compose: { services: { bad: { image: pushedImage(), healthcheck: healthy(['false']) }, good: { image: pushedImage() } } },
+    });
+    await activities.uploadStack({ plan: badPlan, vm });
+    await activities.composeUp({ plan: badPlan, vm, skipPush: false });
+    const failure = await activities.verifyStack({ plan: badPlan, vm }).catch((e) => e);
+    expect(failure).toMatchObject({ type: 'StackUnhealthy', nonRetryable: true });
+    expect(failure.message).toMatch(/bad \(running, unhealthy\)/);
+    expect(failure.message).toContain('service-log-marker');
+    expect(failure.message).not.toContain('\x1b');
+    expect(failure.message).not.toMatch(/good \(/);
+    await activities.removeStack({ plan: badPlan, vm });
+  });
+
+  it('a refused registry login is a non-retryable RegistryAuth failure that shows no password', async () => {
+    const wrong = plan({ projectName: `${service}-auth`, compose: { services: { app: { image: pushedImage() } } } }, {
+      registry: { server: registry().address, namespace: 'vms', local: false, usernameSecret: 'REG_USER', passwordSecret: 'WRONG_PASS' },
+    });
+    await activities.uploadStack({ plan: wrong, vm });
+    const failure = await activities.composeUp({ plan: wrong, vm, skipPush: false }).catch((e) => e);
+    expect(failure).toMatchObject({ type: 'RegistryAuth', nonRetryable: true });
+    expect(failure.message).not.toContain('not-the-password');
+    await activities.removeStack({ plan: wrong, vm });
+  });
+
+  it('with skipPush streams the built image to the VM instead of pulling it', async () => {
+    const skipPlan = plan(
+      { projectName: `${service}-skip`, compose: { services: { app: { image: localImage } } } },
+      {
+        registry: { server: 'localhost:5555', namespace: 'vms', local: true },
+        builds: [{ service: 'app', context: '.', dockerfile: 'Dockerfile', args: {}, secrets: [], cacheFrom: [], image: localImage }],
+      },
+    );
+    await activities.uploadStack({ plan: skipPlan, vm });
+    await activities.composeUp({ plan: skipPlan, vm, skipPush: true });
+    expect(await activities.verifyStack({ plan: skipPlan, vm })).toEqual([expect.objectContaining({ service: 'app', state: 'running' })]);
+    const logs = await session.run(['docker', 'logs', `${service}-skip-app-1`], { root: true });
+    expect(logs.stdout).toContain('skip-push-marker');
+    await activities.removeStack({ plan: skipPlan, vm });
+  });
+
+  it('ssh provider: claims the VM as an existing host, deploys, and destroy leaves the host', async () => {
+    const sshService = `${service}-ssh`;
+    const sshPlan = (name = sshService) => ({
+      ...plan({ projectName: name, compose: { services: { app: { image: pushedImage() } } } }),
+      service: sshService,
+      provider: { type: 'ssh' as const, hosts: [{ host: vm.ssh.host, port: vm.ssh.port, user: 'dev' }] },
+    });
+    const ref = (i: number) => ({ deployment: sshService, name: `${sshService}-${i}`, index: i });
+    const host = await activities.provisionVm({ plan: sshPlan(), vm: ref(1) });
+    expect(host).toMatchObject({ provider: 'ssh', ssh: vm.ssh, ip: '127.0.0.1' });
+    expect(await activities.provisionVm({ plan: sshPlan(), vm: ref(1) })).toEqual(host);
+    await expect(activities.provisionVm({ plan: sshPlan(), vm: ref(2) })).rejects.toMatchObject({ type: 'ProviderError', nonRetryable: true });
+    expect(readState(stateFilePath(project.dir)).ssh_claims).toEqual({ [`127.0.0.1:${vm.ssh.port}`]: ref(1).name });
+
+    await activities.uploadStack({ plan: sshPlan(), vm: host });
+    await activities.composeUp({ plan: sshPlan(), vm: host, skipPush: false });
+    expect(await activities.verifyStack({ plan: sshPlan(), vm: host })).toHaveLength(1);
+
+    await activities.destroyVm({ plan: sshPlan(), vm: ref(1) });
+    expect((await session.exec(['test', '-e', `/opt/kamal-dev/${sshService}`])).exitCode).toBe(1);
+    expect((await session.run(['docker', 'ps', '-aq', '--filter', `label=com.docker.compose.project=${sshService}`], { root: true })).stdout).toBe('');
+    expect((await session.run(['true'])).exitCode).toBe(0); // the host is still there
+    expect(await activities.listVms({ plan: sshPlan() })).toEqual([]);
+  });
+});

@@ -1,0 +1,42 @@
+import { installScript, parseProbe } from '../../src/docker/bootstrap';
+
+const probe = (o: Partial<ReturnType<typeof parseProbe>>) => ({ osId: 'debian', codename: 'bookworm', docker: '', compose: '', engine: '', ...o });
+
+describe('bootstrap', () => {
+  it('parses the probe', () => {
+    expect(parseProbe('os_id=debian\nos_codename=bookworm\ndocker=20.10.24+dfsg1\ncompose=2.26.1-4\nengine=\n')).toEqual({
+      osId: 'debian',
+      codename: 'bookworm',
+      docker: '20.10.24+dfsg1',
+      compose: '2.26.1-4',
+      engine: '',
+    });
+  });
+
+  it('installs nothing when Docker and Compose v2 are present', () => {
+    expect(installScript(probe({ docker: '20.10.24', compose: '2.26.1' }))).toBe('');
+  });
+
+  it('bookworm: docker.io from bookworm, Compose v2 from trixie behind a priority-100 pin', () => {
+    const script = installScript(probe({}));
+    expect(script).toContain('apt_install docker.io');
+    expect(script).toContain('apt_install -t trixie docker-compose');
+    expect(script).toContain('Pin-Priority: 100');
+  });
+
+  it('bookworm with Docker but Compose v1 only installs Compose', () => {
+    const script = installScript(probe({ docker: '20.10.24', compose: '1.29.2' }));
+    expect(script).not.toContain('apt_install docker.io');
+    expect(script).toContain('apt_install -t trixie docker-compose');
+  });
+
+  it('trixie and Ubuntu use their own packages', () => {
+    expect(installScript(probe({ codename: 'trixie' }))).toContain('apt_install docker.io docker-compose');
+    expect(installScript(probe({ codename: 'trixie' }))).not.toContain('trixie.sources');
+    expect(installScript(probe({ osId: 'ubuntu', codename: 'noble' }))).toContain('apt_install docker.io docker-compose-v2');
+  });
+
+  it('refuses other systems with a clear error', () => {
+    expect(() => installScript(probe({ osId: 'alpine', codename: '' }))).toThrow(/cannot install Docker on alpine/);
+  });
+});
