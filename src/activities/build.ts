@@ -1,13 +1,11 @@
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import { BuildEvent, describeStep } from '../docker/build-progress';
 import type { PushEvent } from '../docker/push-progress';
-import { isKamalDevError } from '../errors';
 import { buildImages, removeBuildImages } from '../images/build';
 import type { ResolveSecret } from '../images/credentials';
-import { isImageError } from '../images/errors';
 import { pushImages } from '../images/push';
 import type { DeployPlan } from '../spec/plan';
+import { toActivityFailure } from './failures';
 import type { DeployActivities } from './types';
 
 export type ImageProgress = { phase: 'build'; service: string; event: BuildEvent } | { phase: 'push'; image: string; event: PushEvent };
@@ -90,22 +88,6 @@ export function heartbeatDetails(progress: ImageProgress): Record<string, unknow
 }
 
 /** User errors fail the activity for good with a stable type; everything else is retried. */
-export function toActivityFailure(error: unknown): Error {
-  if (isImageError(error)) {
-    return ApplicationFailure.create({
-      message: error.message,
-      type: error.type,
-      nonRetryable: !error.retryable,
-      details: [{ kind: error.kind, description: error.description, file: error.file, key: error.key }],
-    });
-  }
-  if (isKamalDevError(error)) {
-    const type = error.kind === 'config' ? 'ConfigInvalid' : error.kind === 'prerequisite' ? 'PrerequisiteMissing' : `KamalDevError`;
-    return ApplicationFailure.nonRetryable(error.message, type, { kind: error.kind, description: error.description });
-  }
-  return error instanceof Error ? error : new Error(String(error));
-}
-
 function activityContext(): Context | undefined {
   try {
     return Context.current();

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { isKamalDevError, KamalDevError } from '../errors';
+import { isImageError } from '../images/errors';
 
 /** Stable ApplicationFailure types of user errors (never retried); anything else is transient and retried. */
 export type FailureType =
@@ -13,19 +14,44 @@ export type FailureType =
   | 'ComposeInvalid'
   | 'StackUnhealthy';
 
-export function userFailure(type: FailureType, error: KamalDevError | string): ApplicationFailure {
-  const message = typeof error === 'string' ? error : error.message;
-  const description = typeof error === 'string' ? undefined : error.description;
-  return ApplicationFailure.create({ type, message, nonRetryable: true, details: description ? [{ description }] : [] });
+/** What every failure carries in its details, so the CLI can show file, key and what to do. */
+export interface FailureDetails {
+  kind?: string;
+  description?: string;
+  file?: string;
+  key?: string;
 }
 
-/** Runs an activity body; a KamalDevError becomes a non-retryable failure of the type its kind maps to. */
+export function userFailure(type: string, error: KamalDevError | string): ApplicationFailure {
+  const message = typeof error === 'string' ? error : error.message;
+  const details: FailureDetails[] =
+    typeof error === 'string' ? [] : [{ kind: error.kind, description: error.description, file: error.file, key: error.key }];
+  return ApplicationFailure.create({ type, message, nonRetryable: true, details });
+}
+
+/**
+ * The one mapping from errors to what Temporal sees: image errors keep their own type and
+ * retryability, other KamalDevErrors are user errors (non-retryable) typed by their kind, anything
+ * else is transient and retried as it is.
+ */
+export function toActivityFailure(error: unknown, fallback: string = 'KamalDevError'): Error {
+  if (isImageError(error)) {
+    const details: FailureDetails = { kind: error.kind, description: error.description, file: error.file, key: error.key };
+    return ApplicationFailure.create({ message: error.message, type: error.type, nonRetryable: !error.retryable, details: [details] });
+  }
+  if (isKamalDevError(error)) {
+    const type = error.kind === 'config' ? 'ConfigInvalid' : error.kind === 'prerequisite' ? 'PrerequisiteMissing' : (sshType(error) ?? fallback);
+    return userFailure(type, error);
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** Runs an activity body and maps what it throws with toActivityFailure. */
 export async function classified<T>(fallback: FailureType, body: () => Promise<T>): Promise<T> {
   try {
     return await body();
   } catch (error) {
-    if (!isKamalDevError(error)) throw error;
-    throw userFailure(error.kind === 'config' ? 'ConfigInvalid' : sshType(error) ?? fallback, error);
+    throw toActivityFailure(error, fallback);
   }
 }
 

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { createProvider } from '../providers';
 import type { Provider, VmInstance } from '../providers/types';
-import type { DeployPlan } from '../spec/plan';
+import type { DeployPlan, ProviderConfig } from '../spec/plan';
 import { sshKeyPath } from '../ssh/keys';
 import { SshPool } from '../ssh/pool';
 import type { SshSession } from '../ssh/session';
@@ -19,8 +19,8 @@ export interface VmActivityDeps {
   verifyTimeoutMs?: number;
   /** Log lines per failing service in a StackUnhealthy error. Default 40. */
   logTail?: number;
-  /** Extra providers (upcloud) by type. */
-  providers?: Parameters<typeof createProvider>[1]['others'];
+  /** Extra providers (upcloud) by type; they get the plan to resolve their own credentials. */
+  providers?: Record<string, (config: ProviderConfig, plan: DeployPlan) => Provider>;
 }
 
 export function knownHostsFile(plan: DeployPlan): string {
@@ -57,7 +57,7 @@ export class VmContext {
       sshPort: plan.ssh.port,
       stateFile: stateFilePath(plan.projectDir),
       hostStack: { remove: onHost(removeStackOn), stop: onHost(stopStackOn), start: onHost(startStackOn) },
-      others: this.deps.providers,
+      others: Object.fromEntries(Object.entries(this.deps.providers ?? {}).map(([type, make]) => [type, (config: ProviderConfig) => make(config, plan)])),
     });
   }
 

@@ -1,0 +1,38 @@
+import { createUpcloudProvider } from '../providers/upcloud';
+import type { DeployPlan } from '../spec/plan';
+import { lazySecretResolver } from '../spec/secrets';
+import { createBuildActivities, ImageProgress } from './build';
+import { createPlanActivity } from './plan';
+import type { Activities } from './types';
+import { createVmActivities } from './vm';
+
+export interface ActivityOptions {
+  /** Build and push progress as it happens (the in-process worker renders it in the terminal). */
+  onImageProgress?: (progress: ImageProgress) => void;
+  localRegistryImage?: string;
+}
+
+export type WorkerActivities = Activities & { close(): Promise<void> };
+
+/** Every activity of kamal-dev, as one worker registers them. Secrets are resolved here, per project. */
+export function createActivities(options: ActivityOptions = {}): WorkerActivities {
+  // One resolver per plan object, i.e. per activity call: a long-running worker sees edits to
+  // .kamal/secrets, and one activity evaluates the file's $(commands) at most once.
+  const resolvers = new WeakMap<DeployPlan, (name: string) => string>();
+  const secretsFor = (plan: DeployPlan) => {
+    let resolver = resolvers.get(plan);
+    if (!resolver) resolvers.set(plan, (resolver = lazySecretResolver(plan.secretsFile)));
+    return resolver;
+  };
+  const vm = createVmActivities({
+    resolveSecret: async (name, plan) => secretsFor(plan)(name),
+    providers: {
+      upcloud: (config, plan) => createUpcloudProvider(config as Parameters<typeof createUpcloudProvider>[0], { resolveSecret: secretsFor(plan) }),
+    },
+  });
+  return {
+    planDeploy: createPlanActivity(secretsFor),
+    ...createBuildActivities({ secretsFor, onProgress: options.onImageProgress, localRegistryImage: options.localRegistryImage }),
+    ...vm,
+  };
+}

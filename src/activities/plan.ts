@@ -1,0 +1,26 @@
+import { requireLastBuild } from '../images/last-build';
+import type { DeployPlan } from '../spec/plan';
+import { requiredSecretNames } from '../spec/resolve-parts';
+import { resolvePlan } from '../spec/resolve';
+import { classified } from './failures';
+import type { DeployInput } from './types';
+
+/**
+ * planDeploy: the plan from the project's files, on the machine that holds them. Every secret the
+ * deploy will need is resolved once here (values stay on the worker), so a missing one stops the
+ * deploy before anything is built or provisioned.
+ */
+export function createPlanActivity(secretsFor: (plan: DeployPlan) => (name: string) => string) {
+  return (input: DeployInput): Promise<DeployPlan> =>
+    classified('ConfigInvalid', async () => {
+      // --skip-build deploys what was built last (or the tag named), never a tag nobody built.
+      const tag = input.skipBuild ? requireLastBuild(input.projectDir, input.tag).tag : input.tag;
+      const plan = await resolvePlan({ projectDir: input.projectDir, count: input.count, tag });
+      const buildSecrets = new Set(plan.builds.flatMap((b) => b.secrets));
+      const resolve = secretsFor(plan);
+      for (const name of requiredSecretNames(plan)) {
+        if (!(input.skipBuild && buildSecrets.has(name) && !plan.stack.secrets.includes(name))) resolve(name);
+      }
+      return plan;
+    });
+}
