@@ -6,11 +6,11 @@ export const POSTGRES_IMAGE = 'kamal-dev-lab/postgres:15';
 
 /**
  * Postgres built from Debian's package (the official image cannot be pulled here), pushed to the lab
- * registry so VMs pull it like any public image.
+ * registry and to the local registry so VMs pull it like any public image.
  */
 export const postgresPart: LabPart = {
   name: 'postgres',
-  needs: ['registry'],
+  needs: ['registry', 'localRegistry'],
   async up() {
     if (!(await succeeds(['docker', 'image', 'inspect', POSTGRES_IMAGE]))) {
       await sh(['docker', 'build', '-q', '--label', `${LAB_LABEL}=postgres`, '-t', POSTGRES_IMAGE, join(__dirname, '..', 'postgres')], {
@@ -25,6 +25,12 @@ export const postgresPart: LabPart = {
     await sh(['docker', 'tag', POSTGRES_IMAGE, pushed]);
     await sh(['docker', 'push', '-q', pushed]);
     await sh(['docker', 'rmi', pushed]);
-    return { local: POSTGRES_IMAGE, pushed };
+    const local = readLabState().localRegistry;
+    if (!local?.ok) throw new Error('the local registry is not up');
+    const pushedLocal = `${(local.info as { address: string }).address}/lab/postgres:15`;
+    await sh(['docker', 'tag', POSTGRES_IMAGE, pushedLocal]);
+    await sh(['docker', 'push', '-q', pushedLocal]);
+    await sh(['docker', 'rmi', pushedLocal]);
+    return { local: POSTGRES_IMAGE, pushed, pushedLocal };
   },
 };
