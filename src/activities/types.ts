@@ -15,6 +15,8 @@ export interface VmHandle extends VmRef {
   ssh: { host: string; port: number; user: string };
   /** Address shown to users (public IP, or 127.0.0.1 for local VMs). */
   ip: string;
+  /** As the provider reported it when this handle was made. */
+  status?: 'running' | 'stopped' | 'starting' | 'unknown';
 }
 
 export interface BuiltImage {

@@ -69,9 +69,10 @@ export function createVmActivities(deps: VmActivityDeps): VmActivities {
       classified('ProviderError', async () => {
         const provider = ctx.provider(plan);
         const vms = await provider.list({ [LABELS.deployment]: plan.service });
-        return vms.map((v) =>
-          handleOf({ deployment: plan.service, name: v.name, index: Number(v.labels[LABELS.index] ?? 0) }, v, provider.type),
-        );
+        return vms.map((v) => ({
+          ...handleOf({ deployment: plan.service, name: v.name, index: Number(v.labels[LABELS.index] ?? 0) }, v, provider.type),
+          status: v.status,
+        }));
       }),
 
     stopVm: ({ plan, vm }) =>

@@ -1,13 +1,27 @@
 import { Command, CommanderError } from 'commander';
 import * as buildCommand from './commands/build';
 import * as initCommand from './commands/init';
+import * as listCommand from './commands/list';
+import * as logsCommand from './commands/logs';
 import * as planCommand from './commands/plan';
 import * as pushCommand from './commands/push';
 import * as schemaCommand from './commands/schema';
+import * as sshCommand from './commands/ssh';
+import * as statusCommand from './commands/status';
 import { GlobalOptions, reportError } from './output';
 
 /** Every command file exports register(program); add new commands here. */
-const COMMANDS: { register(program: Command): void }[] = [initCommand, planCommand, buildCommand, pushCommand, schemaCommand];
+const COMMANDS: { register(program: Command): void }[] = [
+  initCommand,
+  planCommand,
+  buildCommand,
+  pushCommand,
+  listCommand,
+  statusCommand,
+  sshCommand,
+  logsCommand,
+  schemaCommand,
+];
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require('../../package.json') as { version: string };

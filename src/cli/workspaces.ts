@@ -1,0 +1,42 @@
+import { configError } from '../errors';
+import { createActivities, WorkerActivities } from '../activities';
+import type { VmHandle } from '../activities/types';
+import type { DeployPlan } from '../spec/plan';
+import { resolvePlan } from '../spec/resolve';
+
+export interface Workspaces {
+  plan: DeployPlan;
+  activities: WorkerActivities;
+  /** Every VM of this deployment, as the provider reports it now. */
+  vms(): Promise<VmHandle[]>;
+  /** The named VMs (all of them when none is named); an unknown name is a usage error. */
+  select(names: string[]): Promise<VmHandle[]>;
+}
+
+/**
+ * Read-only lifecycle commands (list, status, ssh, logs) ask the provider and the VMs directly: there
+ * is nothing to make durable about a look. Changes (deploy, stop, start, remove) go through Temporal.
+ */
+export async function withWorkspaces<T>(projectDir: string, body: (workspaces: Workspaces) => Promise<T>): Promise<T> {
+  const plan = await resolvePlan({ projectDir });
+  const activities = createActivities();
+  const vms = async () => (await activities.listVms({ plan })).sort((a, b) => a.index - b.index || a.name.localeCompare(b.name));
+  const select = async (names: string[]) => {
+    const all = await vms();
+    if (names.length === 0) return all;
+    return names.map((name) => {
+      const vm = all.find((v) => v.name === name);
+      if (!vm) {
+        throw configError(`no VM named ${name} in deployment ${plan.service}`, {
+          description: all.length ? `Known VMs: ${all.map((v) => v.name).join(', ')}.` : 'Nothing is deployed yet: run `kamal-dev deploy`.',
+        });
+      }
+      return vm;
+    });
+  };
+  try {
+    return await body({ plan, activities, vms, select });
+  } finally {
+    await activities.close();
+  }
+}
