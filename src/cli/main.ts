@@ -26,7 +26,8 @@ const COMMANDS: { register(program: Command): void }[] = [
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require('../../package.json') as { version: string };
 
-export function buildProgram(): Command {
+/** The program with its global options and, unless told otherwise (tests), every command. */
+export function buildProgram(commands: { register(program: Command): void }[] = COMMANDS): Command {
   const program = new Command('kamal-dev')
     .description("Deploy a project's devcontainer as N isolated development workspaces on VMs, orchestrated by Temporal.")
     .version(version, '-V, --version')
@@ -35,7 +36,7 @@ export function buildProgram(): Command {
     .option('-C, --cwd <dir>', 'project directory (default: the current directory)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of COMMANDS) command.register(program);
+  for (const command of commands) command.register(program);
   return program;
 }
 
