@@ -1,20 +1,4 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-
-const BIN = join(__dirname, '..', '..', 'bin', 'kamal-dev');
-const exec = promisify(execFile);
-
-/** The built CLI through its real entry point (package.json `bin`), as a user runs it. */
-export async function kamalDev(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-  try {
-    const { stdout, stderr } = await exec(BIN, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, maxBuffer: 32 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { kamalDev } from '../support/kamal-dev';
 
 describe('kamal-dev binary', () => {
   it('prints its version', async () => {
