@@ -15,7 +15,8 @@ interface DeployOptions {
   tag?: string;
   skipBuild?: boolean;
   skipPush?: boolean;
-  noCache?: boolean;
+  /** `--no-cache` sets this to false. */
+  cache?: boolean;
   attach?: string;
   json?: boolean;
 }
@@ -46,7 +47,7 @@ async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions
     (
       await startDeploy(
         session.client,
-        { projectDir, count: options.count, tag: options.tag, skipBuild: !!options.skipBuild, skipPush: !!options.skipPush, noCache: options.noCache === false ? true : undefined },
+        { projectDir, count: options.count, tag: options.tag, skipBuild: !!options.skipBuild, skipPush: !!options.skipPush, noCache: options.cache === false ? true : undefined },
         { sharedQueue: session.settings.sharedQueue, sourceQueue: ctx.sourceQueue, profiles: session.settings.profiles },
       )
     ).workflowId;
