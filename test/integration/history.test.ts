@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import type { DeployInput } from '../../src/activities/types';
 import { startDeploy } from '../../src/client/deploy';
+import { startLifecycle } from '../../src/client/lifecycle';
 import { done, fakeActivities } from '../support/fakeActivities';
 import { fakePlan } from '../support/fakePlan';
 import { describeWithLab } from '../support/lab';
@@ -46,15 +47,33 @@ describeWithLab(['temporal'], 'workflow histories', () => {
     const q = queues('remove');
     const worker = await startWorker(h, q, activities);
     const plan = fakePlan({ ...input, count: 3 });
-    const summary = await worker.runUntil(
-      h.client.workflow.execute('RemoveWorkspaces', { taskQueue: q.shared, workflowId: `remove-${q.shared}`, args: [{ plan }] }),
-    );
+    const handle = await startLifecycle(h.client, 'RemoveWorkspaces', plan, { sharedQueue: q.shared });
+    expect(handle.workflowId).toMatch(/^remove-wftest-\d{8}T\d{6}$/);
+    const summary = await worker.runUntil(handle.result());
     expect(summary.vms.map((v: { state: string }) => v.state)).toEqual(['done', 'done', 'done']);
     for (const vm of ['wftest-1', 'wftest-2', 'wftest-3']) {
       const steps = calls.filter((c) => c.vm === vm && c.event === 'done').map((c) => c.step);
       expect(steps).toEqual(['removeStack', 'destroyVm']);
     }
     expect(done(calls, 'listVms')).toHaveLength(1);
+  });
+
+  it('StopWorkspaces stops and StartWorkspaces starts every VM and reports its containers', async () => {
+    const { activities, calls } = fakeActivities();
+    const q = queues('stopstart');
+    const worker = await startWorker(h, q, activities);
+    const plan = fakePlan({ ...input, count: 2 });
+    const [stopped, started] = await worker.runUntil(
+      (async () => {
+        const stop = await (await startLifecycle(h.client, 'StopWorkspaces', plan, { sharedQueue: q.shared })).result();
+        const start = await (await startLifecycle(h.client, 'StartWorkspaces', plan, { sharedQueue: q.shared })).result();
+        return [stop, start];
+      })(),
+    );
+    expect(done(calls, 'stopVm').sort()).toEqual(['wftest-1', 'wftest-2']);
+    expect(stopped.vms.map((v: { state: string }) => v.state)).toEqual(['done', 'done']);
+    expect(done(calls, 'startVm').sort()).toEqual(['wftest-1', 'wftest-2']);
+    expect(started.vms[0].containers).toEqual([expect.objectContaining({ service: 'app', state: 'running' })]);
   });
 });
 

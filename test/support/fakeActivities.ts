@@ -25,7 +25,6 @@ export interface FakeOptions {
 /** Activities that behave like the real ones at the contract level, for workflow tests on a real server. */
 export function fakeActivities(options: FakeOptions = {}): { activities: Activities; calls: FakeCall[] } {
   const calls: FakeCall[] = [];
-  const secretsSeen: string[] = [];
   const note = (call: FakeCall) => {
     calls.push(call);
     options.record?.(call);
@@ -42,8 +41,11 @@ export function fakeActivities(options: FakeOptions = {}): { activities: Activit
     note({ step: name, vm, attempt, event: 'done' });
     return result;
   };
+  // As the real activities do: names come in through history, values are looked up here on the worker.
   const resolve = (names: (string | undefined)[]) => {
-    for (const name of names) if (name) secretsSeen.push(options.secrets?.[name] ?? '');
+    for (const name of names) {
+      if (name && options.secrets && !options.secrets[name]) throw new Error(`secret ${name} is not set on this worker`);
+    }
   };
   const handle = (vm: VmRef): VmHandle => ({ ...vm, id: `id-${vm.name}`, provider: 'fake', ssh: { host: '127.0.0.1', port: 2200 + vm.index, user: 'root' }, ip: '127.0.0.1' });
   const none = () => undefined;
