@@ -34,10 +34,23 @@ function vmLine(vm: WorkspaceProgress): string {
 /** Redraws the block in place on a terminal; elsewhere prints only the lines that changed. */
 export class ProgressPrinter {
   private previous: string[] = [];
+  private paused = false;
 
   constructor(private readonly out: NodeJS.WritableStream & { isTTY?: boolean }) {}
 
+  /** While a question is on screen, so redraws do not overwrite it. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Draws the next block below the question instead of over it. */
+  resume(): void {
+    this.paused = false;
+    this.previous = [];
+  }
+
   update(lines: string[]): void {
+    if (this.paused) return;
     if (this.out.isTTY) {
       if (this.previous.length) this.out.write(`\x1b[${this.previous.length}A\x1b[J`);
       this.out.write(lines.join('\n') + '\n');

@@ -46,3 +46,43 @@ describeWithLab(['temporal'], 'Ctrl-C during kamal-dev deploy without a terminal
     expect(done(calls, 'verifyStack')).toHaveLength(2);
   });
 });
+
+describeWithLab(['temporal'], 'Ctrl-C during kamal-dev deploy on a terminal', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await connectLab();
+  });
+  afterAll(() => h?.close());
+
+  it('asks whether to cancel; yes cancels the deploy and its VMs are destroyed', async () => {
+    const projectDir = mkdtempSync(join(tmpdir(), 'kamal-dev-tty-'));
+    const shared = queues('tty').shared;
+    const command = [process.execPath, '-r', 'ts-node/register/transpile-only', join(__dirname, '..', 'support', 'cliDeploy.ts'), projectDir, '--count', '2'].join(' ');
+    // script(1) gives the CLI a pseudo-terminal; a 0x03 written to it is the Ctrl-C key.
+    const child = spawn('script', ['-qfec', command, '/dev/null'], {
+      env: { ...process.env, TEMPORAL_ADDRESS: h.address, KAMAL_DEV_TASK_QUEUE: shared },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const waitFor = (pattern: RegExp) =>
+      new Promise<RegExpExecArray>((resolve) => {
+        const check = () => {
+          const match = pattern.exec(output);
+          if (match) resolve(match);
+          else setTimeout(check, 100);
+        };
+        check();
+      });
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+
+    const [, workflowId] = await waitFor(/started (deploy-\S+):/);
+    await waitFor(/waitForSsh|bootstrapVm/);
+    child.stdin.write('\x03');
+    await waitFor(/Cancel this deploy/);
+    child.stdin.write('y\r');
+    expect(await exited).toBe(1);
+    expect(output).toContain(`deploy ${workflowId} was cancelled; the VMs it created were destroyed`);
+    expect((await h.client.workflow.getHandle(workflowId).describe()).status.name).toBe('CANCELLED');
+  });
+});

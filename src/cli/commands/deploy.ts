@@ -54,13 +54,13 @@ async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions
   log(`${options.attach ? 'following' : 'started'} ${workflowId}: ${webUiLink(workflowId, session.settings.namespace, session.settings.uiUrl)}`);
 
   const detach = new AbortController();
-  const stopAsking = onInterrupt(deps, log, async () => {
+  const printer = new ProgressPrinter(options.json ? nullStream : (deps.stderr ?? process.stderr));
+  const stopAsking = onInterrupt(deps, printer, log, async () => {
     await session.client.workflow.getHandle(workflowId).cancel();
     log('cancelling: every VM created so far is being destroyed');
   }, () => detach.abort());
   let result: FollowResult;
   try {
-    const printer = new ProgressPrinter(options.json ? nullStream : (deps.stderr ?? process.stderr));
     result = await worker.runUntil(followDeploy(session.client, workflowId, printer, { intervalMs: deps.pollIntervalMs ?? 1000, detach: detach.signal }));
   } finally {
     stopAsking();
@@ -77,17 +77,23 @@ async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions
 }
 
 /** Ctrl-C asks whether to cancel on a terminal; elsewhere it detaches. Returns the uninstaller. */
-function onInterrupt(deps: CliDeps, log: (line: string) => void, cancel: () => Promise<void>, detach: () => void): () => void {
+function onInterrupt(deps: CliDeps, printer: ProgressPrinter, log: (line: string) => void, cancel: () => Promise<void>, detach: () => void): () => void {
   const stdin = deps.stdin ?? process.stdin;
   let asking = false;
   const handler = () => {
-    if (!stdin.isTTY) return detach();
-    if (asking) return detach(); // a second Ctrl-C while asking: just leave
+    if (!stdin.isTTY || asking) return detach();
     asking = true;
+    printer.pause();
     const rl = createInterface({ input: stdin, output: deps.stderr ?? process.stderr });
+    // Ctrl-C again while the question is open: leave without cancelling.
+    rl.on('SIGINT', () => {
+      rl.close();
+      detach();
+    });
     rl.question('\nCancel this deploy (VMs created so far are destroyed)? [y/N] ', (answer) => {
       rl.close();
       asking = false;
+      printer.resume();
       if (/^y(es)?$/i.test(answer.trim())) cancel().catch((error) => log(`cancel failed: ${(error as Error).message}`));
       else detach();
     });
