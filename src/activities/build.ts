@@ -4,6 +4,7 @@ import type { PushEvent } from '../docker/push-progress';
 import { buildImages, removeBuildImages } from '../images/build';
 import type { ResolveSecret } from '../images/credentials';
 import { pushImages } from '../images/push';
+import { recordedImages } from '../images/recorded';
 import type { DeployPlan } from '../spec/plan';
 import { toActivityFailure } from './failures';
 import type { DeployActivities } from './types';
@@ -18,7 +19,7 @@ export interface BuildActivityDeps {
   localRegistryImage?: string;
 }
 
-type BuildActivities = Pick<DeployActivities, 'buildImages' | 'pushImages' | 'removeBuildImages'>;
+type BuildActivities = Pick<DeployActivities, 'buildImages' | 'pushImages' | 'removeBuildImages' | 'checkImages'>;
 
 /** A long RUN step prints nothing for minutes; the heartbeat must not stop with it. */
 const QUIET_HEARTBEAT_MS = 5_000;
@@ -44,6 +45,7 @@ export function createBuildActivities(deps: BuildActivityDeps): BuildActivities 
           onEvent: (image, event) => report({ phase: 'push', image, event }),
         }),
       ),
+    checkImages: ({ plan }) => asActivity(deps, () => recordedImages(plan)),
     removeBuildImages: ({ buildId }) => asActivity(deps, async (signal) => void (await removeBuildImages(buildId, signal))),
   };
 }

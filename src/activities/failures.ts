@@ -1,4 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
+import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptorsFactory } from '@temporalio/worker';
+import type { Next } from '@temporalio/common';
 import { isKamalDevError, KamalDevError } from '../errors';
 import { isImageError } from '../images/errors';
 
@@ -59,3 +61,19 @@ function sshType(error: KamalDevError): FailureType | undefined {
   if (error.kind !== 'ssh') return undefined;
   return /host key/.test(error.message) ? 'SshHostKeyChanged' : 'SshAuthFailed';
 }
+
+/**
+ * The worker's safety net: an activity that lets a KamalDevError escape without mapping it still
+ * reaches the workflow as a typed, non-retryable failure with its description.
+ */
+class FailureTypeInterceptor implements ActivityInboundCallsInterceptor {
+  async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
+    try {
+      return await next(input);
+    } catch (error) {
+      throw toActivityFailure(error);
+    }
+  }
+}
+
+export const failureTypeInterceptor: ActivityInterceptorsFactory = () => ({ inbound: new FailureTypeInterceptor() });

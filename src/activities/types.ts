@@ -40,7 +40,8 @@ export interface ContainerState {
 
 export interface DeployInput {
   projectDir: string;
-  count: number;
+  /** Default: vms.count in config/dev.yml, else 1. */
+  count?: number;
   /** Overrides the computed tag (git sha or timestamp). */
   tag?: string;
   skipBuild: boolean;
@@ -55,6 +56,11 @@ export interface DeployInput {
 export interface DeployActivities {
   planDeploy(input: DeployInput): Promise<DeployPlan>;
   buildImages(input: { plan: DeployPlan; buildId: string; noCache?: boolean }): Promise<BuiltImage[]>;
+  /**
+   * With --skip-build: the plan's images must already exist on the source machine (to push them, or to
+   * transfer them with skipPush). Fails with a config error naming the missing images before any VM is made.
+   */
+  checkImages(input: { plan: DeployPlan }): Promise<BuiltImage[]>;
   /** Compensation: removes every image labelled with this build id. */
   removeBuildImages(input: { buildId: string }): Promise<void>;
   pushImages(input: { plan: DeployPlan; images: BuiltImage[] }): Promise<PushedImage[]>;

@@ -1,25 +1,37 @@
 import { Command, CommanderError } from 'commander';
 import * as buildCommand from './commands/build';
+import * as cancelCommand from './commands/cancel';
+import * as deployCommand from './commands/deploy';
 import * as initCommand from './commands/init';
 import * as listCommand from './commands/list';
 import * as logsCommand from './commands/logs';
 import * as planCommand from './commands/plan';
 import * as pushCommand from './commands/push';
 import * as schemaCommand from './commands/schema';
+import * as serverCommand from './commands/server';
 import * as sshCommand from './commands/ssh';
 import * as statusCommand from './commands/status';
+import * as workerCommand from './commands/worker';
+import type { CliDeps } from './deps';
 import { GlobalOptions, reportError } from './output';
+import { exitCodeOf } from './session';
 
-/** Every command file exports register(program); add new commands here. */
-const COMMANDS: { register(program: Command): void }[] = [
+type CommandModule = { register(program: Command, deps: CliDeps): void };
+
+/** Every command file exports register(program, deps); add new commands here, in the order help lists them. */
+const COMMANDS: CommandModule[] = [
   initCommand,
   planCommand,
   buildCommand,
   pushCommand,
+  deployCommand,
   listCommand,
   statusCommand,
   sshCommand,
   logsCommand,
+  cancelCommand,
+  workerCommand,
+  serverCommand,
   schemaCommand,
 ];
 
@@ -27,7 +39,7 @@ const COMMANDS: { register(program: Command): void }[] = [
 const { version } = require('../../package.json') as { version: string };
 
 /** The program with its global options and, unless told otherwise (tests), every command. */
-export function buildProgram(commands: { register(program: Command): void }[] = COMMANDS): Command {
+export function buildProgram(deps: CliDeps = {}, commands: CommandModule[] = COMMANDS): Command {
   const program = new Command('kamal-dev')
     .description("Deploy a project's devcontainer as N isolated development workspaces on VMs, orchestrated by Temporal.")
     .version(version, '-V, --version')
@@ -36,15 +48,15 @@ export function buildProgram(commands: { register(program: Command): void }[] = 
     .option('-C, --cwd <dir>', 'project directory (default: the current directory)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of commands) command.register(program);
+  for (const command of commands) command.register(program, deps);
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+export async function main(argv: string[], deps: CliDeps = {}): Promise<number> {
+  const program = buildProgram(deps);
   try {
     await program.parseAsync(argv);
-    return 0;
+    return exitCodeOf(program);
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version end here with exit 0; usage errors have already been printed.

@@ -1,5 +1,5 @@
 import type { BuiltImage, PushedImage } from '../activities/types';
-import { imageInspectArgv, pushArgv, tagArgv, untagArgv } from '../docker/image';
+import { pushArgv, tagArgv, untagArgv } from '../docker/image';
 import { parsePushLine, PushEvent } from '../docker/push-progress';
 import { CommandFailedError, run } from '../docker/runner';
 import { ensureLocalRegistry } from '../registry/local';
@@ -7,6 +7,7 @@ import { RegistryCredentials, verifyManifest } from '../registry/manifest';
 import type { DeployPlan, RegistryPlan } from '../spec/plan';
 import { registryCredentials, ResolveSecret } from './credentials';
 import { ImageError } from './errors';
+import { localImageId, requireLocalImages } from './recorded';
 import { registryFailure, withRegistryLogin } from './login';
 
 export interface PushImagesOptions {
@@ -22,13 +23,7 @@ export interface PushImagesOptions {
 /** Pushes built images to the plan's registry and proves each one landed (manifest digest). */
 export async function pushImages(plan: DeployPlan, images: BuiltImage[], options: PushImagesOptions): Promise<PushedImage[]> {
   const credentials = registryCredentials(plan, options.resolveSecret);
-  for (const built of images) {
-    if ((await localImageId(built.imageId)) === undefined) {
-      throw new ImageError('NoRecordedBuild', 'state', `the image built for service ${built.service} (${built.image}) is no longer in the local Docker engine`, {
-        description: 'Build it again: `kamal-dev build`.',
-      });
-    }
-  }
+  await requireLocalImages(images);
   if (plan.registry.local) {
     await ensureLocalRegistry({ port: localPort(plan.registry), image: options.localRegistryImage, signal: options.signal });
   }
@@ -86,13 +81,6 @@ async function publishCache(image: string, cacheImage: string, env: Record<strin
   }
 }
 
-async function localImageId(ref: string): Promise<string | undefined> {
-  try {
-    return (await run(imageInspectArgv(ref))).stdout.trim();
-  } catch {
-    return undefined;
-  }
-}
 
 function localPort(registry: RegistryPlan): number {
   const port = Number(registry.server.split(':')[1]);

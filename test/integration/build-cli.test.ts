@@ -30,7 +30,7 @@ describeWithLab(['registry'], 'kamal-dev build and push', () => {
       secretsFor: () => resolverWith({ CLI_USER: registry().username, CLI_PASS: registry().password }),
       stdout: { write: (chunk: string) => ((output += chunk), true) } as unknown as NodeJS.WritableStream,
     };
-    const program = buildProgram([]);
+    const program = buildProgram({}, []);
     registerBuildCommand(program, deps);
     registerPushCommand(program, deps);
     output = '';

@@ -1,0 +1,22 @@
+import type { Command } from 'commander';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { CliDeps } from '../deps';
+import { installRuntime, withTemporal } from '../session';
+
+export function register(program: Command, deps: CliDeps): void {
+  program
+    .command('cancel')
+    .argument('<workflowId>', 'the deploy (or remove/stop/start) to cancel')
+    .description('cancel a running deploy; it destroys the VMs it created before it ends')
+    .action(async (workflowId: string, _options: unknown, command: Command) => {
+      installRuntime(['SIGINT', 'SIGTERM']);
+      await withTemporal(deps, command, async ({ session, worker, log }) => {
+        const handle = session.client.workflow.getHandle(workflowId);
+        await handle.cancel();
+        log(`cancel requested for ${workflowId}; waiting for its compensations`);
+        // The compensations are activities: run a worker here so they happen even when none runs elsewhere.
+        const outcome = await (await worker()).runUntil(handle.result().then(() => 'completed before the cancel arrived', (error: unknown) => (error instanceof WorkflowFailedError && error.cause?.name === 'CancelledFailure' ? 'cancelled' : `ended: ${(error as Error).message}`)));
+        log(`${workflowId} ${outcome}`);
+      });
+    });
+}

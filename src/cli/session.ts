@@ -1,0 +1,76 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { openWorkflows } from '../client/deploy';
+import { openTemporal, type TemporalSession } from '../client/connect';
+import { sourceTaskQueue } from '../client/queues';
+import { temporalSettings } from '../client/settings';
+import { KamalDevError } from '../errors';
+import { createWorker, type KamalDevWorker } from '../worker';
+import type { CliDeps } from './deps';
+
+export interface CommandContext {
+  projectDir: string;
+  session: TemporalSession;
+  sourceQueue: string;
+  out: NodeJS.WritableStream;
+  log: (line: string) => void;
+  /** A worker on the shared and this project's source queue, with this machine's activities. */
+  worker(): Promise<KamalDevWorker>;
+}
+
+/**
+ * The Temporal runtime's own SIGINT/SIGTERM handling shuts workers down; `deploy` handles Ctrl-C
+ * itself (it asks whether to cancel), `worker` keeps the runtime's graceful shutdown.
+ */
+export function installRuntime(shutdownSignals: NodeJS.Signals[]): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals });
+  } catch {
+    // installed already (in-process tests, or a second command in one process)
+  }
+}
+
+const exitCodes = new WeakMap<Command, number>();
+
+/** For outcomes that are not errors but still fail (a partial deploy): main() returns it. */
+export function setExitCode(command: Command, code: number): void {
+  let root = command;
+  while (root.parent) root = root.parent;
+  exitCodes.set(root, code);
+}
+
+export function exitCodeOf(program: Command): number {
+  return exitCodes.get(program) ?? 0;
+}
+
+export async function withTemporal<T>(deps: CliDeps, command: Command, fn: (ctx: CommandContext) => Promise<T>): Promise<T> {
+  const globals = command.optsWithGlobals<{ cwd?: string; json?: boolean }>();
+  const projectDir = resolve(globals.cwd ?? process.cwd());
+  const out = deps.stdout ?? process.stdout;
+  const err = deps.stderr ?? process.stderr;
+  const log = (line: string) => err.write(`${line}\n`);
+  const settings = temporalSettings(await deps.temporalConfig?.(projectDir), deps.env ?? process.env);
+  const session = await openTemporal(settings, projectDir, log);
+  const sourceQueue = sourceTaskQueue(projectDir);
+  try {
+    const open = await openWorkflows(session.client, settings.sharedQueue).catch(() => []);
+    if (open.length) log(`resuming ${open.length} open workflow(s) while this command runs: ${open.map((w) => w.workflowId).join(', ')}`);
+    const worker = async () => {
+      if (!deps.activities) {
+        throw new KamalDevError('internal', 'this build of kamal-dev has no activities to run', {
+          description: 'The CLI must be started with an activities factory (src/cli/deps.ts).',
+        });
+      }
+      return createWorker({
+        connection: await session.nativeConnection(),
+        namespace: settings.namespace,
+        taskQueues: { shared: settings.sharedQueue, source: sourceQueue },
+        activities: await deps.activities({ projectDir }),
+      });
+    };
+    return await fn({ projectDir, session, sourceQueue, out, log, worker });
+  } finally {
+    await session.close();
+  }
+}

@@ -1,0 +1,58 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { KamalDevError } from '../errors';
+import { answers, startEmbeddedServer } from './embedded';
+import { ensureSearchAttributes } from './searchAttributes';
+import { connectOptions, EMBEDDED_ADDRESS, type TemporalSettings } from './settings';
+
+export interface TemporalSession {
+  client: Client;
+  connection: Connection;
+  settings: TemporalSettings;
+  address: string;
+  /** True when this command started the embedded dev server. */
+  startedServer: boolean;
+  /** A worker-side connection to the same server. */
+  nativeConnection(): Promise<NativeConnection>;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to the configured server, or to 127.0.0.1:7233, starting the embedded dev server there
+ * (SQLite under <project>/.kamal/temporal) when nothing answers; registers the search attributes.
+ */
+export async function openTemporal(settings: TemporalSettings, projectDir: string, log: (line: string) => void = () => undefined): Promise<TemporalSession> {
+  let startedServer = false;
+  if (!settings.address && !(await answers('127.0.0.1', 7233))) {
+    log(`starting the embedded Temporal server (data in ${projectDir}/.kamal/temporal)`);
+    await startEmbeddedServer({ projectDir });
+    startedServer = true;
+  }
+  const options = connectOptions(settings);
+  const connection = await Connection.connect({ ...options, connectTimeout: '10s' }).catch((error: Error) => {
+    throw new KamalDevError('temporal', `cannot reach the Temporal server at ${options.address}`, {
+      description: settings.address
+        ? 'Check temporal.address (or TEMPORAL_ADDRESS), TLS and the API key.'
+        : `Something answers on ${EMBEDDED_ADDRESS} but is not a Temporal server; stop it or set temporal.address.`,
+      cause: error,
+    });
+  });
+  await ensureSearchAttributes(connection, settings.namespace);
+  const natives: NativeConnection[] = [];
+  return {
+    client: new Client({ connection, namespace: settings.namespace }),
+    connection,
+    settings,
+    address: options.address,
+    startedServer,
+    async nativeConnection() {
+      const native = await NativeConnection.connect(options);
+      natives.push(native);
+      return native;
+    },
+    async close() {
+      for (const native of natives) await native.close().catch(() => undefined);
+      await connection.close();
+    },
+  };
+}

@@ -1,0 +1,80 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Duration } from '@temporalio/common';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Activities } from './activities/types';
+import { failureTypeInterceptor } from './activities/failures';
+
+export const WORKFLOW_BUNDLE_FILE = 'workflow-bundle.js';
+
+export interface CreateWorkerOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  /** shared: workflows and VM activities (any machine); source: plan/build/push on the machine holding the project. */
+  taskQueues: { shared: string; source?: string };
+  activities: Activities;
+  /** Prebuilt code (tests bundle once); otherwise dist/workflow-bundle.js when built, else the sources. */
+  workflowCode?: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>;
+  /** How long running activities get to finish (and heartbeat out) after shutdown starts. */
+  shutdownGraceTime?: Duration;
+  identity?: string;
+}
+
+export interface KamalDevWorker {
+  /** Polls until shutdown() (or a shutdown signal installed on the Runtime). */
+  run(): Promise<void>;
+  /** Polls while `promise` is pending, then shuts down and returns its result. */
+  runUntil<T>(promise: Promise<T>): Promise<T>;
+  shutdown(): void;
+}
+
+/** The workflow code to load: the bundle made at build time when present, else the TypeScript sources. */
+export function defaultWorkflowCode(dir: string = __dirname): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  const bundle = join(dir, WORKFLOW_BUNDLE_FILE);
+  if (existsSync(bundle)) return { workflowBundle: { codePath: bundle } };
+  return { workflowsPath: require.resolve('./workflows') };
+}
+
+export async function createWorker(options: CreateWorkerOptions): Promise<KamalDevWorker> {
+  const common = {
+    connection: options.connection,
+    namespace: options.namespace ?? 'default',
+    activities: options.activities,
+    interceptors: { activity: [failureTypeInterceptor] },
+    shutdownGraceTime: options.shutdownGraceTime ?? '30s',
+    ...(options.identity ? { identity: options.identity } : {}),
+  };
+  const workers = [
+    await Worker.create({ ...common, ...(options.workflowCode ?? defaultWorkflowCode()), taskQueue: options.taskQueues.shared }),
+  ];
+  if (options.taskQueues.source && options.taskQueues.source !== options.taskQueues.shared) {
+    workers.push(await Worker.create({ ...common, taskQueue: options.taskQueues.source }));
+  }
+  return combine(workers);
+}
+
+function combine(workers: Worker[]): KamalDevWorker {
+  const shutdown = () => {
+    for (const worker of workers) {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+    }
+  };
+  // One worker failing stops the others, so the process never half-polls.
+  const run = async () => {
+    const runs = workers.map((w) => w.run().catch((error) => (shutdown(), Promise.reject(error))));
+    await Promise.all(runs);
+  };
+  return {
+    run,
+    shutdown,
+    async runUntil<T>(promise: Promise<T>): Promise<T> {
+      const running = run();
+      try {
+        return await Promise.race([promise, running.then(() => Promise.reject(new Error('worker stopped')))]);
+      } finally {
+        shutdown();
+        await running.catch(() => undefined);
+      }
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import { defineQuery, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { Activities, VmHandle } from '../activities/types';
+import { profile } from './policies';
+import { failureMessage, PROGRESS_QUERY, SERVICE_ATTRIBUTE, setPhase } from './progress';
+import type { DeployProgress, LifecycleInput, LifecycleSummary, WorkspaceProgress } from './types';
+
+type Action = 'remove' | 'stop' | 'start';
+
+const progressQuery = defineQuery<DeployProgress>(PROGRESS_QUERY);
+
+/** `docker compose down -v` on every VM of the deployment, then destroys the VMs. */
+export function RemoveWorkspaces(input: LifecycleInput): Promise<LifecycleSummary> {
+  return forEachVm('remove', input);
+}
+
+export function StopWorkspaces(input: LifecycleInput): Promise<LifecycleSummary> {
+  return forEachVm('stop', input);
+}
+
+/** Starts stopped VMs and reports their containers (compose restarts them: `restart: unless-stopped`). */
+export function StartWorkspaces(input: LifecycleInput): Promise<LifecycleSummary> {
+  return forEachVm('start', input);
+}
+
+async function forEachVm(action: Action, { plan, profiles }: LifecycleInput): Promise<LifecycleSummary> {
+  const quick = proxyActivities<Activities>(profile('quick', profiles));
+  const provision = proxyActivities<Activities>(profile('provision', profiles));
+  const undo = proxyActivities<Activities>(profile('compensation', profiles));
+  const progress: DeployProgress = { workflowId: workflowInfo().workflowId, service: plan.service, phase: 'vms', steps: [], vms: [] };
+  setHandler(progressQuery, () => progress);
+  upsertSearchAttributes([{ key: SERVICE_ATTRIBUTE, value: plan.service }]);
+  setPhase(action);
+
+  const vms = await quick.listVms({ plan });
+  progress.vms = vms.map((vm) => ({ name: vm.name, workflowId: progress.workflowId, state: 'running', steps: [], vm }));
+  const one = async (vm: VmHandle, entry: WorkspaceProgress): Promise<void> => {
+    if (action === 'remove') {
+      await undo.removeStack({ plan, vm });
+      await undo.destroyVm({ plan, vm });
+    } else if (action === 'stop') {
+      await quick.stopVm({ plan, vm });
+    } else {
+      entry.vm = await provision.startVm({ plan, vm });
+      entry.containers = await quick.stackStatus({ plan, vm: entry.vm });
+    }
+  };
+  await Promise.allSettled(
+    vms.map(async (vm, i) => {
+      const entry = progress.vms[i];
+      try {
+        await one(vm, entry);
+        entry.state = 'deployed';
+      } catch (error) {
+        Object.assign(entry, { state: 'failed', error: failureMessage(error) });
+      }
+    }),
+  );
+  const failed = progress.vms.filter((v) => v.state === 'failed').length;
+  progress.phase = failed ? 'failed' : 'done';
+  setPhase(progress.phase);
+  setCurrentDetails(`**${plan.service}** ${action}: ${vms.length - failed}/${vms.length} VM(s) done`);
+  return {
+    service: plan.service,
+    vms: progress.vms.map((v) => ({ name: v.name, state: v.state === 'failed' ? 'failed' : 'done', error: v.error, vm: v.vm, containers: v.containers })),
+  };
+}

@@ -1,0 +1,91 @@
+import type { BuiltImage, ContainerState, DeployInput, PushedImage, VmHandle, VmRef } from '../activities/types';
+import type { DeployPlan } from '../spec/plan';
+
+/** Timeout/retry profiles by name; a deploy may override any field of any profile (config `temporal.timeouts`). */
+export type ProfileName = 'quick' | 'long' | 'provision' | 'ssh' | 'verify' | 'compensation';
+
+export interface ProfileOverride {
+  startToCloseTimeout?: string;
+  heartbeatTimeout?: string;
+  maximumAttempts?: number;
+  initialInterval?: string;
+}
+
+export type ProfileOverrides = Partial<Record<ProfileName, ProfileOverride>>;
+
+export interface DeployWorkspacesInput extends DeployInput {
+  /** The task queue bound to the machine that holds the source: plan, build, push run there. */
+  sourceTaskQueue: string;
+  profiles?: ProfileOverrides;
+}
+
+export interface DeployWorkspaceInput {
+  plan: DeployPlan;
+  vm: VmRef;
+  skipPush: boolean;
+  profiles?: ProfileOverrides;
+}
+
+export interface LifecycleInput {
+  plan: DeployPlan;
+  profiles?: ProfileOverrides;
+}
+
+export type StepState = 'pending' | 'running' | 'done' | 'failed' | 'compensated' | 'skipped';
+
+export interface StepProgress {
+  name: string;
+  state: StepState;
+  /** Filled by the client from describe() while the step's activity is retrying. */
+  attempt?: number;
+  startedAt?: string;
+  finishedAt?: string;
+  message?: string;
+}
+
+export type VmState = 'pending' | 'running' | 'deployed' | 'failed' | 'cancelled';
+
+/** What the `progress` query of a DeployWorkspace child returns. */
+export interface WorkspaceProgress {
+  name: string;
+  workflowId: string;
+  state: VmState;
+  steps: StepProgress[];
+  vm?: VmHandle;
+  containers?: ContainerState[];
+  error?: string;
+}
+
+export type DeployPhase = 'plan' | 'build' | 'push' | 'vms' | 'done' | 'failed' | 'cancelled';
+
+/** What the `progress` query of DeployWorkspaces returns; `vms[].steps` is filled by the client from the children. */
+export interface DeployProgress {
+  workflowId: string;
+  service?: string;
+  tag?: string;
+  phase: DeployPhase;
+  steps: StepProgress[];
+  vms: WorkspaceProgress[];
+}
+
+export interface WorkspaceResult {
+  vm: VmHandle;
+  containers: ContainerState[];
+}
+
+export type DeployOutcome = 'deployed' | 'partial' | 'failed';
+
+export interface DeploySummary {
+  workflowId: string;
+  service: string;
+  tag: string;
+  outcome: DeployOutcome;
+  images: BuiltImage[];
+  pushed: PushedImage[];
+  vms: WorkspaceProgress[];
+}
+
+export interface LifecycleSummary {
+  service: string;
+  vms: { name: string; state: 'done' | 'failed'; error?: string; vm?: VmHandle; containers?: ContainerState[] }[];
+}

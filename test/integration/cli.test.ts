@@ -1,0 +1,109 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { startDeploy } from '../../src/client/deploy';
+import { sourceTaskQueue } from '../../src/client/queues';
+import { main } from '../../src/cli/main';
+import type { CliDeps } from '../../src/cli/deps';
+import { KamalDevError } from '../../src/errors';
+import { done, fakeActivities, type FakeOptions } from '../support/fakeActivities';
+import { describeWithLab } from '../support/lab';
+import { connectLab, queues, type Harness } from '../support/temporalHarness';
+
+jest.setTimeout(120_000);
+
+function capture() {
+  let text = '';
+  return { stream: { write: (chunk: string) => ((text += chunk), true) } as unknown as NodeJS.WritableStream, text: () => text };
+}
+
+describeWithLab(['temporal'], 'kamal-dev deploy / cancel with an in-process worker and fake activities', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await connectLab();
+  });
+  afterAll(() => h?.close());
+
+  function cli(fake: FakeOptions = {}) {
+    const projectDir = mkdtempSync(join(tmpdir(), 'kamal-dev-cli-'));
+    const { activities, calls } = fakeActivities(fake);
+    const out = capture();
+    const err = capture();
+    const shared = queues('cli').shared;
+    const deps: CliDeps = {
+      activities: () => activities,
+      env: { TEMPORAL_ADDRESS: h.address, KAMAL_DEV_TASK_QUEUE: shared },
+      stdout: out.stream,
+      stderr: err.stream,
+      stdin: Object.assign(process.stdin, { isTTY: false }),
+      pollIntervalMs: 200,
+    };
+    const run = (...args: string[]) => main(['node', 'kamal-dev', '-C', projectDir, ...args], deps);
+    return { run, calls, out, err, projectDir, shared };
+  }
+
+  it('deploy --count 2 --json prints the summary and exits 0', async () => {
+    const c = cli();
+    expect(await c.run('--json', 'deploy', '--count', '2')).toBe(0);
+    const summary = JSON.parse(c.out.text());
+    expect(summary).toMatchObject({ outcome: 'deployed', service: 'wftest' });
+    expect(summary.vms).toHaveLength(2);
+    expect(c.err.text()).toMatch(/started deploy-kamal-dev-cli-\S+: http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\/deploy-/);
+  });
+
+  it('deploy prints live progress and a table of every VM and container; a failed VM makes it exit 1', async () => {
+    const fail: FakeOptions['fail'] = (step, vm) => (step === 'verifyStack' && vm === 'wftest-2' ? ApplicationFailure.nonRetryable('app: unhealthy', 'KamalDevError.compose') : undefined);
+    const c = cli({ fail, delay: () => 100 });
+    expect(await c.run('deploy', '--count', '2')).toBe(1);
+    expect(c.out.text()).toMatch(/wftest-1 .*deployed.*wftest-app-1.*running.*healthy/);
+    expect(c.out.text()).toMatch(/wftest-2 .*failed.*app: unhealthy/);
+    expect(c.err.text()).toMatch(/✔ planDeploy/);
+    expect(c.err.text()).toMatch(/wftest-2\s+failed/);
+    expect(done(c.calls, 'destroyVm')).toEqual(['wftest-2']);
+  });
+
+  it('a config error in the build exits 2 with the message', async () => {
+    const fail: FakeOptions['fail'] = (step) => (step === 'buildImages' ? new KamalDevError('config', 'build arg NODE_VERSION is empty', { file: 'config/dev.yml', key: 'build.args' }) : undefined);
+    const c = cli({ fail });
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await c.run('deploy')).toBe(2);
+      expect(spy.mock.calls.map((x) => String(x[0])).join('')).toMatch(/error: deploy \S+ failed: config\/dev.yml: build.args: build arg NODE_VERSION is empty/);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('deploy --attach picks up a deploy no worker ran yet (resume) and follows it to the end', async () => {
+    const c = cli();
+    const handle = await startDeploy(h.client, { projectDir: c.projectDir, count: 2, skipBuild: false, skipPush: false }, { sharedQueue: c.shared, sourceQueue: sourceTaskQueue(c.projectDir) });
+    expect(await c.run('deploy', '--attach', handle.workflowId)).toBe(0);
+    expect(c.err.text()).toContain(`resuming 1 open workflow(s) while this command runs: ${handle.workflowId}`);
+    expect(c.err.text()).toContain(`following ${handle.workflowId}`);
+    expect(done(c.calls, 'verifyStack')).toHaveLength(2);
+  });
+
+  it('cancel ID cancels a running deploy and runs its compensations', async () => {
+    const c = cli({ delay: (step) => (step === 'bootstrapVm' ? 5000 : 50) });
+    const handle = await startDeploy(h.client, { projectDir: c.projectDir, count: 2, skipBuild: false, skipPush: false }, { sharedQueue: c.shared, sourceQueue: sourceTaskQueue(c.projectDir) });
+    const deploying = c.run('deploy', '--attach', handle.workflowId);
+    while (c.calls.filter((x) => x.step === 'bootstrapVm').length < 2) await new Promise((r) => setTimeout(r, 100));
+    const canceller = cli();
+    canceller.projectDir = c.projectDir;
+    expect(await main(['node', 'kamal-dev', '-C', c.projectDir, 'cancel', handle.workflowId], {
+      activities: () => fakeActivities().activities,
+      env: { TEMPORAL_ADDRESS: h.address, KAMAL_DEV_TASK_QUEUE: c.shared },
+      stderr: canceller.err.stream,
+    })).toBe(0);
+    expect(canceller.err.text()).toContain(`${handle.workflowId} cancelled`);
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await deploying).toBe(1);
+    } finally {
+      spy.mockRestore();
+    }
+    const destroyed = [...done(c.calls, 'destroyVm'), ...done(canceller.calls, 'destroyVm')].sort();
+    expect(destroyed).toEqual(['wftest-1', 'wftest-2']);
+  });
+});

@@ -1,0 +1,152 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { DeployInput } from '../../src/activities/types';
+import { fetchProgress, startDeploy } from '../../src/client/deploy';
+import { KamalDevError } from '../../src/errors';
+import type { DeploySummary } from '../../src/workflows/types';
+import { done, fakeActivities, type FakeCall, type FakeOptions } from '../support/fakeActivities';
+import { fakePlan } from '../support/fakePlan';
+import { describeWithLab } from '../support/lab';
+import { connectLab, queues, recordHistory, startWorker, workflowBundle, type Harness } from '../support/temporalHarness';
+
+jest.setTimeout(120_000);
+
+const input = (count: number, extra: Partial<DeployInput> = {}): DeployInput => ({ projectDir: '/src/wftest', count, skipBuild: false, skipPush: false, ...extra });
+
+describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await connectLab();
+    await workflowBundle();
+  });
+  afterAll(() => h?.close());
+
+  async function deploy(fake: FakeOptions, deployInput: DeployInput, during?: (workflowId: string, calls: FakeCall[]) => Promise<void>) {
+    const { activities, calls } = fakeActivities(fake);
+    const q = queues('wf');
+    const worker = await startWorker(h, q, activities);
+    const handle = await startDeploy(h.client, deployInput, { sharedQueue: q.shared, sourceQueue: q.source, profiles: { ssh: { initialInterval: '100ms' } } });
+    const outcome = await worker.runUntil(
+      (async () => {
+        await during?.(handle.workflowId, calls);
+        return handle.result().then(
+          (summary: DeploySummary) => ({ summary, error: undefined }),
+          (error: unknown) => ({ summary: undefined, error }),
+        );
+      })(),
+    );
+    return { ...outcome, calls, handle };
+  }
+
+  it('fans out one child per VM and returns a per-VM summary', async () => {
+    const { summary, calls, handle } = await deploy({}, input(3));
+    expect(summary?.outcome).toBe('deployed');
+    expect(summary?.vms.map((v) => [v.name, v.state, v.workflowId])).toEqual(
+      [1, 2, 3].map((i) => [`wftest-${i}`, 'deployed', `${handle.workflowId}/vm/wftest-${i}`]),
+    );
+    expect(done(calls, 'provisionVm').sort()).toEqual(['wftest-1', 'wftest-2', 'wftest-3']);
+    expect(done(calls, 'verifyStack')).toHaveLength(3);
+    expect(summary?.vms[0].containers?.[0]).toMatchObject({ service: 'app', state: 'running' });
+    const description = await handle.describe();
+    expect(description.searchAttributes).toMatchObject({ KamalDevService: ['wftest'], KamalDevPhase: ['done'] });
+    expect(await description.memo).toMatchObject({ service: 'wftest', summary: '3/3 VM(s) deployed' });
+    await recordHistory(handle, 'deploy-3-vms');
+  });
+
+  it('answers the progress query on the parent and every child, also after completion', async () => {
+    const { handle } = await deploy({}, input(2));
+    const { activities } = fakeActivities();
+    const q = queues('wf-query');
+    const worker = await startWorker(h, { ...q, shared: (await handle.describe()).taskQueue }, activities);
+    const progress = await worker.runUntil(fetchProgress(h.client, handle.workflowId));
+    expect(progress.phase).toBe('done');
+    expect(progress.steps.map((s) => [s.name, s.state])).toEqual([
+      ['planDeploy', 'done'],
+      ['buildImages', 'done'],
+      ['pushImages', 'done'],
+    ]);
+    expect(progress.vms[1].steps.map((s) => s.state)).toEqual(Array(6).fill('done'));
+    expect(progress.vms[1].steps[0].startedAt).toMatch(/^\d{4}-/);
+  });
+
+  it('one failed VM is compensated; the others are kept and the parent still completes', async () => {
+    const fail: FakeOptions['fail'] = (step, vm) => (step === 'composeUp' && vm === 'wftest-2' ? ApplicationFailure.nonRetryable('port in use', 'KamalDevError.compose') : undefined);
+    const { summary, calls, handle } = await deploy({ fail }, input(3));
+    expect(summary?.outcome).toBe('partial');
+    expect(summary?.vms.map((v) => v.state)).toEqual(['deployed', 'failed', 'deployed']);
+    expect(summary?.vms[1].error).toBe('port in use');
+    expect(done(calls, 'destroyVm')).toEqual(['wftest-2']);
+    const vm2 = calls.filter((c) => c.vm === 'wftest-2' && c.event === 'done').map((c) => c.step);
+    expect(vm2).toEqual(['provisionVm', 'waitForSsh', 'bootstrapVm', 'uploadStack', 'destroyVm']);
+    await recordHistory(handle, 'deploy-one-vm-fails');
+    await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-1`), 'workspace-deployed');
+    await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-2`), 'workspace-compensated');
+  });
+
+  it('keeps a failed VM when the plan says onFailure: keep', async () => {
+    const fail: FakeOptions['fail'] = (step) => (step === 'verifyStack' ? ApplicationFailure.nonRetryable('unhealthy', 'KamalDevError.compose') : undefined);
+    const { summary, calls } = await deploy({ fail, plan: (i) => fakePlan(i, { onFailure: 'keep' }) }, input(1));
+    expect(summary?.outcome).toBe('failed');
+    expect(done(calls, 'destroyVm')).toEqual([]);
+  });
+
+  it('a build failure provisions nothing and removes the build images', async () => {
+    const fail: FakeOptions['fail'] = (step) => (step === 'buildImages' ? new KamalDevError('build', 'Dockerfile:3: RUN exited 1') : undefined);
+    const { summary, error, calls, handle } = await deploy({ fail }, input(2));
+    expect(summary).toBeUndefined();
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    expect(calls.filter((c) => c.step === 'buildImages').map((c) => c.attempt)).toEqual([1]); // a build error is not retried
+    expect(done(calls, 'removeBuildImages')).toEqual(['removeBuildImages']);
+    expect(calls.filter((c) => c.step === 'provisionVm')).toEqual([]);
+    await recordHistory(handle, 'deploy-build-fails');
+  });
+
+  it('a push failure provisions nothing and removes the build images', async () => {
+    const fail: FakeOptions['fail'] = (step) => (step === 'pushImages' ? new KamalDevError('config', 'registry: unauthorized') : undefined);
+    const { error, calls } = await deploy({ fail }, input(2));
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    expect(done(calls, 'removeBuildImages')).toHaveLength(1);
+    expect(calls.filter((c) => c.step === 'provisionVm')).toEqual([]);
+  });
+
+  it('--skip-build checks the images instead of building; --skip-push pushes nothing', async () => {
+    const { summary, calls } = await deploy({}, input(1, { skipBuild: true, skipPush: true }));
+    expect(summary?.outcome).toBe('deployed');
+    expect(done(calls, 'checkImages')).toHaveLength(1);
+    expect(calls.filter((c) => c.step === 'buildImages' || c.step === 'pushImages')).toEqual([]);
+  });
+
+  it('cancelling mid-deploy destroys every VM that was created', async () => {
+    const delay = (step: string, vm?: string) => (step === 'provisionVm' ? (vm === 'wftest-3' ? 2500 : 300) : step === 'bootstrapVm' ? 5000 : 50);
+    const { error, calls, handle } = await deploy({ delay }, input(3), async (workflowId, live) => {
+      const started = Date.now();
+      while (done(live, 'provisionVm').length < 2 && Date.now() - started < 30_000) await sleep(100);
+      await h.client.workflow.getHandle(workflowId).cancel();
+    });
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    expect((error as WorkflowFailedError).cause?.name).toBe('CancelledFailure');
+    const provisioned = calls.filter((c) => c.step === 'provisionVm' && c.event === 'start').map((c) => c.vm).sort();
+    expect(provisioned).toEqual(['wftest-1', 'wftest-2', 'wftest-3']);
+    expect(done(calls, 'destroyVm').sort()).toEqual(provisioned);
+    expect(done(calls, 'composeUp')).toEqual([]);
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
+    await recordHistory(handle, 'deploy-cancelled');
+    await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-3`), 'workspace-cancelled');
+  });
+
+  it('retries a transient error and does not retry a user error', async () => {
+    const fail: FakeOptions['fail'] = (step, vm, attempt) => {
+      if (step === 'waitForSsh' && vm === 'wftest-1' && attempt < 3) return new Error('connect ECONNREFUSED 127.0.0.1:2201');
+      if (step === 'uploadStack' && vm === 'wftest-2') return new KamalDevError('config', 'env file .env.missing not found', { file: 'compose.yaml' });
+      return undefined;
+    };
+    const { summary, calls } = await deploy({ fail }, input(2));
+    const attempts = (step: string, vm: string) => calls.filter((c) => c.step === step && c.vm === vm && c.event === 'start').map((c) => c.attempt);
+    expect(attempts('waitForSsh', 'wftest-1')).toEqual([1, 2, 3]);
+    expect(attempts('uploadStack', 'wftest-2')).toEqual([1]);
+    expect(summary?.vms.map((v) => v.state)).toEqual(['deployed', 'failed']);
+    expect(summary?.vms[1].error).toBe('compose.yaml: env file .env.missing not found');
+  });
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,86 @@
+import { Context } from '@temporalio/activity';
+import type { Activities, DeployInput, VmHandle, VmRef } from '../../src/activities/types';
+import type { DeployPlan } from '../../src/spec/plan';
+import { fakePlan } from './fakePlan';
+
+export interface FakeCall {
+  step: string;
+  vm?: string;
+  attempt: number;
+  event: 'start' | 'done';
+}
+
+export interface FakeOptions {
+  /** How long each step takes (ms); cancellation-aware. */
+  delay?: (step: string, vm?: string) => number;
+  /** Return an error to make this attempt fail. */
+  fail?: (step: string, vm: string | undefined, attempt: number) => Error | undefined;
+  plan?: (input: DeployInput) => DeployPlan;
+  /** Receives every start and completion, e.g. to append them to a file another process reads. */
+  record?: (call: FakeCall) => void;
+  /** What a real worker resolves secret names to; the fakes use values only in memory. */
+  secrets?: Record<string, string>;
+}
+
+/** Activities that behave like the real ones at the contract level, for workflow tests on a real server. */
+export function fakeActivities(options: FakeOptions = {}): { activities: Activities; calls: FakeCall[] } {
+  const calls: FakeCall[] = [];
+  const note = (call: FakeCall) => {
+    calls.push(call);
+    options.record?.(call);
+  };
+  const step = <I, O>(name: string, vmOf: (input: I) => string | undefined, body: (input: I) => O) => async (input: I): Promise<O> => {
+    const vm = vmOf(input);
+    const { attempt } = Context.current().info;
+    note({ step: name, vm, attempt, event: 'start' });
+    const ms = options.delay?.(name, vm) ?? 0;
+    if (ms > 0) await Context.current().sleep(ms);
+    const error = options.fail?.(name, vm, attempt);
+    if (error) throw error;
+    const result = body(input);
+    note({ step: name, vm, attempt, event: 'done' });
+    return result;
+  };
+  // As the real activities do: names come in through history, values are looked up here on the worker.
+  const resolve = (names: (string | undefined)[]) => {
+    for (const name of names) {
+      if (name && options.secrets && !options.secrets[name]) throw new Error(`secret ${name} is not set on this worker`);
+    }
+  };
+  const handle = (vm: VmRef): VmHandle => ({ ...vm, id: `id-${vm.name}`, provider: 'fake', ssh: { host: '127.0.0.1', port: 2200 + vm.index, user: 'root' }, ip: '127.0.0.1' });
+  const none = () => undefined;
+  const vmName = (i: { vm: VmRef; plan: DeployPlan }) => i.vm.name;
+  const activities: Activities = {
+    planDeploy: step('planDeploy', none, (i: DeployInput) => (options.plan ?? fakePlan)(i)),
+    buildImages: step('buildImages', none, (i: { plan: DeployPlan }) => {
+      resolve(i.plan.builds.flatMap((b) => b.secrets));
+      return i.plan.builds.map((b) => ({ service: b.service, image: b.image, imageId: 'sha256:1111' }));
+    }),
+    checkImages: step('checkImages', none, (i: { plan: DeployPlan }) => i.plan.builds.map((b) => ({ service: b.service, image: b.image, imageId: 'sha256:1111' }))),
+    removeBuildImages: step('removeBuildImages', none, none),
+    pushImages: step('pushImages', none, (i: { plan: DeployPlan; images: { image: string }[] }) => {
+      resolve([i.plan.registry.usernameSecret, i.plan.registry.passwordSecret]);
+      return i.images.map((x) => ({ image: x.image, digest: 'sha256:2222' }));
+    }),
+    provisionVm: step('provisionVm', vmName, (i: { vm: VmRef }) => handle(i.vm)),
+    destroyVm: step('destroyVm', vmName, none),
+    waitForSsh: step('waitForSsh', vmName, none),
+    bootstrapVm: step('bootstrapVm', vmName, () => ({ installed: true, docker: '20.10', compose: '2.26' })),
+    uploadStack: step('uploadStack', vmName, () => ({ stackDir: '/opt/kamal-dev/wftest' })),
+    composeUp: step('composeUp', vmName, (i: { vm: VmRef; plan: DeployPlan }) => {
+      resolve([i.plan.registry.passwordSecret, ...i.plan.stack.secrets]);
+    }),
+    verifyStack: step('verifyStack', vmName, () => [{ service: 'app', name: 'wftest-app-1', state: 'running', health: 'healthy', ports: ['3000'] }]),
+    listVms: step('listVms', none, (i: { plan: DeployPlan }) => i.plan.vms.map((v) => handle({ deployment: i.plan.service, ...v }))),
+    stopVm: step('stopVm', vmName, none),
+    startVm: step('startVm', vmName, (i: { vm: VmRef }) => handle(i.vm)),
+    removeStack: step('removeStack', vmName, none),
+    stackStatus: step('stackStatus', vmName, () => [{ service: 'app', name: 'wftest-app-1', state: 'running', ports: [] }]),
+  };
+  return { activities, calls };
+}
+
+/** The completed calls of one step, as `vm` names (or the step name for source steps). */
+export function done(calls: FakeCall[], stepName: string): string[] {
+  return calls.filter((c) => c.event === 'done' && c.step === stepName).map((c) => c.vm ?? c.step);
+}
