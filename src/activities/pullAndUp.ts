@@ -3,6 +3,7 @@ import { pipeToRemote } from '../docker/pipe';
 import { CommandFailedError } from '../docker/runner';
 import type { DeployPlan } from '../spec/plan';
 import type { SshSession } from '../ssh/session';
+import { KamalDevError } from '../errors';
 import { userFailure } from './failures';
 import { stackRef } from './stackDir';
 
@@ -20,9 +21,16 @@ export async function pullAndUp(session: SshSession, plan: DeployPlan, skipPush:
   await session.run(composeUp(stack), { root: true, onLine });
 }
 
+/** Compose's per-layer and per-container progress: noise in an error message. */
+const COMPOSE_PROGRESS = /^\s*(\S+\s+)?(Pulling|Pulled|Waiting|Downloading|Extracting|Verifying Checksum|Download complete|Pull complete|Already exists|Creating|Created|Starting|Started|Running|Recreate|Recreated|Healthy)\b/;
+
 /** Registry and compose-file problems are the user's (not retried); anything else is transient. */
 export function composeFailure(error: unknown, vmName: string): unknown {
   if (!(error instanceof CommandFailedError)) return error;
   const type = classifyComposeError(error.stderr);
-  return type ? userFailure(type, `${error.message} on ${vmName}:\n${error.tail}`) : error;
+  if (!type) return error;
+  const step = error.argv.find((arg) => arg === 'pull' || arg === 'up') ?? 'compose';
+  const lines = [...new Set(error.tail.split('\n').filter((l) => l.trim() && !COMPOSE_PROGRESS.test(l)).map((l) => l.trim()))];
+  const message = `docker compose ${step} failed on ${vmName}: ${lines.at(-1) ?? `exit ${error.exitCode}`}`;
+  return userFailure(type, new KamalDevError('compose', message, { description: lines.slice(-8, -1).join('\n') || undefined }));
 }

@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { openWorkflows } from '../client/deploy';
@@ -22,13 +23,29 @@ export interface CommandContext {
 /**
  * The Temporal runtime's own SIGINT/SIGTERM handling shuts workers down; `deploy` handles Ctrl-C
  * itself (it asks whether to cancel), `worker` keeps the runtime's graceful shutdown.
+ * `logFile`: the in-process worker of a command writes its log there (activity retries come with
+ * stack traces that would drown the progress); with --verbose it goes to stderr as well.
  */
-export function installRuntime(shutdownSignals: NodeJS.Signals[]): void {
+export function installRuntime(shutdownSignals: NodeJS.Signals[], options: { logFile?: string; verbose?: boolean } = {}): void {
+  const { logFile, verbose } = options;
+  if (logFile) mkdirSync(dirname(logFile), { recursive: true });
+  const logger = logFile
+    ? new DefaultLogger(verbose ? 'DEBUG' : 'INFO', (entry) => {
+        const line = `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} ${entry.level} ${entry.message} ${entry.meta ? JSON.stringify(entry.meta) : ''}\n`;
+        appendFileSync(logFile, line);
+        if (verbose && entry.level !== 'DEBUG' && entry.level !== 'TRACE') process.stderr.write(line);
+      })
+    : new DefaultLogger('WARN');
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals });
+    Runtime.install({ logger, shutdownSignals });
   } catch {
     // installed already (in-process tests, or a second command in one process)
   }
+}
+
+/** Where a command's in-process worker logs: .kamal/kamal-dev.log of the project. */
+export function workerLogFile(command: Command): string {
+  return join(resolve(command.optsWithGlobals<{ cwd?: string }>().cwd ?? process.cwd()), '.kamal', 'kamal-dev.log');
 }
 
 const exitCodes = new WeakMap<Command, number>();

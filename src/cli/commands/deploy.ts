@@ -10,7 +10,7 @@ import { resolvePlan } from '../../spec/resolve';
 import type { CliDeps } from '../deps';
 import { followDeploy, type FollowResult } from '../follow';
 import { ProgressPrinter } from '../progress';
-import { installRuntime, setExitCode, withTemporal, type CommandContext } from '../session';
+import { installRuntime, workerLogFile, setExitCode, withTemporal, type CommandContext } from '../session';
 import { summaryTable } from '../summaryTable';
 
 interface DeployOptions {
@@ -35,7 +35,7 @@ export function register(program: Command, deps: CliDeps): void {
     .option('--no-cache', 'build without the build cache')
     .option('--attach <workflowId>', 'follow a deploy that is already running instead of starting one')
     .action(async (options: DeployOptions, command: Command) => {
-      installRuntime([]);
+      installRuntime([], { logFile: workerLogFile(command), verbose: command.optsWithGlobals<{ verbose?: boolean }>().verbose });
       const { json, cwd } = command.optsWithGlobals<{ json?: boolean; cwd?: string }>();
       // Bad config, devcontainer or compose files stop here, before any server, worker or workflow.
       const count = options.attach ? options.count : (await resolvePlan({ projectDir: resolve(cwd ?? process.cwd()), count: options.count })).vms.length;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import Table from 'cli-table3';
 import { readState, stateFilePath } from '../../state/devState';
+import { table } from '../table';
 import { contextOf } from '../context';
 import { withWorkspaces } from '../workspaces';
 
@@ -16,12 +16,12 @@ export function register(program: Command): void {
         const rows = (await vms()).map((vm) => ({ ...vm, containers: state.deployments[vm.name]?.containers ?? [] }));
         if (context.json) return void process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
         if (rows.length === 0) return void process.stdout.write(`no VMs for ${plan.service} (deploy with \`kamal-dev deploy\`)\n`);
-        const table = new Table({ head: ['VM', 'status', 'provider', 'ssh', 'containers (last seen)'] });
+        const output = table(['VM', 'status', 'provider', 'ssh', 'containers (last seen)']);
         for (const vm of rows) {
           const containers = vm.containers.map((c) => `${c.service} ${c.health ?? c.state}`).join(', ') || '-';
-          table.push([vm.name, vm.status ?? '?', vm.provider, `${vm.ssh.user}@${vm.ssh.host}:${vm.ssh.port}`, containers]);
+          output.push([vm.name, vm.status ?? '?', vm.provider, `${vm.ssh.user}@${vm.ssh.host}:${vm.ssh.port}`, containers]);
         }
-        process.stdout.write(table.toString() + '\n');
+        process.stdout.write(output.toString() + '\n');
       });
     });
 }

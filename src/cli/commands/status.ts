@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import Table from 'cli-table3';
 import { contextOf } from '../context';
+import { table } from '../table';
 import { withWorkspaces } from '../workspaces';
 
 export function register(program: Command): void {
@@ -16,12 +16,12 @@ export function register(program: Command): void {
         const report = await Promise.all(vms.map(async (vm) => ({ ...vm, containers: await activities.stackStatus({ plan, vm }) })));
         if (context.json) return void process.stdout.write(JSON.stringify(report, null, 2) + '\n');
         if (report.length === 0) return void process.stdout.write(`no VMs for ${plan.service}\n`);
-        const table = new Table({ head: ['VM', 'service', 'container', 'state', 'health', 'ports'] });
+        const rows = table(['VM', 'service', 'container', 'state', 'health', 'ports']);
         for (const vm of report) {
-          if (vm.containers.length === 0) table.push([vm.name, '-', '-', vm.status === 'running' ? 'no stack' : (vm.status ?? '?'), '', '']);
-          for (const c of vm.containers) table.push([vm.name, c.service, c.name, c.state, c.health ?? '', c.ports.join(', ')]);
+          if (vm.containers.length === 0) rows.push([vm.name, '-', '-', vm.status === 'running' ? 'no stack' : (vm.status ?? '?'), '', '']);
+          for (const c of vm.containers) rows.push([vm.name, c.service, c.name, c.state, c.health ?? '', c.ports.join(', ')]);
         }
-        process.stdout.write(table.toString() + '\n');
+        process.stdout.write(rows.toString() + '\n');
       });
     });
 }
