@@ -8,6 +8,7 @@ import { sourceTaskQueue } from '../client/queues';
 import { temporalSettings } from '../client/settings';
 import { KamalDevError } from '../errors';
 import { createWorker, type KamalDevWorker } from '../worker';
+import type { Activities } from '../activities/types';
 import type { CliDeps } from './deps';
 
 export interface CommandContext {
@@ -70,6 +71,8 @@ export async function withTemporal<T>(deps: CliDeps, command: Command, fn: (ctx:
   const settings = temporalSettings(await deps.temporalConfig?.(projectDir), deps.env ?? process.env);
   const session = await openTemporal(settings, projectDir, log);
   const sourceQueue = sourceTaskQueue(projectDir);
+  // Activities hold SSH connections; they must be closed or the command never exits.
+  let activities: (Activities & { close?(): Promise<void> }) | undefined;
   try {
     const open = await openWorkflows(session.client, settings.sharedQueue).catch(() => []);
     if (open.length) log(`resuming ${open.length} open workflow(s) while this command runs: ${open.map((w) => w.workflowId).join(', ')}`);
@@ -83,11 +86,12 @@ export async function withTemporal<T>(deps: CliDeps, command: Command, fn: (ctx:
         connection: await session.nativeConnection(),
         namespace: settings.namespace,
         taskQueues: { shared: settings.sharedQueue, source: sourceQueue },
-        activities: await deps.activities({ projectDir }),
+        activities: (activities = await deps.activities({ projectDir })),
       });
     };
     return await fn({ projectDir, session, sourceQueue, out, log, worker });
   } finally {
+    await activities?.close?.();
     await session.close();
   }
 }
