@@ -3,6 +3,7 @@ import * as buildCommand from './commands/build';
 import * as cancelCommand from './commands/cancel';
 import * as deployCommand from './commands/deploy';
 import * as initCommand from './commands/init';
+import * as lifecycleCommands from './commands/lifecycle';
 import * as listCommand from './commands/list';
 import * as logsCommand from './commands/logs';
 import * as planCommand from './commands/plan';
@@ -27,6 +28,7 @@ const COMMANDS: CommandModule[] = [
   deployCommand,
   listCommand,
   statusCommand,
+  lifecycleCommands,
   sshCommand,
   logsCommand,
   cancelCommand,

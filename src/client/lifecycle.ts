@@ -9,9 +9,9 @@ export function startLifecycle(
   client: Client,
   workflow: LifecycleWorkflow,
   plan: DeployPlan,
-  options: { sharedQueue: string; profiles?: ProfileOverrides; now?: Date },
+  options: { sharedQueue: string; names?: string[]; profiles?: ProfileOverrides; now?: Date },
 ): Promise<WorkflowHandle> {
-  const input: LifecycleInput = { plan, profiles: options.profiles };
+  const input: LifecycleInput = { plan, names: options.names, profiles: options.profiles };
   const verb = workflow.replace('Workspaces', '').toLowerCase();
   const stamp = (options.now ?? new Date()).toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
   return client.workflow.start(workflow, {

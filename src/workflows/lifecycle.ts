@@ -22,7 +22,7 @@ export function StartWorkspaces(input: LifecycleInput): Promise<LifecycleSummary
   return forEachVm('start', input);
 }
 
-async function forEachVm(action: Action, { plan, profiles }: LifecycleInput): Promise<LifecycleSummary> {
+async function forEachVm(action: Action, { plan, names, profiles }: LifecycleInput): Promise<LifecycleSummary> {
   const quick = proxyActivities<Activities>(profile('quick', profiles));
   const provision = proxyActivities<Activities>(profile('provision', profiles));
   const undo = proxyActivities<Activities>(profile('compensation', profiles));
@@ -31,8 +31,9 @@ async function forEachVm(action: Action, { plan, profiles }: LifecycleInput): Pr
   upsertSearchAttributes([{ key: SERVICE_ATTRIBUTE, value: plan.service }]);
   setPhase(action);
 
-  const vms = await quick.listVms({ plan });
+  const vms = (await quick.listVms({ plan })).filter((vm) => !names?.length || names.includes(vm.name));
   progress.vms = vms.map((vm) => ({ name: vm.name, workflowId: progress.workflowId, state: 'running', steps: [], vm }));
+  const unknown = (names ?? []).filter((name) => !vms.some((vm) => vm.name === name));
   const one = async (vm: VmHandle, entry: WorkspaceProgress): Promise<void> => {
     if (action === 'remove') {
       await undo.removeStack({ plan, vm });
@@ -55,10 +56,13 @@ async function forEachVm(action: Action, { plan, profiles }: LifecycleInput): Pr
       }
     }),
   );
+  for (const name of unknown) {
+    progress.vms.push({ name, workflowId: progress.workflowId, state: 'failed', steps: [], error: `no VM named ${name} in deployment ${plan.service}` });
+  }
   const failed = progress.vms.filter((v) => v.state === 'failed').length;
   progress.phase = failed ? 'failed' : 'done';
   setPhase(progress.phase);
-  setCurrentDetails(`**${plan.service}** ${action}: ${vms.length - failed}/${vms.length} VM(s) done`);
+  setCurrentDetails(`**${plan.service}** ${action}: ${progress.vms.length - failed}/${progress.vms.length} VM(s) done`);
   return {
     service: plan.service,
     vms: progress.vms.map((v) => ({ name: v.name, state: v.state === 'failed' ? 'failed' : 'done', error: v.error, vm: v.vm, containers: v.containers })),

@@ -28,6 +28,8 @@ export interface DeployWorkspaceInput {
 
 export interface LifecycleInput {
   plan: DeployPlan;
+  /** Only these VMs (default: every VM of the deployment); a name that is not there is reported as failed. */
+  names?: string[];
   profiles?: ProfileOverrides;
 }
 

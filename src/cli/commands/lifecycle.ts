@@ -1,0 +1,68 @@
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import { startLifecycle, type LifecycleWorkflow } from '../../client/lifecycle';
+import { webUiLink } from '../../client/deploy';
+import { configError } from '../../errors';
+import { resolvePlan } from '../../spec/resolve';
+import type { LifecycleSummary } from '../../workflows/types';
+import type { CliDeps } from '../deps';
+import { installRuntime, setExitCode, withTemporal, workerLogFile } from '../session';
+import { table } from '../table';
+
+const ACTIONS: { name: string; workflow: LifecycleWorkflow; description: string; done: string }[] = [
+  { name: 'stop', workflow: 'StopWorkspaces', description: 'stop VMs (their disks and stacks stay)', done: 'stopped' },
+  { name: 'start', workflow: 'StartWorkspaces', description: 'start stopped VMs and their stacks again', done: 'started' },
+  { name: 'remove', workflow: 'RemoveWorkspaces', description: 'compose down -v, then destroy the VMs', done: 'removed' },
+];
+
+/** stop, start and remove: durable workflows like deploy, visible in the Web UI, resumed after a crash. */
+export function register(program: Command, deps: CliDeps): void {
+  for (const action of ACTIONS) {
+    const command = program
+      .command(action.name)
+      .argument('[names...]', 'VM names')
+      .option('--all', 'every VM of this project')
+      .description(action.description);
+    if (action.name === 'remove') command.option('-f, --force', 'do not ask for confirmation');
+    command.action(async (names: string[], options: { all?: boolean; force?: boolean }, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<{ cwd?: string; json?: boolean; verbose?: boolean }>();
+      if (names.length === 0 && !options.all) throw configError(`name the VMs to ${action.name}, or pass --all`, {});
+      const plan = await resolvePlan({ projectDir: resolve(globals.cwd ?? process.cwd()) });
+      if (action.name === 'remove' && !options.force) await confirmRemoval(deps, names.length ? names.join(', ') : `every VM of ${plan.service}`);
+      installRuntime(['SIGINT', 'SIGTERM'], { logFile: workerLogFile(cmd), verbose: globals.verbose });
+      const summary = await withTemporal(deps, cmd, async ({ session, worker, log, out }) => {
+        const handle = await startLifecycle(session.client, action.workflow, plan, {
+          sharedQueue: session.settings.sharedQueue,
+          names: names.length ? names : undefined,
+          profiles: session.settings.profiles,
+        });
+        log(`started ${handle.workflowId}: ${webUiLink(handle.workflowId, session.settings.namespace, session.settings.uiUrl)}`);
+        const result = (await (await worker()).runUntil(handle.result())) as LifecycleSummary;
+        out.write(globals.json ? JSON.stringify(result, null, 2) + '\n' : render(result, action.done) + '\n');
+        return result;
+      });
+      setExitCode(cmd, summary.vms.some((vm) => vm.state === 'failed') ? 1 : 0);
+    });
+  }
+}
+
+function render(summary: LifecycleSummary, done: string): string {
+  if (summary.vms.length === 0) return `no VMs for ${summary.service}`;
+  const rows = table(['VM', 'result', 'detail']);
+  for (const vm of summary.vms) {
+    const containers = (vm.containers ?? []).map((c) => `${c.service} ${c.health ?? c.state}`).join(', ');
+    rows.push([vm.name, vm.state === 'done' ? done : 'failed', vm.error ?? containers]);
+  }
+  return rows.toString();
+}
+
+/** Removal destroys data (volumes, VM disks): on a terminal ask; elsewhere demand --force. */
+async function confirmRemoval(deps: CliDeps, what: string): Promise<void> {
+  const stdin = deps.stdin ?? process.stdin;
+  if (!stdin.isTTY) throw configError(`remove destroys ${what} and their data; pass --force to confirm`, {});
+  const rl = createInterface({ input: stdin, output: deps.stderr ?? process.stderr });
+  const answer = await rl.question(`Remove ${what}, with their volumes? [y/N] `);
+  rl.close();
+  if (!/^y(es)?$/i.test(answer.trim())) throw configError('nothing removed', {});
+}
