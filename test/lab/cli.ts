@@ -5,7 +5,7 @@ import { allParts } from './parts';
 async function main(command = 'status'): Promise<void> {
   const log = (line: string) => console.log(line);
   if (command === 'up') await bringUp(allParts, log);
-  else if (command === 'down') await tearDown(allParts, log);
+  else if (command === 'down') await tearDown(allParts, log, true);
   else console.log(JSON.stringify(readLabState(), null, 2));
 }
 

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -11,7 +11,10 @@ export interface LabPart {
   /** Parts that must be up first. */
   needs?: string[];
   up(): Promise<Record<string, unknown>>;
-  /** Stops what `up` started in this run (cached images stay: they are the lab's cache). */
+  /**
+   * Stops the part. Called by the last test run on this machine that used it, and only when a lab
+   * run created it (see markCreated); cached images stay: they are the lab's cache.
+   */
   down?(): Promise<void>;
 }
 
@@ -23,6 +26,47 @@ const STATE_FILE = join(LAB_DIR, 'state.json');
 
 /** Every Docker object the lab or a test creates carries this label, so cleanup can find it. */
 export const LAB_LABEL = 'kamal-dev.lab';
+
+/**
+ * Machine-wide, because several runs (worktrees, a developer and a script) share one Docker engine
+ * and fixed ports: each run holds a lease on the parts it uses, and the last one out tears down.
+ */
+export const SHARED_DIR = '/tmp/kamal-dev-lab';
+
+/** A part calls this when it created its container or process (rather than finding one running). */
+export function markCreated(part: string): void {
+  mkdirSync(join(SHARED_DIR, part), { recursive: true });
+  writeFileSync(join(SHARED_DIR, part, 'created'), String(process.pid));
+}
+
+function acquire(part: string): void {
+  mkdirSync(join(SHARED_DIR, part, 'leases'), { recursive: true });
+  writeFileSync(join(SHARED_DIR, part, 'leases', String(process.pid)), '');
+}
+
+/** Drops this run's lease; true when no live run holds one and a lab run created the part. */
+function releaseLast(part: string): boolean {
+  const leases = join(SHARED_DIR, part, 'leases');
+  rmSync(join(leases, String(process.pid)), { force: true });
+  const others = (existsSync(leases) ? readdirSync(leases) : []).filter((pid) => {
+    if (isAlive(Number(pid))) return true;
+    rmSync(join(leases, pid), { force: true });
+    return false;
+  });
+  const created = join(SHARED_DIR, part, 'created');
+  if (others.length > 0 || !existsSync(created)) return false;
+  rmSync(created);
+  return true;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export function writeLabState(state: LabState): void {
   mkdirSync(LAB_DIR, { recursive: true });
@@ -50,6 +94,7 @@ export async function bringUp(parts: LabPart[], log: (line: string) => void): Pr
     }
     const t0 = Date.now();
     try {
+      acquire(part.name);
       state[part.name] = { ok: true, info: await part.up() };
       writeLabState(state);
       started.push(part);
@@ -64,10 +109,11 @@ export async function bringUp(parts: LabPart[], log: (line: string) => void): Pr
   return { state, started };
 }
 
-export async function tearDown(started: LabPart[], log: (line: string) => void): Promise<void> {
+/** Releases this run's leases; `force` (npm run lab -- down) stops every part whoever uses it. */
+export async function tearDown(started: LabPart[], log: (line: string) => void, force = false): Promise<void> {
   for (const part of [...started].reverse()) {
     try {
-      await part.down?.();
+      if (releaseLast(part.name) || force) await part.down?.();
     } catch (error) {
       log(`lab: ${part.name} teardown failed: ${(error as Error).message}`);
     }

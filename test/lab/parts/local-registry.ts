@@ -1,9 +1,8 @@
 import { ensureLocalRegistry, LOCAL_REGISTRY, removeLocalRegistryArgv } from '../../../src/registry/local';
 import { sh } from '../exec';
-import { LabPart } from '../lab';
+import { LabPart, markCreated } from '../lab';
 import { ensureRegistryImage } from './registry';
 
-let startedHere = false;
 
 /** kamal-dev's own local registry on 127.0.0.1:5555, as the product starts it, from the lab's registry image. */
 export const localRegistryPart: LabPart = {
@@ -12,10 +11,10 @@ export const localRegistryPart: LabPart = {
   async up() {
     const image = await ensureRegistryImage();
     const { address, started } = await ensureLocalRegistry({ image });
-    startedHere = started;
+    if (started) markCreated('localRegistry');
     return { address, port: LOCAL_REGISTRY.port, image };
   },
   async down() {
-    if (startedHere) await sh(removeLocalRegistryArgv());
+    await sh(removeLocalRegistryArgv());
   },
 };

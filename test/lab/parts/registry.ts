@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LAB_DIR, LAB_LABEL, LabPart } from '../lab';
+import { LAB_LABEL, LabPart, markCreated, SHARED_DIR } from '../lab';
 import { sh, succeeds } from '../exec';
 
 export const REGISTRY_IMAGE = 'kamal-dev-lab/registry:latest';
@@ -9,7 +9,6 @@ const PORT = 5556;
 const USERNAME = 'lab-user';
 const PASSWORD = 'lab-password-$(not-a-command)';
 
-let createdHere = false;
 const info = () => ({ address: `localhost:${PORT}`, username: USERNAME, password: PASSWORD, image: REGISTRY_IMAGE });
 
 export async function ensureRegistryImage(): Promise<string> {
@@ -27,7 +26,7 @@ export const registryPart: LabPart = {
   needs: ['baseImage'],
   async up() {
     await ensureRegistryImage();
-    const authDir = join(LAB_DIR, 'registry-auth');
+    const authDir = join(SHARED_DIR, 'registry-auth');
     mkdirSync(authDir, { recursive: true });
     const htpasswd = await sh(['htpasswd', '-Bbn', USERNAME, PASSWORD]);
     writeFileSync(join(authDir, 'htpasswd'), htpasswd + '\n');
@@ -35,7 +34,7 @@ export const registryPart: LabPart = {
     // Another run on this machine may be using it: reuse it, and leave its removal to whoever made it.
     if (running === 'true') return info();
     await sh(['docker', 'rm', '-f', CONTAINER]).catch(() => undefined);
-    createdHere = true;
+    markCreated('registry');
     await sh([
       'docker', 'run', '-d', '--name', CONTAINER, '--label', `${LAB_LABEL}=registry`,
       '-p', `127.0.0.1:${PORT}:5000`,
@@ -49,7 +48,7 @@ export const registryPart: LabPart = {
     return info();
   },
   async down() {
-    if (createdHere) await sh(['docker', 'rm', '-f', '-v', CONTAINER]);
+    await sh(['docker', 'rm', '-f', '-v', CONTAINER]);
   },
 };
 

