@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { sh } from '../lab/exec';
+import { describeWithLab, labInfo } from '../support/lab';
+import { execInStack, exampleProject, kamalDev, removeDeploymentLeftovers, vmContainers } from '../support/kamal-dev';
+
+jest.setTimeout(15 * 60_000);
+
+interface Summary {
+  outcome: string;
+  vms: { name: string; state: string; containers?: { service: string; state: string; health?: string }[] }[];
+}
+
+const MASTER_KEY = 'e2e-master-key-$(not run)';
+const temporal = () => labInfo<{ address: string }>('temporal').address;
+
+/** The Rails-like example as a user has it, pointed at what the lab serves instead of Docker Hub. */
+function railsProject(service: string, registry: string, postgresImage: string, secrets: string) {
+  const dir = exampleProject('rails', {
+    'config/dev.yml': `service: ${service}\nimage:\n  devcontainer: .devcontainer/devcontainer.json\n${registry}build:\n  secrets: [RAILS_MASTER_KEY]\nvms:\n  count: 3\n`,
+    '.kamal/secrets': `RAILS_MASTER_KEY=${MASTER_KEY}\nPOSTGRES_PASSWORD=e2e-pg-password\n${secrets}`,
+  });
+  const env = { BASE_IMAGE: 'debian:bookworm-slim', POSTGRES_IMAGE: postgresImage, TEMPORAL_ADDRESS: temporal() };
+  return { dir, env };
+}
+
+async function deployAndProve(service: string, project: { dir: string; env: NodeJS.ProcessEnv }): Promise<void> {
+  const result = await kamalDev(['deploy', '--json'], { cwd: project.dir, env: project.env });
+  expect(result.stderr).not.toMatch(/\n\s+at /);
+  expect(result.code).toBe(0);
+  const summary = JSON.parse(result.stdout) as Summary;
+  expect(summary.outcome).toBe('deployed');
+  expect(summary.vms.map((vm) => [vm.name, vm.state])).toEqual([1, 2, 3].map((i) => [`${service}-${i}`, 'deployed']));
+  for (const vm of summary.vms) {
+    expect(vm.containers?.map((c) => [c.service, c.state, c.health ?? null]).sort()).toEqual([
+      ['app', 'running', null],
+      ['db', 'running', 'healthy'],
+    ]);
+  }
+  expect(await vmContainers(service)).toEqual(summary.vms.map((vm) => vm.name));
+
+  // Each app talks to its own Postgres: the cluster id the app sees is its VM's database's, and all differ.
+  const plan = JSON.parse((await kamalDev(['plan', '--json'], { cwd: project.dir, env: project.env })).stdout) as { compose: { name: string } };
+  const seen = new Set<string>();
+  for (const vm of summary.vms) {
+    const probe = await execInStack(vm.name, plan.compose.name, 'app', ['db-probe']);
+    const own = await execInStack(vm.name, plan.compose.name, 'db', ['psql', '-U', 'postgres', '-Atc', 'select system_identifier from pg_control_system()']);
+    expect(probe).toContain(`system_identifier=${own}`);
+    seen.add(own);
+  }
+  expect(seen.size).toBe(3);
+
+  // The build secret reached the build (its fingerprint is in the image) and its value is in no layer.
+  const fingerprint = createHash('sha256').update(MASTER_KEY).digest('hex').slice(0, 12);
+  expect(await execInStack(summary.vms[0].name, plan.compose.name, 'app', ['cat', '/etc/master-key-fingerprint'])).toBe(fingerprint);
+
+  const status = await kamalDev(['status', '--all', '--json'], { cwd: project.dir, env: project.env });
+  expect(status.code).toBe(0);
+  const report = JSON.parse(status.stdout) as { name: string; containers: { service: string; state: string }[] }[];
+  expect(report.flatMap((vm) => vm.containers.map((c) => `${vm.name}/${c.service}/${c.state}`)).sort()).toEqual(
+    summary.vms.flatMap((vm) => [`${vm.name}/app/running`, `${vm.name}/db/running`]).sort(),
+  );
+
+  const volumesBefore = await sh(['docker', 'volume', 'ls', '-q']);
+  const removed = await kamalDev(['remove', '--all', '--force'], { cwd: project.dir, env: project.env });
+  expect(removed.code).toBe(0);
+  expect(await vmContainers(service)).toEqual([]);
+  const volumesAfter = (await sh(['docker', 'volume', 'ls', '-q'])).split('\n').filter(Boolean);
+  // The VMs' inner Docker data (anonymous volumes) went with them.
+  expect(volumesAfter.length).toBeLessThanOrEqual(volumesBefore.split('\n').filter(Boolean).length - 3);
+  expect(await sh(['docker', 'images', '-q', '--filter', 'dangling=true', '--filter', `label=kamal-dev.service=${service}`])).toBe('');
+}
+
+describeWithLab(['registry', 'localRegistry', 'postgres', 'temporal', 'vmImage'], 'kamal-dev deploy of the Rails example', () => {
+  const dirs: string[] = [];
+  const services = ['e2e-auth', 'e2e-local', 'e2e-simple'];
+
+  afterAll(async () => {
+    for (const service of services) await removeDeploymentLeftovers(service);
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('brings up 3 isolated stacks through an authenticated registry, and removes them', async () => {
+    const registry = labInfo<{ address: string; username: string; password: string }>('registry');
+    const project = railsProject(
+      'e2e-auth',
+      `registry:\n  server: ${registry.address}\n  namespace: e2e\n  username_env: LAB_REGISTRY_USER\n  password_env: LAB_REGISTRY_PASSWORD\n`,
+      `${registry.address}/lab/postgres:15`,
+      `LAB_REGISTRY_USER=${registry.username}\nLAB_REGISTRY_PASSWORD='${registry.password}'\n`,
+    );
+    dirs.push(project.dir);
+    await deployAndProve('e2e-auth', project);
+  });
+
+  it('brings up 3 isolated stacks through the local registry, and removes them', async () => {
+    const local = labInfo<{ address: string }>('localRegistry');
+    const project = railsProject('e2e-local', '', `${local.address}/lab/postgres:15`, '');
+    dirs.push(project.dir);
+    await deployAndProve('e2e-local', project);
+  });
+
+  it('still deploys a simple image devcontainer', async () => {
+    const local = labInfo<{ address: string }>('localRegistry');
+    const dir = exampleProject('simple-image', { 'config/dev.yml': 'service: e2e-simple\nvms:\n  count: 1\n' });
+    dirs.push(dir);
+    const env = { SIMPLE_IMAGE: `${local.address}/lab/postgres:15`, TEMPORAL_ADDRESS: temporal() };
+    const result = await kamalDev(['deploy', '--json'], { cwd: dir, env });
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout) as Summary;
+    expect(summary.vms.map((vm) => [vm.name, vm.state, vm.containers?.map((c) => c.state)])).toEqual([['e2e-simple-1', 'deployed', ['running']]]);
+    expect((await kamalDev(['remove', '--all', '--force'], { cwd: dir, env })).code).toBe(0);
+    expect(await vmContainers('e2e-simple')).toEqual([]);
+  });
+});
