@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import { openWorkflows } from '../client/deploy';
 import { openTemporal, type TemporalSession } from '../client/connect';
 import { sourceTaskQueue } from '../client/queues';
@@ -38,7 +38,8 @@ export function installRuntime(shutdownSignals: NodeJS.Signals[], options: { log
       })
     : new DefaultLogger('WARN');
   try {
-    Runtime.install({ logger, shutdownSignals });
+    // Core (Rust) logs would go straight to stdout and corrupt --json output: forward them to the logger.
+    Runtime.install({ logger, shutdownSignals, telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
   } catch {
     // installed already (in-process tests, or a second command in one process)
   }
