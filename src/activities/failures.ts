@@ -25,7 +25,7 @@ export interface FailureDetails {
 }
 
 export function userFailure(type: string, error: KamalDevError | string): ApplicationFailure {
-  const message = typeof error === 'string' ? error : error.message;
+  const message = typeof error === 'string' ? error : error.location ? `${error.location}: ${error.message}` : error.message;
   const details: FailureDetails[] =
     typeof error === 'string' ? [] : [{ kind: error.kind, description: error.description, file: error.file, key: error.key }];
   return ApplicationFailure.create({ type, message, nonRetryable: true, details });

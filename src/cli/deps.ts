@@ -1,10 +1,14 @@
 import type { Activities } from '../activities/types';
 import type { TemporalConfig } from '../client/settings';
+import type { DeployPlan } from '../spec/plan';
+import { resolvePlan } from '../spec/resolve';
 
 /** What the CLI needs from outside: real activities and config in production, fakes in tests. */
 export interface CliDeps {
   /** Builds this machine's activity implementations (createActivities). */
   activities?: (context: { projectDir: string }) => Activities | Promise<Activities>;
+  /** The plan from the project's files (resolvePlan); checked locally before anything starts. */
+  plan?: (options: { projectDir: string; count?: number }) => Promise<DeployPlan>;
   /** config/dev.yml `temporal:` of the project, when there is one. */
   temporalConfig?: (projectDir: string) => TemporalConfig | Promise<TemporalConfig>;
   env?: NodeJS.ProcessEnv;
@@ -13,4 +17,9 @@ export interface CliDeps {
   stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
   /** How often live progress refreshes. */
   pollIntervalMs?: number;
+}
+
+/** The CLI's planner: the injected one, or the real resolvePlan. */
+export function planOf(deps: CliDeps): NonNullable<CliDeps['plan']> {
+  return deps.plan ?? ((options) => resolvePlan(options));
 }

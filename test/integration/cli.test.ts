@@ -6,6 +6,7 @@ import { startDeploy } from '../../src/client/deploy';
 import { sourceTaskQueue } from '../../src/client/queues';
 import { main } from '../../src/cli/main';
 import type { CliDeps } from '../../src/cli/deps';
+import { fakePlanner } from '../support/fakePlan';
 import { KamalDevError } from '../../src/errors';
 import { done, fakeActivities, type FakeOptions } from '../support/fakeActivities';
 import { describeWithLab } from '../support/lab';
@@ -33,6 +34,7 @@ describeWithLab(['temporal'], 'kamal-dev deploy / cancel with an in-process work
     const shared = queues('cli').shared;
     const deps: CliDeps = {
       activities: () => activities,
+      plan: fakePlanner,
       env: { TEMPORAL_ADDRESS: h.address, KAMAL_DEV_TASK_QUEUE: shared },
       stdout: out.stream,
       stderr: err.stream,
@@ -93,6 +95,7 @@ describeWithLab(['temporal'], 'kamal-dev deploy / cancel with an in-process work
     canceller.projectDir = c.projectDir;
     expect(await main(['node', 'kamal-dev', '-C', c.projectDir, 'cancel', handle.workflowId], {
       activities: () => fakeActivities().activities,
+      plan: fakePlanner,
       env: { TEMPORAL_ADDRESS: h.address, KAMAL_DEV_TASK_QUEUE: c.shared },
       stderr: canceller.err.stream,
     })).toBe(0);

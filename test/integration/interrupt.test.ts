@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main';
 import { done, fakeActivities } from '../support/fakeActivities';
+import { fakePlanner } from '../support/fakePlan';
 import { describeWithLab } from '../support/lab';
 import { connectLab, queues, type Harness } from '../support/temporalHarness';
 
@@ -41,7 +42,7 @@ describeWithLab(['temporal'], 'Ctrl-C during kamal-dev deploy without a terminal
 
     const { activities, calls } = fakeActivities();
     const out = { write: () => true } as unknown as NodeJS.WritableStream;
-    const code = await main(['node', 'kamal-dev', '-C', projectDir, 'deploy', '--attach', workflowId], { activities: () => activities, env, stdout: out, stderr: out });
+    const code = await main(['node', 'kamal-dev', '-C', projectDir, 'deploy', '--attach', workflowId], { activities: () => activities, plan: fakePlanner, env, stdout: out, stderr: out });
     expect(code).toBe(0);
     expect(done(calls, 'verifyStack')).toHaveLength(2);
   });

@@ -29,3 +29,7 @@ export function fakePlan(input: DeployInput, overrides: Partial<DeployPlan> = {}
     ...overrides,
   };
 }
+
+/** The CLI's local planner (CliDeps.plan) for tests whose project folder holds no devcontainer. */
+export const fakePlanner = async (options: { projectDir: string; count?: number }): Promise<DeployPlan> =>
+  fakePlan({ ...options, skipBuild: false, skipPush: false });

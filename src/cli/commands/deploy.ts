@@ -6,8 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { startDeploy, webUiLink } from '../../client/deploy';
 import type { FailureDetails } from '../../activities/failures';
 import { KamalDevError, type ErrorKind } from '../../errors';
-import { resolvePlan } from '../../spec/resolve';
-import type { CliDeps } from '../deps';
+import { planOf, type CliDeps } from '../deps';
 import { followDeploy, type FollowResult } from '../follow';
 import { ProgressPrinter } from '../progress';
 import { installRuntime, workerLogFile, setExitCode, withTemporal, type CommandContext } from '../session';
@@ -38,7 +37,7 @@ export function register(program: Command, deps: CliDeps): void {
       installRuntime([], { logFile: workerLogFile(command), verbose: command.optsWithGlobals<{ verbose?: boolean }>().verbose });
       const { json, cwd } = command.optsWithGlobals<{ json?: boolean; cwd?: string }>();
       // Bad config, devcontainer or compose files stop here, before any server, worker or workflow.
-      const count = options.attach ? options.count : (await resolvePlan({ projectDir: resolve(cwd ?? process.cwd()), count: options.count })).vms.length;
+      const count = options.attach ? options.count : (await planOf(deps)({ projectDir: resolve(cwd ?? process.cwd()), count: options.count })).vms.length;
       const code = await withTemporal(deps, command, (ctx) => deploy(ctx, deps, { ...options, count, json }));
       setExitCode(command, code);
     });
@@ -117,10 +116,9 @@ function deployError(error: unknown, workflowId: string): KamalDevError {
   const description = info.description;
   const message = cause instanceof Error ? cause.message : String(cause);
   const cancelled = error instanceof WorkflowFailedError && error.cause?.name === 'CancelledFailure';
+  // The failure's message already starts with its file and key.
   return new KamalDevError(cancelled ? 'state' : kind, cancelled ? `deploy ${workflowId} was cancelled; the VMs it created were destroyed` : `deploy ${workflowId} failed: ${message}`, {
     description,
-    file: info.file,
-    key: info.key,
     cause: error,
   });
 }

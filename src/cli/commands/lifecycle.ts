@@ -4,9 +4,8 @@ import type { Command } from 'commander';
 import { startLifecycle, type LifecycleWorkflow } from '../../client/lifecycle';
 import { webUiLink } from '../../client/deploy';
 import { configError } from '../../errors';
-import { resolvePlan } from '../../spec/resolve';
 import type { LifecycleSummary } from '../../workflows/types';
-import type { CliDeps } from '../deps';
+import { planOf, type CliDeps } from '../deps';
 import { installRuntime, setExitCode, withTemporal, workerLogFile } from '../session';
 import { table } from '../table';
 
@@ -28,7 +27,7 @@ export function register(program: Command, deps: CliDeps): void {
     command.action(async (names: string[], options: { all?: boolean; force?: boolean }, cmd: Command) => {
       const globals = cmd.optsWithGlobals<{ cwd?: string; json?: boolean; verbose?: boolean }>();
       if (names.length === 0 && !options.all) throw configError(`name the VMs to ${action.name}, or pass --all`, {});
-      const plan = await resolvePlan({ projectDir: resolve(globals.cwd ?? process.cwd()) });
+      const plan = await planOf(deps)({ projectDir: resolve(globals.cwd ?? process.cwd()) });
       if (action.name === 'remove' && !options.force) await confirmRemoval(deps, names.length ? names.join(', ') : `every VM of ${plan.service}`);
       installRuntime(['SIGINT', 'SIGTERM'], { logFile: workerLogFile(cmd), verbose: globals.verbose });
       const summary = await withTemporal(deps, cmd, async ({ session, worker, log, out }) => {
