@@ -64,13 +64,16 @@ async function deployAndProve(service: string, project: { dir: string; env: Node
     summary.vms.flatMap((vm) => [`${vm.name}/app/running`, `${vm.name}/db/running`]).sort(),
   );
 
-  const volumesBefore = await sh(['docker', 'volume', 'ls', '-q']);
+  // Each VM's inner Docker data lives in an anonymous volume that must go with it.
+  const vmVolumes = await Promise.all(
+    summary.vms.map((vm) => sh(['docker', 'inspect', '-f', '{{range .Mounts}}{{if eq .Destination "/var/lib/docker"}}{{.Name}}{{end}}{{end}}', vm.name])),
+  );
+  expect(vmVolumes.filter(Boolean)).toHaveLength(3);
   const removed = await kamalDev(['remove', '--all', '--force'], { cwd: project.dir, env: project.env });
   expect(removed.code).toBe(0);
   expect(await vmContainers(service)).toEqual([]);
-  const volumesAfter = (await sh(['docker', 'volume', 'ls', '-q'])).split('\n').filter(Boolean);
-  // The VMs' inner Docker data (anonymous volumes) went with them.
-  expect(volumesAfter.length).toBeLessThanOrEqual(volumesBefore.split('\n').filter(Boolean).length - 3);
+  const volumes = (await sh(['docker', 'volume', 'ls', '-q'])).split('\n');
+  expect(vmVolumes.filter((v) => volumes.includes(v))).toEqual([]);
   expect(await sh(['docker', 'images', '-q', '--filter', 'dangling=true', '--filter', `label=kamal-dev.service=${service}`])).toBe('');
 }
 
