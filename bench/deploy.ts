@@ -37,7 +37,7 @@ async function measure(vmImage: string): Promise<void> {
 
   // Every build measured below then finds the same warm layer cache (the Dockerfile's apt step).
   log('warming the build cache');
-  const warm = railsProject(`${run}-warm`);
+  const warm = await railsProject(`${run}-warm`);
   await sh(['docker', 'buildx', 'build', '--progress=quiet', '-f', join(warm, '.devcontainer', 'Dockerfile'), '--build-arg', `BASE_IMAGE=${DEPLOY_ENV.BASE_IMAGE}`,
     '--secret', 'id=RAILS_MASTER_KEY,env=RAILS_MASTER_KEY', '--label', BENCH_LABEL, '-t', `kamal-dev-bench/${run}-warm:latest`, warm],
     { env: { ...process.env, RAILS_MASTER_KEY: SECRETS.RAILS_MASTER_KEY }, timeoutMs: 900_000 });
@@ -47,7 +47,7 @@ async function measure(vmImage: string): Promise<void> {
     try {
       const runs = await Promise.all(ids.map(async (id) => {
         const image = `localhost:5555/kamal-dev-bench/${id}:latest`;
-        return runPipeline(id, railsProject(id), await pipelineWorkDir(image), image, vmImage, logFile);
+        return runPipeline(id, await railsProject(id), await pipelineWorkDir(image), image, vmImage, logFile);
       }));
       return { wall: (performance.now() - t0) / 1000, runs };
     } finally {
@@ -55,7 +55,7 @@ async function measure(vmImage: string): Promise<void> {
     }
   };
   const kamalDev = async (service: string, counts: number[], rss = false): Promise<KamalDevRun[]> => {
-    const project = railsProject(service);
+    const project = await railsProject(service);
     try {
       const runs: KamalDevRun[] = [];
       for (const count of counts) {

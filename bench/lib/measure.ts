@@ -44,7 +44,9 @@ export interface KamalDevRun {
 export async function kamalDevDeploy(projectDir: string, count: number, logFile: string, rss = false): Promise<KamalDevRun> {
   const run = await timed([join(ROOT, 'bin', 'kamal-dev'), 'deploy', '--count', String(count), '--json'], { cwd: projectDir, env: DEPLOY_ENV, logFile, rss });
   if (run.code !== 0) throw new Error(`kamal-dev deploy --count ${count} in ${projectDir} exited ${run.code}; see ${logFile}\n${run.stdout.slice(-2000)}`);
-  const summary = JSON.parse(run.stdout) as { workflowId: string; outcome: string; vms: { workflowId: string }[] };
+  const json = run.stdout.slice(run.stdout.search(/^\{$/m));
+  if (!run.stdout.startsWith('{')) appendFileSync(logFile, `kamal-dev deploy --json wrote more than its summary to stdout:\n${run.stdout}\n`);
+  const summary = JSON.parse(json) as { workflowId: string; outcome: string; vms: { workflowId: string }[] };
   if (summary.outcome !== 'deployed') throw new Error(`kamal-dev deploy --count ${count}: outcome ${summary.outcome}; see ${logFile}`);
   return { seconds: run.seconds, workflowId: summary.workflowId, vmWorkflowIds: summary.vms.map((v) => v.workflowId), rss: run.rss };
 }

@@ -7,16 +7,24 @@ import { sh } from '../../test/lab/exec';
 export const ROOT = join(__dirname, '..', '..');
 export const SECRETS = { RAILS_MASTER_KEY: 'bench-master-key', POSTGRES_PASSWORD: 'bench-postgres-password' };
 
-/** What the lab provides in place of images no registry here serves (see test/lab). */
+/**
+ * What the lab provides in place of images no registry here serves (see test/lab), and a task queue
+ * of the benchmark's own: on the shared one, other deploys on this Temporal server would run their
+ * activities in the measured worker.
+ */
 export const DEPLOY_ENV = {
+  KAMAL_DEV_TASK_QUEUE: `kamal-dev-bench-${process.pid}`,
   BASE_IMAGE: 'debian:bookworm-slim',
   POSTGRES_IMAGE: 'localhost:5555/lab/postgres:15',
   KAMAL_DEV_LOCAL_REGISTRY_IMAGE: 'kamal-dev-lab/registry:latest',
   TEMPORAL_ADDRESS: '127.0.0.1:17233',
 };
 
-/** A copy of examples/rails whose `service:` (and so its VM names) belongs to one benchmark run. */
-export function railsProject(service: string): string {
+/**
+ * A copy of examples/rails whose `service:` (and so its VM names) belongs to one benchmark run, as a
+ * git checkout (so the image tag is the commit, as in a user's project, and unchanged source keeps it).
+ */
+export async function railsProject(service: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), `${service}-`));
   cpSync(join(ROOT, 'examples', 'rails'), dir, { recursive: true, filter: (source) => !source.includes('/.kamal/') });
   const config = join(dir, 'config', 'dev.yml');
@@ -24,6 +32,10 @@ export function railsProject(service: string): string {
   const secrets = Object.entries(SECRETS).map(([name, value]) => `${name}=${value}\n`).join('');
   cpSync(join(ROOT, 'examples', 'rails', '.kamal'), join(dir, '.kamal'), { recursive: true });
   writeFileSync(join(dir, '.kamal', 'secrets'), secrets, { mode: 0o600 });
+  const git = (...args: string[]) => sh(['git', '-C', dir, '-c', 'user.name=bench', '-c', 'user.email=bench@localhost', ...args]);
+  await git('init', '-q');
+  await git('add', '.');
+  await git('commit', '-qm', 'examples/rails');
   return dir;
 }
 

@@ -13,7 +13,7 @@ export async function kamalDevBreakdown(client: Client, label: string, run: Kama
   ];
   for (const a of parent.activities) lines.push(`  ${activityLine(a.name, [a])}`);
   const names = [...new Set(children.flatMap((c) => c.activities.map((a) => a.name)))];
-  for (const name of names) lines.push(`  vm ${activityLine(name, children.flatMap((c) => c.activities.filter((a) => a.name === name)))}`);
+  for (const name of names) lines.push(`  ${activityLine(`vm ${name}`, children.flatMap((c) => c.activities.filter((a) => a.name === name)))}`);
   const covered = (c: (typeof children)[number]) => c.activities.reduce((sum, a) => sum + a.queuedS + a.ranS, 0);
   const gaps = children.map((c) => c.totalS - covered(c));
   if (children.length > 0) lines.push(`  vm workflow time outside activities (workflow tasks, child start): max ${s(Math.max(...gaps))}`);
@@ -26,7 +26,7 @@ function activityLine(name: string, runs: ActivityTiming[]): string {
   const queued = Math.max(...runs.map((r) => r.queuedS));
   const retried = runs.filter((r) => r.attempts > 1).length;
   const spread = runs.length > 1 ? ` (fastest ${s(Math.min(...ran))})` : '';
-  return `${name.padEnd(14)} ${s(Math.max(...ran)).padStart(7)}${spread}, queued max ${queued.toFixed(2)}s${retried ? `, ${retried} retried` : ''}`;
+  return `${name.padEnd(16)} ${s(Math.max(...ran)).padStart(7)}${spread}, queued max ${queued.toFixed(2)}s${retried ? `, ${retried} retried` : ''}`;
 }
 
 export function pipelineBreakdown(label: string, runs: PipelineRun[]): string[] {
@@ -34,7 +34,7 @@ export function pipelineBreakdown(label: string, runs: PipelineRun[]): string[] 
   for (const [i, [name]] of runs[0].steps.entries()) {
     const took = runs.map((r) => r.steps[i][1]);
     const spread = runs.length > 1 ? ` (fastest ${s(Math.min(...took))})` : '';
-    lines.push(`  ${name.padEnd(14)} ${s(Math.max(...took)).padStart(7)}${spread}`);
+    lines.push(`  ${name.padEnd(16)} ${s(Math.max(...took)).padStart(7)}${spread}`);
   }
   return lines;
 }
