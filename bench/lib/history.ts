@@ -16,6 +16,9 @@ export interface ActivityTiming {
 
 export interface WorkflowTiming {
   workflowId: string;
+  /** Epoch milliseconds of the first and the last history event. */
+  startedAt: number;
+  closedAt: number;
   totalS: number;
   activities: ActivityTiming[];
 }
@@ -49,7 +52,7 @@ export async function workflowTiming(client: Client, workflowId: string): Promis
   }
   const first = ms(events[0]?.eventTime as Timestamp);
   const last = ms(events[events.length - 1]?.eventTime as Timestamp);
-  return { workflowId, totalS: (last - first) / 1000, activities };
+  return { workflowId, startedAt: first, closedAt: last, totalS: (last - first) / 1000, activities };
 }
 
 export async function temporalClient(address: string): Promise<{ client: Client; close(): Promise<void> }> {

@@ -9,6 +9,8 @@ import { RssPeak, sampleRss } from './rss';
 export const BENCH_LABEL = 'kamal-dev.lab=bench';
 
 interface Finished {
+  /** Epoch milliseconds when the process was started. */
+  startedAt: number;
   code: number;
   stdout: string;
   seconds: number;
@@ -18,6 +20,7 @@ interface Finished {
 /** Runs argv to completion, its stderr appended to logFile; with `rss`, samples the process tree's memory. */
 function timed(argv: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; logFile: string; rss?: boolean }): Promise<Finished> {
   const t0 = performance.now();
+  const startedAt = Date.now();
   const child = spawn(argv[0], argv.slice(1), { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const sampler = options.rss && child.pid ? sampleRss(child.pid) : undefined;
   const out: Buffer[] = [];
@@ -27,12 +30,13 @@ function timed(argv: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv;
     child.once('error', reject);
     child.once('close', (code) => {
       const rss = sampler?.stop();
-      resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString(), seconds: (performance.now() - t0) / 1000, rss });
+      resolve({ startedAt, code: code ?? -1, stdout: Buffer.concat(out).toString(), seconds: (performance.now() - t0) / 1000, rss });
     });
   });
 }
 
 export interface KamalDevRun {
+  startedAt: number;
   seconds: number;
   workflowId: string;
   /** One child workflow per VM. */
@@ -48,7 +52,7 @@ export async function kamalDevDeploy(projectDir: string, count: number, logFile:
   if (!run.stdout.startsWith('{')) appendFileSync(logFile, `kamal-dev deploy --json wrote more than its summary to stdout:\n${run.stdout}\n`);
   const summary = JSON.parse(json) as { workflowId: string; outcome: string; vms: { workflowId: string }[] };
   if (summary.outcome !== 'deployed') throw new Error(`kamal-dev deploy --count ${count}: outcome ${summary.outcome}; see ${logFile}`);
-  return { seconds: run.seconds, workflowId: summary.workflowId, vmWorkflowIds: summary.vms.map((v) => v.workflowId), rss: run.rss };
+  return { startedAt: run.startedAt, seconds: run.seconds, workflowId: summary.workflowId, vmWorkflowIds: summary.vms.map((v) => v.workflowId), rss: run.rss };
 }
 
 /** Everything one benchmark deployment made: its VMs (through kamal-dev itself), then anything labelled with it. */

@@ -8,8 +8,10 @@ const s = (seconds: number) => `${seconds.toFixed(1)}s`;
 export async function kamalDevBreakdown(client: Client, label: string, run: KamalDevRun): Promise<string[]> {
   const parent = await workflowTiming(client, run.workflowId);
   const children = await Promise.all(run.vmWorkflowIds.map((id) => workflowTiming(client, id)));
+  const before = (parent.startedAt - run.startedAt) / 1000;
+  const after = run.seconds - before - parent.totalS;
   const lines = [
-    `${label}: wall ${s(run.seconds)}, workflow ${s(parent.totalS)}, CLI outside the workflow (start, plan check, connect, worker, exit) ${s(run.seconds - parent.totalS)}`,
+    `${label}: wall ${s(run.seconds)}, workflow ${s(parent.totalS)}; CLI before it (node, plan check, connect, start) ${s(before)}, after it (result, worker shutdown, exit) ${s(after)}`,
   ];
   for (const a of parent.activities) lines.push(`  ${activityLine(a.name, [a])}`);
   const names = [...new Set(children.flatMap((c) => c.activities.map((a) => a.name)))];
