@@ -8,6 +8,8 @@ import { run } from '../docker/runner';
  * where the hash covers the diff against HEAD and the untracked files (so two different dirty trees
  * never share a tag, and the same dirty tree gets the same one); outside git (or before the first
  * commit) the UTC time as `YYYYMMDDHHMMSS`. `--tag` replaces all of this.
+ * `.kamal/` is not source: kamal-dev writes its log, keys and state there on every deploy (and never
+ * uploads it), so it would otherwise make every deploy of an unchanged tree dirty with a new tag.
  */
 export async function computeTag(projectDir: string, now: Date = new Date()): Promise<string> {
   const git = (args: string[]) => run(['git', '-C', projectDir, ...args]).then((r) => r.stdout);
@@ -18,11 +20,12 @@ export async function computeTag(projectDir: string, now: Date = new Date()): Pr
     return timestampTag(now);
   }
   // Scoped to the project folder: in a monorepo, changes elsewhere do not change this project's tag.
-  const status = await git(['status', '--porcelain', '--untracked-files=all', '--', '.']);
+  const source = ['--', '.', ':(exclude).kamal'];
+  const status = await git(['status', '--porcelain', '--untracked-files=all', ...source]);
   if (status.trim() === '') return sha;
   const hash = createHash('sha256');
-  hash.update(await git(['diff', 'HEAD', '--binary', '--', '.']));
-  const untracked = (await git(['ls-files', '--others', '--exclude-standard', '-z'])).split('\0').filter(Boolean).sort();
+  hash.update(await git(['diff', 'HEAD', '--binary', ...source]));
+  const untracked = (await git(['ls-files', '--others', '--exclude-standard', '-z', ...source])).split('\0').filter(Boolean).sort();
   for (const file of untracked) {
     hash.update(`\0${file}\0`);
     const path = join(projectDir, file);

@@ -19,12 +19,24 @@ export function sshKeyPath(plan: DeployPlan): string {
   throw missingKeyError(plan.ssh.keyPath);
 }
 
-/** The key pair exists afterwards; returns the private key path and the public key line. */
+const creating = new Map<string, Promise<void>>();
+
+/**
+ * The key pair exists afterwards; returns the private key path and the public key line.
+ * Every VM of a first deploy asks at once: one ssh-keygen runs, the others wait for it (a second one
+ * would fail on the file the first just wrote, and its activity would be retried).
+ */
 export async function ensureSshKey(plan: DeployPlan): Promise<{ keyPath: string; publicKey: string }> {
   const keyPath = sshKeyPath(plan);
   if (!existsSync(keyPath)) {
-    mkdirSync(join(plan.projectDir, '.kamal', 'ssh'), { recursive: true, mode: 0o700 });
-    await run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `kamal-dev ${plan.service}`, '-f', keyPath]);
+    let pending = creating.get(keyPath);
+    if (!pending) {
+      mkdirSync(join(plan.projectDir, '.kamal', 'ssh'), { recursive: true, mode: 0o700 });
+      pending = run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `kamal-dev ${plan.service}`, '-f', keyPath]).then(() => undefined);
+      creating.set(keyPath, pending);
+      pending.finally(() => creating.delete(keyPath)).catch(() => undefined);
+    }
+    await pending;
   }
   const publicPath = `${keyPath}.pub`;
   if (!existsSync(publicPath)) throw missingKeyError(publicPath);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { classifyComposeConfigError, composeConfigArgv } from '../../src/docker/compose-config';
 import { imageRef, imageRepository, isValidReference, isValidTag, normalizeRegistryServer, repositoryComponent } from '../../src/spec/image-ref';
@@ -54,6 +54,22 @@ describe('image tags', () => {
     expect(await computeTag(dir)).toBe(dirty);
     writeFileSync(join(dir, 'new.txt'), 'n');
     expect(await computeTag(dir)).not.toBe(dirty);
+  });
+
+  it("ignores .kamal/, where kamal-dev writes its own log, keys and state on every deploy", async () => {
+    const dir = tempProject({ 'a.txt': '1' });
+    git(dir, 'init', '-q');
+    git(dir, 'add', '.');
+    git(dir, 'commit', '-qm', 'c');
+    const sha = git(dir, 'rev-parse', '--short=7', 'HEAD');
+    mkdirSync(join(dir, '.kamal', 'ssh'), { recursive: true });
+    writeFileSync(join(dir, '.kamal', 'kamal-dev.log'), 'a deploy ran\n');
+    writeFileSync(join(dir, '.kamal', 'ssh', 'id_ed25519'), 'key');
+    expect(await computeTag(dir)).toBe(sha);
+    writeFileSync(join(dir, 'a.txt'), '2');
+    const dirty = await computeTag(dir);
+    writeFileSync(join(dir, '.kamal', 'kamal-dev.log'), 'another deploy ran\n');
+    expect(await computeTag(dir)).toBe(dirty);
   });
 });
 

@@ -106,6 +106,12 @@ describe('SSH key for a deployment', () => {
     expect((await ensureSshKey(planWith(dir, { type: 'docker' }))).publicKey).toBe(publicKey);
   });
 
+  it('VMs provisioned at once on a first deploy share one new key (no ssh-keygen race)', async () => {
+    const dir = tmp();
+    const keys = await Promise.all([1, 2, 3, 4].map(() => ensureSshKey(planWith(dir, { type: 'docker' }))));
+    expect(new Set(keys.map((k) => k.publicKey)).size).toBe(1);
+  });
+
   it('real machines need the configured key: a clear config error', async () => {
     await expect(ensureSshKey(planWith(tmp(), { type: 'ssh', hosts: [] }))).rejects.toMatchObject({
       kind: 'config',
