@@ -106,6 +106,12 @@ describe('SSH key for a deployment', () => {
     expect((await ensureSshKey(planWith(dir, { type: 'docker' }))).publicKey).toBe(publicKey);
   });
 
+  it('makes one key when the VMs of a first deploy all ask at once', async () => {
+    const dir = tmp();
+    const keys = await Promise.all([1, 2, 3].map(() => ensureSshKey(planWith(dir, { type: 'docker' }))));
+    expect(new Set(keys.map((k) => k.publicKey)).size).toBe(1);
+  });
+
   it('real machines need the configured key: a clear config error', async () => {
     await expect(ensureSshKey(planWith(tmp(), { type: 'ssh', hosts: [] }))).rejects.toMatchObject({
       kind: 'config',
