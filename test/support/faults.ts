@@ -1,7 +1,8 @@
 // Helpers of the fault suite: the built CLI as a killable child process, the deploy's progress and
 // history read from the lab's Temporal server, and what a deployment left on this machine.
 import { ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { fetchProgress } from '../../src/client/deploy';
 import type { DeployProgress, DeploySummary } from '../../src/workflows/types';
@@ -31,6 +32,14 @@ export function faultProject(service: string, config = '', files: Record<string,
     '.kamal/secrets': 'RAILS_MASTER_KEY=fault-suite-master-key\nPOSTGRES_PASSWORD=fault-suite-pg\n',
     ...files,
   });
+}
+
+/** Writes path -> content under dir (secrets files mode 600). */
+export function writeFiles(dir: string, files: Record<string, string>): void {
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), content, { mode: path.includes('secrets') ? 0o600 : 0o644 });
+  }
 }
 
 /** `temporal:` for a test: its own queue, and timeouts short enough that a dead worker's step is retried soon. */
