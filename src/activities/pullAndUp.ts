@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common';
 import { classifyComposeError, composePull, composeUp, dockerLoad, dockerSave } from '../docker/compose';
 import { pipeToRemote } from '../docker/pipe';
 import { CommandFailedError } from '../docker/runner';
@@ -24,13 +25,17 @@ export async function pullAndUp(session: SshSession, plan: DeployPlan, skipPush:
 /** Compose's per-layer and per-container progress: noise in an error message. */
 const COMPOSE_PROGRESS = /^\s*(\S+\s+)?(Pulling|Pulled|Waiting|Downloading|Extracting|Verifying Checksum|Download complete|Pull complete|Already exists|Creating|Created|Starting|Started|Running|Recreate|Recreated|Healthy)\b/;
 
-/** Registry and compose-file problems are the user's (not retried); anything else is transient. */
+/**
+ * Registry and compose-file problems are the user's (not retried); anything else may be transient
+ * and is retried, but either way the message says what Compose said, on which VM.
+ */
 export function composeFailure(error: unknown, vmName: string): unknown {
   if (!(error instanceof CommandFailedError)) return error;
-  const type = classifyComposeError(error.stderr);
-  if (!type) return error;
   const step = error.argv.find((arg) => arg === 'pull' || arg === 'up') ?? 'compose';
   const lines = [...new Set(error.tail.split('\n').filter((l) => l.trim() && !COMPOSE_PROGRESS.test(l)).map((l) => l.trim()))];
   const message = `docker compose ${step} failed on ${vmName}: ${lines.at(-1) ?? `exit ${error.exitCode}`}`;
-  return userFailure(type, new KamalDevError('compose', message, { description: lines.slice(-8, -1).join('\n') || undefined }));
+  const description = lines.slice(-8, -1).join('\n') || undefined;
+  const type = classifyComposeError(error.stderr);
+  if (!type) return ApplicationFailure.create({ type: 'ComposeFailed', message, nonRetryable: false, details: [{ kind: 'compose', description }] });
+  return userFailure(type, new KamalDevError('compose', message, { description }));
 }

@@ -8,7 +8,7 @@ import { openRegistryAccess } from './registryAccess';
 import type { DeployActivities, LifecycleActivities } from './types';
 import { uploadStackTo } from './upload';
 import { describeFailure, stackStates, waitForStack } from './verify';
-import { heartbeat, VmContext } from './vmContext';
+import { heartbeat, heartbeating, VmContext } from './vmContext';
 
 type StackActivities = Pick<DeployActivities, 'uploadStack' | 'composeUp' | 'verifyStack'> & Pick<LifecycleActivities, 'stackStatus'>;
 
@@ -40,7 +40,7 @@ export function createStackActivities(
         try {
           const closeAccess = await openRegistryAccess(session, plan, await registryCredentials(plan));
           try {
-            await pullAndUp(session, plan, skipPush, () => heartbeat('compose'));
+            await heartbeating('compose', (onLine) => pullAndUp(session, plan, skipPush, onLine));
           } finally {
             await closeAccess();
           }

@@ -3,7 +3,7 @@ import { classified } from './failures';
 import { removeStackOn } from './remoteStack';
 import { createStackActivities } from './stack';
 import type { DeployActivities, LifecycleActivities, VmHandle, VmRef } from './types';
-import { handleOf, heartbeat, knownHostsFile, VmActivityDeps, VmContext } from './vmContext';
+import { handleOf, heartbeating, knownHostsFile, VmActivityDeps, VmContext } from './vmContext';
 import { LABELS } from '../providers/types';
 import type { DeployPlan } from '../spec/plan';
 import { ensureSshKey } from '../ssh/keys';
@@ -63,7 +63,7 @@ export function createVmActivities(deps: VmActivityDeps): VmActivities {
       }),
 
     bootstrapVm: ({ plan, vm }) =>
-      classified('UnsupportedOs', async () => bootstrapOn(await ctx.session(plan, vm), () => heartbeat('apt'))),
+      classified('UnsupportedOs', async () => heartbeating('apt', async (onLine) => bootstrapOn(await ctx.session(plan, vm), onLine))),
 
     listVms: ({ plan }) =>
       classified('ProviderError', async () => {

@@ -79,6 +79,23 @@ export function heartbeat(details?: unknown): void {
   }
 }
 
+/** Remote steps can be silent for minutes (apt downloading, compose waiting for a healthcheck). */
+const QUIET_HEARTBEAT_MS = 5_000;
+
+/**
+ * Runs a long remote step that heartbeats on every line of output and, between lines, on a timer:
+ * a short heartbeat timeout then notices a dead worker, not a quiet command.
+ */
+export async function heartbeating<T>(details: string, work: (onLine: () => void) => Promise<T>): Promise<T> {
+  const beat = () => heartbeat(details);
+  const timer = setInterval(beat, QUIET_HEARTBEAT_MS);
+  try {
+    return await work(beat);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 function cancellationSignal(): AbortSignal | undefined {
   try {
     return Context.current().cancellationSignal;

@@ -21,5 +21,6 @@ export function temporalConfigOf(projectDir: string): TemporalConfig {
     tlsCert: tls?.cert_path && resolve(projectDir, tls.cert_path),
     tlsKey: tls?.key_path && resolve(projectDir, tls.key_path),
     apiKeyEnv: temporal.apiKeySecret,
+    timeouts: temporal.timeouts,
   };
 }

@@ -35,10 +35,13 @@ export function parseProbe(stdout: string): ProbeResult {
   };
 }
 
+// A bootstrap retried after its worker died may find the first attempt's apt-get still running on
+// the VM: apt waits for that one's lock instead of failing at once.
 const APT_PREAMBLE = [
   'set -eu',
   'export DEBIAN_FRONTEND=noninteractive',
-  'apt_install() { apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@"; }',
+  'apt_get() { apt-get -o DPkg::Lock::Timeout=300 "$@"; }',
+  'apt_install() { apt_get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@"; }',
 ];
 
 // bookworm packages Compose v1 only; trixie's Compose v2 needs nothing newer than bookworm's libc.
@@ -57,14 +60,14 @@ export function installScript(probe: ProbeResult): string {
   const lines = [...APT_PREAMBLE];
   if (probe.osId === 'debian' && probe.codename === 'bookworm') {
     if (needCompose) lines.push(...TRIXIE_SOURCE);
-    lines.push('apt-get update -q');
+    lines.push('apt_get update -q');
     if (needDocker) lines.push('apt_install docker.io');
     if (needCompose) lines.push('apt_install -t trixie docker-compose');
   } else if (probe.osId === 'debian' && probe.codename !== '' && probe.codename !== 'bullseye' && probe.codename !== 'buster') {
-    lines.push('apt-get update -q');
+    lines.push('apt_get update -q');
     lines.push(`apt_install ${[needDocker && 'docker.io', needCompose && 'docker-compose'].filter(Boolean).join(' ')}`);
   } else if (probe.osId === 'ubuntu') {
-    lines.push('apt-get update -q');
+    lines.push('apt_get update -q');
     lines.push(`apt_install ${[needDocker && 'docker.io', needCompose && 'docker-compose-v2'].filter(Boolean).join(' ')}`);
   } else {
     throw new KamalDevError('provider', `cannot install Docker on ${probe.osId || 'an unknown OS'} ${probe.codename}`.trim(), {

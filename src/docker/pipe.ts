@@ -24,7 +24,12 @@ export async function pipeToRemote(
   // Consumed at once: Node discards the unread output of a child that exits before the SSH channel
   // opens (it resumes stdio streams without readers on exit).
   const output = child.stdout.pipe(new PassThrough());
-  const remote = session.run(remoteArgv, { input: output, root: options.root, onLine: options.onLine });
+  const remote = session.run(remoteArgv, { input: output, root: options.root, onLine: options.onLine }).catch((error: unknown) => {
+    // Nobody reads the producer's output any more: left alone it would block on a full pipe forever
+    // and keep the worker process from exiting.
+    child.kill();
+    throw error;
+  });
   const [code] = await Promise.all([localExit, remote]);
   if (code !== 0) {
     const text = Buffer.concat(stderr).toString();

@@ -57,12 +57,31 @@ const providerSection = z.discriminatedUnion('type', [
   }),
 ]);
 
+/** Temporal's duration strings: `500ms`, `30s`, `2m`, `1h`. */
+const duration = z.string().regex(/^\d+(ms|s|m|h)$/, 'expected a duration like 500ms, 30s, 2m or 1h');
+
+const timeoutOverride = z.strictObject({
+  start_to_close: duration.optional(),
+  heartbeat: duration.optional(),
+  maximum_attempts: z.number().int().min(1).optional(),
+  initial_interval: duration.optional(),
+});
+
+/** One entry per activity profile of src/workflows/policies.ts. */
+export const TIMEOUT_PROFILES = ['quick', 'long', 'provision', 'ssh', 'verify', 'compensation'] as const;
+
+const timeoutsSection = z.strictObject(Object.fromEntries(TIMEOUT_PROFILES.map((name) => [name, timeoutOverride.optional()])) as Record<
+  (typeof TIMEOUT_PROFILES)[number],
+  z.ZodOptional<typeof timeoutOverride>
+>);
+
 const temporalSection = z.strictObject({
   address: z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port, e.g. 127.0.0.1:7233').optional(),
   namespace: z.string().min(1).optional(),
   task_queue: z.string().min(1).optional(),
   tls: z.union([z.boolean(), z.strictObject({ ca_path: z.string().optional(), cert_path: z.string().optional(), key_path: z.string().optional() })]).optional(),
   api_key_env: secretName.optional(),
+  timeouts: timeoutsSection.optional(),
 });
 
 export const devConfigSchema = z.strictObject({

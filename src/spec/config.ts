@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { configError } from '../errors';
-import { devConfigSchema, RawDevConfig } from './config-schema';
+import { devConfigSchema, RawDevConfig, TIMEOUT_PROFILES } from './config-schema';
 import { displayPath } from './paths';
 import type { ProviderConfig, SshSettings } from './plan';
 import { schemaError } from './schema-errors';
@@ -33,9 +33,20 @@ export interface DevConfig {
   vmCount?: number;
   ssh: SshSettings;
   naming: string;
-  temporal: { address?: string; namespace: string; taskQueue: string; tls?: TemporalTls; apiKeySecret?: string };
+  temporal: { address?: string; namespace: string; taskQueue: string; tls?: TemporalTls; apiKeySecret?: string; timeouts?: TimeoutOverrides };
   onFailure: 'destroy' | 'keep';
 }
+
+export type TimeoutProfile = (typeof TIMEOUT_PROFILES)[number];
+
+/** `temporal.timeouts` in the workflows' terms (structurally ProfileOverrides of src/workflows/types.ts). */
+export interface TimeoutOverride {
+  startToCloseTimeout?: string;
+  heartbeatTimeout?: string;
+  maximumAttempts?: number;
+  initialInterval?: string;
+}
+export type TimeoutOverrides = Partial<Record<TimeoutProfile, TimeoutOverride>>;
 
 export type TemporalTls = NonNullable<NonNullable<RawDevConfig['temporal']>['tls']>;
 
@@ -94,9 +105,28 @@ function normalizeConfig(raw: RawDevConfig, file: string | undefined, shown: str
       taskQueue: raw.temporal?.task_queue ?? 'kamal-dev',
       tls: raw.temporal?.tls,
       apiKeySecret: raw.temporal?.api_key_env,
+      timeouts: timeoutOverrides(raw.temporal?.timeouts),
     },
     onFailure: raw.on_failure ?? 'destroy',
   };
+}
+
+function timeoutOverrides(raw: NonNullable<RawDevConfig['temporal']>['timeouts']): TimeoutOverrides | undefined {
+  if (!raw) return undefined;
+  const out: TimeoutOverrides = {};
+  for (const name of TIMEOUT_PROFILES) {
+    const o = raw[name];
+    if (!o) continue;
+    out[name] = Object.fromEntries(
+      Object.entries({
+        startToCloseTimeout: o.start_to_close,
+        heartbeatTimeout: o.heartbeat,
+        maximumAttempts: o.maximum_attempts,
+        initialInterval: o.initial_interval,
+      }).filter(([, value]) => value !== undefined),
+    );
+  }
+  return out;
 }
 
 function providerConfig(raw: RawDevConfig['provider']): ProviderConfig {

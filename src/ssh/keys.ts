@@ -19,22 +19,25 @@ export function sshKeyPath(plan: DeployPlan): string {
   throw missingKeyError(plan.ssh.keyPath);
 }
 
-const creating = new Map<string, Promise<void>>();
+/** Keys being made: the N provisions of a first deploy all ask at once, and one ssh-keygen must serve them. */
+const making = new Map<string, Promise<void>>();
 
-/**
- * The key pair exists afterwards; returns the private key path and the public key line.
- * Every VM of a first deploy asks at once: one ssh-keygen runs, the others wait for it (a second one
- * would fail on the file the first just wrote, and its activity would be retried).
- */
+/** The key pair exists afterwards; returns the private key path and the public key line. */
 export async function ensureSshKey(plan: DeployPlan): Promise<{ keyPath: string; publicKey: string }> {
   const keyPath = sshKeyPath(plan);
   if (!existsSync(keyPath)) {
-    let pending = creating.get(keyPath);
+    let pending = making.get(keyPath);
     if (!pending) {
       mkdirSync(join(plan.projectDir, '.kamal', 'ssh'), { recursive: true, mode: 0o700 });
-      pending = run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `kamal-dev ${plan.service}`, '-f', keyPath]).then(() => undefined);
-      creating.set(keyPath, pending);
-      pending.finally(() => creating.delete(keyPath)).catch(() => undefined);
+      pending = run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `kamal-dev ${plan.service}`, '-f', keyPath]).then(
+        () => undefined,
+        (error) => {
+          // Another process made it meanwhile: its key serves as well.
+          if (!existsSync(keyPath)) throw error;
+        },
+      );
+      making.set(keyPath, pending);
+      void pending.finally(() => making.delete(keyPath)).catch(() => undefined);
     }
     await pending;
   }

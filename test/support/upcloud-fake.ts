@@ -54,6 +54,11 @@ export class UpcloudFake {
   /** GETs a new or started-again server spends in `maintenance`. */
   startPolls = 0;
   neverStart = false;
+  /**
+   * Every new server's public IPv4; default 203.0.113.x (a documentation range). A test that goes on
+   * to SSH sets 127.0.0.1, so the connection is refused here and no packet leaves the machine.
+   */
+  publicIp?: string;
   private nextIp = 10;
 
   private constructor(
@@ -161,7 +166,7 @@ export class UpcloudFake {
       plan: s.plan,
       state: 'maintenance',
       labels: s.labels?.label ?? [],
-      ip: `203.0.113.${this.nextIp++}`,
+      ip: this.publicIp ?? `203.0.113.${this.nextIp++}`,
       created: s,
       pollsLeft: this.startPolls,
     };

@@ -24,6 +24,14 @@ describe('bootstrap', () => {
     expect(script).toContain('Pin-Priority: 100');
   });
 
+  it('waits for the dpkg lock a retried bootstrap may find held by the attempt before it', () => {
+    for (const p of [probe({}), probe({ codename: 'trixie' }), probe({ osId: 'ubuntu', codename: 'noble' })]) {
+      const script = installScript(p);
+      expect(script).toContain('apt_get() { apt-get -o DPkg::Lock::Timeout=300 "$@"; }');
+      expect(script.split('\n').filter((line) => line.startsWith('apt-get'))).toEqual([]);
+    }
+  });
+
   it('bookworm with Docker but Compose v1 only installs Compose', () => {
     const script = installScript(probe({ docker: '20.10.24', compose: '1.29.2' }));
     expect(script).not.toContain('apt_install docker.io');

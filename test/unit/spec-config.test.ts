@@ -54,6 +54,20 @@ on_failure: keep
     expect(config.onFailure).toBe('keep');
   });
 
+  it('maps temporal.timeouts to per-profile overrides in the workflows\' terms', () => {
+    const config = load(`
+temporal:
+  timeouts:
+    long: {heartbeat: 10s, start_to_close: 30m}
+    provision: {start_to_close: 45s, maximum_attempts: 2, initial_interval: 500ms}
+`);
+    expect(config.temporal.timeouts).toEqual({
+      long: { heartbeatTimeout: '10s', startToCloseTimeout: '30m' },
+      provision: { startToCloseTimeout: '45s', maximumAttempts: 2, initialInterval: '500ms' },
+    });
+    expect(load('temporal: {namespace: dev}').temporal.timeouts).toBeUndefined();
+  });
+
   it('accepts image: as a string, a devcontainer path or an image name', () => {
     expect(load('image: .devcontainer/devcontainer.json').devcontainer).toBe('.devcontainer/devcontainer.json');
     expect(load('image: me/app').imageName).toBe('me/app');

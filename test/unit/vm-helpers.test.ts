@@ -106,9 +106,9 @@ describe('SSH key for a deployment', () => {
     expect((await ensureSshKey(planWith(dir, { type: 'docker' }))).publicKey).toBe(publicKey);
   });
 
-  it('VMs provisioned at once on a first deploy share one new key (no ssh-keygen race)', async () => {
+  it('makes one key when the VMs of a first deploy all ask at once', async () => {
     const dir = tmp();
-    const keys = await Promise.all([1, 2, 3, 4].map(() => ensureSshKey(planWith(dir, { type: 'docker' }))));
+    const keys = await Promise.all([1, 2, 3].map(() => ensureSshKey(planWith(dir, { type: 'docker' }))));
     expect(new Set(keys.map((k) => k.publicKey)).size).toBe(1);
   });
 

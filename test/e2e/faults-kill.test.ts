@@ -1,0 +1,136 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import { describeWithLab } from '../support/lab';
+import { removeDeploymentLeftovers, vmContainers } from '../support/kamal-dev';
+import {
+  activityAttempts,
+  faultProject,
+  killCli,
+  labEnv,
+  RunningCli,
+  stackServices,
+  startCli,
+  stepRunning,
+  summaryOf,
+  temporalClient,
+  temporalSection,
+  terminateIfRunning,
+  waitFor,
+} from '../support/faults';
+
+jest.setTimeout(420_000);
+
+const SERVICE = 'flt-kill';
+const STEPS = ['buildImages', 'pushImages', 'provisionVm', 'bootstrapVm', 'uploadStack', 'composeUp'];
+const DOCKERFILE = readFileSync(join(__dirname, '..', '..', 'examples', 'rails', '.devcontainer', 'Dockerfile'), 'utf8');
+
+/**
+ * One deploy of 2 VMs whose worker (the CLI process that hosts it) is killed with SIGKILL once in each
+ * of six steps and started again with `deploy --attach`. Timeouts are short through
+ * `temporal.timeouts`, so a dead worker's step is retried within seconds; the build gets a slow,
+ * never-cached step and a 24 MB layer so build and push last long enough to be caught.
+ */
+describeWithLab(['docker', 'baseImage', 'localRegistry', 'postgres', 'temporal', 'vmImage'], 'fault: worker killed at every step', () => {
+  let dir: string;
+  let temporal: { client: Client; close(): Promise<void> };
+  let workflowId: string | undefined;
+  let cli: RunningCli | undefined;
+
+  beforeAll(async () => {
+    await removeDeploymentLeftovers(SERVICE);
+    temporal = await temporalClient();
+    const slowStep = `RUN echo ${randomBytes(8).toString('hex')} >/etc/fault-nonce && sleep 6 && head -c 24000000 /dev/urandom >/opt/fault-layer\n`;
+    dir = faultProject(
+      SERVICE,
+      temporalSection(
+        SERVICE,
+        [
+          '    quick: {start_to_close: 20s, initial_interval: 500ms}',
+          '    long: {heartbeat: 10s, initial_interval: 500ms}',
+          '    provision: {start_to_close: 10s, initial_interval: 500ms}',
+        ].join('\n'),
+      ),
+      { '.devcontainer/Dockerfile': DOCKERFILE + slowStep },
+    );
+    // Something to upload for a while: the workspace is copied to every VM.
+    writeFileSync(join(dir, 'fault-workspace.bin'), randomBytes(16 << 20));
+  });
+
+  afterAll(async () => {
+    if (cli && cli.child.exitCode === null) await killCli(cli);
+    await terminateIfRunning(temporal.client, workflowId);
+    await temporal.close();
+    await removeDeploymentLeftovers(SERVICE);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('completes with exactly 2 healthy VMs after a SIGKILL in each of 6 steps', async () => {
+    const env = labEnv();
+    const t0 = Date.now();
+    const timings: string[] = [];
+    cli = startCli(['deploy', '--count', '2', '--json'], dir, env);
+    workflowId = await cli.workflowId;
+    const id = workflowId;
+
+    for (const step of STEPS) {
+      // provisionVm lasts well under a second: the VM container's creation is the moment to strike.
+      const caught = step === 'provisionVm' ? await vmCreated(SERVICE, 120_000) : await waitFor(() => stepRunning(temporal.client, id, step), 180_000, 100);
+      timings.push(`${step} ${caught ? 'killed' : 'missed'} at ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+      process.stderr.write(`fault kill: ${timings.at(-1)}\n`);
+      await killCli(cli);
+      cli = startCli(['deploy', '--attach', id, '--json'], dir, env);
+      if (step === 'pushImages') vmCreatedWatch = watchVmCreate(SERVICE);
+    }
+    const result = await cli.done;
+    timings.push(`deployed at ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+    process.stderr.write(`fault kill timeline: ${timings.join('; ')}\n`);
+
+    expect({ code: result.code, stderr: result.stderr.slice(-2000) }).toMatchObject({ code: 0 });
+    const summary = summaryOf(result);
+    expect(summary.outcome).toBe('deployed');
+    expect(summary.vms.map((vm) => [vm.name, vm.state])).toEqual([
+      [`${SERVICE}-1`, 'deployed'],
+      [`${SERVICE}-2`, 'deployed'],
+    ]);
+    expect(await vmContainers(SERVICE)).toEqual([`${SERVICE}-1`, `${SERVICE}-2`]);
+    for (const vm of [`${SERVICE}-1`, `${SERVICE}-2`]) {
+      expect(await stackServices(vm, SERVICE)).toEqual(['app running', 'db running healthy']);
+    }
+
+    // Each killed step really ran again: its activity has a second attempt in the history.
+    const attempts = await mergedAttempts(temporal.client, id, summary.vms.map((vm) => vm.workflowId));
+    process.stderr.write(`fault kill attempts: ${JSON.stringify(attempts)}\n`);
+    for (const step of STEPS) expect({ step, retried: (attempts[step] ?? 0) > 1 }).toEqual({ step, retried: true });
+  });
+});
+
+let vmCreatedWatch: Promise<boolean> | undefined;
+
+/** Resolves when the first VM container of `service` is created (docker events), false after a while. */
+function watchVmCreate(service: string, timeoutMs = 180_000): Promise<boolean> {
+  const events = spawn('docker', ['events', '--filter', `label=kamal-dev.deployment=${service}`, '--filter', 'event=create', '--format', '{{.ID}}']);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    const finish = (seen: boolean) => {
+      clearTimeout(timer);
+      events.kill();
+      resolve(seen);
+    };
+    events.stdout.once('data', () => finish(true));
+  });
+}
+
+function vmCreated(service: string, timeoutMs: number): Promise<boolean> {
+  return vmCreatedWatch ?? watchVmCreate(service, timeoutMs);
+}
+
+async function mergedAttempts(client: Client, parent: string, children: string[]): Promise<Record<string, number>> {
+  const merged: Record<string, number> = {};
+  for (const attempts of await Promise.all([parent, ...children].map((id) => activityAttempts(client, id)))) {
+    for (const [name, n] of Object.entries(attempts)) merged[name] = Math.max(merged[name] ?? 0, n);
+  }
+  return merged;
+}

@@ -1,0 +1,26 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { composeFailure } from '../../src/activities/pullAndUp';
+import { CommandFailedError } from '../../src/docker/runner';
+
+const upArgv = ['docker', 'compose', '-p', 'shop', '-f', '/opt/kamal-dev/shop/compose.yaml', 'up', '-d'];
+
+describe('composeFailure', () => {
+  it('keeps an unrecognised failure retryable, with what Compose said on which VM', () => {
+    const stderr = [
+      ' Container shop-db-1  Healthy',
+      ' Container shop-app-1  Starting',
+      'Error response from daemon: driver failed programming external connectivity on endpoint shop-app-1: Error starting userland proxy: listen tcp4 127.0.0.1:3000: bind: address already in use',
+    ].join('\n');
+    const failure = composeFailure(new CommandFailedError(upArgv, 1, '', stderr), 'shop-2') as ApplicationFailure;
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({ type: 'ComposeFailed', nonRetryable: false });
+    expect(failure.message).toBe(
+      'docker compose up failed on shop-2: Error response from daemon: driver failed programming external connectivity on endpoint shop-app-1: Error starting userland proxy: listen tcp4 127.0.0.1:3000: bind: address already in use',
+    );
+  });
+
+  it('passes errors that are not a failed command through', () => {
+    const error = new Error('Connection lost');
+    expect(composeFailure(error, 'shop-1')).toBe(error);
+  });
+});
