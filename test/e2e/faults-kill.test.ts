@@ -78,6 +78,9 @@ describeWithLab(['docker', 'baseImage', 'localRegistry', 'postgres', 'temporal',
     for (const step of STEPS) {
       // provisionVm lasts well under a second: the VM container's creation is the moment to strike.
       const caught = step === 'provisionVm' ? await vmCreated(SERVICE, 120_000) : await waitFor(() => stepRunning(temporal.client, id, step), 180_000, 100);
+      // Strike the build once it is under way, not while buildx is still starting up.
+      if (step === 'buildImages') await new Promise((r) => setTimeout(r, 3000));
+      if (cli.child.exitCode !== null) throw new Error(`kamal-dev exited before the ${step} kill:\n${(await cli.done).stderr.slice(-3000)}`);
       timings.push(`${step} ${caught ? 'killed' : 'missed'} at ${((Date.now() - t0) / 1000).toFixed(1)}s`);
       process.stderr.write(`fault kill: ${timings.at(-1)}\n`);
       await killCli(cli);
