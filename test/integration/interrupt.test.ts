@@ -58,7 +58,9 @@ describeWithLab(['temporal'], 'Ctrl-C during kamal-dev deploy on a terminal', ()
   it('asks whether to cancel; yes cancels the deploy and its VMs are destroyed', async () => {
     const projectDir = mkdtempSync(join(tmpdir(), 'kamal-dev-tty-'));
     const shared = queues('tty').shared;
-    const command = [process.execPath, '-r', 'ts-node/register/transpile-only', join(__dirname, '..', 'support', 'cliDeploy.ts'), projectDir, '--count', '2'].join(' ');
+    // exec: without it the shell script(1) runs (/bin/sh when SHELL is unset) stays in the terminal's
+    // foreground group, dies of the Ctrl-C itself, and script reports 130 whatever the CLI does.
+    const command = ['exec', process.execPath, '-r', 'ts-node/register/transpile-only', join(__dirname, '..', 'support', 'cliDeploy.ts'), projectDir, '--count', '2'].join(' ');
     // script(1) gives the CLI a pseudo-terminal; a 0x03 written to it is the Ctrl-C key.
     const child = spawn('script', ['-qfec', command, '/dev/null'], {
       env: { ...process.env, TEMPORAL_ADDRESS: h.address, KAMAL_DEV_TASK_QUEUE: shared },
