@@ -1,6 +1,6 @@
 import type { DeployPlan } from '../spec/plan';
 import type { SshSession } from '../ssh/session';
-import { dockerLogin } from '../docker/compose';
+import { loginArgv } from '../docker/registry';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1']);
 
@@ -37,7 +37,7 @@ export async function openRegistryAccess(
   try {
     for (const port of loopbackRegistryPorts(plan)) closers.push(await session.forwardRemotePort(port));
     if (credentials) {
-      await session.run(dockerLogin(plan.registry.server, credentials.username), {
+      await session.run(loginArgv(plan.registry.server, credentials.username), {
         root: true,
         input: credentials.password,
         secrets: [credentials.password, credentials.username],

@@ -22,11 +22,6 @@ export const composeDown = (stack: StackRef) => composeArgv(stack, 'down', '-v',
 export const composeStop = (stack: StackRef) => composeArgv(stack, 'stop');
 export const composeStart = (stack: StackRef) => composeArgv(stack, 'start');
 
-/** The password goes to stdin, never argv (argv is visible in `ps` and shell history). */
-export function dockerLogin(server: string, username: string): string[] {
-  return ['docker', 'login', server, '--username', username, '--password-stdin'];
-}
-
 export const dockerSave = (images: string[]) => ['docker', 'save', ...images];
 export const dockerLoad = () => ['docker', 'load'];
 

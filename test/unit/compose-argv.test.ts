@@ -6,7 +6,6 @@ import {
   composePull,
   composeUp,
   dockerLoad,
-  dockerLogin,
   dockerSave,
   parseComposePs,
 } from '../../src/docker/compose';
@@ -29,13 +28,6 @@ describe('compose argv', () => {
     expect(composeUp({ ...stack, envFile: '/opt/kamal-dev/app/secrets.env' })).toEqual([
       ...base, '--env-file', '/opt/kamal-dev/app/secrets.env', 'up', '-d', '--remove-orphans',
     ]);
-  });
-
-  it('logs in with the password on stdin, never -p', () => {
-    const argv = dockerLogin('localhost:5556', 'lab-user');
-    expect(argv).toEqual(['docker', 'login', 'localhost:5556', '--username', 'lab-user', '--password-stdin']);
-    expect(argv).not.toContain('-p');
-    expect(argv).not.toContain('--password');
   });
 
   it('saves and loads images', () => {
