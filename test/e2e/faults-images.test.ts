@@ -4,11 +4,13 @@ import type { Client } from '@temporalio/client';
 import { sh } from '../lab/exec';
 import { describeWithLab, labInfo } from '../support/lab';
 import { kamalDev, removeDeploymentLeftovers, vmContainers } from '../support/kamal-dev';
-import { activityAttempts, deploymentImages, faultProject, labEnv, temporalClient, temporalSection, terminateIfRunning } from '../support/faults';
+import { activityAttempts, deploymentImages, faultProject, faultService, labEnv, temporalClient, temporalSection, terminateIfRunning } from '../support/faults';
 
 jest.setTimeout(180_000);
 
 const DOCKERFILE = readFileSync(join(__dirname, '..', '..', 'examples', 'rails', '.devcontainer', 'Dockerfile'), 'utf8');
+const BUILD = faultService('flt-build');
+const AUTH = faultService('flt-auth');
 const errorLines = (stderr: string) => stderr.split('\n').filter((line) => line.startsWith('error:'));
 const workflowIdIn = (stderr: string) => /started (\S+):/.exec(stderr)?.[1];
 
@@ -20,19 +22,19 @@ describeWithLab(['docker', 'baseImage', 'registry', 'localRegistry', 'temporal']
 
   beforeAll(async () => {
     temporal = await temporalClient();
-    for (const service of ['flt-build', 'flt-auth']) await removeDeploymentLeftovers(service);
+    for (const service of [BUILD, AUTH]) await removeDeploymentLeftovers(service);
   });
 
   afterAll(async () => {
     for (const id of workflows) await terminateIfRunning(temporal.client, id);
     await temporal.close();
-    for (const service of ['flt-build', 'flt-auth']) await removeDeploymentLeftovers(service);
+    for (const service of [BUILD, AUTH]) await removeDeploymentLeftovers(service);
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
   it('a failing build: one clear error naming the step, no image and no VM left', async () => {
     const failing = 'RUN echo "compiling assets" && echo "assets.js:12: SyntaxError: Unexpected token" >&2 && exit 7\n';
-    const dir = faultProject('flt-build', temporalSection('flt-build', '    long: {heartbeat: 30s}'), { '.devcontainer/Dockerfile': DOCKERFILE + failing });
+    const dir = faultProject(BUILD, temporalSection(BUILD, '    long: {heartbeat: 30s}'), { '.devcontainer/Dockerfile': DOCKERFILE + failing });
     dirs.push(dir);
 
     const result = await kamalDev(['deploy', '--count', '2'], { cwd: dir, env: labEnv() });
@@ -46,18 +48,18 @@ describeWithLab(['docker', 'baseImage', 'registry', 'localRegistry', 'temporal']
     expect(result.stderr).not.toMatch(/\n\s+at /);
     // A build error is the user's to fix: no retries.
     expect((await activityAttempts(temporal.client, id!)).buildImages).toBe(1);
-    expect(await deploymentImages('flt-build')).toEqual([]);
-    expect(await sh(['docker', 'images', '-q', '--filter', 'dangling=false', 'localhost:5555/kamal-dev/flt-build-dev'])).toBe('');
-    expect(await vmContainers('flt-build')).toEqual([]);
+    expect(await deploymentImages(BUILD)).toEqual([]);
+    expect(await sh(['docker', 'images', '-q', '--filter', 'dangling=false', `localhost:5555/kamal-dev/${BUILD}-dev`])).toBe('');
+    expect(await vmContainers(BUILD)).toEqual([]);
   });
 
   it('registry 401: one clear error, no retry storm, no VM, no image left', async () => {
     const { address } = labInfo<{ address: string }>('registry');
     const dir = faultProject(
-      'flt-auth',
+      AUTH,
       [
         `registry: {server: ${address}, namespace: lab, username_env: LAB_REGISTRY_USER, password_env: LAB_REGISTRY_PASSWORD}`,
-        temporalSection('flt-auth', '    long: {heartbeat: 30s}'),
+        temporalSection(AUTH, '    long: {heartbeat: 30s}'),
       ].join('\n'),
       {
         '.kamal/secrets': [
@@ -83,8 +85,8 @@ describeWithLab(['docker', 'baseImage', 'registry', 'localRegistry', 'temporal']
     const attempts = await activityAttempts(temporal.client, id!);
     expect(attempts.pushImages).toBe(1);
     expect(attempts.provisionVm).toBeUndefined();
-    expect(await deploymentImages('flt-auth')).toEqual([]);
-    expect(await sh(['docker', 'images', '-q', `${address}/lab/flt-auth-dev`])).toBe('');
-    expect(await vmContainers('flt-auth')).toEqual([]);
+    expect(await deploymentImages(AUTH)).toEqual([]);
+    expect(await sh(['docker', 'images', '-q', `${address}/lab/${AUTH}-dev`])).toBe('');
+    expect(await vmContainers(AUTH)).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@ import { removeDeploymentLeftovers, vmContainers } from '../support/kamal-dev';
 import {
   activityAttempts,
   faultProject,
+  faultService,
   killCli,
   labEnv,
   RunningCli,
@@ -23,7 +24,7 @@ import {
 
 jest.setTimeout(420_000);
 
-const SERVICE = 'flt-kill';
+const SERVICE = faultService('flt-kill');
 const STEPS = ['buildImages', 'pushImages', 'provisionVm', 'bootstrapVm', 'uploadStack', 'composeUp'];
 const DOCKERFILE = readFileSync(join(__dirname, '..', '..', 'examples', 'rails', '.devcontainer', 'Dockerfile'), 'utf8');
 

@@ -4,10 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithLab } from '../support/lab';
 import { kamalDev } from '../support/kamal-dev';
-import { labEnv, writeFiles } from '../support/faults';
+import { faultService, labEnv, writeFiles } from '../support/faults';
 import { UpcloudFake } from '../support/upcloud-fake';
 
 jest.setTimeout(120_000);
+
+const FIVE_XX = faultService('flt-upc-5xx');
+const STUCK = faultService('flt-upc-stuck');
 
 /**
  * The upcloud provider against the local fake of UpCloud's API, through the built CLI. Timeouts come
@@ -49,7 +52,7 @@ describeWithLab(['docker', 'temporal'], 'fault: UpCloud API errors', () => {
 
   it('5xx on create: provisioning succeeds on a retry; the deploy, failing later at SSH, deletes the server it made', async () => {
     fake.fail({ status: 503, times: 2, method: 'POST', path: '/server' });
-    const dir = project('flt-upc-5xx', ['    ssh: {start_to_close: 5s, maximum_attempts: 2, initial_interval: 500ms}', '    compensation: {start_to_close: 30s}'].join('\n'));
+    const dir = project(FIVE_XX, ['    ssh: {start_to_close: 5s, maximum_attempts: 2, initial_interval: 500ms}', '    compensation: {start_to_close: 30s}'].join('\n'));
 
     const result = await kamalDev(['deploy', '--count', '1'], { cwd: dir, env: labEnv(), timeoutMs: 100_000 });
 
@@ -59,13 +62,13 @@ describeWithLab(['docker', 'temporal'], 'fault: UpCloud API errors', () => {
     expect(fake.requests.some((r) => /^DELETE \/server\/[0-9a-f-]+\?storages=1/.test(r))).toBe(true);
     expect(fake.servers.size).toBe(0);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/flt-upc-5xx-1 +failed .*connect ECONNREFUSED 127\.0\.0\.1:22/);
+    expect(result.stderr).toMatch(new RegExp(`${FIVE_XX}-1 +failed .*connect ECONNREFUSED 127\\.0\\.0\\.1:22`));
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('a server that never starts: timeout, a clear error, no server left', async () => {
     fake.neverStart = true;
-    const dir = project('flt-upc-stuck', ['    provision: {start_to_close: 8s, maximum_attempts: 1}', '    compensation: {start_to_close: 30s}'].join('\n'));
+    const dir = project(STUCK, ['    provision: {start_to_close: 8s, maximum_attempts: 1}', '    compensation: {start_to_close: 30s}'].join('\n'));
 
     const result = await kamalDev(['deploy', '--count', '1'], { cwd: dir, env: labEnv(), timeoutMs: 100_000 });
 
@@ -73,7 +76,7 @@ describeWithLab(['docker', 'temporal'], 'fault: UpCloud API errors', () => {
     expect(fake.servers.size).toBe(0);
     expect(result.code).toBe(1);
     // The provider's own start timeout is 10 minutes and not configurable: the error is Temporal's.
-    expect(result.stderr).toMatch(/flt-upc-stuck-1 +failed .*activity StartToClose timeout/);
+    expect(result.stderr).toMatch(new RegExp(`${STUCK}-1 +failed .*activity StartToClose timeout`));
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 });

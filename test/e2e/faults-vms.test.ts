@@ -8,6 +8,7 @@ import { removeDeploymentLeftovers, vmContainers } from '../support/kamal-dev';
 import {
   activityAttempts,
   faultProject,
+  faultService,
   labEnv,
   RunningCli,
   stackServices,
@@ -27,7 +28,7 @@ const LAB_PARTS = ['docker', 'baseImage', 'localRegistry', 'postgres', 'temporal
 
 /** Faults on the VMs themselves: a stack that cannot start on one of three, a dropped SSH connection. */
 describeWithLab(LAB_PARTS, 'fault: compose up fails on one of three VMs', () => {
-  const SERVICE = 'flt-up';
+  const SERVICE = faultService('flt-up');
   let dir: string;
   let temporal: { client: Client; close(): Promise<void> };
   let cli: RunningCli | undefined;
@@ -67,14 +68,14 @@ describeWithLab(LAB_PARTS, 'fault: compose up fails on one of three VMs', () => 
       [vm2, 'failed'],
       [`${SERVICE}-3`, 'deployed'],
     ]);
-    expect(summary.vms[1].error).toMatch(/^docker compose up failed on flt-up-2: .*127\.0\.0\.1:3000/);
+    expect(summary.vms[1].error).toMatch(new RegExp(`^docker compose up failed on ${vm2}: .*127\\.0\\.0\\.1:3000`));
     expect(await vmContainers(SERVICE)).toEqual([`${SERVICE}-1`, `${SERVICE}-3`]);
     for (const vm of [`${SERVICE}-1`, `${SERVICE}-3`]) expect(await stackServices(vm, SERVICE)).toEqual(['app running', 'db running healthy']);
   });
 });
 
 describeWithLab(LAB_PARTS, 'fault: SSH connection dropped mid-upload', () => {
-  const SERVICE = 'flt-ssh';
+  const SERVICE = faultService('flt-ssh');
   let dir: string;
   let temporal: { client: Client; close(): Promise<void> };
   let cli: RunningCli | undefined;

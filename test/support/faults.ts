@@ -12,6 +12,14 @@ import { CliResult, exampleProject } from './kamal-dev';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'kamal-dev');
 
+/**
+ * A service name of this run: VM names, images and task queue follow it, so two runs of the suite on
+ * one machine (a developer's and a CI check) never take each other's VMs or tasks.
+ */
+export function faultService(name: string): string {
+  return `${name}-${process.pid.toString(36)}`;
+}
+
 /** The environment of a deploy in the lab: its images, its registry image, its Temporal server. */
 export function labEnv(postgresRegistry: 'localhost:5555' | 'localhost:5556' = 'localhost:5555'): NodeJS.ProcessEnv {
   return {
