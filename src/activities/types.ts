@@ -61,7 +61,7 @@ export interface DeployActivities {
    * transfer them with skipPush). Fails with a config error naming the missing images before any VM is made.
    */
   checkImages(input: { plan: DeployPlan }): Promise<BuiltImage[]>;
-  /** Compensation: removes every image labelled with this build id. */
+  /** Compensation: gives every name this build wrote back to the image it held before (see src/images/build-journal.ts). */
   removeBuildImages(input: { buildId: string }): Promise<void>;
   pushImages(input: { plan: DeployPlan; images: BuiltImage[] }): Promise<PushedImage[]>;
   /** Idempotent: finds its VM by name and labels before creating one. */

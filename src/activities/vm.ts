@@ -3,7 +3,7 @@ import { classified } from './failures';
 import { removeStackOn } from './remoteStack';
 import { createStackActivities } from './stack';
 import type { DeployActivities, LifecycleActivities, VmHandle, VmRef } from './types';
-import { handleOf, heartbeating, knownHostsFile, VmActivityDeps, VmContext } from './vmContext';
+import { attemptDeadline, handleOf, heartbeating, knownHostsFile, VmActivityDeps, VmContext } from './vmContext';
 import { LABELS } from '../providers/types';
 import type { DeployPlan } from '../spec/plan';
 import { ensureSshKey } from '../ssh/keys';
@@ -38,7 +38,7 @@ export function createVmActivities(deps: VmActivityDeps): VmActivities {
           [LABELS.deployment]: vm.deployment,
           [LABELS.index]: String(vm.index),
         };
-        const instance = await provider.provision({ name: vm.name, labels, sshPublicKey: publicKey });
+        const instance = await provider.provision({ name: vm.name, labels, sshPublicKey: publicKey, deadline: attemptDeadline() });
         const handle = handleOf(vm, instance, provider.type);
         await record(plan, handle, 'provisioned');
         return handle;

@@ -96,6 +96,20 @@ export async function heartbeating<T>(details: string, work: (onLine: () => void
   }
 }
 
+/**
+ * When this activity attempt will be cut off by its start-to-close timeout, less a margin (a quarter
+ * of the timeout, at most 30 s) in which a step that gives up can still clean up and say why.
+ * Outside an activity: undefined.
+ */
+export function attemptDeadline(): number | undefined {
+  try {
+    const timeoutMs = Context.current().info.startToCloseTimeoutMs;
+    return Date.now() + timeoutMs - Math.min(30_000, timeoutMs / 4);
+  } catch {
+    return undefined;
+  }
+}
+
 function cancellationSignal(): AbortSignal | undefined {
   try {
     return Context.current().cancellationSignal;

@@ -20,8 +20,6 @@ import type { ImageBuild } from '../spec/plan';
  * local VMs run and what a same-architecture remote VM needs, with no emulation.
  */
 export interface BuildArgvOptions {
-  /** Labels every image of one build so a failed build can be cleaned up by it. */
-  buildId: string;
   /** config `service`: the deployment this image belongs to. */
   deployment: string;
   /** git commit of the source, when known. */
@@ -36,7 +34,6 @@ export interface BuildArgvOptions {
 export const IMAGE_LABELS = {
   service: 'kamal-dev.service',
   composeService: 'kamal-dev.compose-service',
-  buildId: 'kamal-dev.build-id',
   revision: 'org.opencontainers.image.revision',
   source: 'org.opencontainers.image.source',
 } as const;
@@ -64,7 +61,6 @@ export function buildLabels(build: ImageBuild, options: BuildArgvOptions): Recor
   return {
     [IMAGE_LABELS.service]: options.deployment,
     [IMAGE_LABELS.composeService]: build.service,
-    [IMAGE_LABELS.buildId]: options.buildId,
     ...(options.revision ? { [IMAGE_LABELS.revision]: options.revision } : {}),
     ...(options.source ? { [IMAGE_LABELS.source]: options.source } : {}),
   };

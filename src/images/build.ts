@@ -1,16 +1,19 @@
 import type { BuiltImage } from '../activities/types';
 import { BuildEvent, BuildProgressParser, describeStep } from '../docker/build-progress';
-import { buildxBuildArgv, IMAGE_LABELS } from '../docker/build';
-import { imageInspectArgv, imagesByLabelArgv, removeImagesArgv } from '../docker/image';
+import { buildxBuildArgv } from '../docker/build';
+import { imageInspectArgv, tagArgv, untagArgv } from '../docker/image';
 import { checkBuildInputs, checkDocker } from '../docker/preflight';
 import { CommandFailedError, run } from '../docker/runner';
 import type { DeployPlan, ImageBuild } from '../spec/plan';
 import { buildSecretValues, registryCredentials, ResolveSecret } from './credentials';
+import { appendJournal, pruneJournals, readJournal, recordBuilt, removeJournal } from './build-journal';
 import { ImageError } from './errors';
 import { writeLastBuild } from './last-build';
 import { withRegistryLogin } from './login';
+import { localImageId } from './recorded';
 
 export interface BuildImagesOptions {
+  /** Names this build's journal, by which removeBuildImages undoes it. */
   buildId: string;
   resolveSecret: ResolveSecret;
   noCache?: boolean;
@@ -21,9 +24,9 @@ export interface BuildImagesOptions {
 }
 
 /**
- * Builds every image of the plan, labelled with the build id, after checking everything a build
- * needs. On failure (or cancellation) no image labelled with this build id is left behind.
- * Records the result in .kamal/last_build.json.
+ * Builds every image of the plan after checking everything a build needs. On failure (or
+ * cancellation) every name it wrote is given back to the image it held before, and images only this
+ * build made are gone. Records the result in .kamal/last_build.json.
  */
 export async function buildImages(plan: DeployPlan, options: BuildImagesOptions): Promise<BuiltImage[]> {
   await checkDocker({ compose: plan.kind === 'compose', signal: options.signal });
@@ -33,11 +36,15 @@ export async function buildImages(plan: DeployPlan, options: BuildImagesOptions)
   const usesRegistryCache = !options.noCache && plan.builds.some((b) => b.cacheFrom.length > 0);
   const secretEnvs = plan.builds.map((build) => buildSecretValues(plan, build, options.resolveSecret));
   const revision = await gitRevision(plan.projectDir);
+  pruneJournals();
   const built: BuiltImage[] = [];
   try {
     await withRegistryLogin(plan.registry.server, usesRegistryCache ? credentials : undefined, options.signal, async (dockerEnv) => {
       for (const [i, build] of plan.builds.entries()) {
-        built.push(await buildOne(plan, build, { ...dockerEnv, ...secretEnvs[i] }, revision, options));
+        appendJournal(options.buildId, { image: build.image, previousImageId: await localImageId(build.image) });
+        const image = await buildOne(plan, build, { ...dockerEnv, ...secretEnvs[i] }, revision, options);
+        recordBuilt(options.buildId, image.image, image.imageId);
+        built.push(image);
       }
     });
   } catch (error) {
@@ -55,7 +62,7 @@ async function buildOne(
   revision: string | undefined,
   options: BuildImagesOptions,
 ): Promise<BuiltImage> {
-  const argv = buildxBuildArgv(build, { buildId: options.buildId, deployment: plan.service, revision, noCache: options.noCache });
+  const argv = buildxBuildArgv(build, { deployment: plan.service, revision, noCache: options.noCache });
   const parser = new BuildProgressParser();
   try {
     await run(argv, {
@@ -81,12 +88,22 @@ async function buildOne(
   return { service: build.service, image: build.image, imageId: stdout.trim() };
 }
 
-/** Removes every image labelled with this build id (the compensation of a build); none is a success. */
+/**
+ * Undoes a build (the compensation of a build or a push): each name it wrote goes back to the image
+ * it held before, or away when it held none, so an image only this build made is removed. A name
+ * that has moved on since (a newer build) is left alone. Returns the names it changed.
+ */
 export async function removeBuildImages(buildId: string, signal?: AbortSignal): Promise<string[]> {
-  const { stdout } = await run(imagesByLabelArgv(IMAGE_LABELS.buildId, buildId), { signal });
-  const ids = [...new Set(stdout.split('\n').map((l) => l.trim()).filter(Boolean))];
-  if (ids.length > 0) await run(removeImagesArgv(ids), { signal });
-  return ids;
+  const undone: string[] = [];
+  for (const { image, previousImageId, imageId } of readJournal(buildId)) {
+    const current = await localImageId(image);
+    if (current === undefined || current === previousImageId || (imageId !== undefined && current !== imageId)) continue;
+    await run(untagArgv(image), { signal });
+    if (previousImageId && (await localImageId(previousImageId))) await run(tagArgv(previousImageId, image), { signal });
+    undone.push(image);
+  }
+  removeJournal(buildId);
+  return undone;
 }
 
 async function gitRevision(projectDir: string): Promise<string | undefined> {

@@ -17,6 +17,11 @@ export interface ProvisionRequest {
   labels: Record<string, string>;
   /** OpenSSH public key line that must be authorised for the SSH user. */
   sshPublicKey: string;
+  /**
+   * Epoch ms after which a provider that waits for a VM to come up gives up with its own error
+   * (and deletes what it made), rather than being cut off by Temporal's activity timeout.
+   */
+  deadline?: number;
 }
 
 export interface Provider {

@@ -38,8 +38,9 @@ export class ServerStates {
       if (!now) throw new KamalDevError('provider', `UpCloud server ${server.title} (${server.uuid}) disappeared while waiting for it to be ${state}`);
       if (now.state === state) return now;
       if (now.state === 'error') throw new KamalDevError('provider', `UpCloud server ${server.title} (${server.uuid}) is in state error`);
-      if (Date.now() > deadline) throw timeout(server, state, now.state);
-      await this.sleep(this.timings.pollIntervalMs, signal);
+      const left = deadline - Date.now();
+      if (left <= 0) throw timeout(server, state, now.state, timeoutMs);
+      await this.sleep(Math.min(this.timings.pollIntervalMs, left), signal);
     }
   }
 
@@ -52,7 +53,7 @@ export class ServerStates {
       const now = await this.details(server.uuid);
       if (!now) return false;
       if (now.state === 'stopped') return true;
-      if (Date.now() > deadline) throw timeout(server, 'stopped', now.state);
+      if (Date.now() > deadline) throw timeout(server, 'stopped', now.state, this.timings.stopTimeoutMs);
       accepted ||= await ignoringStateConflict(this.api.request('POST', `/server/${server.uuid}/stop`, body));
     }
   }
@@ -66,8 +67,8 @@ export class ServerStates {
   }
 }
 
-function timeout(server: ServerSummary, wanted: ServerState, last: ServerState): KamalDevError {
-  return new KamalDevError('provider', `UpCloud server ${server.title} (${server.uuid}) was not ${wanted} in time (last state: ${last})`);
+function timeout(server: ServerSummary, wanted: ServerState, last: ServerState, timeoutMs: number): KamalDevError {
+  return new KamalDevError('provider', `UpCloud server ${server.title} (${server.uuid}) was not ${wanted} after ${Math.round(timeoutMs / 1000)} s (last state: ${last})`);
 }
 
 /** UpCloud answers 409 SERVER_STATE_ILLEGAL to a start or stop the server is not ready for; the poll decides. */

@@ -52,11 +52,12 @@ class UpcloudProvider implements Provider {
   }
 
   async provision(request: ProvisionRequest, signal?: AbortSignal): Promise<VmInstance> {
+    const startTimeoutMs = request.deadline === undefined ? this.startTimeoutMs : Math.min(this.startTimeoutMs, request.deadline - Date.now());
     const existing = (await this.findAll(request.name, signal))[0];
-    if (existing) return reachable(await this.states.start(existing, this.startTimeoutMs, signal));
+    if (existing) return reachable(await this.states.start(existing, startTimeoutMs, signal));
     const created = await this.create(request, signal);
     try {
-      return reachable(await this.states.waitFor(created, 'started', this.startTimeoutMs, signal));
+      return reachable(await this.states.waitFor(created, 'started', startTimeoutMs, signal));
     } catch (error) {
       // A cancelled activity is compensated by destroy(name); anything else is cleaned up here.
       if (signal?.aborted) throw error;
@@ -121,9 +122,9 @@ class UpcloudProvider implements Provider {
     const why = cause instanceof Error ? cause.message : String(cause);
     try {
       await this.states.remove(server);
-      return new KamalDevError('provider', `UpCloud server ${server.title} did not start and was deleted: ${why}`, { cause });
+      return new KamalDevError('provider', `${why}; it was deleted`, { cause });
     } catch (error) {
-      return new KamalDevError('provider', `UpCloud server ${server.title} did not start, and deleting it failed: ${(error as Error).message}`, {
+      return new KamalDevError('provider', `${why}; deleting it failed: ${(error as Error).message}`, {
         cause,
         description: `Delete server ${server.uuid} in the UpCloud Hub (or run kamal-dev remove ${server.title}) so it stops costing money.`,
       });

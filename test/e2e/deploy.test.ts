@@ -23,7 +23,7 @@ function railsProject(service: string, registry: string, postgresImage: string, 
   return { dir, env };
 }
 
-async function deployAndProve(service: string, project: { dir: string; env: NodeJS.ProcessEnv }): Promise<void> {
+async function deployAndProve(service: string, project: { dir: string; env: NodeJS.ProcessEnv }, options: { redeploy?: boolean } = {}): Promise<void> {
   const result = await kamalDev(['deploy', '--json'], { cwd: project.dir, env: project.env });
   expect(result.stderr).not.toMatch(/\n\s+at /);
   expect(result.code).toBe(0);
@@ -56,6 +56,16 @@ async function deployAndProve(service: string, project: { dir: string; env: Node
   const image = (await sh(['docker', 'images', '-q', '--filter', `label=kamal-dev.service=${service}`])).split('\n')[0];
   expect(await sh(['bash', '-c', `docker save ${image} | tar -xO --wildcards '*' 2>/dev/null | grep -c -F -- '${MASTER_KEY}' || true`])).toBe('0');
   expect(await sh(['docker', 'history', '--no-trunc', image])).not.toContain(MASTER_KEY);
+
+  if (options.redeploy) {
+    // Unchanged source builds the same image: a second deploy leaves every container as it was.
+    const containerIds = () => Promise.all(summary.vms.map((vm) => sh(['docker', 'exec', vm.name, 'docker', 'compose', '-p', plan.compose.name, 'ps', '-q'])));
+    const before = await containerIds();
+    const again = await kamalDev(['deploy', '--json'], { cwd: project.dir, env: project.env });
+    expect(again.code).toBe(0);
+    expect((JSON.parse(again.stdout) as Summary).outcome).toBe('deployed');
+    expect(await containerIds()).toEqual(before);
+  }
 
   const status = await kamalDev(['status', '--all', '--json'], { cwd: project.dir, env: project.env });
   expect(status.code).toBe(0);
@@ -102,7 +112,7 @@ describeWithLab(['registry', 'localRegistry', 'postgres', 'temporal', 'vmImage']
     const local = labInfo<{ address: string }>('localRegistry');
     const project = railsProject('e2e-local', '', `${local.address}/lab/postgres:15`, '');
     dirs.push(project.dir);
-    await deployAndProve('e2e-local', project);
+    await deployAndProve('e2e-local', project, { redeploy: true });
   });
 
   it('still deploys a simple image devcontainer', async () => {

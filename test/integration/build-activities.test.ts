@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { createBuildActivities, ImageProgress } from '../../src/activities/build';
 import type { BuiltImage, DeployActivities } from '../../src/activities/types';
 import { removeBuildImages } from '../../src/images/build';
+import { localImageId } from '../../src/images/recorded';
 import type { DeployPlan, RegistryPlan } from '../../src/spec/plan';
-import { sh } from '../lab/exec';
 import { buildPlan } from '../support/build-plan';
 import { describeWithLab, labInfo } from '../support/lab';
 
@@ -123,17 +123,18 @@ describeWithLab(['registry', 'temporal'], 'build and push activities on a real T
   });
 
   it('fails a broken build once, naming the step, with its output in the details', async () => {
-    const { buildId, handle } = await build(plan(registry().address, 'FROM debian:bookworm-slim\nRUN echo "oops-output" && false\n'), 'broken');
+    const { handle } = await build(plan(registry().address, 'FROM debian:bookworm-slim\nRUN echo "oops-output" && false\n'), 'broken');
     const failure = await failureOf(handle.result());
     expect(failure).toMatchObject({ type: 'BuildFailed', nonRetryable: true });
     expect(failure.message).toBe('building the image of service app failed at step [2/2] RUN echo "oops-output" && false');
     expect(JSON.stringify(failure.details)).toContain('oops-output');
     expect(attempts.buildImages).toBe(1);
-    expect(await sh(['docker', 'image', 'ls', '-aq', '--filter', `label=kamal-dev.build-id=${buildId}`])).toBe('');
+    // The name still holds the image of the good build before it.
+    expect(await localImageId(built[0].image)).toBe(built[0].imageId);
   });
 
   it('stops a running build when the workflow is cancelled', async () => {
-    const { buildId, handle } = await build(plan(registry().address, `FROM debian:bookworm-slim\nRUN echo ${RUN} && sleep 120\n`), 'cancel');
+    const { handle } = await build(plan(registry().address, `FROM debian:bookworm-slim\nRUN echo ${RUN} && sleep 120\n`), 'cancel');
     const deadline = Date.now() + 60_000;
     while (!progress.some((e) => e.phase === 'build' && e.event.type === 'step' && e.event.step.name.includes('sleep 120'))) {
       if (Date.now() > deadline) throw new Error('the build never reached its sleep step');
@@ -145,6 +146,6 @@ describeWithLab(['registry', 'temporal'], 'build and push activities on a real T
     expect(error).toBeInstanceOf(WorkflowFailedError);
     expect(error.cause).toBeInstanceOf(CancelledFailure);
     expect(Date.now() - started).toBeLessThan(30_000);
-    expect(await sh(['docker', 'image', 'ls', '-aq', '--filter', `label=kamal-dev.build-id=${buildId}`])).toBe('');
+    expect(await localImageId(built[0].image)).toBe(built[0].imageId);
   });
 });

@@ -5,9 +5,11 @@ import { join } from 'node:path';
 import type { BuiltImage } from '../../src/activities/types';
 import { BuildEvent } from '../../src/docker/build-progress';
 import { buildImages, removeBuildImages } from '../../src/images/build';
+import { readJournal } from '../../src/images/build-journal';
 import { ImageError } from '../../src/images/errors';
 import { readLastBuild } from '../../src/images/last-build';
 import { pushImages } from '../../src/images/push';
+import { localImageId } from '../../src/images/recorded';
 import { ensureLocalRegistry, removeLocalRegistryArgv } from '../../src/registry/local';
 import type { DeployPlan, ImageBuild, RegistryPlan } from '../../src/spec/plan';
 import { sh } from '../lab/exec';
@@ -55,11 +57,6 @@ const labRegistryPlan = (registry: LabRegistry): RegistryPlan => ({
   passwordSecret: 'LAB_REGISTRY_PASSWORD',
 });
 
-async function imagesLabelled(buildId: string): Promise<string[]> {
-  const out = await sh(['docker', 'image', 'ls', '--all', '--quiet', '--filter', `label=kamal-dev.build-id=${buildId}`]);
-  return out.split('\n').filter(Boolean);
-}
-
 async function closedPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -96,7 +93,7 @@ describeWithLab(['registry'], 'build and push against the real engine and regist
     const out = await sh(['docker', 'run', '--rm', '--label', 'kamal-dev.lab=build-test', image, 'sh', '-c', 'cat /greeting; echo; cat /secret-length']);
     expect(out).toBe(`${GREETING}\n${SECRET_VALUE.length}`);
     const labels = JSON.parse(await sh(['docker', 'image', 'inspect', '--format', '{{json .Config.Labels}}', image]));
-    expect(labels).toMatchObject({ 'kamal-dev.service': 'build-test', 'kamal-dev.compose-service': 'app', 'kamal-dev.build-id': buildIds[0] });
+    expect(labels).toMatchObject({ 'kamal-dev.service': 'build-test', 'kamal-dev.compose-service': 'app' });
     expect(built[0].imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(readLastBuild(dir)).toMatchObject({ buildId: buildIds[0], tag: RUN, images: built });
   });
@@ -114,7 +111,7 @@ describeWithLab(['registry'], 'build and push against the real engine and regist
     expect(await sh(['docker', 'image', 'inspect', built[0].image])).not.toContain(SECRET_VALUE);
   });
 
-  it('shows cached steps when unchanged source is built again', async () => {
+  it('shows cached steps when unchanged source is built again, and makes the same image', async () => {
     const events: BuildEvent[] = [];
     await buildImages(planFor(dir, labRegistryPlan(registry())), {
       buildId: newBuildId('rebuild'),
@@ -123,6 +120,8 @@ describeWithLab(['registry'], 'build and push against the real engine and regist
     });
     const cached = events.filter((e) => e.type === 'cached' && e.step.index !== undefined).map((e) => e.step.index);
     expect(cached.sort()).toEqual([2, 3, 4]);
+    // The same image id: a redeploy of unchanged source leaves the VMs' containers as they are.
+    expect(readLastBuild(dir)!.images[0].imageId).toBe(built[0].imageId);
     built = readLastBuild(dir)!.images;
   });
 
@@ -186,7 +185,7 @@ describeWithLab(['registry'], 'build and push against the real engine and regist
     }).catch((e) => e);
     expect(error).toMatchObject({ type: 'RegistryCredentialsMissing', file: join(dir, '.kamal', 'secrets') });
     expect(error.message).toContain('LAB_REGISTRY_PASSWORD');
-    expect(await imagesLabelled(buildId)).toEqual([]);
+    expect(await localImageId(built[0].image)).toBe(built[0].imageId);
   });
 
   it('says which Dockerfile is missing, before any work', async () => {
@@ -204,13 +203,14 @@ describeWithLab(['baseImage'], 'a build that fails or is cancelled', () => {
   it('names the failing step with its last output, and leaves no image of that build', async () => {
     const dir = projectFrom('build-fail');
     const buildId = newBuildId('fail');
-    expect(await imagesLabelled(buildId)).toEqual([]);
-    const error = await buildImages(planFor(dir, local, { args: {}, secrets: [] }), { buildId, resolveSecret: resolverWith({}) }).catch((e) => e);
+    const plan = planFor(dir, local, { args: {}, secrets: [] });
+    const error = await buildImages(plan, { buildId, resolveSecret: resolverWith({}) }).catch((e) => e);
     expect(error).toMatchObject({ type: 'BuildFailed', retryable: false, file: join(dir, 'Dockerfile') });
     expect(error.message).toBe('building the image of service app failed at step [3/4] RUN echo "compiling widgets"; echo "widget.c:3: error: expected \';\'" >&2; exit 7');
     expect(error.description).toContain("widget.c:3: error: expected ';'");
     expect(error.description).toContain('exit code: 7');
-    expect(await imagesLabelled(buildId)).toEqual([]);
+    expect(await localImageId(plan.builds[0].image)).toBeUndefined();
+    expect(readJournal(buildId)).toEqual([]);
   });
 
   it('stops the build when cancelled and leaves no image of it', async () => {
@@ -228,7 +228,22 @@ describeWithLab(['baseImage'], 'a build that fails or is cancelled', () => {
     }).catch((e) => e);
     expect(error.name).toBe('AbortError');
     expect(Date.now() - started).toBeLessThan(30_000);
-    expect(await imagesLabelled(buildId)).toEqual([]);
+    expect(await localImageId(build.builds[0].image)).toBeUndefined();
+  });
+
+  it('undoing a build gives the name back to the image it held before; the new image is gone', async () => {
+    const dir = projectFrom('build-fail');
+    const build = planFor(dir, local, { args: {}, secrets: [] });
+    const ref = build.builds[0].image;
+    writeFileSync(build.builds[0].dockerfile, `FROM debian:bookworm-slim\nRUN echo ${RUN}-before\n`);
+    const [before] = await buildImages(build, { buildId: newBuildId('before'), resolveSecret: resolverWith({}) });
+    writeFileSync(build.builds[0].dockerfile, `FROM debian:bookworm-slim\nRUN echo ${RUN}-after\n`);
+    const afterId = newBuildId('after');
+    const [after] = await buildImages(build, { buildId: afterId, resolveSecret: resolverWith({}) });
+    expect(after.imageId).not.toBe(before.imageId);
+    expect(await removeBuildImages(afterId)).toEqual([ref]);
+    expect(await localImageId(ref)).toBe(before.imageId);
+    expect(await localImageId(after.imageId)).toBeUndefined();
   });
 });
 

@@ -1,4 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { bringUp, LAB_DIR } from './lab';
 import { allParts } from './parts';
 
@@ -8,6 +10,9 @@ import { allParts } from './parts';
  */
 export default async function globalSetup(): Promise<void> {
   mkdirSync(LAB_DIR, { recursive: true });
+  // kamal-dev's machine-wide state (build journals) goes to a folder of this run, removed at the end;
+  // the tests and every CLI they start inherit it.
+  process.env.XDG_STATE_HOME = mkdtempSync(join(tmpdir(), 'kamal-dev-test-state-'));
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const { state, started } = await bringUp(allParts, log);
   (globalThis as Record<string, unknown>).__kamalDevLabStarted = started;

@@ -13,7 +13,7 @@ const build = (overrides: Partial<ImageBuild> = {}): ImageBuild => ({
   ...overrides,
 });
 
-const options = { buildId: 'b-1', deployment: 'acme' };
+const options = { deployment: 'acme' };
 
 describe('buildxBuildArgv', () => {
   it('builds, labels, tags and loads with the minimum', () => {
@@ -22,7 +22,6 @@ describe('buildxBuildArgv', () => {
       '--file', '/src/app/Dockerfile',
       '--label', 'kamal-dev.service=acme',
       '--label', 'kamal-dev.compose-service=app',
-      '--label', 'kamal-dev.build-id=b-1',
       '--tag', 'ghcr.io/acme/app:abc123',
       '--load',
       '/src/app',
@@ -45,7 +44,6 @@ describe('buildxBuildArgv', () => {
       '--platform', 'linux/amd64',
       '--label', 'kamal-dev.service=acme',
       '--label', 'kamal-dev.compose-service=app',
-      '--label', 'kamal-dev.build-id=b-1',
       '--label', 'org.opencontainers.image.revision=deadbeef',
       '--label', 'org.opencontainers.image.source=https://github.com/acme/app',
       '--tag', 'ghcr.io/acme/app:abc123',
@@ -73,7 +71,7 @@ describe('buildxBuildArgv', () => {
 
   it('imports cache from pushed images and writes an inline cache', () => {
     const argv = buildxBuildArgv(build({ cacheFrom: ['ghcr.io/acme/app:cache', 'ghcr.io/acme/app:main'] }), options);
-    expect(argv.slice(12, 18)).toEqual([
+    expect(argv.slice(10, 16)).toEqual([
       '--cache-from', 'type=registry,ref=ghcr.io/acme/app:cache',
       '--cache-from', 'type=registry,ref=ghcr.io/acme/app:main',
       '--cache-to', 'type=inline',
@@ -106,7 +104,6 @@ describe('buildLabels', () => {
     expect(buildLabels(build(), options)).toEqual({
       'kamal-dev.service': 'acme',
       'kamal-dev.compose-service': 'app',
-      'kamal-dev.build-id': 'b-1',
     });
   });
 });

@@ -1,5 +1,5 @@
 import {
-  imageInspectArgv, imagesByLabelArgv, pullArgv, pushArgv, removeImagesArgv, saveArgv, tagArgv, untagArgv,
+  imageInspectArgv, pullArgv, pushArgv, saveArgv, tagArgv, untagArgv,
 } from '../../src/docker/image';
 import { composeVersionArgv, isComposeV2OrLater } from '../../src/docker/preflight';
 import { classifyRegistryError, loginArgv } from '../../src/docker/registry';
@@ -8,14 +8,10 @@ import { localRegistryRunArgv } from '../../src/registry/local';
 describe('image argv', () => {
   it('builds each command exactly', () => {
     expect(imageInspectArgv('localhost:5555/app:1')).toEqual(['docker', 'image', 'inspect', '--format', '{{.Id}}', 'localhost:5555/app:1']);
-    expect(imagesByLabelArgv('kamal-dev.build-id', 'b 1')).toEqual([
-      'docker', 'image', 'ls', '--all', '--quiet', '--no-trunc', '--filter', 'label=kamal-dev.build-id=b 1',
-    ]);
     expect(tagArgv('sha256:abc', 'ghcr.io/acme/app:1')).toEqual(['docker', 'tag', 'sha256:abc', 'ghcr.io/acme/app:1']);
     expect(pushArgv('ghcr.io/acme/app:1')).toEqual(['docker', 'push', 'ghcr.io/acme/app:1']);
     expect(pullArgv('ghcr.io/acme/app:1')).toEqual(['docker', 'pull', 'ghcr.io/acme/app:1']);
     expect(untagArgv('ghcr.io/acme/app:1')).toEqual(['docker', 'image', 'rm', 'ghcr.io/acme/app:1']);
-    expect(removeImagesArgv(['sha256:a', 'sha256:b'])).toEqual(['docker', 'image', 'rm', '--force', 'sha256:a', 'sha256:b']);
     expect(saveArgv('app:1', '/tmp/out dir/app.tar')).toEqual(['docker', 'image', 'save', '--output', '/tmp/out dir/app.tar', 'app:1']);
   });
 });

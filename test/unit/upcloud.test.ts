@@ -122,7 +122,7 @@ describe('upcloud provider against the local UpCloud API', () => {
     const p = provider({}, secrets(), { startTimeoutMs: 40 });
     const error = await p.provision({ name: 'shop-1', labels: labelsFor('d1', 1), sshPublicKey: KEY }).catch((e) => e);
     expect(error).toBeInstanceOf(KamalDevError);
-    expect(error.message).toMatch(/UpCloud server shop-1 did not start and was deleted: .*was not started in time \(last state: maintenance\)/);
+    expect(error.message).toMatch(/^UpCloud server shop-1 \([0-9a-f-]+\) was not started after 0 s \(last state: maintenance\); it was deleted$/);
     expect(fake.servers.size).toBe(0);
     expect(posts()).toBe(1);
   });
