@@ -46,7 +46,7 @@ export class VmContext {
   }
 
   session(plan: DeployPlan, vm: { ssh: VmHandle['ssh'] }): Promise<SshSession> {
-    return this.pool(plan).session(vm.ssh, cancellationSignal());
+    return this.pool(plan).session(vm.ssh, cancellationSignal(), attemptDeadline());
   }
 
   provider(plan: DeployPlan): Provider {

@@ -30,11 +30,12 @@ export class SshPool {
 
   constructor(private readonly options: SshPoolOptions) {}
 
-  session(endpoint: SshEndpoint, signal?: AbortSignal): Promise<SshSession> {
+  /** `deadline` (epoch ms): stop retrying a refused or unreachable sshd then, if that is sooner than connectTimeoutMs. */
+  session(endpoint: SshEndpoint, signal?: AbortSignal, deadline?: number): Promise<SshSession> {
     const key = `${endpoint.host}:${endpoint.port}:${endpoint.user}`;
     let pending = this.sessions.get(key);
     if (!pending) {
-      pending = this.connectWithRetries(endpoint, signal).then((client) => {
+      pending = this.connectWithRetries(endpoint, signal, deadline).then((client) => {
         client.once('close', () => this.sessions.delete(key));
         return new SshSession(client, endpoint.user);
       });
@@ -58,8 +59,8 @@ export class SshPool {
     await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.close()));
   }
 
-  private async connectWithRetries(endpoint: SshEndpoint, signal?: AbortSignal): Promise<Client> {
-    const deadline = Date.now() + (this.options.connectTimeoutMs ?? 60_000);
+  private async connectWithRetries(endpoint: SshEndpoint, signal?: AbortSignal, until = Infinity): Promise<Client> {
+    const deadline = Math.min(Date.now() + (this.options.connectTimeoutMs ?? 60_000), until);
     for (;;) {
       try {
         return await this.connectOnce(endpoint);

@@ -112,6 +112,10 @@ describeWithLab(['registry', 'localRegistry', 'postgres', 'temporal', 'vmImage']
     const local = labInfo<{ address: string }>('localRegistry');
     const project = railsProject('e2e-local', '', `${local.address}/lab/postgres:15`, '');
     dirs.push(project.dir);
+    // A git checkout, as most projects are: the tag is its commit, the same for the redeploy.
+    await sh(['git', '-C', project.dir, 'init', '-q']);
+    await sh(['git', '-C', project.dir, 'add', '-A']);
+    await sh(['git', '-C', project.dir, '-c', 'user.name=e2e', '-c', 'user.email=e2e@example.invalid', 'commit', '-qm', 'rails example']);
     await deployAndProve('e2e-local', project, { redeploy: true });
   });
 
