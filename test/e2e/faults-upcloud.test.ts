@@ -68,8 +68,9 @@ describeWithLab(['docker', 'temporal'], 'fault: UpCloud API errors', () => {
 
   it('a server that never starts: timeout, a clear error, no server left', async () => {
     fake.neverStart = true;
-    const dir = project(STUCK, ['    provision: {start_to_close: 20s, maximum_attempts: 1}', '    compensation: {start_to_close: 30s}'].join('\n'));
+    const dir = project(STUCK, ['    provision: {start_to_close: 40s, maximum_attempts: 1}', '    compensation: {start_to_close: 30s}'].join('\n'));
 
+    // The provider waits 30 s (40 s less a quarter), then stops and deletes the server: a poll of 5 s.
     const result = await kamalDev(['deploy', '--count', '1'], { cwd: dir, env: labEnv(), timeoutMs: 100_000 });
 
     expect(fake.requests.filter((r) => r === 'POST /server')).toHaveLength(1);
