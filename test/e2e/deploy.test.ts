@@ -61,6 +61,7 @@ async function deployAndProve(service: string, project: { dir: string; env: Node
     // Unchanged source builds the same image: a second deploy leaves every container as it was.
     const containerIds = () => Promise.all(summary.vms.map((vm) => sh(['docker', 'exec', vm.name, 'docker', 'compose', '-p', plan.compose.name, 'ps', '-q'])));
     const before = await containerIds();
+    expect(before.map((ids) => ids.split('\n').length)).toEqual([2, 2, 2]);
     const again = await kamalDev(['deploy', '--json'], { cwd: project.dir, env: project.env });
     expect(again.code).toBe(0);
     expect((JSON.parse(again.stdout) as Summary).outcome).toBe('deployed');
