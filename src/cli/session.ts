@@ -21,13 +21,26 @@ export interface CommandContext {
   worker(): Promise<KamalDevWorker>;
 }
 
+export interface RuntimeOptions {
+  /**
+   * The Temporal runtime's own handling of these signals shuts workers down gracefully (default
+   * SIGINT and SIGTERM); `deploy` passes none and handles Ctrl-C itself (it asks whether to cancel).
+   */
+  shutdownSignals?: NodeJS.Signals[];
+  /**
+   * Default true: the command's in-process worker logs to .kamal/kamal-dev.log (activity retries come
+   * with stack traces that would drown the progress), and with --verbose to stderr as well.
+   * `kamal-dev worker` logs warnings to stderr instead.
+   */
+  logToFile?: boolean;
+}
+
 /**
- * The Temporal runtime's own SIGINT/SIGTERM handling shuts workers down; `deploy` handles Ctrl-C
- * itself (it asks whether to cancel), `worker` keeps the runtime's graceful shutdown.
- * `logFile`: the in-process worker of a command writes its log there (activity retries come with
- * stack traces that would drown the progress); with --verbose it goes to stderr as well.
+ * Installed only right before the first worker: once installed, the runtime keeps the process alive
+ * until its last native connection or worker closes, so a command that fails before it has one
+ * (bad config, no server) would never exit.
  */
-export function installRuntime(shutdownSignals: NodeJS.Signals[], options: { logFile?: string; verbose?: boolean } = {}): void {
+function installRuntime(shutdownSignals: NodeJS.Signals[], options: { logFile?: string; verbose?: boolean } = {}): void {
   const { logFile, verbose } = options;
   if (logFile) mkdirSync(dirname(logFile), { recursive: true });
   const logger = logFile
@@ -46,7 +59,7 @@ export function installRuntime(shutdownSignals: NodeJS.Signals[], options: { log
 }
 
 /** Where a command's in-process worker logs: .kamal/kamal-dev.log of the project. */
-export function workerLogFile(command: Command): string {
+function workerLogFile(command: Command): string {
   return join(resolve(command.optsWithGlobals<{ cwd?: string }>().cwd ?? process.cwd()), '.kamal', 'kamal-dev.log');
 }
 
@@ -63,8 +76,8 @@ export function exitCodeOf(program: Command): number {
   return exitCodes.get(program) ?? 0;
 }
 
-export async function withTemporal<T>(deps: CliDeps, command: Command, fn: (ctx: CommandContext) => Promise<T>): Promise<T> {
-  const globals = command.optsWithGlobals<{ cwd?: string; json?: boolean }>();
+export async function withTemporal<T>(deps: CliDeps, command: Command, fn: (ctx: CommandContext) => Promise<T>, runtime: RuntimeOptions = {}): Promise<T> {
+  const globals = command.optsWithGlobals<{ cwd?: string; json?: boolean; verbose?: boolean }>();
   const projectDir = resolve(globals.cwd ?? process.cwd());
   const out = deps.stdout ?? process.stdout;
   const err = deps.stderr ?? process.stderr;
@@ -83,6 +96,7 @@ export async function withTemporal<T>(deps: CliDeps, command: Command, fn: (ctx:
           description: 'The CLI must be started with an activities factory (src/cli/deps.ts).',
         });
       }
+      installRuntime(runtime.shutdownSignals ?? ['SIGINT', 'SIGTERM'], runtime.logToFile === false ? {} : { logFile: workerLogFile(command), verbose: globals.verbose });
       return createWorker({
         connection: await session.nativeConnection(),
         namespace: settings.namespace,

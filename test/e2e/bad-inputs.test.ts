@@ -73,15 +73,24 @@ function project(files: Record<string, string | null>): string {
 
 afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
-// `plan` reads the compose files through `docker compose config`, so the engine's CLI must be there.
+/** Nothing listens there: a case that got past the checks could reach no Temporal server. */
+const NO_TEMPORAL = { TEMPORAL_ADDRESS: '127.0.0.1:1' };
+
+// The plan check reads the compose files through `docker compose config`, so the engine's CLI must be there.
 describeWithLab(['docker'], 'malformed inputs through the CLI binary', () => {
   it('has at least 30 cases', () => expect(cases.length).toBeGreaterThanOrEqual(30));
 
-  it.each(cases)('%s: exit 2, one readable error naming file and key, no stack trace', async (_name, files, expected) => {
-    const result = await kamalDev(['plan', '--count', '1'], { cwd: project(files) });
+  it.each(cases)('%s: deploy exits 2 at once, one readable error naming file and key, no stack trace', async (_name, files, expected) => {
+    const result = await kamalDev(['deploy', '--count', '1'], { cwd: project(files), env: NO_TEMPORAL, timeoutMs: 30_000 });
     expect(result.stderr).toMatch(/^error: /);
     expect(result.stderr).toMatch(expected);
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(result.code).toBe(2);
   });
+
+  it('deploy to a Temporal server that does not answer: a clear error, exit 1, and the command ends', async () => {
+    const result = await kamalDev(['deploy', '--count', '1'], { cwd: project({}), env: NO_TEMPORAL, timeoutMs: 30_000 });
+    expect(result.stderr).toBe('error: cannot reach the Temporal server at 127.0.0.1:1\n  Check temporal.address (or TEMPORAL_ADDRESS), TLS and the API key.\n');
+    expect(result.code).toBe(1);
+  }, 40_000);
 });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { CliDeps } from '../deps';
-import { installRuntime, workerLogFile, withTemporal } from '../session';
+import { withTemporal } from '../session';
 
 export function register(program: Command, deps: CliDeps): void {
   program
@@ -9,7 +9,6 @@ export function register(program: Command, deps: CliDeps): void {
     .argument('<workflowId>', 'the deploy (or remove/stop/start) to cancel')
     .description('cancel a running deploy; it destroys the VMs it created before it ends')
     .action(async (workflowId: string, _options: unknown, command: Command) => {
-      installRuntime(['SIGINT', 'SIGTERM'], { logFile: workerLogFile(command), verbose: command.optsWithGlobals<{ verbose?: boolean }>().verbose });
       await withTemporal(deps, command, async ({ session, worker, log }) => {
         const handle = session.client.workflow.getHandle(workflowId);
         await handle.cancel();

@@ -9,7 +9,7 @@ import { KamalDevError, type ErrorKind } from '../../errors';
 import { planOf, type CliDeps } from '../deps';
 import { followDeploy, type FollowResult } from '../follow';
 import { ProgressPrinter } from '../progress';
-import { installRuntime, workerLogFile, setExitCode, withTemporal, type CommandContext } from '../session';
+import { setExitCode, withTemporal, type CommandContext } from '../session';
 import { summaryTable } from '../summaryTable';
 
 interface DeployOptions {
@@ -34,11 +34,10 @@ export function register(program: Command, deps: CliDeps): void {
     .option('--no-cache', 'build without the build cache')
     .option('--attach <workflowId>', 'follow a deploy that is already running instead of starting one')
     .action(async (options: DeployOptions, command: Command) => {
-      installRuntime([], { logFile: workerLogFile(command), verbose: command.optsWithGlobals<{ verbose?: boolean }>().verbose });
       const { json, cwd } = command.optsWithGlobals<{ json?: boolean; cwd?: string }>();
       // Bad config, devcontainer or compose files stop here, before any server, worker or workflow.
       const count = options.attach ? options.count : (await planOf(deps)({ projectDir: resolve(cwd ?? process.cwd()), count: options.count })).vms.length;
-      const code = await withTemporal(deps, command, (ctx) => deploy(ctx, deps, { ...options, count, json }));
+      const code = await withTemporal(deps, command, (ctx) => deploy(ctx, deps, { ...options, count, json }), { shutdownSignals: [] });
       setExitCode(command, code);
     });
 }

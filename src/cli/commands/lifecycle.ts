@@ -6,7 +6,7 @@ import { webUiLink } from '../../client/deploy';
 import { configError } from '../../errors';
 import type { LifecycleSummary } from '../../workflows/types';
 import { planOf, type CliDeps } from '../deps';
-import { installRuntime, setExitCode, withTemporal, workerLogFile } from '../session';
+import { setExitCode, withTemporal } from '../session';
 import { table } from '../table';
 
 const ACTIONS: { name: string; workflow: LifecycleWorkflow; description: string; done: string }[] = [
@@ -29,7 +29,6 @@ export function register(program: Command, deps: CliDeps): void {
       if (names.length === 0 && !options.all) throw configError(`name the VMs to ${action.name}, or pass --all`, {});
       const plan = await planOf(deps)({ projectDir: resolve(globals.cwd ?? process.cwd()) });
       if (action.name === 'remove' && !options.force) await confirmRemoval(deps, names.length ? names.join(', ') : `every VM of ${plan.service}`);
-      installRuntime(['SIGINT', 'SIGTERM'], { logFile: workerLogFile(cmd), verbose: globals.verbose });
       const summary = await withTemporal(deps, cmd, async ({ session, worker, log, out }) => {
         const handle = await startLifecycle(session.client, action.workflow, plan, {
           sharedQueue: session.settings.sharedQueue,
