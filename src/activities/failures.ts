@@ -14,7 +14,8 @@ export type FailureType =
   | 'RegistryAuth'
   | 'ImageNotFound'
   | 'ComposeInvalid'
-  | 'StackUnhealthy';
+  | 'StackUnhealthy'
+  | 'DevcontainerCommandFailed';
 
 /** What every failure carries in its details, so the CLI can show file, key and what to do. */
 export interface FailureDetails {

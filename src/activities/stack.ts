@@ -2,6 +2,7 @@ import type { VmInstance } from '../providers/types';
 import { remoteStackDir as stackDir } from '../spec/compose-mounts';
 import type { DeployPlan } from '../spec/plan';
 import { stateFilePath, updateState } from '../state/devState';
+import { runDevcontainerCommands } from './devcontainerCommands';
 import { classified, userFailure } from './failures';
 import { composeFailure, pullAndUp } from './pullAndUp';
 import { openRegistryAccess } from './registryAccess';
@@ -10,7 +11,7 @@ import { uploadStackTo } from './upload';
 import { describeFailure, stackStates, waitForStack } from './verify';
 import { heartbeat, heartbeating, VmContext } from './vmContext';
 
-type StackActivities = Pick<DeployActivities, 'uploadStack' | 'composeUp' | 'verifyStack'> & Pick<LifecycleActivities, 'stackStatus'>;
+type StackActivities = Pick<DeployActivities, 'uploadStack' | 'composeUp' | 'verifyStack' | 'runDevcontainerCommands'> & Pick<LifecycleActivities, 'stackStatus'>;
 
 export function createStackActivities(
   ctx: VmContext,
@@ -68,6 +69,11 @@ export function createStackActivities(
         }
         return outcome.containers;
       }),
+
+    runDevcontainerCommands: ({ plan, vm }) =>
+      classified('DevcontainerCommandFailed', async () => ({
+        ran: await heartbeating('devcontainer commands', async (onLine) => runDevcontainerCommands(await ctx.session(plan, vm), plan, vm.name, onLine)),
+      })),
 
     stackStatus: ({ plan, vm }) =>
       classified('ProviderError', async () => {

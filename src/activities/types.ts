@@ -75,6 +75,11 @@ export interface DeployActivities {
   composeUp(input: { plan: DeployPlan; vm: VmHandle; skipPush: boolean }): Promise<void>;
   /** Every service running, healthy where it has a healthcheck; fails with the failing services' logs. */
   verifyStack(input: { plan: DeployPlan; vm: VmHandle }): Promise<ContainerState[]>;
+  /**
+   * devcontainer.json's postCreateCommand (once per container) and postStartCommand (once per start)
+   * in the primary service's container; returns the names of those that ran.
+   */
+  runDevcontainerCommands(input: { plan: DeployPlan; vm: VmHandle }): Promise<{ ran: string[] }>;
 }
 
 /** stop/start/remove as durable workflows; the CLI resolves the plan locally and passes it in. */

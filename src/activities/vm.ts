@@ -12,7 +12,7 @@ import { stateFilePath, updateState } from '../state/devState';
 
 export type VmActivities = Pick<
   DeployActivities,
-  'provisionVm' | 'destroyVm' | 'waitForSsh' | 'bootstrapVm' | 'uploadStack' | 'composeUp' | 'verifyStack'
+  'provisionVm' | 'destroyVm' | 'waitForSsh' | 'bootstrapVm' | 'uploadStack' | 'composeUp' | 'verifyStack' | 'runDevcontainerCommands'
 > &
   LifecycleActivities & { close(): Promise<void> };
 

@@ -22,6 +22,24 @@ export const composeDown = (stack: StackRef) => composeArgv(stack, 'down', '-v',
 export const composeStop = (stack: StackRef) => composeArgv(stack, 'stop');
 export const composeStart = (stack: StackRef) => composeArgv(stack, 'start');
 
+export const composeContainerId = (stack: StackRef, service: string) => composeArgv(stack, 'ps', '--quiet', service);
+
+/** A command in a service's running container, without a TTY: its output is read, not shown. */
+export function composeExec(stack: StackRef, service: string, command: string[], options: { workdir?: string; user?: string; env?: Record<string, string> } = {}): string[] {
+  return composeArgv(
+    stack,
+    'exec',
+    '-T',
+    ...(options.workdir ? ['--workdir', options.workdir] : []),
+    ...(options.user ? ['--user', options.user] : []),
+    ...Object.entries(options.env ?? {}).flatMap(([name, value]) => ['--env', `${name}=${value}`]),
+    service,
+    ...command,
+  );
+}
+
+export const containerStartedAt = (id: string) => ['docker', 'inspect', '--format', '{{.State.StartedAt}}', id];
+
 export const dockerSave = (images: string[]) => ['docker', 'save', ...images];
 export const dockerLoad = () => ['docker', 'load'];
 

@@ -25,6 +25,7 @@ export const devcontainerSchema = z.looseObject({
   workspaceFolder: z.string().startsWith('/', 'must be an absolute path in the container').optional(),
   containerEnv: stringMap.optional(),
   remoteEnv: z.record(z.string(), z.string().nullable()).optional(),
+  remoteUser: z.string().min(1).optional(),
   forwardPorts: z.array(z.union([z.number().int().min(1).max(65535), z.string().regex(/^[A-Za-z0-9_.-]+:\d+$/, 'expected a port or "service:port"')])).optional(),
   postCreateCommand: command.optional(),
   postStartCommand: command.optional(),

@@ -22,6 +22,7 @@ export interface Devcontainer {
   workspaceFolder: string;
   containerEnv: Record<string, string>;
   remoteEnv: Record<string, string | null>;
+  remoteUser?: string;
   forwardPorts: (number | string)[];
   postCreateCommand: LifecycleStep[];
   postStartCommand: LifecycleStep[];
@@ -79,6 +80,7 @@ export function loadDevcontainer(file: string, projectDir: string, env: NodeJS.P
     workspaceFolder: raw.workspaceFolder ?? workspaceFolder,
     containerEnv: raw.containerEnv ?? {},
     remoteEnv: raw.remoteEnv ?? {},
+    remoteUser: raw.remoteUser,
     forwardPorts: raw.forwardPorts ?? [],
     postCreateCommand: lifecycleSteps(raw.postCreateCommand),
     postStartCommand: lifecycleSteps(raw.postStartCommand),

@@ -3,6 +3,8 @@
  * config/dev.yml, devcontainer.json and the compose files. It travels through Temporal history, so
  * it holds secret NAMES only, never values.
  */
+import type { LifecycleStep } from './devcontainer-vars';
+
 export type DevcontainerKind = 'image' | 'dockerfile' | 'compose';
 
 export interface ImageBuild {
@@ -60,6 +62,21 @@ export interface StackPlan {
   secrets: string[];
   /** Bind mounts and files that are not copied, with the reason (shown to the user as warnings). */
   dropped: { source: string; reason: string }[];
+  /** Absent when devcontainer.json has neither postCreateCommand nor postStartCommand. */
+  lifecycle?: LifecyclePlan;
+}
+
+/**
+ * devcontainer.json's postCreateCommand and postStartCommand, run on each VM in the primary
+ * service's container as devcontainer tools run them: in the workspace folder, as remoteUser, with
+ * remoteEnv set for the commands only.
+ */
+export interface LifecyclePlan {
+  workdir: string;
+  user?: string;
+  env: Record<string, string>;
+  postCreate: LifecycleStep[];
+  postStart: LifecycleStep[];
 }
 
 export type ProviderConfig =

@@ -10,7 +10,7 @@ import { DevConfig, loadConfig } from './config';
 import { Devcontainer, loadDevcontainer, locateDevcontainer } from './devcontainer';
 import { assertValidTag, imageRepository, imageRef } from './image-ref';
 import { displayPath } from './paths';
-import type { DeployPlan, RegistryPlan } from './plan';
+import type { DeployPlan, LifecyclePlan, RegistryPlan } from './plan';
 import { secretNamesOf, vmNames } from './resolve-parts';
 import { DEFAULT_SECRETS_PATH, readSecretNames } from './secrets';
 import { computeTag } from './tag';
@@ -87,6 +87,7 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
     .filter((b) => deployed[b.service])
     .map((b) => (b.service === primaryService ? applyConfigBuild(b, config.build, b.image.slice(0, b.image.lastIndexOf(':'))) : b));
 
+  const lifecycle = lifecyclePlan(devcontainer);
   const plan: DeployPlan = {
     projectDir,
     configFile: config.file,
@@ -96,13 +97,21 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
     registry,
     tag,
     builds,
-    stack,
+    stack: lifecycle ? { ...stack, lifecycle } : stack,
     vms: vmNames(config.naming, service, count, configShown),
     provider: config.provider,
     ssh: config.ssh,
     onFailure: config.onFailure,
   };
   return { plan, config, devcontainer, composeFiles };
+}
+
+function lifecyclePlan(devcontainer: Devcontainer): LifecyclePlan | undefined {
+  const { postCreateCommand: postCreate, postStartCommand: postStart } = devcontainer;
+  if (postCreate.length === 0 && postStart.length === 0) return undefined;
+  // A null remoteEnv value unsets a variable; an exec can only leave it out.
+  const env = Object.fromEntries(Object.entries(devcontainer.remoteEnv).filter((e): e is [string, string] => e[1] !== null));
+  return { workdir: devcontainer.workspaceFolder, ...(devcontainer.remoteUser ? { user: devcontainer.remoteUser } : {}), env, postCreate, postStart };
 }
 
 /** config `service`, else the project folder's name made into one (lowercase letters, digits, dashes). */

@@ -6,10 +6,15 @@ import { failureMessage, PROGRESS_QUERY, setPhase, StepTracker } from './progres
 import type { DeployWorkspaceInput, WorkspaceProgress, WorkspaceResult } from './types';
 
 export const WORKSPACE_STEPS = ['provisionVm', 'waitForSsh', 'bootstrapVm', 'uploadStack', 'composeUp', 'verifyStack'];
+/** Only for a plan with postCreateCommand or postStartCommand (plans recorded before it existed have neither). */
+const COMMANDS_STEP = 'runDevcontainerCommands';
 
 const progressQuery = defineQuery<WorkspaceProgress>(PROGRESS_QUERY);
 
-/** One VM: provision, reach, bootstrap, upload the stack, start it, verify it; undo on failure or cancel. */
+/**
+ * One VM: provision, reach, bootstrap, upload the stack, start it, verify it, run devcontainer.json's
+ * commands; undo on failure or cancel.
+ */
 export async function DeployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceResult> {
   const { plan, vm: ref, skipPush, profiles } = input;
   const act = (name: Parameters<typeof profile>[0]) => proxyActivities<DeployActivities>(profile(name, profiles));
@@ -21,7 +26,7 @@ export async function DeployWorkspace(input: DeployWorkspaceInput): Promise<Work
     act('verify'),
     act('compensation'),
   ];
-  const tracker = new StepTracker(WORKSPACE_STEPS);
+  const tracker = new StepTracker(plan.stack.lifecycle ? [...WORKSPACE_STEPS, COMMANDS_STEP] : WORKSPACE_STEPS);
   const progress: WorkspaceProgress = { name: ref.name, workflowId: workflowInfo().workflowId, state: 'running', steps: tracker.steps };
   setHandler(progressQuery, () => progress);
 
@@ -43,6 +48,9 @@ export async function DeployWorkspace(input: DeployWorkspaceInput): Promise<Work
     setPhase('verify');
     const containers = await tracker.run('verifyStack', () => verify.verifyStack({ plan, vm }), (c) => `${c.length} container(s) up`);
     progress.containers = containers;
+    if (plan.stack.lifecycle) {
+      await tracker.run(COMMANDS_STEP, () => long.runDevcontainerCommands({ plan, vm }), (r) => (r.ran.length ? `ran ${r.ran.join(' and ')}` : 'ran before in this container'));
+    }
     progress.state = 'deployed';
     setPhase('deployed');
     setCurrentDetails(`**${ref.name}** deployed at ${vm.ip}: ${containers.map((c) => `${c.service} ${c.state}`).join(', ')}`);

@@ -43,6 +43,8 @@ async function deployAndProve(service: string, project: { dir: string; env: Node
   const seen = new Set<string>();
   for (const vm of summary.vms) {
     const probe = await execInStack(vm.name, plan.compose.name, 'app', ['db-probe']);
+    // The second probe of this database: devcontainer.json's postCreateCommand (bin/db-probe) ran the first.
+    expect(probe).toContain('probes=2');
     const own = await execInStack(vm.name, plan.compose.name, 'db', ['psql', '-U', 'postgres', '-Atc', 'select system_identifier from pg_control_system()']);
     expect(probe).toContain(`system_identifier=${own}`);
     seen.add(own);
@@ -66,6 +68,8 @@ async function deployAndProve(service: string, project: { dir: string; env: Node
     expect(again.code).toBe(0);
     expect((JSON.parse(again.stdout) as Summary).outcome).toBe('deployed');
     expect(await containerIds()).toEqual(before);
+    // Same container, so postCreateCommand did not run again: this probe is the third, not the fourth.
+    expect(await execInStack(summary.vms[0].name, plan.compose.name, 'app', ['db-probe'])).toContain('probes=3');
   }
 
   const status = await kamalDev(['status', '--all', '--json'], { cwd: project.dir, env: project.env });

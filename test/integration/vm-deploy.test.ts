@@ -178,6 +178,42 @@ describeWithLab(['vmImage', 'registry'], 'a stack on a bootstrapped VM (non-root
     await activities.removeStack({ plan: skipPlan, vm });
   });
 
+  it('runs postCreateCommand once per container and postStartCommand once per start, with remoteEnv, in the workspace folder', async () => {
+    const local = { registry: { server: 'localhost:5555', namespace: 'vms', local: true }, builds: [{ service: 'app', context: '.', dockerfile: 'Dockerfile', args: {}, secrets: [], cacheFrom: [], image: localImage }] };
+    const projectName = `${service}-cmds`;
+    const lifecycle = {
+      workdir: '/usr',
+      user: 'nobody',
+      env: { GREETING: "it's $(not run)" },
+      postCreate: [{ shell: 'echo "$GREETING $(pwd) $(id -un)" >> /tmp/created' }],
+      postStart: [
+        { name: 'count', argv: ['sh', '-c', 'echo start >> /tmp/started'] },
+        { name: 'touch', argv: ['touch', '/tmp/touched'] },
+      ],
+    };
+    const cmdPlan = plan({ projectName, compose: { services: { app: { image: localImage } } }, lifecycle }, local);
+    const inApp = (command: string[]) => session.run(['docker', 'exec', `${projectName}-app-1`, ...command], { root: true }).then((r) => r.stdout);
+    await activities.uploadStack({ plan: cmdPlan, vm });
+    await activities.composeUp({ plan: cmdPlan, vm, skipPush: true });
+    await activities.verifyStack({ plan: cmdPlan, vm });
+
+    expect(await activities.runDevcontainerCommands({ plan: cmdPlan, vm })).toEqual({ ran: ['postCreateCommand', 'postStartCommand'] });
+    expect(await activities.runDevcontainerCommands({ plan: cmdPlan, vm })).toEqual({ ran: [] });
+    expect(await inApp(['cat', '/tmp/created'])).toBe("it's $(not run) /usr nobody\n");
+    await session.run(['docker', 'restart', `${projectName}-app-1`], { root: true });
+    expect(await activities.runDevcontainerCommands({ plan: cmdPlan, vm })).toEqual({ ran: ['postStartCommand'] });
+    expect(await inApp(['cat', '/tmp/started', '/tmp/created'])).toBe("start\nstart\nit's $(not run) /usr nobody\n");
+
+    // A new container (here: the old one removed) runs postCreateCommand again; this one fails.
+    await session.run(['docker', 'rm', '-f', `${projectName}-app-1`], { root: true });
+    await activities.composeUp({ plan: cmdPlan, vm, skipPush: true });
+    const failing = plan({ projectName, compose: { services: { app: { image: localImage } } }, lifecycle: { ...lifecycle, postCreate: [{ shell: 'echo compiling; echo "boom: no such table" >&2; exit 3' }] } }, local);
+    const failure = await activities.runDevcontainerCommands({ plan: failing, vm }).catch((e) => e);
+    expect(failure).toMatchObject({ type: 'DevcontainerCommandFailed', nonRetryable: true });
+    expect(failure.message).toBe(`postCreateCommand failed on ${vm.name} (exit code 3): boom: no such table`);
+    await activities.removeStack({ plan: cmdPlan, vm });
+  });
+
   it('ssh provider: claims the VM as an existing host, deploys, and destroy leaves the host', async () => {
     const sshService = `${service}-ssh`;
     const sshPlan = (name = sshService) => ({

@@ -83,6 +83,17 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
     await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-2`), 'workspace-compensated');
   });
 
+  it("runs devcontainer.json's commands after verify, only for a plan that has them", async () => {
+    const lifecycle = { workdir: '/src', env: {}, postCreate: [{ shell: 'bin/setup' }], postStart: [] };
+    const withCommands = (i: DeployInput) => { const p = fakePlan(i); return { ...p, stack: { ...p.stack, lifecycle } }; };
+    const { summary, calls, handle } = await deploy({ plan: withCommands }, input(1));
+    expect(summary?.outcome).toBe('deployed');
+    await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-1`), 'workspace-with-commands');
+    expect(calls.filter((c) => c.event === 'done' && c.vm).map((c) => c.step)).toEqual(['provisionVm', 'waitForSsh', 'bootstrapVm', 'uploadStack', 'composeUp', 'verifyStack', 'runDevcontainerCommands']);
+    const plain = await deploy({}, input(1));
+    expect(done(plain.calls, 'runDevcontainerCommands')).toEqual([]);
+  });
+
   it('keeps a failed VM when the plan says onFailure: keep', async () => {
     const fail: FakeOptions['fail'] = (step) => (step === 'verifyStack' ? ApplicationFailure.nonRetryable('unhealthy', 'KamalDevError.compose') : undefined);
     const { summary, calls } = await deploy({ fail, plan: (i) => fakePlan(i, { onFailure: 'keep' }) }, input(1));

@@ -65,6 +65,7 @@ export function fakeActivities(options: FakeOptions = {}): { activities: Activit
     provisionVm: step('provisionVm', vmName, (i: { vm: VmRef }) => handle(i.vm)),
     destroyVm: step('destroyVm', vmName, none),
     waitForSsh: step('waitForSsh', vmName, none),
+    runDevcontainerCommands: step('runDevcontainerCommands', vmName, () => ({ ran: ['postCreateCommand'] })),
     bootstrapVm: step('bootstrapVm', vmName, () => ({ installed: true, docker: '20.10', compose: '2.26' })),
     uploadStack: step('uploadStack', vmName, () => ({ stackDir: '/opt/kamal-dev/wftest' })),
     composeUp: step('composeUp', vmName, (i: { vm: VmRef; plan: DeployPlan }) => {

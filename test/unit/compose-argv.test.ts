@@ -1,6 +1,8 @@
 import {
   classifyComposeError,
+  composeContainerId,
   composeDown,
+  composeExec,
   composeLogs,
   composePs,
   composePull,
@@ -28,6 +30,13 @@ describe('compose argv', () => {
     expect(composeUp({ ...stack, envFile: '/opt/kamal-dev/app/secrets.env' })).toEqual([
       ...base, '--env-file', '/opt/kamal-dev/app/secrets.env', 'up', '-d', '--remove-orphans',
     ]);
+  });
+
+  it('runs a command in a service container as a user, in a folder, with extra environment', () => {
+    expect(composeExec({ project: 'app', dir: '/opt/kamal-dev/app' }, 'web', ['/bin/sh', '-c', 'bin/setup'], { workdir: '/src', user: 'dev', env: { A: '1 2' } })).toEqual([
+      ...base, 'exec', '-T', '--workdir', '/src', '--user', 'dev', '--env', 'A=1 2', 'web', '/bin/sh', '-c', 'bin/setup',
+    ]);
+    expect(composeContainerId({ project: 'app', dir: '/opt/kamal-dev/app' }, 'web')).toEqual([...base, 'ps', '--quiet', 'web']);
   });
 
   it('saves and loads images', () => {

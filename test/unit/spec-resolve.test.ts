@@ -78,6 +78,29 @@ describe('resolvePlan', () => {
     expect((plan.stack.compose.services as Record<string, { image: string }>).app.image).toBe('alpine');
   });
 
+  it('carries postCreateCommand and postStartCommand with remoteUser and remoteEnv into the stack', async () => {
+    const dir = tempProject({
+      '.devcontainer/devcontainer.json': JSON.stringify({
+        image: 'debian',
+        workspaceFolder: '/src/${localWorkspaceFolderBasename}',
+        remoteUser: 'dev',
+        remoteEnv: { EDITOR: 'vim', UNSET_ME: null },
+        postCreateCommand: 'bin/setup',
+        postStartCommand: { server: ['bin/rails', 's'] },
+      }),
+    });
+    const plan = await resolvePlan({ projectDir: dir, tag: 't', env });
+    expect(plan.stack.lifecycle).toEqual({
+      workdir: '/src/my-app',
+      user: 'dev',
+      env: { EDITOR: 'vim' },
+      postCreate: [{ shell: 'bin/setup' }],
+      postStart: [{ name: 'server', argv: ['bin/rails', 's'] }],
+    });
+    const none = await resolvePlan({ projectDir: tempProject(IMAGE_DEVCONTAINER), tag: 't', env });
+    expect(none.stack).not.toHaveProperty('lifecycle');
+  });
+
   it('derives the service from the folder name', () => {
     expect(serviceFromFolder('/x/Rails App (copy)')).toBe('rails-app-copy');
     expect(() => serviceFromFolder('/x/___')).toThrow(/cannot derive a service name/);
