@@ -17,7 +17,10 @@ export function StopWorkspaces(input: LifecycleInput): Promise<LifecycleSummary>
   return forEachVm('stop', input);
 }
 
-/** Starts stopped VMs and reports their containers (compose restarts them: `restart: unless-stopped`). */
+/**
+ * Starts stopped VMs and reports their containers (compose restarts them: `restart: unless-stopped`).
+ * With a postStartCommand in the plan, each VM's stack is verified healthy first and the command runs.
+ */
 export function StartWorkspaces(input: LifecycleInput): Promise<LifecycleSummary> {
   return forEachVm('start', input);
 }
@@ -25,6 +28,7 @@ export function StartWorkspaces(input: LifecycleInput): Promise<LifecycleSummary
 async function forEachVm(action: Action, { plan, names, profiles }: LifecycleInput): Promise<LifecycleSummary> {
   const quick = proxyActivities<Activities>(profile('quick', profiles));
   const provision = proxyActivities<Activities>(profile('provision', profiles));
+  const [long, verify] = [proxyActivities<Activities>(profile('long', profiles)), proxyActivities<Activities>(profile('verify', profiles))];
   const undo = proxyActivities<Activities>(profile('compensation', profiles));
   const progress: DeployProgress = { workflowId: workflowInfo().workflowId, service: plan.service, phase: 'vms', steps: [], vms: [] };
   setHandler(progressQuery, () => progress);
@@ -42,6 +46,11 @@ async function forEachVm(action: Action, { plan, names, profiles }: LifecycleInp
       await quick.stopVm({ plan, vm });
     } else {
       entry.vm = await provision.startVm({ plan, vm });
+      // Plans recorded before devcontainer commands existed have no lifecycle: their replay is unchanged.
+      if (plan.stack.lifecycle?.postStart.length) {
+        await verify.verifyStack({ plan, vm: entry.vm });
+        await long.runDevcontainerCommands({ plan, vm: entry.vm });
+      }
       entry.containers = await quick.stackStatus({ plan, vm: entry.vm });
     }
   };

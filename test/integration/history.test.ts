@@ -74,6 +74,18 @@ describeWithLab(['temporal'], 'workflow histories', () => {
     expect(stopped.vms.map((v: { state: string }) => v.state)).toEqual(['done', 'done']);
     expect(done(calls, 'startVm').sort()).toEqual(['wftest-1', 'wftest-2']);
     expect(started.vms[0].containers).toEqual([expect.objectContaining({ service: 'app', state: 'running' })]);
+    expect(done(calls, 'runDevcontainerCommands')).toEqual([]);
+  });
+
+  it('StartWorkspaces runs postStartCommand on each VM once its stack is healthy, when the plan has one', async () => {
+    const { activities, calls } = fakeActivities();
+    const q = queues('startcmds');
+    const worker = await startWorker(h, q, activities);
+    const base = fakePlan({ ...input, count: 1 });
+    const plan = { ...base, stack: { ...base.stack, lifecycle: { workdir: '/src', env: {}, postCreate: [], postStart: [{ shell: 'bin/dev' }] } } };
+    const summary = await worker.runUntil(startLifecycle(h.client, 'StartWorkspaces', plan, { sharedQueue: q.shared }).then((handle) => handle.result()));
+    expect(summary.vms.map((v: { state: string }) => v.state)).toEqual(['done']);
+    expect(calls.filter((c) => c.event === 'done' && c.vm).map((c) => c.step)).toEqual(['startVm', 'verifyStack', 'runDevcontainerCommands', 'stackStatus']);
   });
 });
 
