@@ -19,6 +19,15 @@ describeWithLab(['docker'], 'Docker engine', () => {
   it('has Compose v2', async () => {
     expect(await sh(['docker', 'compose', 'version', '--short'])).toMatch(/^v?2\./);
   });
+
+  // Its images cannot be pulled here, so it is never started in tests: Compose at least accepts it.
+  it('accepts docker-compose.temporal.yml, with the server and the Web UI on loopback', async () => {
+    const file = join(__dirname, '..', '..', 'docker-compose.temporal.yml');
+    const model = JSON.parse(await sh(['docker', 'compose', '-f', file, 'config', '--format', 'json'])) as { services: Record<string, { ports?: { host_ip: string; published: string }[] }> };
+    expect(Object.keys(model.services).sort()).toEqual(['postgresql', 'temporal', 'temporal-ui']);
+    expect(model.services.temporal.ports).toEqual([expect.objectContaining({ host_ip: '127.0.0.1', published: '7233' })]);
+    expect(model.services['temporal-ui'].ports).toEqual([expect.objectContaining({ host_ip: '127.0.0.1', published: '8233' })]);
+  });
 });
 
 describeWithLab(['registry'], 'lab registry with htpasswd auth', () => {
