@@ -30,7 +30,10 @@ export async function followDeploy(
   });
   while (!finished && !options.detach.aborted) {
     printer.update(await snapshot(client, workflowId));
-    await Promise.race([result, detached, new Promise((r) => setTimeout(r, options.intervalMs))]);
+    let refresh: NodeJS.Timeout | undefined;
+    await Promise.race([result, detached, new Promise((r) => (refresh = setTimeout(r, options.intervalMs)))]);
+    // A pending refresh would hold the process up to intervalMs after the deploy is done.
+    clearTimeout(refresh);
   }
   if (finished) printer.update(await snapshot(client, workflowId));
   return Promise.race([result, detached]);
