@@ -1,9 +1,10 @@
 import { bootstrapOn, startEngineIfInstalled } from './bootstrap';
-import { classified } from './failures';
+import { classified, userFailure } from './failures';
 import { removeStackOn } from './remoteStack';
 import { createStackActivities } from './stack';
 import type { DeployActivities, LifecycleActivities, VmHandle, VmRef } from './types';
 import { attemptDeadline, handleOf, heartbeating, knownHostsFile, VmActivityDeps, VmContext } from './vmContext';
+import { KamalDevError } from '../errors';
 import { LABELS } from '../providers/types';
 import type { DeployPlan } from '../spec/plan';
 import { ensureSshKey } from '../ssh/keys';
@@ -59,7 +60,19 @@ export function createVmActivities(deps: VmActivityDeps): VmActivities {
 
     waitForSsh: ({ plan, vm }) =>
       classified('SshAuthFailed', async () => {
-        await (await ctx.session(plan, vm)).run(['true']);
+        try {
+          await (await ctx.session(plan, vm)).run(['true']);
+        } catch (error) {
+          // A VM that went down (a local VM whose init failed) would refuse connections until every retry is spent.
+          const now = await findVm(plan, vm.name).catch(() => undefined);
+          if (now && now.status === 'stopped') {
+            const stopped = new KamalDevError('provider', `VM ${vm.name} stopped while kamal-dev was waiting for its sshd`, {
+              description: plan.provider.type === 'docker' ? `Its output says why: docker logs ${vm.name}` : undefined,
+            });
+            throw userFailure('ProviderError', stopped);
+          }
+          throw error;
+        }
       }),
 
     bootstrapVm: ({ plan, vm }) =>

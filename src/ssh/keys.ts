@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../docker/runner';
 import { KamalDevError } from '../errors';
@@ -25,25 +26,34 @@ const making = new Map<string, Promise<void>>();
 /** The key pair exists afterwards; returns the private key path and the public key line. */
 export async function ensureSshKey(plan: DeployPlan): Promise<{ keyPath: string; publicKey: string }> {
   const keyPath = sshKeyPath(plan);
-  if (!existsSync(keyPath)) {
-    let pending = making.get(keyPath);
-    if (!pending) {
-      mkdirSync(join(plan.projectDir, '.kamal', 'ssh'), { recursive: true, mode: 0o700 });
-      pending = run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `kamal-dev ${plan.service}`, '-f', keyPath]).then(
-        () => undefined,
-        (error) => {
-          // Another process made it meanwhile: its key serves as well.
-          if (!existsSync(keyPath)) throw error;
-        },
-      );
-      making.set(keyPath, pending);
-      void pending.finally(() => making.delete(keyPath)).catch(() => undefined);
-    }
-    await pending;
+  let pending = making.get(keyPath);
+  if (!pending && !existsSync(keyPath)) {
+    mkdirSync(join(plan.projectDir, '.kamal', 'ssh'), { recursive: true, mode: 0o700 });
+    pending = makeKeyPair(keyPath, `kamal-dev ${plan.service}`);
+    making.set(keyPath, pending);
+    void pending.finally(() => making.delete(keyPath)).catch(() => undefined);
   }
+  await pending;
   const publicPath = `${keyPath}.pub`;
   if (!existsSync(publicPath)) throw missingKeyError(publicPath);
   return { keyPath, publicKey: readFileSync(publicPath, 'utf8').trim() };
+}
+
+/**
+ * ssh-keygen writes the private key before the public one, so a reader that saw the private key
+ * could read an empty .pub (and a VM got an empty authorized key). Made under temporary names and
+ * renamed public key first: once the private key exists, the pair is whole, for every process.
+ */
+async function makeKeyPair(keyPath: string, comment: string): Promise<void> {
+  const tmp = `${keyPath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', tmp]);
+    renameSync(`${tmp}.pub`, `${keyPath}.pub`);
+    renameSync(tmp, keyPath);
+  } finally {
+    rmSync(tmp, { force: true });
+    rmSync(`${tmp}.pub`, { force: true });
+  }
 }
 
 function missingKeyError(path: string): KamalDevError {

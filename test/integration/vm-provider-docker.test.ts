@@ -62,6 +62,19 @@ describeWithLab(['vmImage'], 'docker provider: local VMs', () => {
     await activities.waitForSsh({ plan, vm: after });
   });
 
+  it('waiting for the sshd of a VM that has stopped fails at once, saying so, instead of retrying', async () => {
+    const fresh = createVmActivities({ resolveSecret: async (name) => name, sshTimeoutMs: 2_000 });
+    const handle = (await fresh.listVms({ plan })).find((h) => h.name === vm(2).name)!;
+    await new Docker().getContainer(handle.name).stop({ t: 1 });
+    try {
+      const failure = await fresh.waitForSsh({ plan, vm: handle }).catch((e) => e);
+      expect(failure).toMatchObject({ type: 'ProviderError', nonRetryable: true, message: `VM ${handle.name} stopped while kamal-dev was waiting for its sshd` });
+    } finally {
+      await fresh.close();
+      await activities.startVm({ plan, vm: vm(2) });
+    }
+  });
+
   it('refuses a host whose key differs from the recorded one', async () => {
     const [handle] = await activities.listVms({ plan });
     const file = knownHostsFile(plan);

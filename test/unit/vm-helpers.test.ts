@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loopbackRegistryPorts, registryOf } from '../../src/activities/registryAccess';
@@ -110,6 +110,17 @@ describe('SSH key for a deployment', () => {
     const dir = tmp();
     const keys = await Promise.all([1, 2, 3].map(() => ensureSshKey(planWith(dir, { type: 'docker' }))));
     expect(new Set(keys.map((k) => k.publicKey)).size).toBe(1);
+  });
+
+  it('never hands out the public key of a pair still being made', async () => {
+    const dir = tmp();
+    const plan = planWith(dir, { type: 'docker' });
+    const first = ensureSshKey(plan);
+    // A provision that comes along once the private key file is there (ssh-keygen writes it first).
+    while (!existsSync(join(dir, '.kamal', 'ssh', 'id_ed25519'))) await new Promise((r) => setImmediate(r));
+    const second = await ensureSshKey(plan);
+    expect(second.publicKey).toMatch(/^ssh-ed25519 \S+ kamal-dev app$/);
+    expect(second.publicKey).toBe((await first).publicKey);
   });
 
   it('real machines need the configured key: a clear config error', async () => {
