@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import { BuildEvent, describeStep } from '../docker/build-progress';
 import type { PushEvent } from '../docker/push-progress';
 import { buildImages, removeBuildImages } from '../images/build';
@@ -6,6 +5,7 @@ import type { ResolveSecret } from '../images/credentials';
 import { pushImages } from '../images/push';
 import { recordedImages } from '../images/recorded';
 import type { DeployPlan } from '../spec/plan';
+import { currentActivity, heartbeating } from './activityContext';
 import { toActivityFailure } from './failures';
 import type { DeployActivities } from './types';
 
@@ -20,9 +20,6 @@ export interface BuildActivityDeps {
 }
 
 type BuildActivities = Pick<DeployActivities, 'buildImages' | 'pushImages' | 'removeBuildImages' | 'checkImages'>;
-
-/** A long RUN step prints nothing for minutes; the heartbeat must not stop with it. */
-const QUIET_HEARTBEAT_MS = 5_000;
 
 export function createBuildActivities(deps: BuildActivityDeps): BuildActivities {
   return {
@@ -51,22 +48,21 @@ export function createBuildActivities(deps: BuildActivityDeps): BuildActivities 
 }
 
 async function asActivity<T>(deps: BuildActivityDeps, work: (signal: AbortSignal | undefined, report: (p: ImageProgress) => void) => Promise<T>): Promise<T> {
-  const context = activityContext();
+  const context = currentActivity();
   let last: Record<string, unknown> | undefined;
-  const timer = context ? setInterval(() => context.heartbeat(last), QUIET_HEARTBEAT_MS) : undefined;
-  const report = (progress: ImageProgress) => {
-    deps.onProgress?.(progress);
-    if (!context) return;
-    last = heartbeatDetails(progress);
-    context.heartbeat(last);
-  };
   try {
-    return await work(context?.cancellationSignal, report);
+    return await heartbeating(
+      () => last,
+      (beat) =>
+        work(context?.cancellationSignal, (progress) => {
+          deps.onProgress?.(progress);
+          last = heartbeatDetails(progress);
+          beat();
+        }),
+    );
   } catch (error) {
     if (context?.cancellationSignal.aborted) throw context.cancellationSignal.reason;
     throw toActivityFailure(error);
-  } finally {
-    if (timer) clearInterval(timer);
   }
 }
 
@@ -87,13 +83,4 @@ export function heartbeatDetails(progress: ImageProgress): Record<string, unknow
     state: event.type,
     ...(event.type === 'done' ? { elapsedSeconds: event.elapsedSeconds } : {}),
   };
-}
-
-/** User errors fail the activity for good with a stable type; everything else is retried. */
-function activityContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined; // called as a plain function (the CLI, tests)
-  }
 }

@@ -9,7 +9,8 @@ import { openRegistryAccess } from './registryAccess';
 import type { DeployActivities, LifecycleActivities } from './types';
 import { uploadStackTo } from './upload';
 import { describeFailure, stackStates, waitForStack } from './verify';
-import { heartbeat, heartbeating, VmContext } from './vmContext';
+import { heartbeat, heartbeating } from './activityContext';
+import { VmContext } from './vmContext';
 
 type StackActivities = Pick<DeployActivities, 'uploadStack' | 'composeUp' | 'verifyStack' | 'runDevcontainerCommands'> & Pick<LifecycleActivities, 'stackStatus'>;
 

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { Context } from '@temporalio/activity';
 import { createProvider } from '../providers';
 import type { Provider, VmInstance } from '../providers/types';
 import type { DeployPlan, ProviderConfig } from '../spec/plan';
@@ -7,6 +6,7 @@ import { sshKeyPath } from '../ssh/keys';
 import { SshPool } from '../ssh/pool';
 import type { SshSession } from '../ssh/session';
 import { stateFilePath } from '../state/devState';
+import { attemptDeadline, currentActivity } from './activityContext';
 import { removeStackOn, startStackOn, stopStackOn } from './remoteStack';
 import type { VmHandle, VmRef } from './types';
 
@@ -46,7 +46,7 @@ export class VmContext {
   }
 
   session(plan: DeployPlan, vm: { ssh: VmHandle['ssh'] }): Promise<SshSession> {
-    return this.pool(plan).session(vm.ssh, cancellationSignal(), attemptDeadline());
+    return this.pool(plan).session(vm.ssh, currentActivity()?.cancellationSignal, attemptDeadline());
   }
 
   provider(plan: DeployPlan): Provider {
@@ -68,52 +68,4 @@ export class VmContext {
 
 export function handleOf(ref: VmRef, vm: VmInstance, provider: string): VmHandle {
   return { ...ref, id: vm.id, provider, ssh: vm.ssh, ip: vm.ip };
-}
-
-/** Inside an activity: Temporal's heartbeat and cancellation; outside one (scripts), nothing. */
-export function heartbeat(details?: unknown): void {
-  try {
-    Context.current().heartbeat(details);
-  } catch {
-    // not running as an activity
-  }
-}
-
-/** Remote steps can be silent for minutes (apt downloading, compose waiting for a healthcheck). */
-const QUIET_HEARTBEAT_MS = 5_000;
-
-/**
- * Runs a long remote step that heartbeats on every line of output and, between lines, on a timer:
- * a short heartbeat timeout then notices a dead worker, not a quiet command.
- */
-export async function heartbeating<T>(details: string, work: (onLine: () => void) => Promise<T>): Promise<T> {
-  const beat = () => heartbeat(details);
-  const timer = setInterval(beat, QUIET_HEARTBEAT_MS);
-  try {
-    return await work(beat);
-  } finally {
-    clearInterval(timer);
-  }
-}
-
-/**
- * When this activity attempt will be cut off by its start-to-close timeout, less a margin (a quarter
- * of the timeout, at most 30 s) in which a step that gives up can still clean up and say why.
- * Outside an activity: undefined.
- */
-export function attemptDeadline(): number | undefined {
-  try {
-    const timeoutMs = Context.current().info.startToCloseTimeoutMs;
-    return Date.now() + timeoutMs - Math.min(30_000, timeoutMs / 4);
-  } catch {
-    return undefined;
-  }
-}
-
-function cancellationSignal(): AbortSignal | undefined {
-  try {
-    return Context.current().cancellationSignal;
-  } catch {
-    return undefined;
-  }
 }
