@@ -1,24 +1,22 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { describeWithLab } from '../support/lab';
-import { removeDeploymentLeftovers, vmContainers } from '../support/kamal-dev';
+import { vmContainers } from '../support/kamal-dev';
 import {
   activityAttempts,
+  faultDeployment,
   faultProject,
   faultService,
   killCli,
   labEnv,
-  RunningCli,
   stackServices,
   startCli,
   stepRunning,
   summaryOf,
-  temporalClient,
   temporalSection,
-  terminateIfRunning,
   waitFor,
 } from '../support/faults';
 
@@ -35,16 +33,9 @@ const DOCKERFILE = readFileSync(join(__dirname, '..', '..', 'examples', 'rails',
  * never-cached step and a 24 MB layer so build and push last long enough to be caught.
  */
 describeWithLab(['docker', 'baseImage', 'localRegistry', 'postgres', 'temporal', 'vmImage'], 'fault: worker killed at every step', () => {
-  let dir: string;
-  let temporal: { client: Client; close(): Promise<void> };
-  let workflowId: string | undefined;
-  let cli: RunningCli | undefined;
-
-  beforeAll(async () => {
-    await removeDeploymentLeftovers(SERVICE);
-    temporal = await temporalClient();
+  const run = faultDeployment(SERVICE, () => {
     const slowStep = `RUN echo ${randomBytes(8).toString('hex')} >/etc/fault-nonce && sleep 6 && head -c 24000000 /dev/urandom >/opt/fault-layer\n`;
-    dir = faultProject(
+    const dir = faultProject(
       SERVICE,
       temporalSection(
         SERVICE,
@@ -58,34 +49,26 @@ describeWithLab(['docker', 'baseImage', 'localRegistry', 'postgres', 'temporal',
     );
     // Something to upload for a while: the workspace is copied to every VM.
     writeFileSync(join(dir, 'fault-workspace.bin'), randomBytes(16 << 20));
-  });
-
-  afterAll(async () => {
-    if (cli && cli.child.exitCode === null) await killCli(cli);
-    await terminateIfRunning(temporal.client, workflowId);
-    await temporal.close();
-    await removeDeploymentLeftovers(SERVICE);
-    rmSync(dir, { recursive: true, force: true });
+    return dir;
   });
 
   it('completes with exactly 2 healthy VMs after a SIGKILL in each of 6 steps', async () => {
     const env = labEnv();
     const t0 = Date.now();
     const timings: string[] = [];
-    cli = startCli(['deploy', '--count', '2', '--json'], dir, env);
-    workflowId = await cli.workflowId;
-    const id = workflowId;
+    let cli = (run.cli = startCli(['deploy', '--count', '2', '--json'], run.dir, env));
+    const id = await cli.workflowId;
 
     for (const step of STEPS) {
       // provisionVm lasts well under a second: the VM container's creation is the moment to strike.
-      const caught = step === 'provisionVm' ? await vmCreated(SERVICE, 120_000) : await waitFor(() => stepRunning(temporal.client, id, step), 180_000, 100);
+      const caught = step === 'provisionVm' ? await vmCreated(SERVICE, 120_000) : await waitFor(() => stepRunning(run.client, id, step), 180_000, 100);
       // Strike the build once it is under way, not while buildx is still starting up.
       if (step === 'buildImages') await new Promise((r) => setTimeout(r, 3000));
       if (cli.child.exitCode !== null) throw new Error(`kamal-dev exited before the ${step} kill:\n${(await cli.done).stderr.slice(-3000)}`);
       timings.push(`${step} ${caught ? 'killed' : 'missed'} at ${((Date.now() - t0) / 1000).toFixed(1)}s`);
       process.stderr.write(`fault kill: ${timings.at(-1)}\n`);
       await killCli(cli);
-      cli = startCli(['deploy', '--attach', id, '--json'], dir, env);
+      cli = run.cli = startCli(['deploy', '--attach', id, '--json'], run.dir, env);
       if (step === 'pushImages') vmCreatedWatch = watchVmCreate(SERVICE);
     }
     const result = await cli.done;
@@ -105,7 +88,7 @@ describeWithLab(['docker', 'baseImage', 'localRegistry', 'postgres', 'temporal',
     }
 
     // Each killed step really ran again: its activity has a second attempt in the history.
-    const attempts = await mergedAttempts(temporal.client, id, summary.vms.map((vm) => vm.workflowId));
+    const attempts = await mergedAttempts(run.client, id, summary.vms.map((vm) => vm.workflowId));
     process.stderr.write(`fault kill attempts: ${JSON.stringify(attempts)}\n`);
     for (const step of STEPS) expect({ step, retried: (attempts[step] ?? 0) > 1 }).toEqual({ step, retried: true });
   });

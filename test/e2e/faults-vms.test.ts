@@ -1,23 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Client } from '@temporalio/client';
 import { sh, succeeds } from '../lab/exec';
 import { describeWithLab } from '../support/lab';
-import { removeDeploymentLeftovers, vmContainers } from '../support/kamal-dev';
+import { vmContainers } from '../support/kamal-dev';
 import {
   activityAttempts,
+  faultDeployment,
   faultProject,
   faultService,
   labEnv,
-  RunningCli,
   stackServices,
   startCli,
   stepRunning,
   summaryOf,
-  temporalClient,
   temporalSection,
-  terminateIfRunning,
   waitFor,
 } from '../support/faults';
 
@@ -29,30 +26,17 @@ const LAB_PARTS = ['docker', 'baseImage', 'localRegistry', 'postgres', 'temporal
 /** Faults on the VMs themselves: a stack that cannot start on one of three, a dropped SSH connection. */
 describeWithLab(LAB_PARTS, 'fault: compose up fails on one of three VMs', () => {
   const SERVICE = faultService('flt-up');
-  let dir: string;
-  let temporal: { client: Client; close(): Promise<void> };
-  let cli: RunningCli | undefined;
-
-  beforeAll(async () => {
-    await removeDeploymentLeftovers(SERVICE);
-    temporal = await temporalClient();
+  const run = faultDeployment(SERVICE, () => {
     // The app publishes a port on each VM's loopback, as a dev server would.
     const compose = COMPOSE.replace('    command: sleep infinity\n', '    command: sleep infinity\n    ports:\n      - "127.0.0.1:3000:3000"\n');
     expect(compose).not.toBe(COMPOSE);
-    dir = faultProject(SERVICE, temporalSection(SERVICE, '    long: {heartbeat: 30s, maximum_attempts: 2, initial_interval: 500ms}'), {
+    return faultProject(SERVICE, temporalSection(SERVICE, '    long: {heartbeat: 30s, maximum_attempts: 2, initial_interval: 500ms}'), {
       '.devcontainer/compose.yaml': compose,
     });
   });
 
-  afterAll(async () => {
-    await terminateIfRunning(temporal.client, await cli?.workflowId.catch(() => undefined));
-    await temporal.close();
-    await removeDeploymentLeftovers(SERVICE);
-    rmSync(dir, { recursive: true, force: true });
-  });
-
   it('reports that VM failed and destroys it; the other two are deployed, kept and healthy (exit 1)', async () => {
-    cli = startCli(['deploy', '--count', '3', '--json'], dir, labEnv());
+    const cli = (run.cli = startCli(['deploy', '--count', '3', '--json'], run.dir, labEnv()));
     // Another program on VM 2 already listens on the port the stack publishes there.
     const vm2 = `${SERVICE}-2`;
     expect(await waitFor(() => succeeds(['docker', 'exec', vm2, 'true']), 120_000, 250)).toBe(true);
@@ -76,37 +60,25 @@ describeWithLab(LAB_PARTS, 'fault: compose up fails on one of three VMs', () => 
 
 describeWithLab(LAB_PARTS, 'fault: SSH connection dropped mid-upload', () => {
   const SERVICE = faultService('flt-ssh');
-  let dir: string;
-  let temporal: { client: Client; close(): Promise<void> };
-  let cli: RunningCli | undefined;
-
-  beforeAll(async () => {
-    await removeDeploymentLeftovers(SERVICE);
-    temporal = await temporalClient();
-    dir = faultProject(SERVICE, temporalSection(SERVICE, '    quick: {initial_interval: 500ms}'));
+  const run = faultDeployment(SERVICE, () => {
+    const dir = faultProject(SERVICE, temporalSection(SERVICE, '    quick: {initial_interval: 500ms}'));
     // A workspace big enough that the upload is still going when the connection drops.
     writeFileSync(join(dir, 'fault-workspace.bin'), randomBytes(64 << 20));
-  });
-
-  afterAll(async () => {
-    await terminateIfRunning(temporal.client, await cli?.workflowId.catch(() => undefined));
-    await temporal.close();
-    await removeDeploymentLeftovers(SERVICE);
-    rmSync(dir, { recursive: true, force: true });
+    return dir;
   });
 
   it('retries the upload on a new connection and completes the deploy', async () => {
-    cli = startCli(['deploy', '--count', '1', '--json'], dir, labEnv());
+    const cli = (run.cli = startCli(['deploy', '--count', '1', '--json'], run.dir, labEnv()));
     const id = await cli.workflowId;
     const vm = `${SERVICE}-1`;
-    expect(await waitFor(() => stepRunning(temporal.client, id, 'uploadStack'), 180_000, 100)).toBe(true);
+    expect(await waitFor(() => stepRunning(run.client, id, 'uploadStack'), 180_000, 100)).toBe(true);
     // sshd's per-connection processes ("sshd: root@notty"): the connection drops, the daemon stays.
     await sh(['docker', 'exec', vm, 'pkill', '-f', 'sshd: root']);
 
     const result = await cli.done;
     expect({ code: result.code, stderr: result.stderr.slice(-2000) }).toMatchObject({ code: 0 });
     expect(summaryOf(result).outcome).toBe('deployed');
-    const attempts = await activityAttempts(temporal.client, `${id}/vm/${vm}`);
+    const attempts = await activityAttempts(run.client, `${id}/vm/${vm}`);
     expect(attempts.uploadStack).toBeGreaterThan(1);
     expect(await vmContainers(SERVICE)).toEqual([vm]);
     expect(await stackServices(vm, SERVICE)).toEqual(['app running', 'db running healthy']);

@@ -1,14 +1,14 @@
 // Helpers of the fault suite: the built CLI as a killable child process, the deploy's progress and
 // history read from the lab's Temporal server, and what a deployment left on this machine.
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { fetchProgress } from '../../src/client/deploy';
 import type { DeployProgress, DeploySummary } from '../../src/workflows/types';
 import { sh } from '../lab/exec';
 import { labInfo } from './lab';
-import { CliResult, exampleProject } from './kamal-dev';
+import { CliResult, exampleProject, removeDeploymentLeftovers } from './kamal-dev';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'kamal-dev');
 
@@ -132,6 +132,40 @@ export async function activityAttempts(client: Client, workflowId: string): Prom
     }
   }
   return attempts;
+}
+
+export interface FaultDeployment {
+  /** The project folder `makeProject` returned. */
+  readonly dir: string;
+  readonly client: Client;
+  /** The CLI the test runs now: killed afterwards if it still runs, its deploy ended. */
+  cli?: RunningCli;
+}
+
+/**
+ * The before and after of one fault scenario (call it in a describe): no leftovers of `service`
+ * before (a run that died) or after, a client of the lab's Temporal server, the project folder.
+ */
+export function faultDeployment(service: string, makeProject: () => string): FaultDeployment {
+  const state = {} as { dir: string; client: Client; cli?: RunningCli };
+  let temporal: { client: Client; close(): Promise<void> } | undefined;
+  beforeAll(async () => {
+    await removeDeploymentLeftovers(service);
+    temporal = await temporalClient();
+    state.client = temporal.client;
+    state.dir = makeProject();
+  });
+  afterAll(async () => {
+    const { cli } = state;
+    if (cli && cli.child.exitCode === null) await killCli(cli);
+    if (temporal) {
+      await terminateIfRunning(temporal.client, await cli?.workflowId.catch(() => undefined));
+      await temporal.close();
+    }
+    await removeDeploymentLeftovers(service);
+    if (state.dir) rmSync(state.dir, { recursive: true, force: true });
+  });
+  return state;
 }
 
 /** Ends a deploy a failed test left running (its queue has no worker any more). */
