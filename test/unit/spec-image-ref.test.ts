@@ -35,6 +35,14 @@ describe('image references', () => {
 
 describe('image tags', () => {
   const git = (dir: string, ...args: string[]) => execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { encoding: 'utf8' }).trim();
+  /** A project with one commit, and that commit's short sha. */
+  const committedProject = () => {
+    const dir = tempProject({ 'a.txt': '1' });
+    git(dir, 'init', '-q');
+    git(dir, 'add', '.');
+    git(dir, 'commit', '-qm', 'c');
+    return { dir, sha: git(dir, 'rev-parse', '--short=7', 'HEAD') };
+  };
 
   it('is the UTC time outside git', async () => {
     expect(timestampTag(new Date('2026-01-02T03:04:05.678Z'))).toBe('20260102030405');
@@ -42,11 +50,7 @@ describe('image tags', () => {
   });
 
   it('is the short sha of a clean tree; a dirty tree adds a marker and a hash of the changes', async () => {
-    const dir = tempProject({ 'a.txt': '1' });
-    git(dir, 'init', '-q');
-    git(dir, 'add', '.');
-    git(dir, 'commit', '-qm', 'c');
-    const sha = git(dir, 'rev-parse', '--short=7', 'HEAD');
+    const { dir, sha } = committedProject();
     expect(await computeTag(dir)).toBe(sha);
     writeFileSync(join(dir, 'a.txt'), '2');
     const dirty = await computeTag(dir);
@@ -57,11 +61,7 @@ describe('image tags', () => {
   });
 
   it("ignores .kamal/, where kamal-dev writes its own log, keys and state on every deploy", async () => {
-    const dir = tempProject({ 'a.txt': '1' });
-    git(dir, 'init', '-q');
-    git(dir, 'add', '.');
-    git(dir, 'commit', '-qm', 'c');
-    const sha = git(dir, 'rev-parse', '--short=7', 'HEAD');
+    const { dir, sha } = committedProject();
     mkdirSync(join(dir, '.kamal', 'ssh'), { recursive: true });
     writeFileSync(join(dir, '.kamal', 'kamal-dev.log'), 'a deploy ran\n');
     writeFileSync(join(dir, '.kamal', 'ssh', 'id_ed25519'), 'key');
