@@ -39,7 +39,7 @@ export interface DevConfig {
 
 export type TimeoutProfile = (typeof TIMEOUT_PROFILES)[number];
 
-/** `temporal.timeouts` in the workflows' terms (structurally ProfileOverrides of src/workflows/types.ts). */
+/** `temporal.timeouts` in the workflows' terms: src/workflows/policies.ts applies them to its profiles. */
 export interface TimeoutOverride {
   startToCloseTimeout?: string;
   heartbeatTimeout?: string;

@@ -1,17 +1,11 @@
 import type { BuiltImage, ContainerState, DeployInput, PushedImage, VmHandle, VmRef } from '../activities/types';
+import type { TimeoutOverride, TimeoutOverrides, TimeoutProfile } from '../spec/config';
 import type { DeployPlan } from '../spec/plan';
 
 /** Timeout/retry profiles by name; a deploy may override any field of any profile (config `temporal.timeouts`). */
-export type ProfileName = 'quick' | 'long' | 'provision' | 'ssh' | 'verify' | 'compensation';
-
-export interface ProfileOverride {
-  startToCloseTimeout?: string;
-  heartbeatTimeout?: string;
-  maximumAttempts?: number;
-  initialInterval?: string;
-}
-
-export type ProfileOverrides = Partial<Record<ProfileName, ProfileOverride>>;
+export type ProfileName = TimeoutProfile;
+export type ProfileOverride = TimeoutOverride;
+export type ProfileOverrides = TimeoutOverrides;
 
 export interface DeployWorkspacesInput extends DeployInput {
   /** The task queue bound to the machine that holds the source: plan, build, push run there. */
