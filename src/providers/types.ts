@@ -38,6 +38,8 @@ export interface Provider {
 
 export const LABELS = {
   managed: 'kamal-dev.managed',
+  /** The project identity (src/state/identity.ts): VMs of other projects never match. */
+  project: 'kamal-dev.project',
   service: 'kamal-dev.service',
   deployment: 'kamal-dev.deployment',
   index: 'kamal-dev.index',

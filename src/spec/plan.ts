@@ -101,6 +101,11 @@ export interface SshSettings {
 
 export interface DeployPlan {
   projectDir: string;
+  /**
+   * The project identity (src/state/identity.ts): every VM carries it as the `kamal-dev.project`
+   * label. (Plans recorded before it existed lack it; activities refuse those with a clear error.)
+   */
+  identity: string;
   configFile?: string;
   /** .kamal/secrets of this project (may not exist). */
   secretsFile: string;

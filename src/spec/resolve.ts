@@ -14,6 +14,7 @@ import type { DeployPlan, LifecyclePlan, RegistryPlan } from './plan';
 import { secretNamesOf, vmNames } from './resolve-parts';
 import { DEFAULT_SECRETS_PATH, readSecretNames } from './secrets';
 import { computeTag } from './tag';
+import { projectIdentity } from '../state/identity';
 
 export interface ResolveOptions {
   projectDir: string;
@@ -90,6 +91,7 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
   const lifecycle = lifecyclePlan(devcontainer);
   const plan: DeployPlan = {
     projectDir,
+    identity: projectIdentity(projectDir),
     configFile: config.file,
     secretsFile,
     kind: devcontainer.kind,

@@ -4,6 +4,7 @@ import type { DeployPlan, ImageBuild, RegistryPlan } from '../../src/spec/plan';
 export function buildPlan(dir: string, registry: RegistryPlan, tag: string, build: Partial<ImageBuild> = {}): DeployPlan {
   return {
     projectDir: dir,
+    identity: 'buildtestidentity',
     secretsFile: `${dir}/.kamal/secrets`,
     kind: 'dockerfile',
     service: 'build-test',

@@ -5,6 +5,7 @@ import type { DeployPlan } from '../../src/spec/plan';
 export function fakePlan(input: DeployInput, overrides: Partial<DeployPlan> = {}): DeployPlan {
   return {
     projectDir: input.projectDir,
+    identity: 'fakeidentity0001',
     secretsFile: `${input.projectDir}/.kamal/secrets`,
     kind: 'compose',
     service: 'wftest',

@@ -6,6 +6,7 @@ import { LAB_LABEL } from '../lab/lab';
 import type { DeployPlan, StackPlan } from '../../src/spec/plan';
 import { DockerProvider } from '../../src/providers/docker';
 import { LABELS } from '../../src/providers/types';
+import { projectIdentity } from '../../src/state/identity';
 
 /** A project folder of its own for a test file, with an SSH key pair in it. */
 export async function testProject(name: string): Promise<{ dir: string; keyPath: string }> {
@@ -28,6 +29,7 @@ export function testPlan(options: {
 }): DeployPlan {
   return {
     projectDir: options.projectDir,
+    identity: projectIdentity(options.projectDir),
     secretsFile: join(options.projectDir, '.kamal', 'secrets'),
     kind: 'compose',
     service: options.service,

@@ -1,3 +1,4 @@
+import { projectIdentity } from '../../src/state/identity';
 import { join, resolve } from 'node:path';
 import { requiredSecretNames } from '../../src/spec/resolve-parts';
 import { resolvePlan, serviceFromFolder } from '../../src/spec/resolve';
@@ -13,6 +14,7 @@ describe('resolvePlan', () => {
     const plan = await resolvePlan({ projectDir: dir, count: 2, tag: 'abc1234', env });
     expect(plan).toEqual({
       projectDir: dir,
+      identity: projectIdentity(dir),
       configFile: undefined,
       secretsFile: join(dir, '.kamal/secrets'),
       kind: 'image',
