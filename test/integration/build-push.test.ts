@@ -252,6 +252,8 @@ describeWithLab(['baseImage'], 'local registry mode', () => {
   const server = `localhost:${port}`;
 
   afterAll(async () => {
+    // The test pulls the pushed image back: that tag is its own, no build journal knows it.
+    await sh(['docker', 'image', 'rm', `${server}/build-test/app:${RUN}`]).catch(() => undefined);
     await sh(removeLocalRegistryArgv(port)).catch(() => undefined);
   });
 

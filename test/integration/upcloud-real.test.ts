@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { createUpcloudProvider } from '../../src/providers/upcloud';
+import { describeWhen } from '../support/lab';
 
 /**
  * The one test against the real UpCloud API: it runs only when UPCLOUD_USERNAME and UPCLOUD_PASSWORD
@@ -7,11 +8,11 @@ import { createUpcloudProvider } from '../../src/providers/upcloud';
  * (default fi-hel1), and deletes it again, also when an assertion fails. UPCLOUD_API_URL points it
  * elsewhere (e.g. at test/support/upcloud-fake.ts to check the test itself).
  */
-const withCredentials = process.env.UPCLOUD_USERNAME && process.env.UPCLOUD_PASSWORD ? describe : describe.skip;
+const hasCredentials = Boolean(process.env.UPCLOUD_USERNAME && process.env.UPCLOUD_PASSWORD);
 
 jest.setTimeout(20 * 60_000);
 
-withCredentials('upcloud provider against the real UpCloud API', () => {
+describeWhen(hasCredentials, 'UPCLOUD_USERNAME and UPCLOUD_PASSWORD are not set', 'upcloud provider against the real UpCloud API', () => {
   const name = `kamal-dev-test-${process.pid}`;
   const labels = { 'kamal-dev.managed': 'true', 'kamal-dev.service': 'kamal-dev-test', 'kamal-dev.deployment': name, 'kamal-dev.index': '1' };
   const provider = createUpcloudProvider(

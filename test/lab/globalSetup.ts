@@ -1,23 +1,36 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bringUp, LAB_DIR } from './lab';
+import { LAB_OPTIONAL, labRun, missingParts, readable } from './labRun';
+import { bringUp, LAB_DIR, tearDown } from './lab';
+import { dockerObjects } from './leftovers';
 import { allParts } from './parts';
+import { recordRunStart } from './runs';
 
 /**
- * Brings the lab up once per jest run. On CI (CI=true) a missing part fails the run; on a laptop
- * the tests that need it skip with one line that says what is missing.
+ * Brings the lab up once per jest run. A missing part fails the run, saying which and why, unless
+ * KAMAL_DEV_LAB=optional asks to skip the tests that need it (test/support/skipReporter.js counts
+ * them). Then takes the snapshot of Docker objects that the leftover check compares with.
  */
 export default async function globalSetup(): Promise<void> {
+  const start = Date.now();
+  recordRunStart(process.pid, start);
   mkdirSync(LAB_DIR, { recursive: true });
   // kamal-dev's machine-wide state (build journals) goes to a folder of this run, removed at the end;
   // the tests and every CLI they start inherit it.
   process.env.XDG_STATE_HOME = mkdtempSync(join(tmpdir(), 'kamal-dev-test-state-'));
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const { state, started } = await bringUp(allParts, log);
-  (globalThis as Record<string, unknown>).__kamalDevLabStarted = started;
-  const missing = Object.entries(state).filter(([, s]) => !s.ok);
-  if (missing.length > 0 && process.env.CI === 'true') {
-    throw new Error(`lab parts missing on CI: ${missing.map(([name, s]) => `${name} (${!s.ok && s.reason})`).join('; ')}`);
+  const missing = missingParts(state);
+  if (missing && !LAB_OPTIONAL) {
+    await tearDown(started, log);
+    rmSync(process.env.XDG_STATE_HOME, { recursive: true, force: true });
+    throw readable(
+      `lab part(s) missing: ${missing}\n` +
+        'The integration and e2e suites run against every lab part (./scripts/setup installs what they need).\n' +
+        'KAMAL_DEV_LAB=optional runs them anyway, skipping (and counting) the tests whose parts are missing.',
+    );
   }
+  if (missing) log(`lab: KAMAL_DEV_LAB=optional: the tests that need ${missing} are skipped`);
+  labRun.set({ started, start, before: state.docker?.ok ? await dockerObjects() : [] });
 }

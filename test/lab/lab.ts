@@ -59,7 +59,7 @@ function releaseLast(part: string): boolean {
   return true;
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

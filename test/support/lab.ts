@@ -1,21 +1,34 @@
-import { LabState, readLabState } from '../lab/lab';
-
-const reported = new Set<string>();
+import { readLabState } from '../lab/lab';
+import { LAB_OPTIONAL, missingParts } from '../lab/labRun';
 
 /**
- * `describe` when every named lab part is up, otherwise `describe.skip` with one line saying what is
- * missing. (On CI the global setup has already failed the run when a part is missing.)
+ * `describe` when every named lab part is up. Otherwise the tests fail with the missing parts and
+ * why (the global setup has normally failed the run already), unless KAMAL_DEV_LAB=optional asks
+ * for them to be skipped; then they are skipped with that reason, and counted at the end.
  */
 export function describeWithLab(parts: string[], name: string, fn: () => void): void {
-  const state = readLabState();
-  const missing = parts.filter((p) => !state[p]?.ok);
-  if (missing.length === 0) return describe(name, fn);
-  const line = `skipping "${name}": lab part(s) missing: ${missing.map((p) => `${p} (${reason(state, p)})`).join(', ')}`;
-  if (!reported.has(line)) {
-    reported.add(line);
-    process.stderr.write(line + '\n');
-  }
-  describe.skip(name, fn);
+  const missing = missingParts(readLabState(), parts);
+  if (!missing) return describe(name, fn);
+  if (LAB_OPTIONAL) return describeSkipped(`KAMAL_DEV_LAB=optional and lab part(s) missing: ${missing}`, name, fn);
+  describe(name, () => {
+    it('has its lab parts', () => {
+      throw new Error(`lab part(s) missing: ${missing} (KAMAL_DEV_LAB=optional skips these tests instead)`);
+    });
+  });
+}
+
+/** `describe` when `condition` holds, else the suite is skipped with `why`, counted at the end. */
+export function describeWhen(condition: boolean, why: string, name: string, fn: () => void): void {
+  if (condition) return describe(name, fn);
+  describeSkipped(why, name, fn);
+}
+
+/**
+ * The one way a suite skips: its name carries the reason, which test/support/skipReporter.js reads
+ * to count the skipped tests by reason (a skip without one fails the run).
+ */
+function describeSkipped(why: string, name: string, fn: () => void): void {
+  describe.skip(`${name} [skipped: ${why}]`, fn);
 }
 
 /** What a part reported when it came up; throws when it is not up (call inside a describeWithLab). */
@@ -23,9 +36,4 @@ export function labInfo<T = Record<string, unknown>>(part: string): T {
   const s = readLabState()[part];
   if (!s?.ok) throw new Error(`lab part ${part} is not up`);
   return s.info as T;
-}
-
-function reason(state: LabState, part: string): string {
-  const s = state[part];
-  return s && !s.ok ? s.reason : 'not started';
 }
