@@ -5,7 +5,7 @@ import { LAB_OPTIONAL, labRun, missingParts, readable } from './labRun';
 import { bringUp, LAB_DIR, tearDown } from './lab';
 import { dockerObjects } from './leftovers';
 import { allParts } from './parts';
-import { recordRunStart } from './runs';
+import { leaseHolders, recordRunStart } from './runs';
 
 /**
  * Brings the lab up once per jest run. A missing part fails the run, saying which and why, unless
@@ -32,5 +32,5 @@ export default async function globalSetup(): Promise<void> {
     );
   }
   if (missing) log(`lab: KAMAL_DEV_LAB=optional: the tests that need ${missing} are skipped`);
-  labRun.set({ started, start, before: state.docker?.ok ? await dockerObjects() : [] });
+  labRun.set({ started, start, before: state.docker?.ok ? await dockerObjects() : [], othersAtStart: leaseHolders(process.pid) });
 }

@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { labRun, readable } from './labRun';
 import { tearDown } from './lab';
 import { describeLeftovers, dockerObjects, leftovers } from './leftovers';
-import { overlappingRuns, recordRunEnd } from './runs';
+import { otherRuns, recordRunEnd } from './runs';
 
 /**
  * The run's last check: Docker objects that the tests made and left fail the run, by name. Then the
@@ -14,7 +14,7 @@ export default async function globalTeardown(): Promise<void> {
   let left: string | undefined;
   try {
     if (run.before.length > 0) {
-      const others = overlappingRuns(process.pid, run.start);
+      const others = otherRuns(process.pid, run.start, run.othersAtStart);
       const found = leftovers(run.before, await dockerObjects(), { id: process.pid, alone: others.length === 0 });
       if (found.length > 0) left = describeLeftovers(found);
       if (others.length > 0) log(`leftover check: other test runs shared the engine (pid ${others.join(', ')}): only objects named with ${process.pid} were checked`);

@@ -11,6 +11,8 @@ interface LabRun {
   start: number;
   /** The Docker objects there were once the lab was up. */
   before: DockerObject[];
+  /** Other test runs that held lab leases when this one began. */
+  othersAtStart: number[];
 }
 
 const KEY = '__kamalDevLabRun';
@@ -21,7 +23,7 @@ export const labRun = {
     store[KEY] = run;
   },
   get(): LabRun {
-    return (store[KEY] as LabRun | undefined) ?? { started: [], start: Date.now(), before: [] };
+    return (store[KEY] as LabRun | undefined) ?? { started: [], start: Date.now(), before: [], othersAtStart: [] };
   },
 };
 

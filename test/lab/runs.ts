@@ -5,7 +5,8 @@ import { isAlive, SHARED_DIR } from './lab';
 /**
  * Every test run on this machine writes its start (and, when done, its end) here, so the leftover
  * check can tell whether another run shared the Docker engine with it: then a new object may be the
- * other run's, and only objects named with this run's id count as this run's.
+ * other run's, and only objects named with this run's id count as this run's. Runs that predate this
+ * record (or the benchmark) still show as lab lease holders (leaseHolders).
  */
 const RUNS_DIR = join(SHARED_DIR, 'runs');
 const KEEP_MS = 24 * 3600_000;
@@ -25,15 +26,14 @@ export function recordRunEnd(pid: number, start: number, end: number): void {
   writeFileSync(join(RUNS_DIR, String(pid)), JSON.stringify({ start, end } satisfies RunRecord));
 }
 
-/** The pids of other runs whose time on the machine overlapped [start, now]. */
-export function overlappingRuns(pid: number, start: number, now = Date.now()): number[] {
-  let names: string[];
-  try {
-    names = readdirSync(RUNS_DIR);
-  } catch {
-    return [];
-  }
-  return names.map(Number).filter((other) => {
+/** Other test runs that shared the machine with this one: lease holders then and now, recorded runs. */
+export function otherRuns(pid: number, start: number, holdersAtStart: number[]): number[] {
+  return [...new Set([...holdersAtStart, ...leaseHolders(pid), ...overlappingRuns(pid, start)])];
+}
+
+/** The pids of other runs whose recorded time on the machine overlapped [start, now]. */
+function overlappingRuns(pid: number, start: number, now = Date.now()): number[] {
+  return safeReaddir(RUNS_DIR).map(Number).filter((other) => {
     if (other === pid || !Number.isInteger(other)) return false;
     const file = join(RUNS_DIR, String(other));
     const record = readRecord(file);
@@ -50,5 +50,24 @@ function readRecord(file: string): RunRecord | undefined {
     return JSON.parse(readFileSync(file, 'utf8')) as RunRecord;
   } catch {
     return undefined;
+  }
+}
+
+/** Live processes other than `pid` that hold a lease on a lab part right now. */
+export function leaseHolders(pid: number): number[] {
+  const holders = new Set<number>();
+  for (const part of safeReaddir(SHARED_DIR)) {
+    for (const holder of safeReaddir(join(SHARED_DIR, part, 'leases')).map(Number)) {
+      if (holder !== pid && Number.isInteger(holder) && isAlive(holder)) holders.add(holder);
+    }
+  }
+  return [...holders];
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
   }
 }

@@ -7,6 +7,7 @@ import type { Activities } from '../../src/activities/types';
 import { ensureSearchAttributes } from '../../src/client/searchAttributes';
 import { createWorker, type KamalDevWorker } from '../../src/worker';
 import { labInfo } from './lab';
+import { withWorkflowCoverage } from './workflowCoverage';
 
 export const HISTORIES_DIR = join(__dirname, '..', 'fixtures', 'histories');
 
@@ -14,7 +15,7 @@ let bundle: Promise<WorkflowBundle> | undefined;
 
 /** The workflow code bundled once per test file (bundling takes seconds). */
 export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger });
+  bundle ??= bundleWorkflowCode(withWorkflowCoverage({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger }));
   return bundle;
 }
 
