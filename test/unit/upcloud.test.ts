@@ -5,6 +5,7 @@ import { realSleep, Sleep } from '../../src/providers/upcloud-api';
 import { TEMPLATES, UpcloudFake } from '../support/upcloud-fake';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTests kamal-dev';
+const IDENTITY = 'a1b2c3d4e5f60718';
 const labelsFor = (deployment: string, index: number) => ({
   'kamal-dev.managed': 'true',
   'kamal-dev.service': 'shop',
@@ -21,10 +22,10 @@ describe('upcloud provider against the local UpCloud API', () => {
     waits.push(ms);
     return realSleep(Math.min(ms, 5), signal);
   };
-  const provider = (config: Partial<UpcloudConfig> = {}, values = secrets(), timeouts = {}): Provider =>
+  const provider = (config: Partial<UpcloudConfig> = {}, values = secrets(), timeouts = {}, identity = IDENTITY): Provider =>
     createUpcloudProvider(
       { type: 'upcloud', zone: 'fi-hel1', plan: '1xCPU-1GB', usernameSecret: 'UPCLOUD_USERNAME', passwordSecret: 'UPCLOUD_PASSWORD', apiUrl: fake.url, ...config },
-      { resolveSecret: (name) => values[name], pollIntervalMs: 2, retry: { baseDelayMs: 1, maxDelayMs: 4 }, sleep, ...timeouts },
+      { resolveSecret: (name) => values[name], identity, pollIntervalMs: 2, retry: { baseDelayMs: 1, maxDelayMs: 4 }, sleep, ...timeouts },
     );
   const posts = () => fake.requests.filter((r) => r === 'POST /server').length;
 
@@ -44,7 +45,8 @@ describe('upcloud provider against the local UpCloud API', () => {
       status: 'running',
       ssh: { host: server.ip, port: 22, user: 'root' },
       ip: server.ip,
-      labels: labelsFor('d1', 1),
+      labels: { ...labelsFor('d1', 1), 'kamal-dev.project': IDENTITY },
+      created: true,
     });
     expect(server.created).toMatchObject({
       title: 'shop-1',
@@ -60,6 +62,7 @@ describe('upcloud provider against the local UpCloud API', () => {
       { key: 'kamal-dev_service', value: 'shop' },
       { key: 'kamal-dev_deployment', value: 'd1' },
       { key: 'kamal-dev_index', value: '1' },
+      { key: 'kamal-dev_project', value: IDENTITY },
     ]);
   });
 
@@ -88,7 +91,7 @@ describe('upcloud provider against the local UpCloud API', () => {
     await p.destroy('shop-1');
     expect(fake.servers.has(a.id)).toBe(false);
     expect(fake.requests).toContain(`DELETE /server/${a.id}?storages=1&backups=delete`);
-    await expect(p.destroy('shop-1')).resolves.toBeUndefined();
+    await expect(p.destroy('shop-1')).resolves.toBe('gone');
     expect(fake.servers.size).toBe(1);
   });
 

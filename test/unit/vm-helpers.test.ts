@@ -85,12 +85,12 @@ describe('dev_state.yml', () => {
     await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
         updateState(file, (s) => {
-          s.ssh_claims[`h${i}:22`] = `vm-${i}`;
+          s.ssh_claims[`h${i}:22`] = { name: `vm-${i}`, project: 'p' };
         }),
       ),
     );
     expect(Object.keys(readState(file).ssh_claims)).toHaveLength(8);
-    expect(readState(join(tmp(), 'missing.yml'))).toEqual({ deployments: {}, ssh_claims: {} });
+    expect(readState(join(tmp(), 'missing.yml'))).toEqual({ deployments: {}, ssh_claims: {}, adopted_containers: {} });
   });
 });
 
