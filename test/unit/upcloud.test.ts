@@ -95,6 +95,62 @@ describe('upcloud provider against the local UpCloud API', () => {
     expect(fake.servers.size).toBe(1);
   });
 
+  it('two projects whose servers share a title never touch each other\'s (provision, list, stop, destroy)', async () => {
+    const mine = provider();
+    const theirs = provider({}, secrets(), {}, 'ffff0000ffff0000');
+    const a = await mine.provision({ name: 'shop-1', labels: labelsFor('shop', 1), sshPublicKey: KEY });
+
+    const refused = await theirs.provision({ name: 'shop-1', labels: labelsFor('shop', 1), sshPublicKey: KEY }).catch((e) => e);
+    expect(refused).toMatchObject({ kind: 'provider', message: `VM shop-1 belongs to another kamal-dev project (kamal-dev.project=${IDENTITY}); kamal-dev left it untouched (UpCloud server ${a.id})` });
+    expect(refused.description).toMatch(/kamal-dev adopt shop-1/);
+    expect(posts()).toBe(1);
+    expect(await theirs.list({ 'kamal-dev.deployment': 'shop' })).toEqual([]);
+    await expect(theirs.stop('shop-1')).rejects.toMatchObject({ message: expect.stringMatching(/belongs to another kamal-dev project/) });
+    await expect(theirs.destroy('shop-1')).rejects.toMatchObject({ message: expect.stringMatching(/belongs to another kamal-dev project/) });
+    await expect(theirs.destroy('shop-1', { createdBy: 'their-run' })).resolves.toBe('kept');
+    expect(fake.servers.get(a.id)?.state).toBe('started');
+
+    // Their own server of the same title (made under another name, then renamed in the Hub) is theirs alone.
+    const b = await theirs.provision({ name: 'shop-x', labels: labelsFor('shop', 1), sshPublicKey: KEY });
+    fake.servers.get(b.id)!.title = 'shop-1';
+    expect((await mine.list({})).map((vm) => vm.id)).toEqual([a.id]);
+    expect((await theirs.list({})).map((vm) => vm.id)).toEqual([b.id]);
+    await expect(theirs.destroy('shop-1')).resolves.toBe('destroyed');
+    expect([...fake.servers.keys()]).toEqual([a.id]);
+  });
+
+  it('a compensation destroys only the server its own run created, never one it found', async () => {
+    const p = provider();
+    const first = await p.provision({ name: 'shop-1', labels: labelsFor('shop', 1), createdBy: 'deploy-1/vm/shop-1', sshPublicKey: KEY });
+    expect(first.created).toBe(true);
+    expect(fake.servers.get(first.id)?.labels).toContainEqual({ key: 'kamal-dev_created-by', value: 'deploy-1/vm/shop-1' });
+    // A retry of the same run finds what it made: still "created".
+    expect((await p.provision({ name: 'shop-1', labels: labelsFor('shop', 1), createdBy: 'deploy-1/vm/shop-1', sshPublicKey: KEY })).created).toBe(true);
+    const redeploy = await p.provision({ name: 'shop-1', labels: labelsFor('shop', 1), createdBy: 'deploy-2/vm/shop-1', sshPublicKey: KEY });
+    expect(redeploy).toMatchObject({ id: first.id, created: false });
+    await expect(p.destroy('shop-1', { createdBy: 'deploy-2/vm/shop-1' })).resolves.toBe('kept');
+    expect(fake.servers.has(first.id)).toBe(true);
+    await expect(p.destroy('shop-1', { createdBy: 'deploy-1/vm/shop-1' })).resolves.toBe('destroyed');
+    expect(fake.servers.size).toBe(0);
+  });
+
+  it('a server made before project identities is refused until adopted; adopt relabels it through the API', async () => {
+    const made = await provider().provision({ name: 'shop-1', labels: labelsFor('shop', 1), sshPublicKey: KEY });
+    const server = fake.servers.get(made.id)!;
+    server.labels = server.labels.filter((l) => l.key !== 'kamal-dev_project');
+
+    const refused = await provider().provision({ name: 'shop-1', labels: labelsFor('shop', 1), sshPublicKey: KEY }).catch((e) => e);
+    expect(refused.message).toBe(`VM shop-1 was made before kamal-dev recorded project identities (it has no kamal-dev.project label); kamal-dev left it untouched (UpCloud server ${made.id})`);
+    expect(await provider().list({})).toEqual([]);
+
+    expect(await provider().adopt('shop-1')).toMatchObject({ id: made.id, labels: expect.objectContaining({ 'kamal-dev.project': IDENTITY }) });
+    expect(fake.requests).toContain(`PUT /server/${made.id}`);
+    expect(server.labels).toContainEqual({ key: 'kamal-dev_service', value: 'shop' });
+    expect(await provider().provision({ name: 'shop-1', labels: labelsFor('shop', 1), sshPublicKey: KEY })).toMatchObject({ id: made.id, created: false });
+    expect(posts()).toBe(1);
+    await expect(provider().adopt('shop-9')).rejects.toMatchObject({ kind: 'config', message: 'no kamal-dev VM named shop-9 exists' });
+  });
+
   it('retries 500s and waits what Retry-After says on 429', async () => {
     fake.fail({ status: 500, times: 2, path: '/storage/template' });
     fake.fail({ status: 429, times: 1, method: 'POST', path: '/server', retryAfter: '2' });
