@@ -110,17 +110,22 @@ export class SshProvider implements Provider {
   /** Takes over the host that a claim of this name (of any identity) or a host's marker names. */
   async adopt(name: string): Promise<VmInstance> {
     const state = readState(this.options.stateFile);
-    let key = this.claimedBy(state, name)?.key;
-    for (const host of this.options.hosts.map((h) => this.key(h)).filter((k) => !key && !(k in state.ssh_claims))) {
-      const marker = await this.options.hostStack.readMarker(this.instance(host, { name, project: this.options.identity }, {}));
-      if (marker?.name === name) key = host;
-    }
+    const key = this.claimedBy(state, name)?.key ?? (await this.markedFor(name, state));
     if (!key) throw adoptMissingError(name);
     const claim: SshClaim = { name, project: this.options.identity };
     const vm = this.instance(key, claim, this.labelsOf(state, name));
     await this.options.hostStack.writeMarker(vm, { project: this.options.identity, name });
     await updateState(this.options.stateFile, (s) => void (s.ssh_claims[key] = claim));
     return vm;
+  }
+
+  /** The unclaimed host whose marker names this VM (claimed by a checkout whose state is elsewhere). */
+  private async markedFor(name: string, state: DevState): Promise<string | undefined> {
+    for (const key of this.options.hosts.map((h) => this.key(h)).filter((k) => !(k in state.ssh_claims))) {
+      const marker = await this.options.hostStack.readMarker(this.instance(key, { name, project: this.options.identity }, {}));
+      if (marker?.name === name) return key;
+    }
+    return undefined;
   }
 
   /** This project's claim of `name`, on a host whose marker does not name another identity. */

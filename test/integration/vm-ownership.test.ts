@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import Docker from 'dockerode';
 import { createVmActivities } from '../../src/activities/vm';
+import { main } from '../../src/cli/main';
 import { vmContainerOptions } from '../../src/providers/docker-container';
 import { LABELS } from '../../src/providers/types';
 import { DEFAULT_BASE_IMAGE, ensureVmImage } from '../../src/providers/vmImage';
@@ -10,6 +11,7 @@ import { readState, stateFilePath } from '../../src/state/devState';
 import { sh } from '../lab/exec';
 import { LAB_LABEL } from '../lab/lab';
 import { describeWithLab } from '../support/lab';
+import { cleanupProjects, IMAGE_DEVCONTAINER, tempProject } from '../support/project';
 import { destroyDeployment, testPlan, testProject } from '../support/vms';
 
 jest.setTimeout(300_000);
@@ -39,6 +41,15 @@ describeWithLab(['vmImage'], 'local VMs belong to one project identity', () => {
   });
 
   const idOf = async (name: string) => (await docker.getContainer(name).inspect()).Id;
+  /** A local VM as kamal-dev made them before project identities: every label but kamal-dev.project. */
+  const unownedVm = async (name: string, deployment: string) => {
+    const options = vmContainerOptions(
+      { name, labels: { [LABELS.service]: deployment, [LABELS.deployment]: deployment, [LABELS.index]: name.slice(name.lastIndexOf('-') + 1) }, sshPublicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOldVmKey old' },
+      { image: await ensureVmImage(DEFAULT_BASE_IMAGE), sshPort: 0, sshUser: 'root', identity: 'unused' },
+    );
+    delete options.Labels![LABELS.project];
+    return options;
+  };
 
   it('a second project of the same folder name never touches the first one\'s VMs', async () => {
     const made = await activities.provisionVm({ plan: mine, vm: vm(1), createdBy: 'mine-run' });
@@ -76,12 +87,7 @@ describeWithLab(['vmImage'], 'local VMs belong to one project identity', () => {
 
   it('a VM made before project identities is refused until adopted; adopted, it is found, listed and removable', async () => {
     const name = vm(3).name;
-    const options = vmContainerOptions(
-      { name, labels: { [LABELS.service]: service, [LABELS.deployment]: service, [LABELS.index]: '3' }, sshPublicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOldVmKey old' },
-      { image: await ensureVmImage(DEFAULT_BASE_IMAGE), sshPort: 0, sshUser: 'root', identity: 'unused' },
-    );
-    delete options.Labels![LABELS.project];
-    const old = await docker.createContainer(options);
+    const old = await docker.createContainer(await unownedVm(name, service));
     await old.start();
 
     const refused = await activities.provisionVm({ plan: mine, vm: vm(3), createdBy: 'mine-run' }).catch((e) => e);
@@ -98,5 +104,27 @@ describeWithLab(['vmImage'], 'local VMs belong to one project identity', () => {
     expect(await activities.destroyVm({ plan: mine, vm: vm(3) })).toEqual({ outcome: 'destroyed' });
     await expect(docker.getContainer(name).inspect()).rejects.toMatchObject({ statusCode: 404 });
     expect(readState(stateFilePath(mine.projectDir)).adopted_containers).toEqual({});
+  });
+
+  it('`kamal-dev adopt NAME` takes a VM over; a name no VM has is exit 2 with a message', async () => {
+    const cliService = `${service}-cli`;
+    const projectDir = tempProject({ ...IMAGE_DEVCONTAINER, 'config/dev.yml': `service: ${cliService}\n` });
+    const name = `${cliService}-1`;
+    const old = await docker.createContainer(await unownedVm(name, cliService));
+    const output: string[] = [];
+    const capture = (stream: NodeJS.WriteStream) => jest.spyOn(stream, 'write').mockImplementation((chunk) => output.push(String(chunk)) > 0);
+    const spies = [capture(process.stdout), capture(process.stderr)];
+    try {
+      expect(await main(['node', 'kamal-dev', '-C', projectDir, 'adopt', name])).toBe(0);
+      expect(output.join('')).toMatch(new RegExp(`${name}.*adopted: now this project's`));
+      expect(readState(stateFilePath(projectDir)).adopted_containers).toEqual({ [old.id]: name });
+      output.length = 0;
+      expect(await main(['node', 'kamal-dev', '-C', projectDir, 'adopt', `${cliService}-7`])).toBe(2);
+      expect(output.join('')).toBe(`error: no kamal-dev VM named ${cliService}-7 exists\n  Run \`kamal-dev list\` to see the VMs of this project; adopt takes over a VM that exists but belongs to another identity.\n`);
+    } finally {
+      spies.forEach((spy) => spy.mockRestore());
+      await old.remove({ force: true, v: true });
+      cleanupProjects();
+    }
   });
 });
