@@ -115,7 +115,7 @@ export function createVmActivities(deps: VmActivityDeps): VmActivities {
     adoptVm: ({ plan, name }) =>
       classified('ProviderError', async () => {
         const provider = ctx.provider(plan);
-        const instance = await provider.adopt(name);
+        const instance = await provider.adopt(name, { sshPublicKey: (await ensureSshKey(plan)).publicKey });
         const index = Number(instance.labels[LABELS.index] ?? 0);
         const handle = handleOf({ deployment: plan.service, name, index }, instance, provider.type);
         await record(plan, handle, instance.status);

@@ -33,6 +33,20 @@ export function vmContainerOptions(request: ProvisionRequest, vm: { image: strin
   };
 }
 
+/**
+ * `docker exec` argv that authorises one more SSH key for the VM's user: in authorized_keys2, which
+ * sshd reads too and the VM's entrypoint (which rewrites authorized_keys on every start) never touches.
+ */
+export function authorizeKeyArgv(container: string, user: string, publicKey: string): string[] {
+  const script = [
+    'home=$(getent passwd "$1" | cut -d: -f6)',
+    'file="$home/.ssh/authorized_keys2"',
+    'grep -qxF "$2" "$file" 2>/dev/null || printf "%s\\n" "$2" >>"$file"',
+    'chown "$1" "$file" && chmod 600 "$file"',
+  ].join('; ');
+  return ['docker', 'exec', '--user', 'root', container, 'sh', '-c', script, 'sh', user, publicKey.trim()];
+}
+
 export function freeLocalPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();

@@ -3,7 +3,8 @@ import { KamalDevError } from '../errors';
 import { readState, updateState } from '../state/devState';
 import { adoptMissingError, notOursError, ownershipOf } from './ownership';
 import { DestroyOutcome, LABELS, Provider, ProvisionedVm, ProvisionRequest, VmInstance } from './types';
-import { freeLocalPort, vmContainerOptions } from './docker-container';
+import { run } from '../docker/runner';
+import { authorizeKeyArgv, freeLocalPort, vmContainerOptions } from './docker-container';
 import { DEFAULT_BASE_IMAGE, ensureVmImage } from './vmImage';
 
 export interface DockerProviderOptions {
@@ -96,11 +97,14 @@ export class DockerProvider implements Provider {
     return this.instance(name);
   }
 
-  async adopt(name: string): Promise<VmInstance> {
+  async adopt(name: string, access: { sshPublicKey: string }): Promise<VmInstance> {
     const info = await this.inspect(name);
     if (!info) throw adoptMissingError(name);
     const ownership = ownershipOf(info.Config.Labels ?? {}, this.options.identity);
     if (ownership === 'not-kamal-dev') throw notOursError(name, ownership);
+    if (!info.State.Running) await this.docker.getContainer(info.Id).start();
+    const user = info.Config.Env?.find((e) => e.startsWith('KAMAL_DEV_SSH_USER='))?.split('=')[1] ?? 'root';
+    await run(authorizeKeyArgv(info.Id, user, access.sshPublicKey));
     // Docker cannot change a container's labels: the adoption is recorded in .kamal/dev_state.yml.
     if (ownership !== 'ours') await updateState(this.options.stateFile, (state) => void (state.adopted_containers[info.Id] = name));
     return this.instance(name);

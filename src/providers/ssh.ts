@@ -107,7 +107,10 @@ export class SshProvider implements Provider {
     return vm;
   }
 
-  /** Takes over the host that a claim of this name (of any identity) or a host's marker names. */
+  /**
+   * Takes over the host that a claim of this name (of any identity) or a host's marker names. Its
+   * SSH key is the one in config (ssh.key): nothing to authorise.
+   */
   async adopt(name: string): Promise<VmInstance> {
     const state = readState(this.options.stateFile);
     const key = this.claimedBy(state, name)?.key ?? (await this.markedFor(name, state));

@@ -56,8 +56,11 @@ export interface Provider {
   list(labels: Record<string, string>): Promise<VmInstance[]>;
   stop(name: string): Promise<void>;
   start(name: string): Promise<VmInstance>;
-  /** Makes a kamal-dev VM of another identity (or none) with this name this project's. */
-  adopt(name: string): Promise<VmInstance>;
+  /**
+   * Makes a kamal-dev VM of another identity (or none) with this name this project's. A provider
+   * that can (local VMs) also authorises this project's SSH key, which another checkout may not share.
+   */
+  adopt(name: string, access: { sshPublicKey: string }): Promise<VmInstance>;
 }
 
 export const LABELS = {

@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import Docker from 'dockerode';
 import { createVmActivities } from '../../src/activities/vm';
 import { main } from '../../src/cli/main';
-import { vmContainerOptions } from '../../src/providers/docker-container';
+import { freeLocalPort, vmContainerOptions } from '../../src/providers/docker-container';
 import { LABELS } from '../../src/providers/types';
 import { DEFAULT_BASE_IMAGE, ensureVmImage } from '../../src/providers/vmImage';
 import { readState, stateFilePath } from '../../src/state/devState';
@@ -45,7 +45,7 @@ describeWithLab(['vmImage'], 'local VMs belong to one project identity', () => {
   const unownedVm = async (name: string, deployment: string) => {
     const options = vmContainerOptions(
       { name, labels: { [LABELS.service]: deployment, [LABELS.deployment]: deployment, [LABELS.index]: name.slice(name.lastIndexOf('-') + 1) }, sshPublicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOldVmKey old' },
-      { image: await ensureVmImage(DEFAULT_BASE_IMAGE), sshPort: 0, sshUser: 'root', identity: 'unused' },
+      { image: await ensureVmImage(DEFAULT_BASE_IMAGE), sshPort: await freeLocalPort(), sshUser: 'root', identity: 'unused' },
     );
     delete options.Labels![LABELS.project];
     return options;
@@ -97,7 +97,10 @@ describeWithLab(['vmImage'], 'local VMs belong to one project identity', () => {
     const adopted = await activities.adoptVm({ plan: mine, name });
     expect(adopted).toMatchObject({ name, id: old.id, index: 3, provider: 'docker' });
     expect(readState(stateFilePath(mine.projectDir)).adopted_containers).toEqual({ [old.id]: name });
-    expect(await activities.provisionVm({ plan: mine, vm: vm(3), createdBy: 'mine-run' })).toMatchObject({ id: old.id, created: false });
+    const found = await activities.provisionVm({ plan: mine, vm: vm(3), createdBy: 'mine-run' });
+    expect(found).toMatchObject({ id: old.id, created: false });
+    // Made with another checkout's key: adopt authorised this project's, so the VM can be deployed to.
+    await activities.waitForSsh({ plan: mine, vm: found });
     expect((await activities.listVms({ plan: mine })).map((h) => h.name).sort()).toEqual([vm(1).name, name]);
     expect(await activities.listVms({ plan: theirs })).toEqual([]);
 

@@ -143,12 +143,12 @@ describe('upcloud provider against the local UpCloud API', () => {
     expect(refused.message).toBe(`VM shop-1 was made before kamal-dev recorded project identities (it has no kamal-dev.project label); kamal-dev left it untouched (UpCloud server ${made.id})`);
     expect(await provider().list({})).toEqual([]);
 
-    expect(await provider().adopt('shop-1')).toMatchObject({ id: made.id, labels: expect.objectContaining({ 'kamal-dev.project': IDENTITY }) });
+    expect(await provider().adopt('shop-1', { sshPublicKey: KEY })).toMatchObject({ id: made.id, labels: expect.objectContaining({ 'kamal-dev.project': IDENTITY }) });
     expect(fake.requests).toContain(`PUT /server/${made.id}`);
     expect(server.labels).toContainEqual({ key: 'kamal-dev_service', value: 'shop' });
     expect(await provider().provision({ name: 'shop-1', labels: labelsFor('shop', 1), sshPublicKey: KEY })).toMatchObject({ id: made.id, created: false });
     expect(posts()).toBe(1);
-    await expect(provider().adopt('shop-9')).rejects.toMatchObject({ kind: 'config', message: 'no kamal-dev VM named shop-9 exists' });
+    await expect(provider().adopt('shop-9', { sshPublicKey: KEY })).rejects.toMatchObject({ kind: 'config', message: 'no kamal-dev VM named shop-9 exists' });
   });
 
   it('retries 500s and waits what Retry-After says on 429', async () => {
