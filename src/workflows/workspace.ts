@@ -66,12 +66,18 @@ export async function DeployWorkspace(input: DeployWorkspaceInput): Promise<Work
     progress.error = failureMessage(error);
     setPhase(progress.state);
     await compensate(compensations, (name) => {
-      if (name === 'destroyVm') tracker.mark('provisionVm', 'compensated', progress.disposal === 'kept' ? 'VM kept: this run found it, it did not make it' : 'VM destroyed');
+      if (name === 'destroyVm') tracker.mark('provisionVm', 'compensated', DISPOSALS[progress.disposal ?? 'destroyed']);
     });
     setCurrentDetails(`**${ref.name}** ${progress.state}: ${progress.error}`);
     throw error;
   }
 }
+
+const DISPOSALS: Record<NonNullable<WorkspaceProgress['disposal']>, string> = {
+  destroyed: 'VM destroyed',
+  gone: 'no VM was made',
+  kept: 'VM kept: this run found it, it did not make it',
+};
 
 function provisioned(vm: VmHandle): string {
   const how = vm.created === undefined ? '' : vm.created ? 'created, ' : 'found, ';
