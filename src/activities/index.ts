@@ -27,7 +27,7 @@ export function createActivities(options: ActivityOptions = {}): WorkerActivitie
   const vm = createVmActivities({
     resolveSecret: async (name, plan) => secretsFor(plan)(name),
     providers: {
-      upcloud: (config, plan) => createUpcloudProvider(config as Parameters<typeof createUpcloudProvider>[0], { resolveSecret: secretsFor(plan) }),
+      upcloud: (config, plan) => createUpcloudProvider(config as Parameters<typeof createUpcloudProvider>[0], { resolveSecret: secretsFor(plan), identity: plan.identity }),
     },
   });
   return {

@@ -1,3 +1,4 @@
+import type { DestroyOutcome } from '../providers/types';
 import type { DeployPlan } from '../spec/plan';
 
 /** How a VM is named within a deployment. */
@@ -17,6 +18,8 @@ export interface VmHandle extends VmRef {
   ip: string;
   /** As the provider reported it when this handle was made. */
   status?: 'running' | 'stopped' | 'starting' | 'unknown';
+  /** From provisionVm: true when this run made the VM, false when it found it (a redeploy). */
+  created?: boolean;
 }
 
 export interface BuiltImage {
@@ -64,10 +67,17 @@ export interface DeployActivities {
   /** Compensation: gives every name this build wrote back to the image it held before (see src/images/build-journal.ts). */
   removeBuildImages(input: { buildId: string }): Promise<void>;
   pushImages(input: { plan: DeployPlan; images: BuiltImage[] }): Promise<PushedImage[]>;
-  /** Idempotent: finds its VM by name and labels before creating one. */
-  provisionVm(input: { plan: DeployPlan; vm: VmRef }): Promise<VmHandle>;
-  /** Compensation; a VM that is already gone is a success. */
-  destroyVm(input: { plan: DeployPlan; vm: VmRef }): Promise<void>;
+  /**
+   * Idempotent: finds this project's VM of that name, else creates it marked `createdBy` (the
+   * provisioning workflow's id); the handle says which. A VM of that name that belongs to another
+   * project identity (or to none) fails it, non-retryably, and is left untouched.
+   */
+  provisionVm(input: { plan: DeployPlan; vm: VmRef; createdBy?: string }): Promise<VmHandle>;
+  /**
+   * Destroys this project's VM of that name; with `createdBy` (a compensation) only a VM that run
+   * made: a found one is `kept`. A VM that is already gone is a success.
+   */
+  destroyVm(input: { plan: DeployPlan; vm: VmRef; createdBy?: string }): Promise<{ outcome: DestroyOutcome }>;
   waitForSsh(input: { plan: DeployPlan; vm: VmHandle }): Promise<void>;
   bootstrapVm(input: { plan: DeployPlan; vm: VmHandle }): Promise<{ installed: boolean; docker: string; compose: string }>;
   uploadStack(input: { plan: DeployPlan; vm: VmHandle }): Promise<{ stackDir: string }>;
@@ -90,6 +100,8 @@ export interface LifecycleActivities {
   /** `docker compose down -v` and the stack folder; a VM or stack that is gone is a success. */
   removeStack(input: { plan: DeployPlan; vm: VmHandle }): Promise<void>;
   stackStatus(input: { plan: DeployPlan; vm: VmHandle }): Promise<ContainerState[]>;
+  /** `kamal-dev adopt`: makes a VM of another identity (or none) of that name this project's. */
+  adoptVm(input: { plan: DeployPlan; name: string }): Promise<VmHandle>;
 }
 
 export type Activities = DeployActivities & LifecycleActivities;

@@ -30,33 +30,30 @@ export function createVmActivities(deps: VmActivityDeps): VmActivities {
   return {
     ...createStackActivities(ctx, findVm),
 
-    provisionVm: ({ plan, vm }) =>
+    provisionVm: ({ plan, vm, createdBy }) =>
       classified('ProviderError', async () => {
         const { publicKey } = await ensureSshKey(plan);
         const provider = ctx.provider(plan);
-        const labels = {
-          [LABELS.managed]: 'true',
-          [LABELS.service]: plan.service,
-          [LABELS.deployment]: vm.deployment,
-          [LABELS.index]: String(vm.index),
-        };
-        const instance = await provider.provision({ name: vm.name, labels, sshPublicKey: publicKey, deadline: attemptDeadline() });
-        const handle = handleOf(vm, instance, provider.type);
+        const labels = { [LABELS.service]: plan.service, [LABELS.deployment]: vm.deployment, [LABELS.index]: String(vm.index) };
+        const instance = await provider.provision({ name: vm.name, labels, createdBy, sshPublicKey: publicKey, deadline: attemptDeadline() });
+        const handle = { ...handleOf(vm, instance, provider.type), created: instance.created };
         await record(plan, handle, 'provisioned');
         return handle;
       }),
 
-    destroyVm: ({ plan, vm }) =>
+    destroyVm: ({ plan, vm, createdBy }) =>
       classified('ProviderError', async () => {
         const provider = ctx.provider(plan);
         const existing = await findVm(plan, vm.name);
-        await provider.destroy(vm.name);
+        const outcome = await provider.destroy(vm.name, { createdBy });
+        if (outcome === 'kept') return { outcome };
         if (existing) {
           await ctx.pool(plan).drop(existing.ssh);
           // A machine that is gone takes its host key along; the next one on this address is a new host.
           if (provider.type !== 'ssh') forgetHost(knownHostsFile(plan), existing.ssh.host, existing.ssh.port);
         }
         await updateState(stateFilePath(plan.projectDir), (state) => void delete state.deployments[vm.name]);
+        return { outcome };
       }),
 
     waitForSsh: ({ plan, vm }) =>
@@ -109,8 +106,20 @@ export function createVmActivities(deps: VmActivityDeps): VmActivities {
 
     removeStack: ({ plan, vm }) =>
       classified('ProviderError', async () => {
-        if (!(await findVm(plan, vm.name))) return;
-        await removeStackOn(await ctx.session(plan, vm), plan);
+        // Only on this project's VM of that name, reached where the provider says it is now.
+        const ours = await findVm(plan, vm.name);
+        if (!ours) return;
+        await removeStackOn(await ctx.session(plan, ours), plan);
+      }),
+
+    adoptVm: ({ plan, name }) =>
+      classified('ProviderError', async () => {
+        const provider = ctx.provider(plan);
+        const instance = await provider.adopt(name, { sshPublicKey: (await ensureSshKey(plan)).publicKey });
+        const index = Number(instance.labels[LABELS.index] ?? 0);
+        const handle = handleOf({ deployment: plan.service, name, index }, instance, provider.type);
+        await record(plan, handle, instance.status);
+        return handle;
       }),
 
     close: () => ctx.closeAll(),

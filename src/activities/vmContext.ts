@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { createProvider } from '../providers';
+import { KamalDevError } from '../errors';
+import type { HostStack } from '../providers/ssh';
 import type { Provider, VmInstance } from '../providers/types';
 import type { DeployPlan, ProviderConfig } from '../spec/plan';
 import { sshKeyPath } from '../ssh/keys';
@@ -7,6 +9,7 @@ import { SshPool } from '../ssh/pool';
 import type { SshSession } from '../ssh/session';
 import { stateFilePath } from '../state/devState';
 import { attemptDeadline, currentActivity } from './activityContext';
+import { readMarkerOn, removeMarkerOn, writeMarkerOn } from './hostMarker';
 import { removeStackOn, startStackOn, stopStackOn } from './remoteStack';
 import type { VmHandle, VmRef } from './types';
 
@@ -49,14 +52,29 @@ export class VmContext {
     return this.pool(plan).session(vm.ssh, currentActivity()?.cancellationSignal, attemptDeadline());
   }
 
+  /** The plan's provider, seeing only the VMs of the plan's project identity. */
   provider(plan: DeployPlan): Provider {
+    if (!plan.identity) {
+      throw new KamalDevError('state', `this operation was planned by a kamal-dev without project identities, so it cannot tell whose VMs are whose`, {
+        description: 'Cancel it (`kamal-dev cancel ID`) and run the command again: a new plan carries the identity.',
+      });
+    }
     const onHost = (operation: (session: SshSession, plan: DeployPlan) => Promise<void>) => async (vm: VmInstance) =>
       operation(await this.session(plan, vm), plan);
+    const hostStack: HostStack = {
+      remove: onHost(removeStackOn),
+      stop: onHost(stopStackOn),
+      start: onHost(startStackOn),
+      readMarker: async (vm) => readMarkerOn(await this.session(plan, vm)),
+      writeMarker: async (vm, marker) => writeMarkerOn(await this.session(plan, vm), marker),
+      removeMarker: onHost(removeMarkerOn),
+    };
     return createProvider(plan.provider, {
+      identity: plan.identity,
       sshUser: plan.ssh.user,
       sshPort: plan.ssh.port,
       stateFile: stateFilePath(plan.projectDir),
-      hostStack: { remove: onHost(removeStackOn), stop: onHost(stopStackOn), start: onHost(startStackOn) },
+      hostStack,
       others: Object.fromEntries(Object.entries(this.deps.providers ?? {}).map(([type, make]) => [type, (config: ProviderConfig) => make(config, plan)])),
     });
   }

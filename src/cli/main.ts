@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import * as adoptCommand from './commands/adopt';
 import * as buildCommand from './commands/build';
 import * as cancelCommand from './commands/cancel';
 import * as deployCommand from './commands/deploy';
@@ -29,6 +30,7 @@ const COMMANDS: CommandModule[] = [
   listCommand,
   statusCommand,
   lifecycleCommands,
+  adoptCommand,
   sshCommand,
   logsCommand,
   cancelCommand,

@@ -1,7 +1,10 @@
 import Docker from 'dockerode';
-import { createServer } from 'node:net';
 import { KamalDevError } from '../errors';
-import { LABELS, Provider, ProvisionRequest, VmInstance } from './types';
+import { readState, updateState } from '../state/devState';
+import { adoptMissingError, notOursError, ownershipOf } from './ownership';
+import { DestroyOutcome, LABELS, Provider, ProvisionedVm, ProvisionRequest, VmInstance } from './types';
+import { run } from '../docker/runner';
+import { authorizeKeyArgv, freeLocalPort, vmContainerOptions } from './docker-container';
 import { DEFAULT_BASE_IMAGE, ensureVmImage } from './vmImage';
 
 export interface DockerProviderOptions {
@@ -9,6 +12,10 @@ export interface DockerProviderOptions {
   image?: string;
   baseImage?: string;
   sshUser: string;
+  /** The project identity whose VMs this provider sees. */
+  identity: string;
+  /** .kamal/dev_state.yml: where adoptions of local VMs are recorded. */
+  stateFile: string;
   docker?: Docker;
 }
 
@@ -24,43 +31,55 @@ export class DockerProvider implements Provider {
     this.docker = options.docker ?? new Docker();
   }
 
-  async provision(request: ProvisionRequest): Promise<VmInstance> {
+  async provision(request: ProvisionRequest): Promise<ProvisionedVm> {
     const existing = await this.inspect(request.name);
-    if (existing) {
-      if (existing.Config.Labels?.[LABELS.managed] !== 'true') throw notOurs(request.name);
-      if (!existing.State.Running) await this.docker.getContainer(existing.Id).start();
-      return this.instance(request.name);
-    }
+    if (existing) return this.reuse(existing, request);
     const image = this.options.image ?? (await ensureVmImage(this.options.baseImage ?? DEFAULT_BASE_IMAGE));
     try {
-      const container = await this.docker.createContainer(this.createOptions(request, image, await freeLocalPort()));
+      const container = await this.docker.createContainer(vmContainerOptions(request, { image, sshPort: await freeLocalPort(), sshUser: this.options.sshUser, identity: this.options.identity }));
       await container.start();
     } catch (error) {
-      // Another worker created it a moment ago: provisioning is idempotent, so take that one.
+      // Another worker created it a moment ago: take it if it is this project's, as a found VM would be.
       if ((error as { statusCode?: number }).statusCode !== 409) throw error;
+      const raced = await this.inspect(request.name);
+      if (raced) return this.reuse(raced, request);
     }
-    return this.instance(request.name);
+    return { ...(await this.instance(request.name)), created: true };
   }
 
-  async destroy(name: string): Promise<void> {
+  async destroy(name: string, options: { createdBy?: string } = {}): Promise<DestroyOutcome> {
+    const info = await this.inspect(name);
+    if (!info) return 'gone';
+    const labels = info.Config.Labels ?? {};
+    if (options.createdBy !== undefined) {
+      if (labels[LABELS.createdBy] !== options.createdBy || labels[LABELS.project] !== this.options.identity) return 'kept';
+    } else {
+      this.check(name, info, await this.adoptions());
+    }
     try {
-      await this.docker.getContainer(name).remove({ force: true, v: true });
+      // By id, not name: the container checked above is the one removed.
+      await this.docker.getContainer(info.Id).remove({ force: true, v: true });
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode !== 404) throw error;
     }
+    await updateState(this.options.stateFile, (state) => void delete state.adopted_containers[info.Id]);
+    return 'destroyed';
   }
 
   async list(labels: Record<string, string>): Promise<VmInstance[]> {
-    const filters = { label: [`${LABELS.managed}=true`, ...Object.entries(labels).map(([k, v]) => `${k}=${v}`)] };
+    const { [LABELS.project]: _project, ...rest } = labels;
+    const filters = { label: [`${LABELS.managed}=true`, ...Object.entries(rest).map(([k, v]) => `${k}=${v}`)] };
     const containers = await this.docker.listContainers({ all: true, filters });
-    const names = containers.map((c) => c.Names[0].replace(/^\//, ''));
-    const instances = await Promise.all(names.map((n) => this.instance(n).catch(() => undefined)));
+    const adopted = await this.adoptions();
+    const ours = containers.filter((c) => c.Labels[LABELS.project] === this.options.identity || adopted.has(c.Id));
+    const instances = await Promise.all(ours.map((c) => this.instance(c.Names[0].replace(/^\//, '')).catch(() => undefined)));
     return instances.filter((i): i is VmInstance => i !== undefined);
   }
 
   async stop(name: string): Promise<void> {
+    const info = await this.ours(name);
     try {
-      await this.docker.getContainer(name).stop({ t: 10 });
+      await this.docker.getContainer(info.Id).stop({ t: 10 });
     } catch (error) {
       const status = (error as { statusCode?: number }).statusCode;
       if (status === 404) throw vmMissing(name);
@@ -69,38 +88,52 @@ export class DockerProvider implements Provider {
   }
 
   async start(name: string): Promise<VmInstance> {
-    if (!(await this.inspect(name))) throw vmMissing(name);
+    const info = await this.ours(name);
     try {
-      await this.docker.getContainer(name).start();
+      await this.docker.getContainer(info.Id).start();
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode !== 304) throw error; // 304: already running
     }
     return this.instance(name);
   }
 
-  private createOptions(request: ProvisionRequest, image: string, sshPort: number): Docker.ContainerCreateOptions {
-    return {
-      name: request.name,
-      Image: image,
-      Labels: { ...request.labels, [LABELS.managed]: 'true' },
-      Env: [
-        `KAMAL_DEV_VM_NAME=${request.name}`,
-        `KAMAL_DEV_SSH_USER=${this.options.sshUser}`,
-        `KAMAL_DEV_SSH_PUBLIC_KEY=${request.sshPublicKey}`,
-      ],
-      ExposedPorts: { '22/tcp': {} },
-      // The inner engine keeps its images and containers here; `remove({v: true})` deletes it with the VM.
-      Volumes: { '/var/lib/docker': {} },
-      HostConfig: {
-        CapAdd: ['SYS_ADMIN', 'NET_ADMIN', 'SYS_PTRACE'],
-        SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
-        DeviceCgroupRules: ['a *:* rwm'],
-        Binds: ['/sys/fs/cgroup:/sys/fs/cgroup:rw'],
-        Tmpfs: { '/run': '', '/tmp': '' },
-        // A fixed port (not an ephemeral one) keeps the SSH endpoint and its known host key across stop/start.
-        PortBindings: { '22/tcp': [{ HostIp: '127.0.0.1', HostPort: String(sshPort) }] },
-      },
-    };
+  async adopt(name: string, access: { sshPublicKey: string }): Promise<VmInstance> {
+    const info = await this.inspect(name);
+    if (!info) throw adoptMissingError(name);
+    const ownership = ownershipOf(info.Config.Labels ?? {}, this.options.identity);
+    if (ownership === 'not-kamal-dev') throw notOursError(name, ownership);
+    if (!info.State.Running) await this.docker.getContainer(info.Id).start();
+    const user = info.Config.Env?.find((e) => e.startsWith('KAMAL_DEV_SSH_USER='))?.split('=')[1] ?? 'root';
+    await run(authorizeKeyArgv(info.Id, user, access.sshPublicKey));
+    // Docker cannot change a container's labels: the adoption is recorded in .kamal/dev_state.yml.
+    if (ownership !== 'ours') await updateState(this.options.stateFile, (state) => void (state.adopted_containers[info.Id] = name));
+    return this.instance(name);
+  }
+
+  private async reuse(existing: Docker.ContainerInspectInfo, request: ProvisionRequest): Promise<ProvisionedVm> {
+    this.check(request.name, existing, await this.adoptions());
+    if (!existing.State.Running) await this.docker.getContainer(existing.Id).start();
+    const madeByThisRun = request.createdBy !== undefined && existing.Config.Labels?.[LABELS.createdBy] === request.createdBy;
+    return { ...(await this.instance(request.name)), created: madeByThisRun };
+  }
+
+  /** Throws, naming the VM, unless it is this project's (by label or by adoption). */
+  private check(name: string, info: Docker.ContainerInspectInfo, adopted: Set<string>): void {
+    const labels = info.Config.Labels ?? {};
+    const ownership = ownershipOf(labels, this.options.identity);
+    if (ownership === 'ours' || (ownership !== 'not-kamal-dev' && adopted.has(info.Id))) return;
+    throw notOursError(name, ownership, labels);
+  }
+
+  private async ours(name: string): Promise<Docker.ContainerInspectInfo> {
+    const info = await this.inspect(name);
+    if (!info) throw vmMissing(name);
+    this.check(name, info, await this.adoptions());
+    return info;
+  }
+
+  private async adoptions(): Promise<Set<string>> {
+    return new Set(Object.keys(readState(this.options.stateFile).adopted_containers));
   }
 
   private async inspect(name: string): Promise<Docker.ContainerInspectInfo | undefined> {
@@ -116,32 +149,17 @@ export class DockerProvider implements Provider {
     const info = await this.inspect(name);
     if (!info) throw vmMissing(name);
     const binding = info.HostConfig.PortBindings?.['22/tcp']?.[0];
+    const labels = info.Config.Labels ?? {};
     return {
       id: info.Id,
       name,
       status: info.State.Running ? 'running' : info.State.Restarting ? 'starting' : 'stopped',
       ssh: { host: '127.0.0.1', port: Number(binding?.HostPort), user: this.options.sshUser },
       ip: '127.0.0.1',
-      labels: info.Config.Labels ?? {},
+      // An adopted VM reports this project's identity: that is whose it is now.
+      labels: labels[LABELS.managed] === 'true' ? { ...labels, [LABELS.project]: this.options.identity } : labels,
     };
   }
-}
-
-function freeLocalPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
-}
-
-function notOurs(name: string): KamalDevError {
-  return new KamalDevError('provider', `a container named ${name} exists and is not a kamal-dev VM`, {
-    description: `Rename or remove that container (docker rm -f ${name}), or change the service name in config/dev.yml.`,
-  });
 }
 
 function vmMissing(name: string): KamalDevError {

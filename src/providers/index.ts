@@ -5,6 +5,8 @@ import { HostStack, SshProvider } from './ssh';
 import type { Provider } from './types';
 
 export interface ProviderDeps {
+  /** The project identity (plan.identity): the provider sees only this project's VMs. */
+  identity: string;
   /** plan.ssh.user / plan.ssh.port: the defaults for VMs and hosts that do not name their own. */
   sshUser: string;
   sshPort: number;
@@ -18,7 +20,7 @@ export interface ProviderDeps {
 export function createProvider(config: ProviderConfig, deps: ProviderDeps): Provider {
   switch (config.type) {
     case 'docker':
-      return new DockerProvider({ image: config.image, baseImage: config.baseImage, sshUser: deps.sshUser });
+      return new DockerProvider({ image: config.image, baseImage: config.baseImage, sshUser: deps.sshUser, identity: deps.identity, stateFile: deps.stateFile });
     case 'ssh':
       return new SshProvider({
         hosts: config.hosts,
@@ -26,6 +28,7 @@ export function createProvider(config: ProviderConfig, deps: ProviderDeps): Prov
         defaultUser: deps.sshUser,
         defaultPort: deps.sshPort,
         hostStack: deps.hostStack,
+        identity: deps.identity,
       });
     default: {
       const make = deps.others?.[config.type];

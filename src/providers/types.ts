@@ -13,8 +13,13 @@ export interface VmInstance {
 
 export interface ProvisionRequest {
   name: string;
-  /** kamal-dev.service, kamal-dev.deployment, kamal-dev.index, kamal-dev.managed */
+  /** kamal-dev.service, kamal-dev.deployment, kamal-dev.index (managed and project are the provider's own). */
   labels: Record<string, string>;
+  /**
+   * Who provisions (a workflow id): a VM made now carries it as `kamal-dev.created-by`, so a later
+   * `destroy(name, {createdBy})` takes only what this run made, also after a retry found it.
+   */
+  createdBy?: string;
   /** OpenSSH public key line that must be authorised for the SSH user. */
   sshPublicKey: string;
   /**
@@ -24,16 +29,38 @@ export interface ProvisionRequest {
   deadline?: number;
 }
 
+export interface ProvisionedVm extends VmInstance {
+  /** Made by this request or by an earlier attempt with the same `createdBy`; false: it was there. */
+  created: boolean;
+}
+
+/** destroyed; gone (nothing of this project had that name); kept (it was not made by `createdBy`). */
+export type DestroyOutcome = 'destroyed' | 'gone' | 'kept';
+
+/**
+ * Every provider is made for one project identity and sees only that project's VMs: every
+ * operation matches on the identity, never on a bare name. A VM that has the name but belongs to
+ * another identity (or to none: made before identities existed, or not by kamal-dev) is an error
+ * that names it, and nothing touches it, except `adopt`, which a user asks for.
+ */
 export interface Provider {
   readonly type: string;
-  /** Idempotent: returns the VM with this name (and labels) when it exists, creates it otherwise. */
-  provision(request: ProvisionRequest, signal?: AbortSignal): Promise<VmInstance>;
-  /** A VM that is already gone is a success. */
-  destroy(name: string): Promise<void>;
-  /** Every VM carrying all of these labels. */
+  /** Idempotent: returns this project's VM with this name when it exists, creates it otherwise. */
+  provision(request: ProvisionRequest, signal?: AbortSignal): Promise<ProvisionedVm>;
+  /**
+   * Destroys this project's VM of this name. With `createdBy`, only a VM that carries it; any other
+   * VM of that name (this project's or not) is kept, untouched.
+   */
+  destroy(name: string, options?: { createdBy?: string }): Promise<DestroyOutcome>;
+  /** This project's VMs that carry all of these labels. */
   list(labels: Record<string, string>): Promise<VmInstance[]>;
   stop(name: string): Promise<void>;
   start(name: string): Promise<VmInstance>;
+  /**
+   * Makes a kamal-dev VM of another identity (or none) with this name this project's. A provider
+   * that can (local VMs) also authorises this project's SSH key, which another checkout may not share.
+   */
+  adopt(name: string, access: { sshPublicKey: string }): Promise<VmInstance>;
 }
 
 export const LABELS = {
@@ -43,4 +70,6 @@ export const LABELS = {
   service: 'kamal-dev.service',
   deployment: 'kamal-dev.deployment',
   index: 'kamal-dev.index',
+  /** The workflow that made the VM: its compensation destroys only what it made. */
+  createdBy: 'kamal-dev.created-by',
 } as const;

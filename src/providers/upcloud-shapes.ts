@@ -1,5 +1,6 @@
 import { KamalDevError } from '../errors';
-import { VmInstance } from './types';
+import { notOursError } from './ownership';
+import { LABELS, VmInstance } from './types';
 import { fromUpcloudLabels, toUpcloudLabels, UpcloudLabel } from './upcloud-labels';
 
 /** The parts of UpCloud API 1.3 bodies this provider reads. */
@@ -115,4 +116,15 @@ export function toVmInstance(server: ServerDetails): VmInstance {
     ip,
     labels: fromUpcloudLabels(server.labels?.label ?? []),
   };
+}
+
+export function labelsOf(server: ServerSummary): Record<string, string> {
+  return fromUpcloudLabels(server.labels?.label ?? []);
+}
+
+/** A server of the wanted title that another identity (or none) holds: named, with its uuid, and left alone. */
+export function notOursOf(name: string, server: ServerSummary): KamalDevError {
+  const labels = labelsOf(server);
+  const error = notOursError(name, labels[LABELS.project] ? 'foreign' : 'unowned', labels);
+  return new KamalDevError(error.kind, `${error.message} (UpCloud server ${server.uuid})`, { description: error.description });
 }

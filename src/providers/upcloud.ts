@@ -1,15 +1,18 @@
 import { KamalDevError } from '../errors';
 import { ProviderConfig } from '../spec/plan';
-import { LABELS, Provider, ProvisionRequest, VmInstance } from './types';
+import { adoptMissingError } from './ownership';
+import { DestroyOutcome, LABELS, Provider, ProvisionedVm, ProvisionRequest, VmInstance } from './types';
 import { realSleep, ResolveSecret, RetryPolicy, Sleep, UpcloudApi } from './upcloud-api';
 import { labelQuery, toUpcloudLabels } from './upcloud-labels';
-import { chooseTemplate, createServerBody, PlanSummary, publicIpv4, ServerDetails, ServerSummary, StorageSummary, toVmInstance } from './upcloud-shapes';
+import { chooseTemplate, createServerBody, labelsOf, notOursOf, PlanSummary, publicIpv4, ServerDetails, ServerSummary, StorageSummary, toVmInstance } from './upcloud-shapes';
 import { ServerStates } from './upcloud-states';
 
 export type UpcloudConfig = Extract<ProviderConfig, { type: 'upcloud' }>;
 
 export interface UpcloudProviderOptions {
   resolveSecret: ResolveSecret;
+  /** The project identity whose servers this provider sees. */
+  identity: string;
   /** How long to wait between two looks at a server's state. */
   pollIntervalMs?: number;
   /** How long a server may take to reach `started`; a new one that does not is deleted again. */
@@ -25,9 +28,13 @@ export function createUpcloudProvider(config: UpcloudConfig, options: UpcloudPro
   return new UpcloudProvider(config, options);
 }
 
-/** Finds its servers by title among the servers that carry the kamal-dev.managed label. */
+/**
+ * Finds its servers by title among the servers that carry the kamal-dev.managed label, and takes only
+ * those of its project identity: titles are not unique, so two projects' `shop-1` may both exist.
+ */
 class UpcloudProvider implements Provider {
   readonly type = 'upcloud';
+  private readonly identity: string;
   private readonly api: UpcloudApi;
   private readonly states: ServerStates;
   private readonly startTimeoutMs: number;
@@ -49,15 +56,19 @@ class UpcloudProvider implements Provider {
       stopTimeoutMs: options.stopTimeoutMs ?? 300_000,
     });
     this.startTimeoutMs = options.startTimeoutMs ?? 600_000;
+    this.identity = options.identity;
   }
 
-  async provision(request: ProvisionRequest, signal?: AbortSignal): Promise<VmInstance> {
+  async provision(request: ProvisionRequest, signal?: AbortSignal): Promise<ProvisionedVm> {
     const startTimeoutMs = request.deadline === undefined ? this.startTimeoutMs : Math.min(this.startTimeoutMs, request.deadline - Date.now());
-    const existing = (await this.findAll(request.name, signal))[0];
-    if (existing) return reachable(await this.states.start(existing, startTimeoutMs, signal));
+    const existing = await this.one(request.name, signal, 'none is fine');
+    if (existing) {
+      const madeByThisRun = request.createdBy !== undefined && labelsOf(existing)[LABELS.createdBy] === request.createdBy;
+      return { ...reachable(await this.states.start(existing, startTimeoutMs, signal)), created: madeByThisRun };
+    }
     const created = await this.create(request, signal);
     try {
-      return reachable(await this.states.waitFor(created, 'started', startTimeoutMs, signal));
+      return { ...reachable(await this.states.waitFor(created, 'started', startTimeoutMs, signal)), created: true };
     } catch (error) {
       // A cancelled activity is compensated by destroy(name); anything else is cleaned up here.
       if (signal?.aborted) throw error;
@@ -65,13 +76,22 @@ class UpcloudProvider implements Provider {
     }
   }
 
-  async destroy(name: string): Promise<void> {
-    for (const server of await this.findAll(name)) await this.states.remove(server);
+  async destroy(name: string, options: { createdBy?: string } = {}): Promise<DestroyOutcome> {
+    const { ours, others } = await this.named(name);
+    if (options.createdBy !== undefined) {
+      const mine = ours.filter((s) => labelsOf(s)[LABELS.createdBy] === options.createdBy);
+      for (const server of mine) await this.states.remove(server);
+      return mine.length ? 'destroyed' : ours.length || others.length ? 'kept' : 'gone';
+    }
+    if (ours.length === 0 && others.length) throw notOursOf(name, others[0]);
+    for (const server of ours) await this.states.remove(server);
+    return ours.length ? 'destroyed' : 'gone';
   }
 
   async list(labels: Record<string, string>): Promise<VmInstance[]> {
-    const wanted = toUpcloudLabels(labels);
-    const servers = await this.servers(labelQuery(labels));
+    const own = { ...labels, [LABELS.project]: this.identity };
+    const wanted = toUpcloudLabels(own);
+    const servers = await this.servers(labelQuery(own));
     const details = await Promise.all(servers.map((s) => this.states.details(s.uuid)));
     // UpCloud filters already; checking the details again keeps a loose filter from leaking other servers.
     const matches = (d: ServerDetails | null): d is ServerDetails =>
@@ -85,6 +105,22 @@ class UpcloudProvider implements Provider {
 
   async start(name: string, signal?: AbortSignal): Promise<VmInstance> {
     return reachable(await this.states.start(await this.one(name, signal), this.startTimeoutMs, signal));
+  }
+
+  /** Relabels the server of this title with this project's identity (one only: which of two is a user's call). */
+  async adopt(name: string): Promise<VmInstance> {
+    const { ours, others } = await this.named(name);
+    const adopted = ours[0] && (await this.states.details(ours[0].uuid));
+    if (adopted) return toVmInstance(adopted);
+    if (others.length === 0) throw adoptMissingError(name);
+    if (others.length > 1) {
+      throw new KamalDevError('provider', `${others.length} UpCloud servers are named ${name}: ${others.map((s) => s.uuid).join(', ')}`, {
+        description: 'Delete or rename the ones that are not yours in the UpCloud Hub, then adopt again.',
+      });
+    }
+    const labels = { ...labelsOf(others[0]), [LABELS.project]: this.identity };
+    const body = { server: { labels: { label: toUpcloudLabels(labels) } } };
+    return toVmInstance((await this.api.request<{ server: ServerDetails }>('PUT', `/server/${others[0].uuid}`, body)).server);
   }
 
   private async create(request: ProvisionRequest, signal?: AbortSignal): Promise<ServerSummary> {
@@ -107,12 +143,17 @@ class UpcloudProvider implements Provider {
       storageSizeGb: plan.storage_size,
       storageTier: plan.storage_tier ?? 'maxiops',
       sshPublicKey: request.sshPublicKey,
-      labels: { [LABELS.managed]: 'true', ...request.labels },
+      labels: {
+        ...request.labels,
+        [LABELS.managed]: 'true',
+        [LABELS.project]: this.identity,
+        ...(request.createdBy ? { [LABELS.createdBy]: request.createdBy } : {}),
+      },
     });
     let retrying = false;
     // An attempt that failed with a 5xx may still have created the server: look before posting again.
     return this.api.withRetries(async () => {
-      const earlier = retrying ? (await this.findAll(request.name, signal))[0] : undefined;
+      const earlier = retrying ? (await this.named(request.name, signal)).ours[0] : undefined;
       retrying = true;
       return earlier ?? (await this.api.send<{ server: ServerSummary }>('POST', '/server', body, signal)).server;
     }, signal);
@@ -131,14 +172,22 @@ class UpcloudProvider implements Provider {
     }
   }
 
-  private async one(name: string, signal?: AbortSignal): Promise<ServerSummary> {
-    const server = (await this.findAll(name, signal))[0];
-    if (!server) throw new KamalDevError('provider', `no UpCloud server named ${name} managed by kamal-dev`, { description: 'Run kamal-dev list to see the VMs that exist.' });
-    return server;
+  /** This project's server of this title; another project's (or one without identity) is an error naming it. */
+  private async one(name: string, signal?: AbortSignal): Promise<ServerSummary>;
+  private async one(name: string, signal: AbortSignal | undefined, missing: 'none is fine'): Promise<ServerSummary | undefined>;
+  private async one(name: string, signal?: AbortSignal, missing?: 'none is fine'): Promise<ServerSummary | undefined> {
+    const { ours, others } = await this.named(name, signal);
+    if (ours[0]) return ours[0];
+    if (others[0]) throw notOursOf(name, others[0]);
+    if (missing) return undefined;
+    throw new KamalDevError('provider', `no UpCloud server named ${name} managed by kamal-dev`, { description: 'Run kamal-dev list to see the VMs that exist.' });
   }
 
-  private async findAll(name: string, signal?: AbortSignal): Promise<ServerSummary[]> {
-    return (await this.servers(labelQuery({ [LABELS.managed]: undefined }), signal)).filter((s) => s.title === name);
+  /** Managed servers with this title: this project's, and everyone else's. */
+  private async named(name: string, signal?: AbortSignal): Promise<{ ours: ServerSummary[]; others: ServerSummary[] }> {
+    const titled = (await this.servers(labelQuery({ [LABELS.managed]: undefined }), signal)).filter((s) => s.title === name);
+    const ours = titled.filter((s) => labelsOf(s)[LABELS.project] === this.identity);
+    return { ours, others: titled.filter((s) => !ours.includes(s)) };
   }
 
   private async servers(query: string, signal?: AbortSignal): Promise<ServerSummary[]> {

@@ -21,10 +21,26 @@ export interface DeploymentRecord {
   updated_at: string;
 }
 
+/** Provider `ssh`: one existing host claimed by one VM of one project identity. */
+export interface SshClaim {
+  name: string;
+  project: string;
+  /** The workflow that claimed it (absent after `adopt`): only its compensation gives the host back. */
+  created_by?: string;
+}
+
 export interface DevState {
   deployments: Record<string, DeploymentRecord>;
-  /** Provider `ssh`: which VM name claimed which existing host ("host:port"). */
-  ssh_claims: Record<string, string>;
+  /**
+   * Provider `ssh`: which VM claimed which existing host ("host:port"). A bare VM name is a claim
+   * made before project identities existed: not this project's until `kamal-dev adopt NAME`.
+   */
+  ssh_claims: Record<string, SshClaim | string>;
+  /**
+   * Provider `docker`: local VMs of another identity (or none) taken over with `kamal-dev adopt`,
+   * container id -> VM name. Docker cannot relabel a container, so the adoption is recorded here.
+   */
+  adopted_containers: Record<string, string>;
 }
 
 export function stateFilePath(projectDir: string): string {
@@ -36,7 +52,7 @@ export function readState(file: string): DevState {
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    return { deployments: {}, ssh_claims: {} };
+    return { deployments: {}, ssh_claims: {}, adopted_containers: {} };
   }
   let doc: Partial<DevState> | null;
   try {
@@ -48,7 +64,7 @@ export function readState(file: string): DevState {
       cause: error,
     });
   }
-  return { deployments: doc?.deployments ?? {}, ssh_claims: doc?.ssh_claims ?? {} };
+  return { deployments: doc?.deployments ?? {}, ssh_claims: doc?.ssh_claims ?? {}, adopted_containers: doc?.adopted_containers ?? {} };
 }
 
 /** Read-modify-write under the lock; the new file replaces the old one by an atomic rename. */

@@ -1,5 +1,6 @@
 import type { BuiltImage, ContainerState, DeployInput, PushedImage, VmHandle, VmRef } from '../activities/types';
 import type { TimeoutOverride, TimeoutOverrides, TimeoutProfile } from '../spec/config';
+import type { DestroyOutcome } from '../providers/types';
 import type { DeployPlan } from '../spec/plan';
 
 /** Timeout/retry profiles by name; a deploy may override any field of any profile (config `temporal.timeouts`). */
@@ -50,6 +51,8 @@ export interface WorkspaceProgress {
   vm?: VmHandle;
   containers?: ContainerState[];
   error?: string;
+  /** What the failed run's compensation did with the VM: `kept` when the run found it (a redeploy). */
+  disposal?: DestroyOutcome;
 }
 
 export type DeployPhase = 'plan' | 'build' | 'push' | 'vms' | 'done' | 'failed' | 'cancelled';

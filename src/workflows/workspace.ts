@@ -1,5 +1,5 @@
-import { proxyActivities, setCurrentDetails, setHandler, defineQuery, workflowInfo, isCancellation } from '@temporalio/workflow';
-import type { DeployActivities } from '../activities/types';
+import { proxyActivities, setCurrentDetails, setHandler, defineQuery, workflowInfo, isCancellation, patched } from '@temporalio/workflow';
+import type { DeployActivities, VmHandle } from '../activities/types';
 import { compensate, type Compensation } from './compensation';
 import { profile } from './policies';
 import { failureMessage, PROGRESS_QUERY, setPhase, StepTracker } from './progress';
@@ -10,6 +10,8 @@ export const WORKSPACE_STEPS = ['provisionVm', 'waitForSsh', 'bootstrapVm', 'upl
 const COMMANDS_STEP = 'runDevcontainerCommands';
 
 const progressQuery = defineQuery<WorkspaceProgress>(PROGRESS_QUERY);
+/** From here on a compensation destroys only the VM its own run made (provisionVm's createdBy). */
+export const DESTROY_ONLY_CREATED = 'destroy-only-created-vms';
 
 /**
  * One VM: provision, reach, bootstrap, upload the stack, start it, verify it, run devcontainer.json's
@@ -31,13 +33,17 @@ export async function DeployWorkspace(input: DeployWorkspaceInput): Promise<Work
   setHandler(progressQuery, () => progress);
 
   const compensations: Compensation[] = [];
+  // Runs started before ownership existed replay as they ran: their undo took the VM of that name.
+  const createdBy = patched(DESTROY_ONLY_CREATED) ? workflowInfo().workflowId : undefined;
   try {
     setPhase('provision');
     if (plan.onFailure !== 'keep') {
-      // Pushed before provisioning: a VM half-made by a failed or cancelled provision is destroyed too.
-      compensations.push({ name: 'destroyVm', undo: () => undo.destroyVm({ plan, vm: ref }) });
+      // Pushed before provisioning, so a VM half-made by this run's failed or cancelled provision is
+      // destroyed too; it carries createdBy from its first moment, and a VM this run found does not.
+      const destroyVm = async () => void (progress.disposal = (await undo.destroyVm({ plan, vm: ref, createdBy }))?.outcome);
+      compensations.push({ name: 'destroyVm', undo: destroyVm });
     }
-    const vm = await tracker.run('provisionVm', () => provision.provisionVm({ plan, vm: ref }), (v) => `${v.ip} (ssh port ${v.ssh.port})`);
+    const vm = await tracker.run('provisionVm', () => provision.provisionVm({ plan, vm: ref, createdBy }), provisioned);
     progress.vm = vm;
     setPhase('bootstrap');
     await tracker.run('waitForSsh', () => ssh.waitForSsh({ plan, vm }));
@@ -60,9 +66,20 @@ export async function DeployWorkspace(input: DeployWorkspaceInput): Promise<Work
     progress.error = failureMessage(error);
     setPhase(progress.state);
     await compensate(compensations, (name) => {
-      if (name === 'destroyVm') tracker.mark('provisionVm', 'compensated', 'VM destroyed');
+      if (name === 'destroyVm') tracker.mark('provisionVm', 'compensated', DISPOSALS[progress.disposal ?? 'destroyed']);
     });
     setCurrentDetails(`**${ref.name}** ${progress.state}: ${progress.error}`);
     throw error;
   }
+}
+
+const DISPOSALS: Record<NonNullable<WorkspaceProgress['disposal']>, string> = {
+  destroyed: 'VM destroyed',
+  gone: 'no VM was made',
+  kept: 'VM kept: this run found it, it did not make it',
+};
+
+function provisioned(vm: VmHandle): string {
+  const how = vm.created === undefined ? '' : vm.created ? 'created, ' : 'found, ';
+  return `${how}${vm.ip} (ssh port ${vm.ssh.port})`;
 }

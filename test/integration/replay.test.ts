@@ -30,7 +30,7 @@ async function replay(bundle: Awaited<ReturnType<typeof workflowBundle>>) {
 describe('replay of recorded histories', () => {
   it('has histories of deploys, failures and cancellations', () => {
     expect(histories().map((h) => h.file)).toEqual(
-      expect.arrayContaining(['deploy-3-vms.json', 'deploy-cancelled.json', 'workspace-compensated.json', 'workspace-cancelled.json']),
+      expect.arrayContaining(['deploy-3-vms.json', 'deploy-cancelled.json', 'workspace-compensated.json', 'workspace-cancelled.json', 'workspace-redeploy-keeps-found-vm.json']),
     );
   });
 

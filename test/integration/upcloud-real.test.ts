@@ -24,10 +24,10 @@ describeWhen(hasCredentials, 'UPCLOUD_USERNAME and UPCLOUD_PASSWORD are not set'
       passwordSecret: 'UPCLOUD_PASSWORD',
       apiUrl: process.env.UPCLOUD_API_URL,
     },
-    { resolveSecret: (secret) => process.env[secret] },
+    { resolveSecret: (secret) => process.env[secret], identity: `real-test-${process.pid}` },
   );
 
-  afterAll(() => provider.destroy(name));
+  afterAll(async () => void (await provider.destroy(name)));
 
   it('creates a server once, lists it by label and destroys it with its disk', async () => {
     const vm = await provider.provision({ name, labels, sshPublicKey: throwawayPublicKey() });

@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HOST_MARKER, markerText } from '../../src/activities/hostMarker';
 import { createVmActivities } from '../../src/activities/vm';
 import type { VmHandle } from '../../src/activities/types';
 import { knownHostsFile } from '../../src/activities/vmContext';
@@ -49,7 +50,7 @@ describeWithLab(['vmImage', 'registry'], 'a stack on a bootstrapped VM (non-root
     const env = { ...process.env, DOCKER_CONFIG: dockerConfig };
     await sh(['docker', 'login', registry().address, '--username', registry().username, '--password-stdin'], { input: registry().password, env });
     await sh(['docker', 'push', pushedImage()], { env });
-    vm = await activities.provisionVm({ plan: plan({}), vm: { deployment: service, name: `${service}-1`, index: 1 } });
+    vm = await activities.provisionVm({ plan: plan({}), vm: { deployment: service, name: `${service}-1`, index: 1 }, createdBy: 'vm-deploy-test' });
     await activities.waitForSsh({ plan: plan({}), vm });
     pool = new SshPool({ privateKeyPath: project.keyPath, knownHostsFile: knownHostsFile(plan({})) });
     session = await pool.session(vm.ssh);
@@ -214,26 +215,47 @@ describeWithLab(['vmImage', 'registry'], 'a stack on a bootstrapped VM (non-root
     await activities.removeStack({ plan: cmdPlan, vm });
   });
 
-  it('ssh provider: claims the VM as an existing host, deploys, and destroy leaves the host', async () => {
+  it('ssh provider: claims the VM as an existing host, marks it, deploys, and destroy leaves the host', async () => {
     const sshService = `${service}-ssh`;
-    const sshPlan = (name = sshService) => ({
-      ...plan({ projectName: name, compose: { services: { app: { image: pushedImage() } } } }),
-      service: sshService,
+    const sshPlan = (projectDir = project.dir) => ({
+      ...testPlan({ projectDir, keyPath: project.keyPath, service: sshService, user: 'dev', stack: { projectName: sshService, compose: { services: { app: { image: pushedImage() } } } } }),
+      registry: plan({}).registry,
       provider: { type: 'ssh' as const, hosts: [{ host: vm.ssh.host, port: vm.ssh.port, user: 'dev' }] },
     });
     const ref = (i: number) => ({ deployment: sshService, name: `${sshService}-${i}`, index: i });
-    const host = await activities.provisionVm({ plan: sshPlan(), vm: ref(1) });
-    expect(host).toMatchObject({ provider: 'ssh', ssh: vm.ssh, ip: '127.0.0.1' });
-    expect(await activities.provisionVm({ plan: sshPlan(), vm: ref(1) })).toEqual(host);
+    const marker = async () => (await session.exec(['cat', HOST_MARKER], { root: true })).stdout;
+    const host = await activities.provisionVm({ plan: sshPlan(), vm: ref(1), createdBy: 'ssh-run' });
+    expect(host).toMatchObject({ provider: 'ssh', ssh: vm.ssh, ip: '127.0.0.1', created: true });
+    expect(await activities.provisionVm({ plan: sshPlan(), vm: ref(1), createdBy: 'ssh-run' })).toEqual(host);
     await expect(activities.provisionVm({ plan: sshPlan(), vm: ref(2) })).rejects.toMatchObject({ type: 'ProviderError', nonRetryable: true });
-    expect(readState(stateFilePath(project.dir)).ssh_claims).toEqual({ [`127.0.0.1:${vm.ssh.port}`]: ref(1).name });
+    const claim = { name: ref(1).name, project: sshPlan().identity, created_by: 'ssh-run' };
+    expect(readState(stateFilePath(project.dir)).ssh_claims).toEqual({ [`127.0.0.1:${vm.ssh.port}`]: claim });
+    expect(await marker()).toBe(markerText({ project: claim.project, name: claim.name }));
+
+    // Another checkout that lists the same host reads the marker and never claims it.
+    const twin = sshPlan(mkdtempSync(join(tmpdir(), 'kamal-dev-vms-twin-')));
+    await expect(activities.provisionVm({ plan: twin, vm: ref(1), createdBy: 'twin-run' })).rejects.toMatchObject({
+      message: expect.stringMatching(/already in use \(1 hosts; 1 of them held by another kamal-dev project/),
+    });
+    expect(readState(stateFilePath(twin.projectDir)).ssh_claims).toEqual({});
+    expect(await activities.listVms({ plan: twin })).toEqual([]);
 
     await activities.uploadStack({ plan: sshPlan(), vm: host });
     await activities.composeUp({ plan: sshPlan(), vm: host, skipPush: false });
     expect(await activities.verifyStack({ plan: sshPlan(), vm: host })).toHaveLength(1);
+    // A later deploy's compensation found the claim: it gives nothing back.
+    expect(await activities.destroyVm({ plan: sshPlan(), vm: ref(1), createdBy: 'a-later-run' })).toEqual({ outcome: 'kept' });
+    expect((await session.exec(['test', '-e', `/opt/kamal-dev/${sshService}/compose.yaml`])).exitCode).toBe(0);
 
-    await activities.destroyVm({ plan: sshPlan(), vm: ref(1) });
+    // Adopted by the other checkout, the host is its own: the first one's operations refuse it.
+    expect(await activities.adoptVm({ plan: twin, name: ref(1).name })).toMatchObject({ name: ref(1).name, ssh: vm.ssh });
+    expect(await marker()).toBe(markerText({ project: twin.identity, name: ref(1).name }));
+    await expect(activities.stopVm({ plan: sshPlan(), vm: ref(1) })).rejects.toMatchObject({ message: expect.stringMatching(/belongs to another kamal-dev project/) });
+    await activities.adoptVm({ plan: sshPlan(), name: ref(1).name });
+
+    expect(await activities.destroyVm({ plan: sshPlan(), vm: ref(1) })).toEqual({ outcome: 'destroyed' });
     expect((await session.exec(['test', '-e', `/opt/kamal-dev/${sshService}`])).exitCode).toBe(1);
+    expect((await session.exec(['test', '-e', HOST_MARKER])).exitCode).toBe(1);
     expect((await session.run(['docker', 'ps', '-aq', '--filter', `label=com.docker.compose.project=${sshService}`], { root: true })).stdout).toBe('');
     expect((await session.run(['true'])).exitCode).toBe(0); // the host is still there
     expect(await activities.listVms({ plan: sshPlan() })).toEqual([]);

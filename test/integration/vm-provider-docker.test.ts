@@ -28,17 +28,27 @@ describeWithLab(['vmImage'], 'docker provider: local VMs', () => {
   });
 
   it('provisions 2 VMs; provisioning again with the same names creates none', async () => {
-    const first = await Promise.all([1, 2].map((i) => activities.provisionVm({ plan, vm: vm(i) })));
-    const again = await Promise.all([1, 2].map((i) => activities.provisionVm({ plan, vm: vm(i) })));
+    const first = await Promise.all([1, 2].map((i) => activities.provisionVm({ plan, vm: vm(i), createdBy: 'first-run' })));
+    const again = await Promise.all([1, 2].map((i) => activities.provisionVm({ plan, vm: vm(i), createdBy: 'first-run' })));
     expect(again.map((h) => h.id)).toEqual(first.map((h) => h.id));
+    // A retry of the run that made them still knows it made them.
+    expect([...first, ...again].map((h) => h.created)).toEqual([true, true, true, true]);
     const containers = await new Docker().listContainers({ all: true, filters: { label: [`${LABELS.deployment}=${service}`] } });
     expect(containers).toHaveLength(2);
     for (const c of containers) {
       expect(c.Ports.filter((p) => p.PublicPort)).toEqual([expect.objectContaining({ IP: '127.0.0.1', PrivatePort: 22 })]);
-      expect(c.Labels).toMatchObject({ [LABELS.managed]: 'true', [LABELS.service]: service });
+      expect(c.Labels).toMatchObject({ [LABELS.managed]: 'true', [LABELS.service]: service, [LABELS.project]: plan.identity, [LABELS.createdBy]: 'first-run' });
     }
     expect((await activities.listVms({ plan })).map((h) => h.name).sort()).toEqual([vm(1).name, vm(2).name]);
     await Promise.all(first.map((handle) => activities.waitForSsh({ plan, vm: handle })));
+  });
+
+  it('a redeploy finds the VM; its compensation keeps it, only removal destroys it', async () => {
+    const found = await activities.provisionVm({ plan, vm: vm(1), createdBy: 'redeploy-run' });
+    expect(found.created).toBe(false);
+    expect(await activities.destroyVm({ plan, vm: vm(1), createdBy: 'redeploy-run' })).toEqual({ outcome: 'kept' });
+    expect((await new Docker().getContainer(vm(1).name).inspect()).Id).toBe(found.id);
+    expect((await activities.listVms({ plan })).map((h) => h.name).sort()).toEqual([vm(1).name, vm(2).name]);
   });
 
   it('passes hostile arguments through SSH untouched, and runs none of them', async () => {
@@ -99,7 +109,7 @@ describeWithLab(['vmImage'], 'docker provider: local VMs', () => {
     const tag = vmImageTag('debian:bookworm');
     await new Docker().getImage(tag).remove({ force: true }).catch(() => undefined);
     try {
-      await activities.provisionVm({ plan: otherBase, vm: vm(3) });
+      await activities.provisionVm({ plan: otherBase, vm: vm(3), createdBy: 'first-run' });
       const image = await new Docker().getImage(tag).inspect();
       expect(image.Config.Labels).toMatchObject({ [VM_IMAGE_LABEL]: 'true' });
       expect((await new Docker().getContainer(vm(3).name).inspect()).Config.Image).toBe(tag);

@@ -4,6 +4,7 @@ import type { DeployInput } from '../../src/activities/types';
 import { fetchProgress, startDeploy } from '../../src/client/deploy';
 import { KamalDevError } from '../../src/errors';
 import type { DeploySummary } from '../../src/workflows/types';
+import { DESTROY_ONLY_CREATED } from '../../src/workflows/workspace';
 import { done, fakeActivities, type FakeCall, type FakeOptions } from '../support/fakeActivities';
 import { fakePlan } from '../support/fakePlan';
 import { describeWithLab } from '../support/lab';
@@ -22,7 +23,7 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
   afterAll(() => h?.close());
 
   async function deploy(fake: FakeOptions, deployInput: DeployInput, during?: (workflowId: string, calls: FakeCall[]) => Promise<void>) {
-    const { activities, calls } = fakeActivities(fake);
+    const { activities, calls, vms } = fakeActivities(fake);
     const q = queues('wf');
     const worker = await startWorker(h, q, activities);
     const handle = await startDeploy(h.client, deployInput, { sharedQueue: q.shared, sourceQueue: q.source, profiles: { ssh: { initialInterval: '100ms' } } });
@@ -35,7 +36,7 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
         );
       })(),
     );
-    return { ...outcome, calls, handle };
+    return { ...outcome, calls, handle, vms };
   }
 
   it('fans out one child per VM and returns a per-VM summary', async () => {
@@ -99,6 +100,20 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
     const { summary, calls } = await deploy({ fail, plan: (i) => fakePlan(i, { onFailure: 'keep' }) }, input(1));
     expect(summary?.outcome).toBe('failed');
     expect(done(calls, 'destroyVm')).toEqual([]);
+  });
+
+  it('a failed redeploy keeps the VM it found; only the VM this run made is destroyed', async () => {
+    const fail: FakeOptions['fail'] = (step) => (step === 'verifyStack' ? ApplicationFailure.nonRetryable('app is unhealthy', 'StackUnhealthy') : undefined);
+    const { summary, calls, handle, vms } = await deploy({ fail, existingVms: ['wftest-1'] }, input(2));
+    expect(summary?.vms.map((v) => v.state) ?? []).not.toContain('deployed');
+    expect(done(calls, 'destroyVm').sort()).toEqual(['wftest-1', 'wftest-2']); // both compensations ran...
+    expect([...vms.entries()]).toEqual([['wftest-1', 'an-earlier-deploy']]); // ...and only the VM made by this run went
+    const child = h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-1`);
+    const markers = ((await child.fetchHistory()).events ?? []).flatMap((e) =>
+      Object.values(e.markerRecordedEventAttributes?.details ?? {}).flatMap((p) => (p.payloads ?? []).map((x) => Buffer.from(x.data ?? []).toString())),
+    );
+    expect(markers.join('\n')).toContain(DESTROY_ONLY_CREATED);
+    await recordHistory(child, 'workspace-redeploy-keeps-found-vm');
   });
 
   it('a build failure provisions nothing and removes the build images', async () => {

@@ -20,11 +20,15 @@ export interface FakeOptions {
   record?: (call: FakeCall) => void;
   /** What a real worker resolves secret names to; the fakes use values only in memory. */
   secrets?: Record<string, string>;
+  /** VMs of this project that exist before the run (an earlier deploy made them): a redeploy finds them. */
+  existingVms?: string[];
 }
 
 /** Activities that behave like the real ones at the contract level, for workflow tests on a real server. */
-export function fakeActivities(options: FakeOptions = {}): { activities: Activities; calls: FakeCall[] } {
+export function fakeActivities(options: FakeOptions = {}): { activities: Activities; calls: FakeCall[]; vms: Map<string, string> } {
   const calls: FakeCall[] = [];
+  // VM name -> the createdBy it was made with, as the real providers label it.
+  const vms = new Map<string, string>((options.existingVms ?? []).map((name) => [name, 'an-earlier-deploy']));
   const note = (call: FakeCall) => {
     calls.push(call);
     options.record?.(call);
@@ -62,8 +66,16 @@ export function fakeActivities(options: FakeOptions = {}): { activities: Activit
       resolve([i.plan.registry.usernameSecret, i.plan.registry.passwordSecret]);
       return i.images.map((x) => ({ image: x.image, digest: 'sha256:2222' }));
     }),
-    provisionVm: step('provisionVm', vmName, (i: { vm: VmRef }) => handle(i.vm)),
-    destroyVm: step('destroyVm', vmName, none),
+    provisionVm: step('provisionVm', vmName, (i: { vm: VmRef; createdBy?: string }) => {
+      if (!vms.has(i.vm.name)) vms.set(i.vm.name, i.createdBy ?? '');
+      return { ...handle(i.vm), created: vms.get(i.vm.name) === (i.createdBy ?? '') };
+    }),
+    destroyVm: step('destroyVm', vmName, (i: { vm: VmRef; createdBy?: string }) => {
+      if (!vms.has(i.vm.name)) return { outcome: 'gone' as const };
+      if (i.createdBy !== undefined && vms.get(i.vm.name) !== i.createdBy) return { outcome: 'kept' as const };
+      vms.delete(i.vm.name);
+      return { outcome: 'destroyed' as const };
+    }),
     waitForSsh: step('waitForSsh', vmName, none),
     runDevcontainerCommands: step('runDevcontainerCommands', vmName, () => ({ ran: ['postCreateCommand'] })),
     bootstrapVm: step('bootstrapVm', vmName, () => ({ installed: true, docker: '20.10', compose: '2.26' })),
@@ -77,8 +89,9 @@ export function fakeActivities(options: FakeOptions = {}): { activities: Activit
     startVm: step('startVm', vmName, (i: { vm: VmRef }) => handle(i.vm)),
     removeStack: step('removeStack', vmName, none),
     stackStatus: step('stackStatus', vmName, () => [{ service: 'app', name: 'wftest-app-1', state: 'running', ports: [] }]),
+    adoptVm: step('adoptVm', (i: { name: string }) => i.name, (i: { name: string; plan: DeployPlan }) => handle({ deployment: i.plan.service, name: i.name, index: 1 })),
   };
-  return { activities, calls };
+  return { activities, calls, vms };
 }
 
 /** The completed calls of one step, as `vm` names (or the step name for source steps). */

@@ -139,6 +139,12 @@ export class UpcloudFake {
       Object.assign(server, { state: 'maintenance', pollsLeft: this.startPolls });
       return send(200, { server: details(server) });
     }
+    if (method === 'PUT' && !action) {
+      // Modify server: of its fields only labels matter here; a label list given replaces the old one.
+      const changes = JSON.parse(Buffer.concat(chunks).toString()).server ?? {};
+      if (changes.labels) server.labels = changes.labels.label ?? [];
+      return send(202, { server: details(server) });
+    }
     if (method === 'DELETE' && !action) {
       if (server.state !== 'stopped') return illegal();
       if (url.searchParams.get('storages') !== '1') return error(400, 'FAKE_EXPECTS_STORAGES', 'this fake expects storages=1');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { sh } from '../lab/exec';
 import { LAB_LABEL } from '../lab/lab';
 import type { DeployPlan, StackPlan } from '../../src/spec/plan';
-import { DockerProvider } from '../../src/providers/docker';
+import Docker from 'dockerode';
 import { LABELS } from '../../src/providers/types';
 import { projectIdentity } from '../../src/state/identity';
 
@@ -59,8 +59,10 @@ export async function buildTestImage(tag: string, dockerfile: string): Promise<v
   await sh(['docker', 'build', '-q', '--label', `${LAB_LABEL}=vms`, '-t', tag, dir], { timeoutMs: 600_000 });
 }
 
-/** Every VM container of a test deployment, gone with its volumes. */
+/** Every VM container of a test deployment, whatever project made it, gone with its volumes. */
 export async function destroyDeployment(service: string): Promise<void> {
-  const provider = new DockerProvider({ sshUser: 'root' });
-  for (const vm of await provider.list({ [LABELS.deployment]: service })) await provider.destroy(vm.name);
+  const docker = new Docker();
+  for (const c of await docker.listContainers({ all: true, filters: { label: [`${LABELS.deployment}=${service}`] } })) {
+    await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
+  }
 }

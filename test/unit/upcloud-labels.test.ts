@@ -4,7 +4,7 @@ import { chooseTemplate } from '../../src/providers/upcloud-shapes';
 
 describe('UpCloud label mapping', () => {
   it('maps kamal-dev keys to UpCloud keys and back', () => {
-    expect(Object.values(LABELS).map(toUpcloudKey)).toEqual(['kamal-dev_managed', 'kamal-dev_project', 'kamal-dev_service', 'kamal-dev_deployment', 'kamal-dev_index']);
+    expect(Object.values(LABELS).map(toUpcloudKey)).toEqual(['kamal-dev_managed', 'kamal-dev_project', 'kamal-dev_service', 'kamal-dev_deployment', 'kamal-dev_index', 'kamal-dev_created-by']);
     const labels = { [LABELS.service]: 'shop', [LABELS.index]: '2', team: 'web' };
     expect(fromUpcloudLabels(toUpcloudLabels(labels))).toEqual(labels);
   });

@@ -5,6 +5,7 @@ import { realSleep, Sleep } from '../../src/providers/upcloud-api';
 import { TEMPLATES, UpcloudFake } from '../support/upcloud-fake';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTests kamal-dev';
+const IDENTITY = 'a1b2c3d4e5f60718';
 const labelsFor = (deployment: string, index: number) => ({
   'kamal-dev.managed': 'true',
   'kamal-dev.service': 'shop',
@@ -21,10 +22,10 @@ describe('upcloud provider against the local UpCloud API', () => {
     waits.push(ms);
     return realSleep(Math.min(ms, 5), signal);
   };
-  const provider = (config: Partial<UpcloudConfig> = {}, values = secrets(), timeouts = {}): Provider =>
+  const provider = (config: Partial<UpcloudConfig> = {}, values = secrets(), timeouts = {}, identity = IDENTITY): Provider =>
     createUpcloudProvider(
       { type: 'upcloud', zone: 'fi-hel1', plan: '1xCPU-1GB', usernameSecret: 'UPCLOUD_USERNAME', passwordSecret: 'UPCLOUD_PASSWORD', apiUrl: fake.url, ...config },
-      { resolveSecret: (name) => values[name], pollIntervalMs: 2, retry: { baseDelayMs: 1, maxDelayMs: 4 }, sleep, ...timeouts },
+      { resolveSecret: (name) => values[name], identity, pollIntervalMs: 2, retry: { baseDelayMs: 1, maxDelayMs: 4 }, sleep, ...timeouts },
     );
   const posts = () => fake.requests.filter((r) => r === 'POST /server').length;
 
@@ -44,7 +45,8 @@ describe('upcloud provider against the local UpCloud API', () => {
       status: 'running',
       ssh: { host: server.ip, port: 22, user: 'root' },
       ip: server.ip,
-      labels: labelsFor('d1', 1),
+      labels: { ...labelsFor('d1', 1), 'kamal-dev.project': IDENTITY },
+      created: true,
     });
     expect(server.created).toMatchObject({
       title: 'shop-1',
@@ -60,6 +62,7 @@ describe('upcloud provider against the local UpCloud API', () => {
       { key: 'kamal-dev_service', value: 'shop' },
       { key: 'kamal-dev_deployment', value: 'd1' },
       { key: 'kamal-dev_index', value: '1' },
+      { key: 'kamal-dev_project', value: IDENTITY },
     ]);
   });
 
@@ -88,8 +91,64 @@ describe('upcloud provider against the local UpCloud API', () => {
     await p.destroy('shop-1');
     expect(fake.servers.has(a.id)).toBe(false);
     expect(fake.requests).toContain(`DELETE /server/${a.id}?storages=1&backups=delete`);
-    await expect(p.destroy('shop-1')).resolves.toBeUndefined();
+    await expect(p.destroy('shop-1')).resolves.toBe('gone');
     expect(fake.servers.size).toBe(1);
+  });
+
+  it('two projects whose servers share a title never touch each other\'s (provision, list, stop, destroy)', async () => {
+    const mine = provider();
+    const theirs = provider({}, secrets(), {}, 'ffff0000ffff0000');
+    const a = await mine.provision({ name: 'shop-1', labels: labelsFor('shop', 1), sshPublicKey: KEY });
+
+    const refused = await theirs.provision({ name: 'shop-1', labels: labelsFor('shop', 1), sshPublicKey: KEY }).catch((e) => e);
+    expect(refused).toMatchObject({ kind: 'provider', message: `VM shop-1 belongs to another kamal-dev project (kamal-dev.project=${IDENTITY}); kamal-dev left it untouched (UpCloud server ${a.id})` });
+    expect(refused.description).toMatch(/kamal-dev adopt shop-1/);
+    expect(posts()).toBe(1);
+    expect(await theirs.list({ 'kamal-dev.deployment': 'shop' })).toEqual([]);
+    await expect(theirs.stop('shop-1')).rejects.toMatchObject({ message: expect.stringMatching(/belongs to another kamal-dev project/) });
+    await expect(theirs.destroy('shop-1')).rejects.toMatchObject({ message: expect.stringMatching(/belongs to another kamal-dev project/) });
+    await expect(theirs.destroy('shop-1', { createdBy: 'their-run' })).resolves.toBe('kept');
+    expect(fake.servers.get(a.id)?.state).toBe('started');
+
+    // Their own server of the same title (made under another name, then renamed in the Hub) is theirs alone.
+    const b = await theirs.provision({ name: 'shop-x', labels: labelsFor('shop', 1), sshPublicKey: KEY });
+    fake.servers.get(b.id)!.title = 'shop-1';
+    expect((await mine.list({})).map((vm) => vm.id)).toEqual([a.id]);
+    expect((await theirs.list({})).map((vm) => vm.id)).toEqual([b.id]);
+    await expect(theirs.destroy('shop-1')).resolves.toBe('destroyed');
+    expect([...fake.servers.keys()]).toEqual([a.id]);
+  });
+
+  it('a compensation destroys only the server its own run created, never one it found', async () => {
+    const p = provider();
+    const first = await p.provision({ name: 'shop-1', labels: labelsFor('shop', 1), createdBy: 'deploy-1/vm/shop-1', sshPublicKey: KEY });
+    expect(first.created).toBe(true);
+    expect(fake.servers.get(first.id)?.labels).toContainEqual({ key: 'kamal-dev_created-by', value: 'deploy-1/vm/shop-1' });
+    // A retry of the same run finds what it made: still "created".
+    expect((await p.provision({ name: 'shop-1', labels: labelsFor('shop', 1), createdBy: 'deploy-1/vm/shop-1', sshPublicKey: KEY })).created).toBe(true);
+    const redeploy = await p.provision({ name: 'shop-1', labels: labelsFor('shop', 1), createdBy: 'deploy-2/vm/shop-1', sshPublicKey: KEY });
+    expect(redeploy).toMatchObject({ id: first.id, created: false });
+    await expect(p.destroy('shop-1', { createdBy: 'deploy-2/vm/shop-1' })).resolves.toBe('kept');
+    expect(fake.servers.has(first.id)).toBe(true);
+    await expect(p.destroy('shop-1', { createdBy: 'deploy-1/vm/shop-1' })).resolves.toBe('destroyed');
+    expect(fake.servers.size).toBe(0);
+  });
+
+  it('a server made before project identities is refused until adopted; adopt relabels it through the API', async () => {
+    const made = await provider().provision({ name: 'shop-1', labels: labelsFor('shop', 1), sshPublicKey: KEY });
+    const server = fake.servers.get(made.id)!;
+    server.labels = server.labels.filter((l) => l.key !== 'kamal-dev_project');
+
+    const refused = await provider().provision({ name: 'shop-1', labels: labelsFor('shop', 1), sshPublicKey: KEY }).catch((e) => e);
+    expect(refused.message).toBe(`VM shop-1 was made before kamal-dev recorded project identities (it has no kamal-dev.project label); kamal-dev left it untouched (UpCloud server ${made.id})`);
+    expect(await provider().list({})).toEqual([]);
+
+    expect(await provider().adopt('shop-1', { sshPublicKey: KEY })).toMatchObject({ id: made.id, labels: expect.objectContaining({ 'kamal-dev.project': IDENTITY }) });
+    expect(fake.requests).toContain(`PUT /server/${made.id}`);
+    expect(server.labels).toContainEqual({ key: 'kamal-dev_service', value: 'shop' });
+    expect(await provider().provision({ name: 'shop-1', labels: labelsFor('shop', 1), sshPublicKey: KEY })).toMatchObject({ id: made.id, created: false });
+    expect(posts()).toBe(1);
+    await expect(provider().adopt('shop-9', { sshPublicKey: KEY })).rejects.toMatchObject({ kind: 'config', message: 'no kamal-dev VM named shop-9 exists' });
   });
 
   it('retries 500s and waits what Retry-After says on 429', async () => {

@@ -7,6 +7,7 @@ import { verdictOf } from '../../src/activities/verify';
 import type { DeployPlan } from '../../src/spec/plan';
 import { checkHostKey, forgetHost, keyLine } from '../../src/ssh/knownHosts';
 import { ensureSshKey } from '../../src/ssh/keys';
+import { authorizeKeyArgv } from '../../src/providers/docker-container';
 import { readState, updateState } from '../../src/state/devState';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'kamal-dev-vms-unit-'));
@@ -85,12 +86,12 @@ describe('dev_state.yml', () => {
     await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
         updateState(file, (s) => {
-          s.ssh_claims[`h${i}:22`] = `vm-${i}`;
+          s.ssh_claims[`h${i}:22`] = { name: `vm-${i}`, project: 'p' };
         }),
       ),
     );
     expect(Object.keys(readState(file).ssh_claims)).toHaveLength(8);
-    expect(readState(join(tmp(), 'missing.yml'))).toEqual({ deployments: {}, ssh_claims: {} });
+    expect(readState(join(tmp(), 'missing.yml'))).toEqual({ deployments: {}, ssh_claims: {}, adopted_containers: {} });
   });
 });
 
@@ -128,5 +129,16 @@ describe('SSH key for a deployment', () => {
       kind: 'config',
       message: expect.stringMatching(/SSH key .*no-such-key does not exist/),
     });
+  });
+});
+
+describe('adopting a local VM', () => {
+  it('authorises the key in authorized_keys2 once, as argv (the key is never part of the script)', () => {
+    const key = "ssh-ed25519 AAAA k'$(x)";
+    expect(authorizeKeyArgv('c0ffee', 'dev', `${key}\n`)).toEqual([
+      'docker', 'exec', '--user', 'root', 'c0ffee', 'sh', '-c',
+      'home=$(getent passwd "$1" | cut -d: -f6); file="$home/.ssh/authorized_keys2"; grep -qxF "$2" "$file" 2>/dev/null || printf "%s\\n" "$2" >>"$file"; chown "$1" "$file" && chmod 600 "$file"',
+      'sh', 'dev', key,
+    ]);
   });
 });

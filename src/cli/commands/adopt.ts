@@ -1,0 +1,39 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { Command } from 'commander';
+import type { FailureDetails } from '../../activities/failures';
+import type { VmHandle } from '../../activities/types';
+import { ErrorKind, KamalDevError } from '../../errors';
+import { contextOf } from '../context';
+import { table } from '../table';
+import { withWorkspaces } from '../workspaces';
+
+/**
+ * Takes over VMs that have this deployment's names but another project identity (another checkout,
+ * a copy of this folder) or none (made before identities existed). Runs in-process, like `list`: an
+ * adoption is one idempotent relabel per VM, with nothing to resume.
+ */
+export function register(program: Command): void {
+  program
+    .command('adopt')
+    .argument('<names...>', 'VM names')
+    .description("make VMs of these names this project's (made by another checkout, or before project identities)")
+    .action(async (names: string[], _options: unknown, command: Command) => {
+      const context = contextOf(command);
+      const adopted = await withWorkspaces(context.projectDir, async ({ plan, activities }) => {
+        const handles: VmHandle[] = [];
+        for (const name of names) handles.push(await activities.adoptVm({ plan, name }).catch((error: unknown) => Promise.reject(asKamalDevError(error))));
+        return handles;
+      });
+      if (context.json) return void process.stdout.write(JSON.stringify(adopted, null, 2) + '\n');
+      const output = table(['VM', 'provider', 'ssh', 'result']);
+      for (const vm of adopted) output.push([vm.name, vm.provider, `${vm.ssh.user}@${vm.ssh.host}:${vm.ssh.port}`, "adopted: now this project's"]);
+      process.stdout.write(output.toString() + '\n');
+    });
+}
+
+/** An activity's failure as the domain error it was made from, so the CLI shows its description and exit code. */
+function asKamalDevError(error: unknown): unknown {
+  if (!(error instanceof ApplicationFailure)) return error;
+  const details = (error.details?.[0] ?? {}) as FailureDetails;
+  return new KamalDevError((details.kind ?? 'internal') as ErrorKind, error.message, { description: details.description, cause: error });
+}
