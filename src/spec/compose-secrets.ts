@@ -24,17 +24,21 @@ export function placeholdersIn(value: unknown): string[] {
   return [...new Set([...JSON.stringify(value ?? null).matchAll(PLACEHOLDER)].map((m) => m[1]))];
 }
 
-/** Replaces placeholders by `${NAME}` (interpolated on the VM) in every string; collects the names. */
-export function restoreSecretReferences<T>(value: T, found: Set<string>): T {
-  if (typeof value === 'string') {
-    return value.replace(PLACEHOLDER, (_, name: string) => {
-      found.add(name);
-      return '${' + name + '}';
-    }) as T;
-  }
-  if (Array.isArray(value)) return value.map((v) => restoreSecretReferences(v, found)) as T;
+/** Replaces every placeholder in every string of a JSON value by what `reference` makes of its name. */
+export function replacePlaceholders<T>(value: T, reference: (name: string) => string): T {
+  if (typeof value === 'string') return value.replace(PLACEHOLDER, (_, name: string) => reference(name)) as T;
+  if (Array.isArray(value)) return value.map((v) => replacePlaceholders(v, reference)) as T;
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, restoreSecretReferences(v, found)])) as T;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replacePlaceholders(v, reference)])) as T;
   }
   return value;
 }
+
+/** Replaces placeholders by `${NAME}` (interpolated on the VM) in every string; collects the names. */
+export function restoreSecretReferences<T>(value: T, found: Set<string>): T {
+  return replacePlaceholders(value, (name) => {
+    found.add(name);
+    return '${' + name + '}';
+  });
+}
+
