@@ -74,8 +74,10 @@ describeWithLab(['registry', 'localRegistry', 'postgres', 'temporal', 'vmImage']
   });
 
   it('a deploy, one failing at postCreateCommand and one on UpCloud leave the canaries only in the 600 files and the env that needs them', async () => {
-    const registry = labInfo<{ password: string }>('registry');
-    const canaries: Canaries = { ...makeCanaries(['build', 'runtime', 'remoteEnv', 'command', 'provider']), registry: registry.password };
+    const registry = labInfo<{ username: string; password: string }>('registry');
+    // The lab registry's password is fixed; a Docker config would hold it as base64 of user:password.
+    const registryAuth = Buffer.from(`${registry.username}:${registry.password}`).toString('base64');
+    const canaries: Canaries = { ...makeCanaries(['build', 'runtime', 'remoteEnv', 'command', 'provider']), registry: registry.password, registryAuth };
     const since = new Date(Date.now() - 1000);
     const env = { ...labEnv('localhost:5556'), COMMAND_SECRET: canaries.command };
     const printed: Place[] = [];
@@ -87,7 +89,7 @@ describeWithLab(['registry', 'localRegistry', 'postgres', 'temporal', 'vmImage']
 
     const proof = 'bin/db-probe && printf %s "$API_AUTH" | sha256sum > /tmp/remote-env.sha && printf %s "${localEnv:COMMAND_SECRET}" | sha256sum > /tmp/command.sha';
     const ok = railsWithCanaries(OK, canaries, proof, 'destroy');
-    const fails = railsWithCanaries(FAILS, canaries, 'echo "auth $API_AUTH, command ${localEnv:COMMAND_SECRET}"; env; exit 3', 'keep');
+    const fails = railsWithCanaries(FAILS, canaries, 'env; echo "auth $API_AUTH, command ${localEnv:COMMAND_SECRET}"; exit 3', 'keep');
     fake = await UpcloudFake.start('canary-api-user', canaries.provider);
     fake.publicIp = '127.0.0.1';
     const upcloud = upcloudProject(fake);
