@@ -1,10 +1,11 @@
 /**
- * How secret values stay out of the transformed compose file: Compose normalises the model with
- * every secret NAME (the keys of .kamal/secrets, config build.secrets, registry and provider
- * credential names) set to a placeholder, never to its value. Wherever a placeholder survives into
- * the model, the transform writes `${NAME}` back and lists NAME in StackPlan.secrets; on the VM,
- * Compose interpolates it from the mode-600 secrets env file (`docker compose --env-file`).
- * Every other variable is interpolated here, from this machine's environment and .env.
+ * How secret values stay out of the plan: devcontainer.json's substitution and the Compose
+ * normaliser see every secret NAME (secretNamesOf in resolve-parts.ts) set to a placeholder, never to
+ * its value. Wherever a placeholder survives into the compose model, the transform writes `${NAME}`
+ * back and lists NAME in StackPlan.secrets; on the VM, Compose interpolates it from the mode-600
+ * secrets env file (`docker compose --env-file`). Placeholders in remoteEnv and lifecycle commands
+ * stay as they are (LifecyclePlan.secrets) and are filled in from another 600 file
+ * (lifecycle-secrets.ts). Every other variable is interpolated here, from this machine's environment and .env.
  */
 const PREFIX = '__KAMAL_DEV_SECRET_';
 const SUFFIX = '__';
