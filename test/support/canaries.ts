@@ -61,9 +61,10 @@ export async function vmFileSightings(vm: string, canaries: Canaries): Promise<{
   const patterns = Object.values(canaries).flatMap((value) => ['-e', value]);
   const grep = async (findArgs: string) =>
     (await sh(['docker', 'exec', vm, 'sh', '-c', `find ${findArgs} -type f -print0 2>/dev/null | xargs -0 -r grep -l -F "$@" || true`, 'sh', ...patterns])).split('\n').filter(Boolean);
-  const found = [...(await grep('/opt/kamal-dev ! -perm 600')), ...(await grep('/root/.docker /tmp'))];
+  // runc's process spec of an exec (a healthcheck's too) holds the container's environment while it runs.
+  const found = [...(await grep('/opt/kamal-dev ! -perm 600')), ...(await grep("/root/.docker /tmp ! -name 'runc-process*'"))];
   const secretFiles = (await sh(['docker', 'exec', vm, 'find', '/opt/kamal-dev', '-type', 'f', '-perm', '600'])).split('\n').filter(Boolean);
-  const located = await Promise.all(found.map(async (file) => ({ where: `${vm}:${file}`, text: await sh(['docker', 'exec', vm, 'cat', file]) })));
+  const located = await Promise.all(found.map(async (file) => ({ where: `${vm}:${file}`, text: await sh(['docker', 'exec', vm, 'cat', file]).catch((e: Error) => e.message) })));
   return { sightings: sightings(located, canaries), secretFiles };
 }
 
