@@ -78,7 +78,7 @@ export function planSummary({ plan, devcontainer, composeFiles, storedEnvironmen
     ...(plan.stack.workspace ? [`  workspace      ${plan.stack.workspace.source} -> ${stackDir}/${plan.stack.workspace.target} (without ${plan.stack.workspace.exclude.join(', ')})`] : []),
     ...plan.stack.files.map((f) => `  file           ${show(f.source)} -> ${stackDir}/${f.target}`),
     ...(plan.stack.secrets.length ? [`  run secrets    ${plan.stack.secrets.join(', ')} (mode-600 env file on each VM)`] : []),
-    ...(plan.stack.lifecycle?.secrets?.length ? [`  command secrets ${plan.stack.lifecycle.secrets.join(', ')} (remoteEnv and lifecycle commands, mode-600 env file while they run)`] : []),
+    ...(plan.stack.lifecycle?.secrets?.length ? [`  cmd secrets    ${plan.stack.lifecycle.secrets.join(', ')} (remoteEnv and lifecycle commands, mode-600 env file while they run)`] : []),
     ...(storedEnvironment.length
       ? [`  warning        ${storedEnvironment.join(', ')} from the environment: the values are stored in the plan (Temporal history) and on the VMs; list any secret one under secrets: in config/dev.yml`]
       : []),
