@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { planJson, planSummary } from '../../src/cli/commands/plan';
 import { composeVariables, devcontainerVariables } from '../../src/spec/interpolated';
 import { execEnvFileContent, lifecycleExec } from '../../src/spec/lifecycle-secrets';
 import { requiredSecretNames } from '../../src/spec/resolve-parts';
@@ -33,6 +34,10 @@ describe('which variables are secrets', () => {
     expect(plan.stack.lifecycle).toMatchObject({ env: { AUTH: `Bearer ${P('FILE_SECRET')}`, EDITOR: 'vim' }, secrets: ['FILE_SECRET', 'FROM_LIST', 'GH_TOKEN'] });
     expect(requiredSecretNames(plan).sort()).toEqual(['FILE_SECRET', 'FROM_LIST', 'GH_TOKEN', 'STRIPE_API_KEY']);
     expect(storedEnvironment).toEqual(['REGION']);
+    const spec = await resolveSpec({ projectDir: dir, tag: 't', env });
+    expect(planSummary(spec)).toContain('warning        REGION from the environment: the values are stored in the plan (Temporal history)');
+    expect(planSummary(spec)).toContain('cmd secrets    FILE_SECRET, FROM_LIST, GH_TOKEN');
+    expect(planJson(spec)).toMatchObject({ storedEnvironment: ['REGION'], lifecycleSecrets: ['FILE_SECRET', 'FROM_LIST', 'GH_TOKEN'] });
   });
 
   it('reads the variables a compose file and devcontainer.json refer to', () => {
