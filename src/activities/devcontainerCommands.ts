@@ -1,8 +1,10 @@
 import { posix } from 'node:path';
-import { composeContainerId, composeExec, containerStartedAt } from '../docker/compose';
+import { composeContainerId, containerStartedAt, dockerExec } from '../docker/compose';
 import { CommandFailedError } from '../docker/runner';
 import { KamalDevError } from '../errors';
 import type { LifecycleStep } from '../spec/devcontainer-vars';
+import { execEnvFileContent, lifecycleExec } from '../spec/lifecycle-secrets';
+import { redact } from '../spec/redact';
 import type { DeployPlan, LifecyclePlan } from '../spec/plan';
 import type { SshSession } from '../ssh/session';
 import { stackRef } from './stackDir';
@@ -17,9 +19,20 @@ interface Marker {
 }
 
 const MARKER_FILE = '.devcontainer-commands.json';
+/** The secrets of remoteEnv and the commands (mode 600), there only while the commands run. */
+const SECRETS_EXEC_FILE = 'lifecycle.env';
 
-/** Runs what devcontainer.json asks for after the stack is up and healthy; returns the names of what ran. */
-export async function runDevcontainerCommands(session: SshSession, plan: DeployPlan, vmName: string, onLine: () => void): Promise<string[]> {
+/**
+ * Runs what devcontainer.json asks for after the stack is up and healthy; returns the names of what
+ * ran. `secretValues` holds the values of `lifecycle.secrets`.
+ */
+export async function runDevcontainerCommands(
+  session: SshSession,
+  plan: DeployPlan,
+  vmName: string,
+  onLine: () => void,
+  secretValues: Record<string, string> = {},
+): Promise<string[]> {
   const lifecycle = plan.stack.lifecycle;
   if (!lifecycle) return [];
   const stack = stackRef(plan);
@@ -30,7 +43,8 @@ export async function runDevcontainerCommands(session: SshSession, plan: DeployP
   const markerFile = posix.join(stack.dir, MARKER_FILE);
   const marker = parseMarker((await session.exec(['cat', '--', markerFile])).stdout);
 
-  const run = (name: string, steps: LifecycleStep[]) => runSteps(session, plan, lifecycle, { name, steps, vmName, onLine });
+  const secrets = { values: secretValues, file: posix.join(stack.dir, SECRETS_EXEC_FILE) };
+  const run = (name: string, steps: LifecycleStep[]) => runSteps(session, lifecycle, containerId, secrets, { name, steps, vmName, onLine });
   const ran: string[] = [];
   if (lifecycle.postCreate.length > 0 && marker.created !== containerId) {
     await run('postCreateCommand', lifecycle.postCreate);
@@ -49,26 +63,36 @@ export async function runDevcontainerCommands(session: SshSession, plan: DeployP
 /** The entries of an object-form command run in parallel, as devcontainer tools run them. */
 async function runSteps(
   session: SshSession,
-  plan: DeployPlan,
   lifecycle: LifecyclePlan,
+  containerId: string,
+  secrets: { values: Record<string, string>; file: string },
   what: { name: string; steps: LifecycleStep[]; vmName: string; onLine: () => void },
 ): Promise<void> {
-  await Promise.all(
-    what.steps.map(async (step) => {
-      const command = 'shell' in step ? ['/bin/sh', '-c', step.shell] : step.argv;
-      try {
-        await session.run(composeExec(stackRef(plan), plan.stack.primaryService, command, lifecycle), { root: true, onLine: what.onLine });
-      } catch (error) {
-        if (!(error instanceof CommandFailedError)) throw error;
-        const label = step.name ? `${what.name} ${step.name}` : what.name;
-        const output = `${error.stdout}\n${error.stderr}`.split('\n').filter((l) => l.trim());
-        // A KamalDevError is not retried: the user's own command failed, and running it again may not be safe.
-        throw new KamalDevError('compose', `${label} failed on ${what.vmName} (exit code ${error.exitCode})${output.length ? `: ${output.at(-1)}` : ''}`, {
-          description: output.slice(-20, -1).join('\n') || undefined,
-        });
-      }
-    }),
-  );
+  const execs = what.steps.map((step) => ({ step, ...lifecycleExec(step, lifecycle.env, secrets.values) }));
+  const secretEnv = Object.assign({}, ...execs.map((e) => e.secretEnv)) as Record<string, string>;
+  const withFile = Object.keys(secretEnv).length > 0;
+  if (withFile) await session.upload(secrets.file, execEnvFileContent(secretEnv), 0o600);
+  const hidden = Object.values(secrets.values);
+  try {
+    await Promise.all(
+      execs.map(async ({ step, command, env }) => {
+        const argv = dockerExec(containerId, command, { workdir: lifecycle.workdir, user: lifecycle.user, env, ...(withFile ? { envFile: secrets.file } : {}) });
+        try {
+          await session.run(argv, { root: true, onLine: what.onLine, secrets: hidden });
+        } catch (error) {
+          if (!(error instanceof CommandFailedError)) throw error;
+          const label = step.name ? `${what.name} ${step.name}` : what.name;
+          const output = redact(`${error.stdout}\n${error.stderr}`, hidden).split('\n').filter((l) => l.trim());
+          // A KamalDevError is not retried: the user's own command failed, and running it again may not be safe.
+          throw new KamalDevError('compose', `${label} failed on ${what.vmName} (exit code ${error.exitCode})${output.length ? `: ${output.at(-1)}` : ''}`, {
+            description: output.slice(-20, -1).join('\n') || undefined,
+          });
+        }
+      }),
+    );
+  } finally {
+    if (withFile) await session.exec(['rm', '-f', '--', secrets.file]);
+  }
 }
 
 function parseMarker(text: string): Marker {

@@ -6,20 +6,24 @@ import type { DeployPlan } from '../spec/plan';
 import type { SshSession } from '../ssh/session';
 import { KamalDevError } from '../errors';
 import { userFailure } from './failures';
+import { withDockerConfig } from './registryAccess';
 import { stackRef } from './stackDir';
 
-/** `pull` then `up -d`; with skipPush the built images are streamed over first and only the rest is pulled. */
-export async function pullAndUp(session: SshSession, plan: DeployPlan, skipPush: boolean, onLine: () => void): Promise<void> {
+/**
+ * `pull` then `up -d`; with skipPush the built images are streamed over first and only the rest is
+ * pulled. `dockerConfig` holds the registry login (openRegistryAccess).
+ */
+export async function pullAndUp(session: SshSession, plan: DeployPlan, skipPush: boolean, onLine: () => void, dockerConfig?: string): Promise<void> {
   const stack = stackRef(plan);
   let pullServices: string[] = [];
   if (skipPush && plan.builds.length > 0) {
     await pipeToRemote(dockerSave(plan.builds.map((b) => b.image)), session, dockerLoad(), { root: true, onLine });
     const built = new Set(plan.builds.map((b) => b.service));
     pullServices = Object.keys((plan.stack.compose.services ?? {}) as object).filter((s) => !built.has(s));
-    if (pullServices.length === 0) return void (await session.run(composeUp(stack), { root: true, onLine }));
+    if (pullServices.length === 0) return void (await session.run(withDockerConfig(dockerConfig, composeUp(stack)), { root: true, onLine }));
   }
-  await session.run(composePull(stack, pullServices), { root: true, onLine });
-  await session.run(composeUp(stack), { root: true, onLine });
+  await session.run(withDockerConfig(dockerConfig, composePull(stack, pullServices)), { root: true, onLine });
+  await session.run(withDockerConfig(dockerConfig, composeUp(stack)), { root: true, onLine });
 }
 
 /** Compose's per-layer and per-container progress: noise in an error message. */

@@ -21,31 +21,44 @@ export function loopbackRegistryPorts(plan: DeployPlan): number[] {
   return [...new Set(ports)];
 }
 
+export interface RegistryAccess {
+  /** The throwaway Docker config the login wrote to (root-only, on the VM): pull with DOCKER_CONFIG set to it. */
+  dockerConfig?: string;
+  /** Closes the forwards and removes the Docker config, so no credential stays on the VM. */
+  close(): Promise<void>;
+}
+
 /**
- * Opens the forwards and logs in (password on stdin); returns the function that closes the
- * forwards again. Forwards stay open only while the VM pulls.
+ * Opens the forwards and logs in (password on stdin) into a Docker config of its own, never root's
+ * ~/.docker. Forwards and login last only while the VM pulls.
  */
 export async function openRegistryAccess(
   session: SshSession,
   plan: DeployPlan,
   credentials?: { username: string; password: string },
-): Promise<() => Promise<void>> {
+): Promise<RegistryAccess> {
   const closers: (() => Promise<void>)[] = [];
-  const closeAll = async () => {
-    for (const close of closers.reverse()) await close().catch(() => undefined);
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer().catch(() => undefined);
   };
   try {
     for (const port of loopbackRegistryPorts(plan)) closers.push(await session.forwardRemotePort(port));
-    if (credentials) {
-      await session.run(loginArgv(plan.registry.server, credentials.username), {
-        root: true,
-        input: credentials.password,
-        secrets: [credentials.password, credentials.username],
-      });
-    }
+    if (!credentials) return { close };
+    const dockerConfig = (await session.run(['mktemp', '-d', '/tmp/kamal-dev-docker-config.XXXXXX'], { root: true })).stdout.trim();
+    closers.push(async () => void (await session.run(['rm', '-rf', '--', dockerConfig], { root: true })));
+    await session.run(withDockerConfig(dockerConfig, loginArgv(plan.registry.server, credentials.username)), {
+      root: true,
+      input: credentials.password,
+      secrets: [credentials.password],
+    });
+    return { dockerConfig, close };
   } catch (error) {
-    await closeAll();
+    await close();
     throw error;
   }
-  return closeAll;
+}
+
+/** argv that runs with DOCKER_CONFIG pointed at `dir` (when there is one). */
+export function withDockerConfig(dir: string | undefined, argv: string[]): string[] {
+  return dir ? ['env', `DOCKER_CONFIG=${dir}`, ...argv] : argv;
 }

@@ -40,11 +40,11 @@ export function createStackActivities(
       classified('ComposeInvalid', async () => {
         const session = await ctx.session(plan, vm);
         try {
-          const closeAccess = await openRegistryAccess(session, plan, await registryCredentials(plan));
+          const access = await openRegistryAccess(session, plan, await registryCredentials(plan));
           try {
-            await heartbeating('compose', (onLine) => pullAndUp(session, plan, skipPush, onLine));
+            await heartbeating('compose', (onLine) => pullAndUp(session, plan, skipPush, onLine, access.dockerConfig));
           } finally {
-            await closeAccess();
+            await access.close();
           }
         } catch (error) {
           throw composeFailure(error, vm.name);
@@ -72,9 +72,12 @@ export function createStackActivities(
       }),
 
     runDevcontainerCommands: ({ plan, vm }) =>
-      classified('DevcontainerCommandFailed', async () => ({
-        ran: await heartbeating('devcontainer commands', async (onLine) => runDevcontainerCommands(await ctx.session(plan, vm), plan, vm.name, onLine)),
-      })),
+      classified('DevcontainerCommandFailed', async () => {
+        // The stack's secrets too: a command's output (`env`, a stack trace) may show them, and they are redacted from it.
+        const secrets = await secretsOf(plan, [...new Set([...plan.stack.secrets, ...(plan.stack.lifecycle?.secrets ?? [])])]);
+        const session = await ctx.session(plan, vm);
+        return { ran: await heartbeating('devcontainer commands', (onLine) => runDevcontainerCommands(session, plan, vm.name, onLine, secrets)) };
+      }),
 
     stackStatus: ({ plan, vm }) =>
       classified('ProviderError', async () => {

@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { stringify } from 'yaml';
 import { pipeToRemote } from '../docker/pipe';
+import { ENV_FILES_FOLDER } from '../spec/compose';
 import { remoteStackDir as stackDir } from '../spec/compose-mounts';
 import type { DeployPlan } from '../spec/plan';
 import type { SshSession } from '../ssh/session';
@@ -26,7 +27,9 @@ export async function uploadStackTo(
   for (const file of plan.stack.files) {
     const target = inStack(dir, file.target);
     await session.run(['mkdir', '-p', '--', posix.dirname(target)]);
-    await session.upload(target, readFileSync(file.source), statSync(file.source).mode & 0o777);
+    // Compose reads env files (as root); a container may read the others through a bind mount.
+    const mode = file.target.startsWith(`${ENV_FILES_FOLDER}/`) ? 0o600 : statSync(file.source).mode & 0o777;
+    await session.upload(target, readFileSync(file.source), mode);
     onProgress();
   }
   if (plan.stack.secrets.length > 0) {

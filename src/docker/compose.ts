@@ -24,18 +24,21 @@ export const composeStart = (stack: StackRef) => composeArgv(stack, 'start');
 
 export const composeContainerId = (stack: StackRef, service: string) => composeArgv(stack, 'ps', '--quiet', service);
 
-/** A command in a service's running container, without a TTY: its output is read, not shown. */
-export function composeExec(stack: StackRef, service: string, command: string[], options: { workdir?: string; user?: string; env?: Record<string, string> } = {}): string[] {
-  return composeArgv(
-    stack,
+/**
+ * A command in a running container, without a TTY: its output is read, not shown. Variables that
+ * hold secrets come from `envFile` (mode 600 on the VM), never from argv.
+ */
+export function dockerExec(container: string, command: string[], options: { workdir?: string; user?: string; env?: Record<string, string>; envFile?: string } = {}): string[] {
+  return [
+    'docker',
     'exec',
-    '-T',
     ...(options.workdir ? ['--workdir', options.workdir] : []),
     ...(options.user ? ['--user', options.user] : []),
     ...Object.entries(options.env ?? {}).flatMap(([name, value]) => ['--env', `${name}=${value}`]),
-    service,
+    ...(options.envFile ? ['--env-file', options.envFile] : []),
+    container,
     ...command,
-  );
+  ];
 }
 
 export const containerStartedAt = (id: string) => ['docker', 'inspect', '--format', '{{.State.StartedAt}}', id];

@@ -41,7 +41,7 @@ function secretFor(plan: DeployPlan, name: string, what: string, resolveSecret: 
 function missing(plan: DeployPlan, name: string, what: string, type: 'RegistryCredentialsMissing' | 'BuildSecretMissing', cause?: unknown): ImageError {
   return new ImageError(type, 'config', `${name} is not set (${what})`, {
     file: plan.secretsFile,
-    description: `Add ${name}=... to ${plan.secretsFile}, or export ${name} in the environment.`,
+    description: `Add ${name}=... to ${plan.secretsFile}, or export ${name} where the kamal-dev worker runs (config/dev.yml names it, so it is a secret either way).`,
     cause,
   });
 }

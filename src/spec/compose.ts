@@ -24,6 +24,9 @@ export interface StackInput {
   devcontainerFile: string;
 }
 
+/** The stack subfolder for env files: they may hold secrets, so they are written mode 600 on the VM. */
+export const ENV_FILES_FOLDER = 'env';
+
 // What devcontainer tools run when overrideCommand is on: stays up, and stops at once on SIGTERM.
 const KEEP_ALIVE = ['/bin/sh', '-c', "trap 'exit 0' TERM; while sleep 1000 & wait $$!; do :; done"];
 
@@ -108,7 +111,7 @@ function shipEnvFiles(service: Service, sources: EnvFileSources | undefined, fil
   const environment = { ...(service.environment as Record<string, unknown>) };
   for (const file of sources.files) for (const key of file.keys) if (!sources.explicitKeys.includes(key)) delete environment[key];
   service.environment = environment;
-  service.env_file = sources.files.map((f) => `${stackDir}/${files.add(f.path, 'env')}`);
+  service.env_file = sources.files.map((f) => `${stackDir}/${files.add(f.path, ENV_FILES_FOLDER)}`);
 }
 
 /** Top-level keys: names Compose derived from the local project name dropped; secrets/configs trimmed to what services use. */

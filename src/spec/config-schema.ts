@@ -99,6 +99,8 @@ export const devConfigSchema = z.strictObject({
   naming: z.string().includes('{index}', { message: 'must contain {index} so every VM gets its own name' }).optional(),
   temporal: temporalSection.optional(),
   on_failure: z.enum(['destroy', 'keep']).optional(),
+  /** Variables that hold secrets even when their value comes from the environment, not .kamal/secrets. */
+  secrets: z.array(secretName).optional(),
 });
 
 export type RawDevConfig = z.infer<typeof devConfigSchema>;

@@ -74,9 +74,12 @@ export interface StackPlan {
 export interface LifecyclePlan {
   workdir: string;
   user?: string;
+  /** Values may hold secret placeholders (src/spec/compose-secrets.ts), filled in on the VM's worker only. */
   env: Record<string, string>;
   postCreate: LifecycleStep[];
   postStart: LifecycleStep[];
+  /** The secret names whose placeholders env and the commands hold (absent in plans recorded before it existed). */
+  secrets?: string[];
 }
 
 export type ProviderConfig =

@@ -2,12 +2,18 @@ import { configError } from '../errors';
 import type { DevConfig } from './config';
 import type { DeployPlan } from './plan';
 
+/** Names that look like credentials (GITHUB_TOKEN, DB_PASSWORD, API_SECRET, STRIPE_KEY): secret when set in the environment. */
+export const CREDENTIAL_NAME = /(^|_)(TOKEN|PASSWORD|SECRET|KEY)$/;
+
 /**
- * Every name that holds a secret value: the keys of .kamal/secrets and the names config/dev.yml
- * gives for build secrets and credentials. The compose normaliser sees placeholders for all of them.
+ * Every name that holds a secret value: the keys of .kamal/secrets, config/dev.yml `secrets:`, the
+ * names it gives for build secrets and credentials, and every variable of the environment whose name
+ * looks like a credential. The devcontainer.json substitution and the compose normaliser see
+ * placeholders for all of them, so no value of theirs gets into the plan.
  */
-export function secretNamesOf(config: DevConfig, secretsFileNames: string[]): string[] {
-  const names = [...secretsFileNames, ...config.build.secrets];
+export function secretNamesOf(config: DevConfig, secretsFileNames: string[], env: NodeJS.ProcessEnv): string[] {
+  const fromEnv = Object.keys(env).filter((name) => CREDENTIAL_NAME.test(name));
+  const names = [...secretsFileNames, ...config.secrets, ...config.build.secrets, ...fromEnv];
   for (const name of [config.registry.usernameSecret, config.registry.passwordSecret, config.temporal.apiKeySecret]) if (name) names.push(name);
   if (config.provider.type === 'upcloud') names.push(config.provider.usernameSecret, config.provider.passwordSecret);
   return [...new Set(names)];
@@ -15,7 +21,7 @@ export function secretNamesOf(config: DevConfig, secretsFileNames: string[]): st
 
 /** The secret names a deploy of this plan resolves on the worker (check them before any work starts). */
 export function requiredSecretNames(plan: DeployPlan): string[] {
-  const names = [...plan.builds.flatMap((b) => b.secrets), ...plan.stack.secrets];
+  const names = [...plan.builds.flatMap((b) => b.secrets), ...plan.stack.secrets, ...(plan.stack.lifecycle?.secrets ?? [])];
   if (plan.registry.usernameSecret) names.push(plan.registry.usernameSecret);
   if (plan.registry.passwordSecret) names.push(plan.registry.passwordSecret);
   if (plan.provider.type === 'upcloud') names.push(plan.provider.usernameSecret, plan.provider.passwordSecret);

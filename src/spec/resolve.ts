@@ -1,9 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { normalizeCompose } from '../docker/compose-config';
 import { configError } from '../errors';
 import { applyConfigBuild, composeBuilds } from './compose-builds';
 import { readEnvFileSources } from './compose-env-files';
-import { placeholderEnv } from './compose-secrets';
+import { placeholderEnv, placeholdersIn } from './compose-secrets';
 import { SINGLE_SERVICE, singleServiceModel } from './compose-synth';
 import { transformStack } from './compose';
 import { DevConfig, loadConfig } from './config';
@@ -14,6 +15,7 @@ import type { DeployPlan, LifecyclePlan, RegistryPlan } from './plan';
 import { secretNamesOf, vmNames } from './resolve-parts';
 import { DEFAULT_SECRETS_PATH, readSecretNames } from './secrets';
 import { computeTag } from './tag';
+import { composeVariables, devcontainerVariables, storedEnvironmentValues } from './interpolated';
 import { projectIdentity } from '../state/identity';
 
 export interface ResolveOptions {
@@ -35,6 +37,8 @@ export interface ResolvedSpec {
   devcontainer: Devcontainer;
   /** Absolute compose files in merge order (empty for image/Dockerfile devcontainers). */
   composeFiles: string[];
+  /** Variables taken from the environment that are not secrets: their values are stored in the plan. */
+  storedEnvironment: string[];
 }
 
 /** The DeployPlan of a project: no side effects besides reading files, `git` and `docker compose config`; no secret values. */
@@ -54,7 +58,8 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
   const registry = registryPlan(config, configShown);
 
   const secretsFile = join(projectDir, DEFAULT_SECRETS_PATH);
-  const placeholders = placeholderEnv(secretNamesOf(config, readSecretNames(secretsFile)));
+  const secretNames = secretNamesOf(config, readSecretNames(secretsFile), env);
+  const placeholders = placeholderEnv(secretNames);
   const devcontainerFile = locateDevcontainer(projectDir, options.devcontainerPath ?? config.devcontainer);
   const devcontainer = loadDevcontainer(devcontainerFile, projectDir, { ...env, ...placeholders });
 
@@ -105,7 +110,8 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
     ssh: config.ssh,
     onFailure: config.onFailure,
   };
-  return { plan, config, devcontainer, composeFiles };
+  const referenced = [...devcontainerVariables(readFileSync(devcontainerFile, 'utf8')), ...composeFiles.flatMap((f) => composeVariables(readFileSync(f, 'utf8')))];
+  return { plan, config, devcontainer, composeFiles, storedEnvironment: storedEnvironmentValues(referenced, env, new Set(secretNames)) };
 }
 
 function lifecyclePlan(devcontainer: Devcontainer): LifecyclePlan | undefined {
@@ -113,7 +119,8 @@ function lifecyclePlan(devcontainer: Devcontainer): LifecyclePlan | undefined {
   if (postCreate.length === 0 && postStart.length === 0) return undefined;
   // A null remoteEnv value unsets a variable; an exec can only leave it out.
   const env = Object.fromEntries(Object.entries(devcontainer.remoteEnv).filter((e): e is [string, string] => e[1] !== null));
-  return { workdir: devcontainer.workspaceFolder, ...(devcontainer.remoteUser ? { user: devcontainer.remoteUser } : {}), env, postCreate, postStart };
+  const secrets = placeholdersIn({ env, postCreate, postStart }).sort();
+  return { workdir: devcontainer.workspaceFolder, ...(devcontainer.remoteUser ? { user: devcontainer.remoteUser } : {}), env, postCreate, postStart, ...(secrets.length ? { secrets } : {}) };
 }
 
 /** config `service`, else the project folder's name made into one (lowercase letters, digits, dashes). */

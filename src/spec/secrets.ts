@@ -45,7 +45,7 @@ export function missingSecret(name: string, file: string): KamalDevError {
   return configError(`secret ${name} is not set`, {
     file,
     key: name,
-    description: `Add ${name}=... to ${file} (or ${name}=$(command) to read it from a password manager), or export ${name} in the environment.`,
+    description: `Add ${name}=... to ${file} (or ${name}=$(command) to read it from a password manager). To take it from the environment instead, list it under secrets: in config/dev.yml and export it where the kamal-dev worker runs.`,
   });
 }
 

@@ -41,7 +41,7 @@ describeWithLab(['vmImage', 'registry'], 'a stack on a bootstrapped VM (non-root
   const healthy = (command: string[]) => ({ test: ['CMD', ...command], interval: '1s', timeout: '2s', retries: 2 });
 
   beforeAll(async () => {
-    Object.assign(secrets, { REG_USER: registry().username, REG_PASS: registry().password, DB_PASSWORD: HOSTILE_SECRET, WRONG_PASS: 'not-the-password' });
+    Object.assign(secrets, { REG_USER: registry().username, REG_PASS: registry().password, DB_PASSWORD: HOSTILE_SECRET, WRONG_PASS: 'not-the-password', CMD_TOKEN: 'cmd-token-value' });
     project = await testProject('deploy');
     const dockerfile = 'FROM debian:bookworm-slim\nCMD ["sh", "-c", "echo service-log-marker; exec sleep infinity"]\n';
     await buildTestImage(pushedImage(), dockerfile);
@@ -115,6 +115,10 @@ describeWithLab(['vmImage', 'registry'], 'a stack on a bootstrapped VM (non-root
     expect(listing).not.toContain('.kamal');
 
     await activities.composeUp({ plan: stackPlan, vm, skipPush: false });
+    // The login went to a throwaway Docker config, removed after the pull: none stays in root's.
+    const configs = await session.exec(['sh', '-c', 'ls -d /tmp/kamal-dev-docker-config.* /root/.docker/config.json 2>/dev/null; cat /root/.docker/config.json 2>/dev/null'], { root: true });
+    expect(configs.stdout).not.toContain('kamal-dev-docker-config');
+    expect(configs.stdout).not.toContain(registry().address);
     const containers = await activities.verifyStack({ plan: stackPlan, vm });
     expect(containers).toEqual(
       expect.arrayContaining([
@@ -185,8 +189,10 @@ describeWithLab(['vmImage', 'registry'], 'a stack on a bootstrapped VM (non-root
     const lifecycle = {
       workdir: '/usr',
       user: 'nobody',
-      env: { GREETING: "it's $(not run)" },
-      postCreate: [{ shell: 'echo "$GREETING $(pwd) $(id -un)" >> /tmp/created' }],
+      env: { GREETING: "it's $(not run)", AUTH: 'Bearer __KAMAL_DEV_SECRET_CMD_TOKEN__' },
+      // A secret in remoteEnv and in the command, as the spec layer leaves them (placeholders).
+      postCreate: [{ shell: 'echo "$GREETING $(pwd) $(id -un)" >> /tmp/created; echo "$AUTH __KAMAL_DEV_SECRET_CMD_TOKEN__" > /tmp/secrets' }],
+      secrets: ['CMD_TOKEN'],
       postStart: [
         { name: 'count', argv: ['sh', '-c', 'echo start >> /tmp/started'] },
         { name: 'touch', argv: ['touch', '/tmp/touched'] },
@@ -201,6 +207,8 @@ describeWithLab(['vmImage', 'registry'], 'a stack on a bootstrapped VM (non-root
     expect(await activities.runDevcontainerCommands({ plan: cmdPlan, vm })).toEqual({ ran: ['postCreateCommand', 'postStartCommand'] });
     expect(await activities.runDevcontainerCommands({ plan: cmdPlan, vm })).toEqual({ ran: [] });
     expect(await inApp(['cat', '/tmp/created'])).toBe("it's $(not run) /usr nobody\n");
+    expect(await inApp(['cat', '/tmp/secrets'])).toBe(`Bearer ${secrets.CMD_TOKEN} ${secrets.CMD_TOKEN}\n`);
+    expect((await session.exec(['ls', `/opt/kamal-dev/${projectName}`])).stdout).not.toContain('lifecycle.env');
     await session.run(['docker', 'restart', `${projectName}-app-1`], { root: true });
     expect(await activities.runDevcontainerCommands({ plan: cmdPlan, vm })).toEqual({ ran: ['postStartCommand'] });
     expect(await inApp(['cat', '/tmp/started', '/tmp/created'])).toBe("start\nstart\nit's $(not run) /usr nobody\n");
@@ -208,10 +216,11 @@ describeWithLab(['vmImage', 'registry'], 'a stack on a bootstrapped VM (non-root
     // A new container (here: the old one removed) runs postCreateCommand again; this one fails.
     await session.run(['docker', 'rm', '-f', `${projectName}-app-1`], { root: true });
     await activities.composeUp({ plan: cmdPlan, vm, skipPush: true });
-    const failing = plan({ projectName, compose: { services: { app: { image: localImage } } }, lifecycle: { ...lifecycle, postCreate: [{ shell: 'echo compiling; echo "boom: no such table" >&2; exit 3' }] } }, local);
+    const failing = plan({ projectName, compose: { services: { app: { image: localImage } } }, lifecycle: { ...lifecycle, postCreate: [{ shell: 'echo "compiling with $AUTH"; echo "boom: no such table" >&2; exit 3' }] } }, local);
     const failure = await activities.runDevcontainerCommands({ plan: failing, vm }).catch((e) => e);
     expect(failure).toMatchObject({ type: 'DevcontainerCommandFailed', nonRetryable: true });
     expect(failure.message).toBe(`postCreateCommand failed on ${vm.name} (exit code 3): boom: no such table`);
+    expect(JSON.stringify(failure.details)).toContain('compiling with Bearer [REDACTED]');
     await activities.removeStack({ plan: cmdPlan, vm });
   });
 

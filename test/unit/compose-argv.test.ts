@@ -2,7 +2,7 @@ import {
   classifyComposeError,
   composeContainerId,
   composeDown,
-  composeExec,
+  dockerExec,
   composeLogs,
   composePs,
   composePull,
@@ -32,10 +32,11 @@ describe('compose argv', () => {
     ]);
   });
 
-  it('runs a command in a service container as a user, in a folder, with extra environment', () => {
-    expect(composeExec({ project: 'app', dir: '/opt/kamal-dev/app' }, 'web', ['/bin/sh', '-c', 'bin/setup'], { workdir: '/src', user: 'dev', env: { A: '1 2' } })).toEqual([
-      ...base, 'exec', '-T', '--workdir', '/src', '--user', 'dev', '--env', 'A=1 2', 'web', '/bin/sh', '-c', 'bin/setup',
+  it('runs a command in a container as a user, in a folder, with extra environment and a secrets env file', () => {
+    expect(dockerExec('c0ffee', ['/bin/sh', '-c', 'bin/setup'], { workdir: '/src', user: 'dev', env: { A: '1 2' }, envFile: '/opt/kamal-dev/app/lifecycle.env' })).toEqual([
+      'docker', 'exec', '--workdir', '/src', '--user', 'dev', '--env', 'A=1 2', '--env-file', '/opt/kamal-dev/app/lifecycle.env', 'c0ffee', '/bin/sh', '-c', 'bin/setup',
     ]);
+    expect(dockerExec('c0ffee', ['true'])).toEqual(['docker', 'exec', 'c0ffee', 'true']);
     expect(composeContainerId({ project: 'app', dir: '/opt/kamal-dev/app' }, 'web')).toEqual([...base, 'ps', '--quiet', 'web']);
   });
 

@@ -75,6 +75,7 @@ vms:
 # ssh: {user: root, port: 22, key_path: ~/.ssh/id_ed25519}
 # naming: "{service}-{index}"
 # on_failure: destroy            # or keep, to debug a failed VM
+# secrets: [API_TOKEN]           # secret even when exported in the environment instead of .kamal/secrets
 # temporal: {address: 127.0.0.1:7233, namespace: default, task_queue: kamal-dev}
 `;
 }

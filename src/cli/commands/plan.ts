@@ -33,7 +33,7 @@ export async function runPlan(options: PlanOptions, stdout: NodeJS.WritableStrea
 }
 
 /** The `plan --json` document. Keys and their order are stable; secret values never appear (only names). */
-export function planJson({ plan, composeFiles }: ResolvedSpec): Record<string, unknown> {
+export function planJson({ plan, composeFiles, storedEnvironment }: ResolvedSpec): Record<string, unknown> {
   const primary = plan.builds.find((b) => b.service === plan.stack.primaryService);
   const primaryImage = (plan.stack.compose.services as Record<string, { image?: string }>)[plan.stack.primaryService]?.image;
   return {
@@ -55,13 +55,15 @@ export function planJson({ plan, composeFiles }: ResolvedSpec): Record<string, u
     tag: plan.tag,
     registry: plan.registry,
     secrets: plan.stack.secrets,
+    lifecycleSecrets: plan.stack.lifecycle?.secrets ?? [],
+    storedEnvironment,
     vms: plan.vms,
     provider: plan.provider,
     onFailure: plan.onFailure,
   };
 }
 
-export function planSummary({ plan, devcontainer, composeFiles }: ResolvedSpec): string {
+export function planSummary({ plan, devcontainer, composeFiles, storedEnvironment }: ResolvedSpec): string {
   const show = (file: string) => displayPath(plan.projectDir, file);
   const stackDir = remoteStackDir(plan.stack.projectName);
   const services = Object.keys((plan.stack.compose.services as object) ?? {});
@@ -76,6 +78,10 @@ export function planSummary({ plan, devcontainer, composeFiles }: ResolvedSpec):
     ...(plan.stack.workspace ? [`  workspace      ${plan.stack.workspace.source} -> ${stackDir}/${plan.stack.workspace.target} (without ${plan.stack.workspace.exclude.join(', ')})`] : []),
     ...plan.stack.files.map((f) => `  file           ${show(f.source)} -> ${stackDir}/${f.target}`),
     ...(plan.stack.secrets.length ? [`  run secrets    ${plan.stack.secrets.join(', ')} (mode-600 env file on each VM)`] : []),
+    ...(plan.stack.lifecycle?.secrets?.length ? [`  cmd secrets    ${plan.stack.lifecycle.secrets.join(', ')} (remoteEnv and lifecycle commands, mode-600 env file while they run)`] : []),
+    ...(storedEnvironment.length
+      ? [`  warning        ${storedEnvironment.join(', ')} from the environment: the values are stored in the plan (Temporal history) and on the VMs; list any secret one under secrets: in config/dev.yml`]
+      : []),
     ...plan.stack.dropped.map((d) => `  not copied     ${d.source}: ${d.reason}`),
   ];
   return lines.join('\n') + '\n';
