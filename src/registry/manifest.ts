@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { ImageError } from '../images/errors';
 import { registryLocation } from './reference';
 
@@ -90,12 +91,26 @@ export function parseChallenge(params: string): Record<string, string> {
   return out;
 }
 
+/**
+ * A registry that is down or answers 5xx is often back in a moment: a few tries with backoff here,
+ * then the caller's failure says why (transient, so an activity is retried by Temporal as well).
+ */
+const ATTEMPTS = 3;
+const FIRST_DELAY_MS = 500;
+
 async function request(url: string, init: RequestInit, image: string): Promise<Response> {
-  try {
-    return await fetch(url, init);
-  } catch (error) {
-    if ((error as Error).name === 'AbortError') throw error;
-    const reason = ((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message) || 'network error';
-    throw new ImageError('RegistryUnavailable', 'registry', `could not reach the registry for ${image} (${reason})`, { retry: 'transient', cause: error });
+  for (let attempt = 1; ; attempt++) {
+    const last = attempt >= ATTEMPTS;
+    try {
+      const response = await fetch(url, init);
+      if (response.status < 500 || last) return response;
+    } catch (error) {
+      if ((error as Error).name === 'AbortError') throw error;
+      if (last) {
+        const reason = ((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message) || 'network error';
+        throw new ImageError('RegistryUnavailable', 'registry', `could not reach the registry for ${image} (${reason})`, { retry: 'transient', cause: error });
+      }
+    }
+    await delay(FIRST_DELAY_MS * 2 ** (attempt - 1), undefined, { signal: init.signal ?? undefined });
   }
 }
