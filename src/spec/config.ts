@@ -35,6 +35,8 @@ export interface DevConfig {
   naming: string;
   temporal: { address?: string; namespace: string; taskQueue: string; tls?: TemporalTls; apiKeySecret?: string; timeouts?: TimeoutOverrides };
   onFailure: 'destroy' | 'keep';
+  /** compose.profiles: the Compose profiles whose services are deployed too (as `--profile`). */
+  composeProfiles: string[];
 }
 
 export type TimeoutProfile = (typeof TIMEOUT_PROFILES)[number];
@@ -108,6 +110,7 @@ function normalizeConfig(raw: RawDevConfig, file: string | undefined, shown: str
       timeouts: timeoutOverrides(raw.temporal?.timeouts),
     },
     onFailure: raw.on_failure ?? 'destroy',
+    composeProfiles: raw.compose?.profiles ?? [],
   };
 }
 

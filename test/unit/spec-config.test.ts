@@ -23,7 +23,12 @@ describe('config/dev.yml', () => {
       naming: '{service}-{index}',
       temporal: { address: undefined, namespace: 'default', taskQueue: 'kamal-dev', tls: undefined, apiKeySecret: undefined },
       onFailure: 'destroy',
+      composeProfiles: [],
     });
+  });
+
+  it('reads the Compose profiles to deploy', () => {
+    expect(load('compose: {profiles: [mail, tools]}\n').composeProfiles).toEqual(['mail', 'tools']);
   });
 
   it('treats an empty file like no file', () => {
@@ -115,7 +120,7 @@ temporal:
 
   it('exports a JSON Schema that lists every top-level key and forbids unknown ones', () => {
     const schema = devConfigJsonSchema() as { properties: Record<string, unknown>; additionalProperties: boolean };
-    expect(Object.keys(schema.properties).sort()).toEqual(['build', 'image', 'naming', 'on_failure', 'provider', 'registry', 'service', 'ssh', 'temporal', 'vms']);
+    expect(Object.keys(schema.properties).sort()).toEqual(['build', 'compose', 'image', 'naming', 'on_failure', 'provider', 'registry', 'service', 'ssh', 'temporal', 'vms']);
     expect(schema.additionalProperties).toBe(false);
   });
 });
