@@ -15,6 +15,8 @@ export interface UpcloudProviderOptions {
   /** How long a server may take to reach `started`; a new one that does not is deleted again. */
   startTimeoutMs?: number;
   stopTimeoutMs?: number;
+  /** How long one API call may go unanswered (default 60 s); then it counts as a transient failure. */
+  requestTimeoutMs?: number;
   retry?: Partial<RetryPolicy>;
   sleep?: Sleep;
 }
@@ -43,6 +45,7 @@ class UpcloudProvider implements Provider {
       resolveSecret: options.resolveSecret,
       retry: options.retry,
       sleep: options.sleep,
+      requestTimeoutMs: options.requestTimeoutMs,
     });
     this.states = new ServerStates(this.api, options.sleep ?? realSleep, {
       pollIntervalMs: options.pollIntervalMs ?? 5_000,

@@ -33,6 +33,8 @@ export interface Fault {
   retryAfter?: string;
   /** Do the work, then answer with the fault anyway (a create that succeeded behind a 502). */
   afterWork?: boolean;
+  /** Answer only after this long (a request that times out on the client's side). */
+  delayMs?: number;
 }
 
 const ZONES = ['fi-hel1', 'fi-hel2', 'de-fra1', 'uk-lon1', 'nl-ams1'];
@@ -54,6 +56,8 @@ export class UpcloudFake {
   /** GETs a new or started-again server spends in `maintenance`. */
   startPolls = 0;
   neverStart = false;
+  /** Stop requests a server accepts and then ignores, still running (a shutdown that hangs). */
+  stopsIgnored = 0;
   /**
    * Every new server's public IPv4; default 203.0.113.x (a documentation range). A test that goes on
    * to SSH sets 127.0.0.1, so the connection is refused here and no packet leaves the machine.
@@ -104,8 +108,10 @@ export class UpcloudFake {
       res.writeHead(status, body === undefined ? headers : { ...headers, 'content-type': 'application/json' });
       res.end(body === undefined ? undefined : JSON.stringify(body));
     };
-    const injected = (f: Fault) => {
+    const injected = async (f: Fault) => {
       f.times--;
+      if (f.delayMs) await new Promise((resolve) => setTimeout(resolve, f.delayMs));
+      if (res.destroyed) return;
       answer(f.status, { error: { error_code: 'FAKE_FAULT', error_message: `injected ${f.status}` } }, f.retryAfter ? { 'retry-after': f.retryAfter } : {});
     };
     const send = fault?.afterWork ? () => injected(fault) : answer;
@@ -131,6 +137,7 @@ export class UpcloudFake {
     }
     if (method === 'POST' && action === 'stop') {
       if (server.state === 'stopped') return illegal();
+      if (this.stopsIgnored-- > 0) return send(200, { server: details(server) });
       server.state = 'stopped';
       return send(200, { server: details(server) });
     }
