@@ -49,6 +49,13 @@ export const TEMPLATES = [
   { uuid: '01000000-0000-4000-8000-000020070100', title: 'Debian GNU/Linux 12 (Bookworm)', type: 'template', access: 'public' },
 ];
 
+/** Real machines behind the fake's servers: a lab VM whose sshd answers on the server's public address. */
+export interface FakeMachines {
+  /** Starts (in the background) the machine of a new server; returns its public IPv4, a 127.x address. */
+  create(server: FakeServer): string;
+  release(server: FakeServer): Promise<void>;
+}
+
 export class UpcloudFake {
   readonly servers = new Map<string, FakeServer>();
   readonly requests: string[] = [];
@@ -63,6 +70,7 @@ export class UpcloudFake {
    * to SSH sets 127.0.0.1, so the connection is refused here and no packet leaves the machine.
    */
   publicIp?: string;
+  machines?: FakeMachines;
   private nextIp = 10;
 
   private constructor(
@@ -150,6 +158,7 @@ export class UpcloudFake {
       if (server.state !== 'stopped') return illegal();
       if (url.searchParams.get('storages') !== '1') return error(400, 'FAKE_EXPECTS_STORAGES', 'this fake expects storages=1');
       this.servers.delete(uuid);
+      await this.machines?.release(server);
       return send(204);
     }
     return error(404, 'NOT_FOUND', `no such endpoint ${method} ${path}`);
@@ -177,6 +186,7 @@ export class UpcloudFake {
       created: s,
       pollsLeft: this.startPolls,
     };
+    if (this.machines) server.ip = this.machines.create(server);
     this.servers.set(server.uuid, server);
     send(202, { server: details(server) });
   }
