@@ -14,8 +14,8 @@ import { isKeyRefused } from '../ssh/pool';
 import { stateFilePath, updateState } from '../state/devState';
 
 /**
- * How long after waitForSsh first starts a refused key is tried again: a new cloud server runs
- * sshd before cloud-init has installed the key (UpCloud: up to a minute or two).
+ * How long after waitForSsh first starts (right after provisionVm) a refused key is tried again: a
+ * new cloud server runs sshd before cloud-init has installed the key (UpCloud: up to a minute or two).
  */
 export const NEW_VM_KEY_GRACE_MS = 180_000;
 
@@ -69,7 +69,9 @@ export function createVmActivities(deps: VmActivityDeps): VmActivities {
 
     waitForSsh: ({ plan, vm }) =>
       classified('SshAuthFailed', async () => {
-        const keyRefusalsUntil = (currentActivity()?.info.scheduledTimestampMs ?? Date.now()) + NEW_VM_KEY_GRACE_MS;
+        // An existing host (provider ssh) has its keys already: a refusal there is final at once.
+        const grace = plan.provider.type === 'ssh' ? 0 : NEW_VM_KEY_GRACE_MS;
+        const keyRefusalsUntil = (currentActivity()?.info.scheduledTimestampMs ?? Date.now()) + grace;
         try {
           await (await ctx.session(plan, vm, keyRefusalsUntil)).run(['true']);
         } catch (error) {
