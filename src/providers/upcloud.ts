@@ -1,4 +1,4 @@
-import { KamalDevError } from '../errors';
+import { isKamalDevError, KamalDevError } from '../errors';
 import { ProviderConfig } from '../spec/plan';
 import { LABELS, Provider, ProvisionRequest, VmInstance } from './types';
 import { realSleep, ResolveSecret, RetryPolicy, Sleep, UpcloudApi } from './upcloud-api';
@@ -125,7 +125,8 @@ class UpcloudProvider implements Provider {
     const why = cause instanceof Error ? cause.message : String(cause);
     try {
       await this.states.remove(server);
-      return new KamalDevError('provider', `${why}; it was deleted`, { cause });
+      // Nothing is left, so a fault worth retrying (the API failing for a moment) still is.
+      return new KamalDevError('provider', `${why}; it was deleted`, { cause, retry: isKamalDevError(cause) ? cause.retry : 'final' });
     } catch (error) {
       return new KamalDevError('provider', `${why}; deleting it failed: ${(error as Error).message}`, {
         cause,
