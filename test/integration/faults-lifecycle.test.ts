@@ -93,11 +93,16 @@ describeWithLab(['temporal', 'vmImage'], 'fault: remove and stop on a real Tempo
       await providerFor().provision({ name: `${service}-1`, labels, sshPublicKey: 'ssh-ed25519 AAAA test' });
     });
     afterAll(async () => {
+      await Promise.all(made.map((vm) => vm.close()));
       await fake.close();
       rmSync(dir, { recursive: true, force: true });
     });
 
-    const activities = () => countedActivities(createVmActivities({ resolveSecret: async (n) => n, providers: { upcloud: () => providerFor() } }));
+    const made: ReturnType<typeof createVmActivities>[] = [];
+    const activities = () => {
+      made.push(createVmActivities({ resolveSecret: async (n) => n, providers: { upcloud: () => providerFor() } }));
+      return countedActivities(made[made.length - 1]);
+    };
 
     it('stop: 5xx and a shutdown that hangs past the stop timeout are retried by Temporal until the server is stopped', async () => {
       fake.fail({ status: 503, times: 2, method: 'POST', path: '/stop' });
