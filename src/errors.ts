@@ -1,7 +1,14 @@
 /**
  * The one domain error. `message` is one line for people, `description` says what to do about it,
- * `file`/`key` point at the input that caused it. Exit code 2 means "your input is wrong", 1 means
- * "something failed while doing the work".
+ * `file`/`key` point at the input that caused it.
+ *
+ * `retry` is decided where the failure is understood, and src/activities/failures.ts is the one
+ * place that turns it into what Temporal does:
+ * - `transient`: a fault of the network, a provider or a registry; tried again with backoff, and
+ *   when the attempts are spent the reason is shown (exit 1);
+ * - `final`: the work failed and doing it again the same way fails the same way (exit 1);
+ * - `bad-input`: the user's input (config, a reference that does not exist, refused credentials)
+ *   is wrong; never retried (exit 2).
  */
 export type ErrorKind =
   | 'config' // config/dev.yml, .kamal/secrets, devcontainer.json, compose files, CLI flags
@@ -15,15 +22,23 @@ export type ErrorKind =
   | 'state'
   | 'internal';
 
+export type RetryClass = 'transient' | 'final' | 'bad-input';
+
 export interface KamalDevErrorOptions {
   description?: string;
   file?: string;
   key?: string;
   cause?: unknown;
+  /** Default: `bad-input` for kind `config`, `final` otherwise. */
+  retry?: RetryClass;
+  /** The stable failure type scripts match on (the ApplicationFailure's type); default: one per kind. */
+  type?: string;
 }
 
 export class KamalDevError extends Error {
   readonly kind: ErrorKind;
+  readonly retry: RetryClass;
+  readonly type?: string;
   readonly description?: string;
   readonly file?: string;
   readonly key?: string;
@@ -32,13 +47,19 @@ export class KamalDevError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'KamalDevError';
     this.kind = kind;
+    this.retry = options.retry ?? (kind === 'config' ? 'bad-input' : 'final');
+    this.type = options.type;
     this.description = options.description;
     this.file = options.file;
     this.key = options.key;
   }
 
+  get retryable(): boolean {
+    return this.retry === 'transient';
+  }
+
   get exitCode(): number {
-    return this.kind === 'config' ? 2 : 1;
+    return this.retry === 'bad-input' ? 2 : 1;
   }
 
   /** "file: key: message", the form every input error is shown in. */

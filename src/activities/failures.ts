@@ -1,10 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { Next } from '@temporalio/common';
-import { isKamalDevError, KamalDevError } from '../errors';
-import { isImageError } from '../images/errors';
+import { isKamalDevError, KamalDevError, RetryClass } from '../errors';
 
-/** Stable ApplicationFailure types of user errors (never retried); anything else is transient and retried. */
+/** Stable ApplicationFailure types an activity step falls back to when its error names none. */
 export type FailureType =
   | 'ConfigInvalid'
   | 'SshAuthFailed'
@@ -14,39 +13,40 @@ export type FailureType =
   | 'RegistryAuth'
   | 'ImageNotFound'
   | 'ComposeInvalid'
+  | 'ComposeFailed'
   | 'StackUnhealthy'
   | 'DevcontainerCommandFailed';
 
-/** What every failure carries in its details, so the CLI can show file, key and what to do. */
+/** What every failure carries in its details, so the CLI can show file, key, what to do, and exit as the error says. */
 export interface FailureDetails {
   kind?: string;
+  retry?: RetryClass;
   description?: string;
   file?: string;
   key?: string;
 }
 
-export function userFailure(type: string, error: KamalDevError | string): ApplicationFailure {
-  const message = typeof error === 'string' ? error : error.location ? `${error.location}: ${error.message}` : error.message;
-  const details: FailureDetails[] =
-    typeof error === 'string' ? [] : [{ kind: error.kind, description: error.description, file: error.file, key: error.key }];
-  return ApplicationFailure.create({ type, message, nonRetryable: true, details });
-}
-
 /**
- * The one mapping from errors to what Temporal sees: image errors keep their own type and
- * retryability, other KamalDevErrors are user errors (non-retryable) typed by their kind, anything
- * else is transient and retried as it is.
+ * The one mapping from errors to what Temporal sees. A KamalDevError becomes an ApplicationFailure
+ * of its own type (else one for its kind, else the step's fallback) that Temporal retries with the
+ * profile's backoff exactly when its retry class is `transient`. Anything else (a refused
+ * connection, a command that failed in a way nobody recognised) is retried as it is.
  */
 export function toActivityFailure(error: unknown, fallback: string = 'KamalDevError'): Error {
-  if (isImageError(error)) {
-    const details: FailureDetails = { kind: error.kind, description: error.description, file: error.file, key: error.key };
-    return ApplicationFailure.create({ message: error.message, type: error.type, nonRetryable: !error.retryable, details: [details] });
-  }
-  if (isKamalDevError(error)) {
-    const type = error.kind === 'config' ? 'ConfigInvalid' : error.kind === 'prerequisite' ? 'PrerequisiteMissing' : (sshType(error) ?? fallback);
-    return userFailure(type, error);
-  }
-  return error instanceof Error ? error : new Error(String(error));
+  if (!isKamalDevError(error)) return error instanceof Error ? error : new Error(String(error));
+  const details: FailureDetails = { kind: error.kind, retry: error.retry, description: error.description, file: error.file, key: error.key };
+  return ApplicationFailure.create({
+    type: error.type ?? typeOfKind(error) ?? fallback,
+    message: error.location ? `${error.location}: ${error.message}` : error.message,
+    nonRetryable: !error.retryable,
+    details: [details],
+  });
+}
+
+function typeOfKind(error: KamalDevError): string | undefined {
+  if (error.kind === 'config') return 'ConfigInvalid';
+  if (error.kind === 'prerequisite') return 'PrerequisiteMissing';
+  return undefined;
 }
 
 /** Runs an activity body and maps what it throws with toActivityFailure. */
@@ -58,14 +58,9 @@ export async function classified<T>(fallback: FailureType, body: () => Promise<T
   }
 }
 
-function sshType(error: KamalDevError): FailureType | undefined {
-  if (error.kind !== 'ssh') return undefined;
-  return /host key/.test(error.message) ? 'SshHostKeyChanged' : 'SshAuthFailed';
-}
-
 /**
  * The worker's safety net: an activity that lets a KamalDevError escape without mapping it still
- * reaches the workflow as a typed, non-retryable failure with its description.
+ * reaches the workflow as a typed failure with its retry class and description.
  */
 class FailureTypeInterceptor implements ActivityInboundCallsInterceptor {
   async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {

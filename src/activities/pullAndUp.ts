@@ -1,11 +1,9 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { classifyComposeError, composePull, composeUp, dockerLoad, dockerSave } from '../docker/compose';
 import { pipeToRemote } from '../docker/pipe';
 import { CommandFailedError } from '../docker/runner';
 import type { DeployPlan } from '../spec/plan';
 import type { SshSession } from '../ssh/session';
 import { KamalDevError } from '../errors';
-import { userFailure } from './failures';
 import { withDockerConfig } from './registryAccess';
 import { stackRef } from './stackDir';
 
@@ -30,8 +28,9 @@ export async function pullAndUp(session: SshSession, plan: DeployPlan, skipPush:
 const COMPOSE_PROGRESS = /^\s*(\S+\s+)?(Pulling|Pulled|Waiting|Downloading|Extracting|Verifying Checksum|Download complete|Pull complete|Already exists|Creating|Created|Starting|Started|Running|Recreate|Recreated|Healthy)\b/;
 
 /**
- * Registry and compose-file problems are the user's (not retried); anything else may be transient
- * and is retried, but either way the message says what Compose said, on which VM.
+ * A refused registry login, an image that does not exist and an invalid compose file are the
+ * user's (never retried); anything else (a registry that is down or answers 5xx, a network fault)
+ * may be transient and is retried; either way the message says what Compose said, on which VM.
  */
 export function composeFailure(error: unknown, vmName: string): unknown {
   if (!(error instanceof CommandFailedError)) return error;
@@ -40,6 +39,6 @@ export function composeFailure(error: unknown, vmName: string): unknown {
   const message = `docker compose ${step} failed on ${vmName}: ${lines.at(-1) ?? `exit ${error.exitCode}`}`;
   const description = lines.slice(-8, -1).join('\n') || undefined;
   const type = classifyComposeError(error.stderr);
-  if (!type) return ApplicationFailure.create({ type: 'ComposeFailed', message, nonRetryable: false, details: [{ kind: 'compose', description }] });
-  return userFailure(type, new KamalDevError('compose', message, { description }));
+  if (!type) return new KamalDevError('compose', message, { type: 'ComposeFailed', retry: 'transient', description, cause: error });
+  return new KamalDevError('compose', message, { type, retry: 'bad-input', description, cause: error });
 }

@@ -3,7 +3,8 @@ import { remoteStackDir as stackDir } from '../spec/compose-mounts';
 import type { DeployPlan } from '../spec/plan';
 import { stateFilePath, updateState } from '../state/devState';
 import { runDevcontainerCommands } from './devcontainerCommands';
-import { classified, userFailure } from './failures';
+import { classified } from './failures';
+import { KamalDevError } from '../errors';
 import { composeFailure, pullAndUp } from './pullAndUp';
 import { openRegistryAccess } from './registryAccess';
 import type { DeployActivities, LifecycleActivities } from './types';
@@ -52,7 +53,7 @@ export function createStackActivities(
       }),
 
     verifyStack: ({ plan, vm }) =>
-      classified('StackUnhealthy', async () => {
+      classified('StackUnhealthy', () => heartbeating('verify', async () => {
         const session = await ctx.session(plan, vm);
         const outcome = await waitForStack(session, plan, {
           timeoutMs: ctx.deps.verifyTimeoutMs ?? 180_000,
@@ -66,10 +67,10 @@ export function createStackActivities(
         });
         if (outcome.failing) {
           const { services, logs } = outcome.failing;
-          throw userFailure('StackUnhealthy', `${vm.name}: ${describeFailure(outcome.containers, services)}\n${logs}`);
+          throw new KamalDevError('compose', `${vm.name}: ${describeFailure(outcome.containers, services)}\n${logs}`, { type: 'StackUnhealthy' });
         }
         return outcome.containers;
-      }),
+      })),
 
     runDevcontainerCommands: ({ plan, vm }) =>
       classified('DevcontainerCommandFailed', async () => {

@@ -1,16 +1,23 @@
 import { bootstrapOn, startEngineIfInstalled } from './bootstrap';
-import { classified, userFailure } from './failures';
+import { classified } from './failures';
 import { removeStackOn } from './remoteStack';
 import { createStackActivities } from './stack';
 import type { DeployActivities, LifecycleActivities, VmHandle, VmRef } from './types';
-import { attemptDeadline, heartbeating } from './activityContext';
+import { attemptDeadline, currentActivity, heartbeating } from './activityContext';
 import { handleOf, knownHostsFile, VmActivityDeps, VmContext } from './vmContext';
 import { KamalDevError } from '../errors';
 import { LABELS } from '../providers/types';
 import type { DeployPlan } from '../spec/plan';
 import { ensureSshKey } from '../ssh/keys';
 import { forgetHost } from '../ssh/knownHosts';
+import { isKeyRefused } from '../ssh/pool';
 import { stateFilePath, updateState } from '../state/devState';
+
+/**
+ * How long after waitForSsh first starts (right after provisionVm) a refused key is tried again: a
+ * new cloud server runs sshd before cloud-init has installed the key (UpCloud: up to a minute or two).
+ */
+export const NEW_VM_KEY_GRACE_MS = 180_000;
 
 export type VmActivities = Pick<
   DeployActivities,
@@ -31,18 +38,19 @@ export function createVmActivities(deps: VmActivityDeps): VmActivities {
     ...createStackActivities(ctx, findVm),
 
     provisionVm: ({ plan, vm, createdBy }) =>
-      classified('ProviderError', async () => {
+      classified('ProviderError', () => heartbeating('provision', async () => {
         const { publicKey } = await ensureSshKey(plan);
         const provider = ctx.provider(plan);
         const labels = { [LABELS.service]: plan.service, [LABELS.deployment]: vm.deployment, [LABELS.index]: String(vm.index) };
-        const instance = await provider.provision({ name: vm.name, labels, createdBy, sshPublicKey: publicKey, deadline: attemptDeadline() });
+        const request = { name: vm.name, labels, createdBy, sshPublicKey: publicKey, deadline: attemptDeadline() };
+        const instance = await provider.provision(request, currentActivity()?.cancellationSignal);
         const handle = { ...handleOf(vm, instance, provider.type), created: instance.created };
         await record(plan, handle, 'provisioned');
         return handle;
-      }),
+      })),
 
     destroyVm: ({ plan, vm, createdBy }) =>
-      classified('ProviderError', async () => {
+      classified('ProviderError', () => heartbeating('destroy', async () => {
         const provider = ctx.provider(plan);
         const existing = await findVm(plan, vm.name);
         const outcome = await provider.destroy(vm.name, { createdBy });
@@ -54,20 +62,27 @@ export function createVmActivities(deps: VmActivityDeps): VmActivities {
         }
         await updateState(stateFilePath(plan.projectDir), (state) => void delete state.deployments[vm.name]);
         return { outcome };
-      }),
+      })),
 
     waitForSsh: ({ plan, vm }) =>
       classified('SshAuthFailed', async () => {
+        // An existing host (provider ssh) has its keys already: a refusal there is final at once.
+        const grace = plan.provider.type === 'ssh' ? 0 : NEW_VM_KEY_GRACE_MS;
+        const keyRefusalsUntil = (currentActivity()?.info.scheduledTimestampMs ?? Date.now()) + grace;
         try {
-          await (await ctx.session(plan, vm)).run(['true']);
+          await (await ctx.session(plan, vm, keyRefusalsUntil)).run(['true']);
         } catch (error) {
           // A VM that went down (a local VM whose init failed) would refuse connections until every retry is spent.
           const now = await findVm(plan, vm.name).catch(() => undefined);
           if (now && now.status === 'stopped') {
-            const stopped = new KamalDevError('provider', `VM ${vm.name} stopped while kamal-dev was waiting for its sshd`, {
+            throw new KamalDevError('provider', `VM ${vm.name} stopped while kamal-dev was waiting for its sshd`, {
+              type: 'ProviderError',
               description: plan.provider.type === 'docker' ? `Its output says why: docker logs ${vm.name}` : undefined,
             });
-            throw userFailure('ProviderError', stopped);
+          }
+          // Still in the grace of a new VM: the next attempt tries again; after it, a refused key is final.
+          if (isKeyRefused(error) && Date.now() < keyRefusalsUntil) {
+            throw new KamalDevError('ssh', error.message, { type: error.type, retry: 'transient', description: error.description, cause: error });
           }
           throw error;
         }
@@ -95,22 +110,23 @@ export function createVmActivities(deps: VmActivityDeps): VmActivities {
       }),
 
     startVm: ({ plan, vm }) =>
-      classified('ProviderError', async () => {
+      classified('ProviderError', () => heartbeating('start', async () => {
         const provider = ctx.provider(plan);
         const handle = handleOf(vm, await provider.start(vm.name), provider.type);
         // The ssh provider restarts the stack itself; a restarted machine needs its engine and stack back.
         if (provider.type !== 'ssh') await startEngineIfInstalled(await ctx.session(plan, handle), plan);
         await record(plan, handle, 'running');
         return handle;
-      }),
+      })),
 
     removeStack: ({ plan, vm }) =>
-      classified('ProviderError', async () => {
-        // Only on this project's VM of that name, reached where the provider says it is now.
+      classified('ProviderError', () => heartbeating('remove stack', async () => {
+        // Only on this project's VM of that name, reached where the provider says it is now. A stopped
+        // machine's stack goes with it when destroyVm runs; SSH into it would only time out.
         const ours = await findVm(plan, vm.name);
-        if (!ours) return;
+        if (!ours || ours.status === 'stopped') return;
         await removeStackOn(await ctx.session(plan, ours), plan);
-      }),
+      })),
 
     adoptVm: ({ plan, name }) =>
       classified('ProviderError', async () => {

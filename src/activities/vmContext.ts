@@ -48,8 +48,9 @@ export class VmContext {
     return pool;
   }
 
-  session(plan: DeployPlan, vm: { ssh: VmHandle['ssh'] }): Promise<SshSession> {
-    return this.pool(plan).session(vm.ssh, currentActivity()?.cancellationSignal, attemptDeadline());
+  /** `keyRefusalsUntil`: see ConnectOptions; only waitForSsh, right after a provision, gives one. */
+  session(plan: DeployPlan, vm: { ssh: VmHandle['ssh'] }, keyRefusalsUntil?: number): Promise<SshSession> {
+    return this.pool(plan).session(vm.ssh, { signal: currentActivity()?.cancellationSignal, deadline: attemptDeadline(), keyRefusalsUntil });
   }
 
   /** The plan's provider, seeing only the VMs of the plan's project identity. */

@@ -13,22 +13,13 @@ export type ImageFailureType =
   | 'PushNotVerified'
   | 'NoRecordedBuild';
 
-/**
- * A build or push failure. `retryable` says whether trying again can help: a registry that is down
- * or answers 5xx can; a wrong password, a failing RUN step or a missing Dockerfile cannot.
- */
+/** A build or push failure, typed for scripts; its retry class says whether trying again can help. */
 export class ImageError extends KamalDevError {
-  readonly retryable: boolean;
+  declare readonly type: ImageFailureType;
 
-  constructor(
-    readonly type: ImageFailureType,
-    kind: ErrorKind,
-    message: string,
-    options: KamalDevErrorOptions & { retryable?: boolean } = {},
-  ) {
-    super(kind, message, options);
+  constructor(type: ImageFailureType, kind: ErrorKind, message: string, options: KamalDevErrorOptions = {}) {
+    super(kind, message, { ...options, type });
     this.name = 'ImageError';
-    this.retryable = options.retryable ?? false;
   }
 }
 

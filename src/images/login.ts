@@ -44,6 +44,7 @@ export function registryFailure(doing: string, server: string, error: CommandFai
   const kind = classifyRegistryError(error.stderr);
   if (kind === 'auth') {
     return new ImageError('RegistryAuthFailed', 'registry', `the registry ${server} refused ${doing}: wrong credentials or no access`, {
+      retry: 'bad-input',
       description: `${error.tail}\nCheck the registry username and password (or token) in the secrets file, and that they may push to this repository.`,
       cause: error,
     });
@@ -51,9 +52,9 @@ export function registryFailure(doing: string, server: string, error: CommandFai
   if (kind === 'unreachable' || kind === 'server') {
     return new ImageError('RegistryUnavailable', 'registry', `the registry ${server} is not reachable or failing (${doing})`, {
       description: error.tail,
-      retryable: true,
+      retry: 'transient',
       cause: error,
     });
   }
-  return new ImageError('PushFailed', 'registry', `${doing} failed`, { description: error.tail, retryable: true, cause: error });
+  return new ImageError('PushFailed', 'registry', `${doing} failed`, { description: error.tail, retry: 'transient', cause: error });
 }

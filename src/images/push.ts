@@ -61,7 +61,7 @@ async function pushOne(
     }).catch((error) => {
       throw error instanceof CommandFailedError ? registryFailure(`pushing ${target}`, plan.registry.server, error) : error;
     });
-    if (!digest) throw new ImageError('PushFailed', 'registry', `docker push ${target} reported no digest`, { retryable: true });
+    if (!digest) throw new ImageError('PushFailed', 'registry', `docker push ${target} reported no digest`, { retry: 'transient' });
     await verifyManifest(target, digest, credentials, options.signal);
     if (build?.cacheImage) await publishCache(target, build.cacheImage, env, options.signal);
     return { image: target, digest };

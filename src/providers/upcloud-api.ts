@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { KamalDevError } from '../errors';
+import { KamalDevError, RetryClass } from '../errors';
 import { redact } from '../spec/redact';
 
 /** Returns a secret's value by name, on the worker; undefined or '' when it is not set. */
@@ -35,15 +35,16 @@ export const realSleep: Sleep = (ms, signal) =>
 
 /** A failed UpCloud call; `status` 0 means no HTTP answer at all (network error, timeout). */
 export class UpcloudApiError extends KamalDevError {
+  readonly retryAfterMs?: number;
+
   constructor(
     message: string,
     readonly status: number,
     readonly code: string | undefined,
-    readonly transient: boolean,
-    readonly retryAfterMs?: number,
-    description?: string,
+    options: { retry: RetryClass; retryAfterMs?: number; description?: string },
   ) {
-    super('provider', message, { description });
+    super('provider', message, { retry: options.retry, description: options.description });
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 
@@ -73,7 +74,7 @@ export class UpcloudApi {
       try {
         return await attempt();
       } catch (error) {
-        if (!(error instanceof UpcloudApiError) || !error.transient || n >= this.retry.attempts) throw error;
+        if (!(error instanceof UpcloudApiError) || !error.retryable || n >= this.retry.attempts) throw error;
         const backoff = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (n - 1));
         await this.sleep(Math.min(MAX_RETRY_AFTER_MS, Math.max(error.retryAfterMs ?? 0, backoff)), signal);
       }
@@ -95,7 +96,7 @@ export class UpcloudApi {
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       const reason = timeout.aborted ? 'no answer in time' : String((error as Error).cause ?? (error as Error).message);
-      throw new UpcloudApiError(`UpCloud API ${method} ${path}: ${reason}`, 0, undefined, true);
+      throw new UpcloudApiError(`UpCloud API ${method} ${path}: ${reason}`, 0, undefined, { retry: 'transient' });
     }
     const text = await response.text();
     if (response.ok) return (text ? JSON.parse(text) : undefined) as T;
@@ -113,15 +114,20 @@ export class UpcloudApi {
         `UpCloud rejected the API credentials from secrets ${usernameSecret} and ${passwordSecret} (HTTP ${status}${code ? ` ${code}` : ''})`,
         status,
         code,
-        false,
-        undefined,
-        `Set ${usernameSecret} and ${passwordSecret} (in .kamal/secrets or the environment) to the username and password of an UpCloud account that is allowed to use the API (UpCloud Hub: People, API connections).`,
+        {
+          retry: 'bad-input',
+          description: `Set ${usernameSecret} and ${passwordSecret} (in .kamal/secrets or the environment) to the username and password of an UpCloud account that is allowed to use the API (UpCloud Hub: People, API connections).`,
+        },
       );
     }
     if (status === 429 || status >= 500) {
-      return new UpcloudApiError(what, status, code, true, retryAfterMs(response.headers.get('retry-after')), 'UpCloud is busy or failing right now; try again in a few minutes.');
+      return new UpcloudApiError(what, status, code, {
+        retry: 'transient',
+        retryAfterMs: retryAfterMs(response.headers.get('retry-after')),
+        description: 'UpCloud is busy or failing right now; try again in a few minutes.',
+      });
     }
-    return new UpcloudApiError(what, status, code, false);
+    return new UpcloudApiError(what, status, code, { retry: 'final' });
   }
 
   private authorization(): Promise<string> {

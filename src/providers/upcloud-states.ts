@@ -1,4 +1,4 @@
-import { KamalDevError } from '../errors';
+import { KamalDevError, RetryClass } from '../errors';
 import { isNotFound, Sleep, UpcloudApi, UpcloudApiError } from './upcloud-api';
 import { ServerDetails, ServerState, ServerSummary } from './upcloud-shapes';
 
@@ -44,31 +44,34 @@ export class ServerStates {
     }
   }
 
-  /** Resolves false when the server is gone. A stop refused during `maintenance` is asked for again. */
-  async stop(server: ServerSummary, stopType: 'soft' | 'hard'): Promise<boolean> {
+  /**
+   * Resolves false when the server is gone. A stop refused during `maintenance` is asked for again;
+   * one that does not finish in time is a transient failure (the activity tries again).
+   */
+  async stop(server: ServerSummary, stopType: 'soft' | 'hard', signal?: AbortSignal): Promise<boolean> {
     const deadline = Date.now() + this.timings.stopTimeoutMs;
     // A soft stop becomes a hard one after 60 s on UpCloud's side.
     const body = { stop_server: { stop_type: stopType, ...(stopType === 'soft' ? { timeout: '60' } : {}) } };
-    for (let accepted = false; ; await this.sleep(this.timings.pollIntervalMs)) {
-      const now = await this.details(server.uuid);
+    for (let accepted = false; ; await this.sleep(this.timings.pollIntervalMs, signal)) {
+      const now = await this.details(server.uuid, signal);
       if (!now) return false;
       if (now.state === 'stopped') return true;
-      if (Date.now() > deadline) throw timeout(server, 'stopped', now.state, this.timings.stopTimeoutMs);
-      accepted ||= await ignoringStateConflict(this.api.request('POST', `/server/${server.uuid}/stop`, body));
+      if (Date.now() > deadline) throw timeout(server, 'stopped', now.state, this.timings.stopTimeoutMs, 'transient');
+      accepted ||= await ignoringStateConflict(this.api.request('POST', `/server/${server.uuid}/stop`, body, signal));
     }
   }
 
   /** Stops it (hard) unless stopped, then deletes it with its disks and their backups. */
-  async remove(server: ServerSummary): Promise<void> {
-    if (!(await this.stop(server, 'hard'))) return;
-    await this.api.request('DELETE', `/server/${server.uuid}?storages=1&backups=delete`).catch((error) => {
+  async remove(server: ServerSummary, signal?: AbortSignal): Promise<void> {
+    if (!(await this.stop(server, 'hard', signal))) return;
+    await this.api.request('DELETE', `/server/${server.uuid}?storages=1&backups=delete`, undefined, signal).catch((error) => {
       if (!isNotFound(error)) throw error;
     });
   }
 }
 
-function timeout(server: ServerSummary, wanted: ServerState, last: ServerState, timeoutMs: number): KamalDevError {
-  return new KamalDevError('provider', `UpCloud server ${server.title} (${server.uuid}) was not ${wanted} after ${Math.round(timeoutMs / 1000)} s (last state: ${last})`);
+function timeout(server: ServerSummary, wanted: ServerState, last: ServerState, timeoutMs: number, retry: RetryClass = 'final'): KamalDevError {
+  return new KamalDevError('provider', `UpCloud server ${server.title} (${server.uuid}) was not ${wanted} after ${Math.round(timeoutMs / 1000)} s (last state: ${last})`, { retry });
 }
 
 /** UpCloud answers 409 SERVER_STATE_ILLEGAL to a start or stop the server is not ready for; the poll decides. */

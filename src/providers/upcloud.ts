@@ -1,4 +1,4 @@
-import { KamalDevError } from '../errors';
+import { isKamalDevError, KamalDevError } from '../errors';
 import { ProviderConfig } from '../spec/plan';
 import { adoptMissingError } from './ownership';
 import { DestroyOutcome, LABELS, Provider, ProvisionedVm, ProvisionRequest, VmInstance } from './types';
@@ -18,6 +18,8 @@ export interface UpcloudProviderOptions {
   /** How long a server may take to reach `started`; a new one that does not is deleted again. */
   startTimeoutMs?: number;
   stopTimeoutMs?: number;
+  /** How long one API call may go unanswered (default 60 s); then it counts as a transient failure. */
+  requestTimeoutMs?: number;
   retry?: Partial<RetryPolicy>;
   sleep?: Sleep;
 }
@@ -50,6 +52,7 @@ class UpcloudProvider implements Provider {
       resolveSecret: options.resolveSecret,
       retry: options.retry,
       sleep: options.sleep,
+      requestTimeoutMs: options.requestTimeoutMs,
     });
     this.states = new ServerStates(this.api, options.sleep ?? realSleep, {
       pollIntervalMs: options.pollIntervalMs ?? 5_000,
@@ -163,7 +166,8 @@ class UpcloudProvider implements Provider {
     const why = cause instanceof Error ? cause.message : String(cause);
     try {
       await this.states.remove(server);
-      return new KamalDevError('provider', `${why}; it was deleted`, { cause });
+      // Nothing is left, so a fault worth retrying (the API failing for a moment) still is.
+      return new KamalDevError('provider', `${why}; it was deleted`, { cause, retry: isKamalDevError(cause) ? cause.retry : 'final' });
     } catch (error) {
       return new KamalDevError('provider', `${why}; deleting it failed: ${(error as Error).message}`, {
         cause,

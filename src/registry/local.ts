@@ -53,7 +53,7 @@ export async function ensureLocalRegistry(options: LocalRegistryOptions = {}): P
     if (Date.now() > deadline) {
       throw new ImageError('RegistryUnavailable', 'registry', `the local registry ${name} did not answer on 127.0.0.1:${port} within 30s`, {
         description: `See \`docker logs ${name}\`.`,
-        retryable: true,
+        retry: 'transient',
       });
     }
     await new Promise((resolve) => setTimeout(resolve, 200));

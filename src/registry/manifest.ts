@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { ImageError } from '../images/errors';
 import { registryLocation } from './reference';
 
@@ -29,23 +30,24 @@ export async function verifyManifest(image: string, expectedDigest: string, cred
   }
   if (response.status === 401 || response.status === 403) {
     throw new ImageError('RegistryAuthFailed', 'registry', `the registry refused to show ${image} (HTTP ${response.status})`, {
+      retry: 'bad-input',
       description: 'Check the registry username and password (or token) and that they may read this repository.',
     });
   }
   if (response.status >= 500) {
-    throw new ImageError('RegistryUnavailable', 'registry', `the registry answered HTTP ${response.status} for ${image}`, { retryable: true });
+    throw new ImageError('RegistryUnavailable', 'registry', `the registry answered HTTP ${response.status} for ${image}`, { retry: 'transient' });
   }
   if (response.status === 404) {
-    throw new ImageError('PushNotVerified', 'registry', `${image} is not in the registry after the push (manifest unknown)`, { retryable: true });
+    throw new ImageError('PushNotVerified', 'registry', `${image} is not in the registry after the push (manifest unknown)`, { retry: 'transient' });
   }
   const digest = response.headers.get('docker-content-digest');
   if (response.status !== 200 || !digest) {
-    throw new ImageError('PushNotVerified', 'registry', `the registry answered HTTP ${response.status} without a digest for ${image}`, { retryable: true });
+    throw new ImageError('PushNotVerified', 'registry', `the registry answered HTTP ${response.status} without a digest for ${image}`, { retry: 'transient' });
   }
   if (digest !== expectedDigest) {
     throw new ImageError('PushNotVerified', 'registry', `${image} in the registry is ${digest}, not the pushed ${expectedDigest}`, {
       description: 'Something else pushed this tag at the same time. Push again, or use a tag of its own.',
-      retryable: true,
+      retry: 'transient',
     });
   }
   return digest;
@@ -63,7 +65,7 @@ async function answerChallenge(
   const scheme = header.split(' ')[0].toLowerCase();
   if (scheme === 'basic' && basic) return basic;
   if (scheme !== 'bearer') {
-    throw new ImageError('RegistryAuthFailed', 'registry', `the registry asks for credentials to read ${image} and none are configured`);
+    throw new ImageError('RegistryAuthFailed', 'registry', `the registry asks for credentials to read ${image} and none are configured`, { retry: 'bad-input' });
   }
   const params = parseChallenge(header.slice(header.indexOf(' ') + 1));
   if (!params.realm) throw new ImageError('PushNotVerified', 'registry', `the registry's Bearer challenge for ${image} names no token realm`);
@@ -72,10 +74,10 @@ async function answerChallenge(
   tokenUrl.searchParams.set('scope', params.scope ?? `repository:${repository}:pull`);
   const response = await request(tokenUrl.toString(), { headers: basic ? { Authorization: basic } : {}, signal }, image);
   if (response.status === 401 || response.status === 403) {
-    throw new ImageError('RegistryAuthFailed', 'registry', `the registry's token service refused the credentials for ${image} (HTTP ${response.status})`);
+    throw new ImageError('RegistryAuthFailed', 'registry', `the registry's token service refused the credentials for ${image} (HTTP ${response.status})`, { retry: 'bad-input' });
   }
   if (!response.ok) {
-    throw new ImageError('RegistryUnavailable', 'registry', `the registry's token service answered HTTP ${response.status}`, { retryable: true });
+    throw new ImageError('RegistryUnavailable', 'registry', `the registry's token service answered HTTP ${response.status}`, { retry: 'transient' });
   }
   const body = (await response.json()) as { token?: string; access_token?: string };
   const token = body.token ?? body.access_token;
@@ -89,12 +91,26 @@ export function parseChallenge(params: string): Record<string, string> {
   return out;
 }
 
+/**
+ * A registry that is down or answers 5xx is often back in a moment: a few tries with backoff here,
+ * then the caller's failure says why (transient, so an activity is retried by Temporal as well).
+ */
+const ATTEMPTS = 3;
+const FIRST_DELAY_MS = 500;
+
 async function request(url: string, init: RequestInit, image: string): Promise<Response> {
-  try {
-    return await fetch(url, init);
-  } catch (error) {
-    if ((error as Error).name === 'AbortError') throw error;
-    const reason = ((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message) || 'network error';
-    throw new ImageError('RegistryUnavailable', 'registry', `could not reach the registry for ${image} (${reason})`, { retryable: true, cause: error });
+  for (let attempt = 1; ; attempt++) {
+    const last = attempt >= ATTEMPTS;
+    try {
+      const response = await fetch(url, init);
+      if (response.status < 500 || last) return response;
+    } catch (error) {
+      if ((error as Error).name === 'AbortError') throw error;
+      if (last) {
+        const reason = ((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message) || 'network error';
+        throw new ImageError('RegistryUnavailable', 'registry', `could not reach the registry for ${image} (${reason})`, { retry: 'transient', cause: error });
+      }
+    }
+    await delay(FIRST_DELAY_MS * 2 ** (attempt - 1), undefined, { signal: init.signal ?? undefined });
   }
 }

@@ -4,6 +4,7 @@ import type { ComposeModel } from '../docker/compose-config';
 import type { EnvFileSources } from './compose-env-files';
 import { rewriteMounts, remoteStackDir, WORKSPACE_EXCLUDES, workspaceTarget } from './compose-mounts';
 import { restoreSecretReferences } from './compose-secrets';
+import { ActiveProfiles, selectServices } from './compose-services';
 import type { StackPlan, UploadFile } from './plan';
 
 type Service = Record<string, unknown>;
@@ -19,6 +20,7 @@ export interface StackInput {
   containerEnv: Record<string, string>;
   overrideCommand: boolean;
   runServices?: string[];
+  profiles?: ActiveProfiles;
   envFiles: Record<string, EnvFileSources>;
   /** Shown paths for messages. */
   devcontainerFile: string;
@@ -45,8 +47,9 @@ export function transformStack(input: StackInput): StackPlan {
   const dropped: StackPlan['dropped'] = [];
   let usesWorkspace = false;
   const out: Record<string, Service> = {};
-  for (const name of selectServices(services, input.primaryService, input.runServices)) {
-    const service: Service = Object.fromEntries(Object.entries(services[name]).filter(([key, v]) => v !== null && key !== 'build'));
+  for (const name of selectServices(services, input.primaryService, input.runServices, input.profiles)) {
+    // Without `profiles:` the VM's `up -d`, `ps` and `down` all see exactly the services chosen here.
+    const service: Service = Object.fromEntries(Object.entries(services[name]).filter(([key, v]) => v !== null && key !== 'build' && key !== 'profiles'));
     if (input.images[name]) {
       service.image = input.images[name];
       if (service.pull_policy === 'build') delete service.pull_policy;
@@ -79,19 +82,6 @@ export function transformStack(input: StackInput): StackPlan {
     secrets: [...secrets].sort(),
     dropped,
   };
-}
-
-/** All services, or with runServices: those, the primary one, and everything they depend on. */
-function selectServices(services: Record<string, Service>, primary: string, runServices?: string[]): string[] {
-  if (!runServices) return Object.keys(services);
-  const wanted = new Set<string>();
-  const visit = (name: string) => {
-    if (wanted.has(name) || !services[name]) return;
-    wanted.add(name);
-    Object.keys((services[name].depends_on as object) ?? {}).forEach(visit);
-  };
-  [primary, ...runServices].forEach(visit);
-  return Object.keys(services).filter((s) => wanted.has(s));
 }
 
 class FileUploads {

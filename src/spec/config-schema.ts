@@ -98,6 +98,7 @@ export const devConfigSchema = z.strictObject({
   ssh: z.strictObject({ user: z.string().min(1).optional(), key_path: z.string().min(1).optional(), port: port.optional() }).optional(),
   naming: z.string().includes('{index}', { message: 'must contain {index} so every VM gets its own name' }).optional(),
   temporal: temporalSection.optional(),
+  compose: z.strictObject({ profiles: z.array(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'expected a Compose profile name')).optional() }).optional(),
   on_failure: z.enum(['destroy', 'keep']).optional(),
   /** Variables that hold secrets even when their value comes from the environment, not .kamal/secrets. */
   secrets: z.array(secretName).optional(),

@@ -37,6 +37,8 @@ export interface DevConfig {
   onFailure: 'destroy' | 'keep';
   /** `secrets:` names: secret wherever their value comes from (.kamal/secrets or a worker's environment). */
   secrets: string[];
+  /** compose.profiles: the Compose profiles whose services are deployed too (as `--profile`). */
+  composeProfiles: string[];
 }
 
 export type TimeoutProfile = (typeof TIMEOUT_PROFILES)[number];
@@ -111,6 +113,7 @@ function normalizeConfig(raw: RawDevConfig, file: string | undefined, shown: str
     },
     onFailure: raw.on_failure ?? 'destroy',
     secrets: raw.secrets ?? [],
+    composeProfiles: raw.compose?.profiles ?? [],
   };
 }
 

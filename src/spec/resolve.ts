@@ -85,6 +85,7 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
     containerEnv: devcontainer.containerEnv,
     overrideCommand: devcontainer.overrideCommand,
     runServices: devcontainer.compose?.runServices,
+    profiles: { names: config.composeProfiles, file: configShown },
     envFiles: devcontainer.compose ? readEnvFileSources(composeFiles) : {},
     devcontainerFile: devcontainer.shown,
   });

@@ -53,6 +53,7 @@ export function forgetHost(file: string, host: string, port: number): void {
 
 export function hostKeyChangedError(file: string, host: string, port: number): KamalDevError {
   return new KamalDevError('ssh', `the SSH host key of ${hostPattern(host, port)} does not match the one recorded in ${file}`, {
+    type: 'SshHostKeyChanged',
     file,
     description:
       'Someone may be intercepting the connection, or the machine was rebuilt. If you know it was rebuilt, ' +

@@ -23,6 +23,19 @@ export interface SshPoolOptions {
  * on average, and up to 2s with four VMs booting together.
  */
 const RETRY_DELAY_MS = 250;
+/** Each refused key is a failed login in the server's log (and, on newer OpenSSH, a penalty): try seldom. */
+const KEY_REFUSED_RETRY_DELAY_MS = 2_000;
+
+export interface ConnectOptions {
+  signal?: AbortSignal;
+  /** Epoch ms: stop retrying a refused or unreachable sshd then, if that is sooner than connectTimeoutMs. */
+  deadline?: number;
+  /**
+   * Epoch ms until which a refused key is tried again too: a new cloud server accepts SSH before
+   * cloud-init has installed the key. Without it a refused key is final at once.
+   */
+  keyRefusalsUntil?: number;
+}
 
 /** One SSH connection per endpoint (host:port:user), shared by every step that talks to that VM. */
 export class SshPool {
@@ -30,12 +43,11 @@ export class SshPool {
 
   constructor(private readonly options: SshPoolOptions) {}
 
-  /** `deadline` (epoch ms): stop retrying a refused or unreachable sshd then, if that is sooner than connectTimeoutMs. */
-  session(endpoint: SshEndpoint, signal?: AbortSignal, deadline?: number): Promise<SshSession> {
+  session(endpoint: SshEndpoint, options: ConnectOptions = {}): Promise<SshSession> {
     const key = `${endpoint.host}:${endpoint.port}:${endpoint.user}`;
     let pending = this.sessions.get(key);
     if (!pending) {
-      pending = this.connectWithRetries(endpoint, signal, deadline).then((client) => {
+      pending = this.connectWithRetries(endpoint, options).then((client) => {
         client.once('close', () => this.sessions.delete(key));
         return new SshSession(client, endpoint.user);
       });
@@ -59,14 +71,15 @@ export class SshPool {
     await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.close()));
   }
 
-  private async connectWithRetries(endpoint: SshEndpoint, signal?: AbortSignal, until = Infinity): Promise<Client> {
+  private async connectWithRetries(endpoint: SshEndpoint, { signal, deadline: until = Infinity, keyRefusalsUntil = 0 }: ConnectOptions): Promise<Client> {
     const deadline = Math.min(Date.now() + (this.options.connectTimeoutMs ?? 60_000), until);
     for (;;) {
       try {
         return await this.connectOnce(endpoint);
       } catch (error) {
-        if (error instanceof KamalDevError || Date.now() > deadline || signal?.aborted) throw error;
-        await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
+        const keyRefusedInGrace = isKeyRefused(error) && Date.now() < keyRefusalsUntil;
+        if ((error instanceof KamalDevError && !keyRefusedInGrace) || Date.now() > deadline || signal?.aborted) throw error;
+        await new Promise((r) => setTimeout(r, keyRefusedInGrace ? KEY_REFUSED_RETRY_DELAY_MS : RETRY_DELAY_MS));
       }
     }
   }
@@ -92,6 +105,7 @@ export class SshPool {
         if (error.level === 'client-authentication') {
           return reject(
             new KamalDevError('ssh', `${endpoint.user}@${endpoint.host}:${endpoint.port} refused the SSH key ${this.options.privateKeyPath}`, {
+              type: KEY_REFUSED,
               description: `Authorise the public key ${this.options.privateKeyPath}.pub for ${endpoint.user} on that host.`,
               cause: error,
             }),
@@ -114,4 +128,10 @@ export class SshPool {
       });
     });
   }
+}
+
+const KEY_REFUSED = 'SshAuthFailed';
+
+export function isKeyRefused(error: unknown): error is KamalDevError {
+  return error instanceof KamalDevError && error.type === KEY_REFUSED;
 }

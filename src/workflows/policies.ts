@@ -2,41 +2,37 @@ import type { Duration, RetryPolicy } from '@temporalio/common';
 import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
 import type { ProfileName, ProfileOverride, ProfileOverrides } from './types';
 
-/**
- * Failure types that a retry cannot fix: the worker turns a KamalDevError of these kinds into an
- * ApplicationFailure of type `KamalDevError.<kind>` (see src/activities/failures.ts).
- */
-export const NON_RETRYABLE_ERROR_TYPES = [
-  'KamalDevError.config',
-  'KamalDevError.prerequisite',
-  'KamalDevError.build',
-  'KamalDevError.state',
-];
-
+/** What is retried is the error's own decision (src/errors.ts, mapped in src/activities/failures.ts): no type list here. */
 const retry = (maximumAttempts: number): RetryPolicy => ({
   initialInterval: '1s',
   backoffCoefficient: 2,
   maximumInterval: '30s',
   maximumAttempts,
-  nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
 });
+
+/**
+ * Every step that can outlast a minute heartbeats (src/activities/activityContext.ts beats every
+ * 5 s while it waits), so a killed worker's step is given to another worker within this.
+ */
+const DEAD_WORKER_NOTICED = '30s';
 
 const PROFILES: Record<ProfileName, ActivityOptions> = {
   /** Plan, image checks, uploads, status: seconds of work. */
   quick: { startToCloseTimeout: '2m', retry: retry(5) },
   /** Build, push, bootstrap, compose up: minutes, so they heartbeat and a dead worker is noticed quickly. */
-  long: { startToCloseTimeout: '60m', heartbeatTimeout: '2m', retry: retry(3) },
+  long: { startToCloseTimeout: '60m', heartbeatTimeout: DEAD_WORKER_NOTICED, retry: retry(3) },
   /** A half-made VM must finish (or fail) before its compensation destroys it. */
   provision: {
     startToCloseTimeout: '15m',
+    heartbeatTimeout: DEAD_WORKER_NOTICED,
     retry: retry(5),
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   },
   /** A new VM's sshd takes a while: many short attempts. */
   ssh: { startToCloseTimeout: '1m', retry: { ...retry(20), maximumInterval: '10s' } },
-  verify: { startToCloseTimeout: '10m', retry: retry(3) },
-  /** Undo steps try hard: a leaked VM costs money. */
-  compensation: { startToCloseTimeout: '5m', retry: retry(10) },
+  verify: { startToCloseTimeout: '10m', heartbeatTimeout: DEAD_WORKER_NOTICED, retry: retry(3) },
+  /** Undo steps try hard: a leaked VM costs money (10 attempts with backoff ride out a provider outage of minutes). */
+  compensation: { startToCloseTimeout: '5m', heartbeatTimeout: DEAD_WORKER_NOTICED, retry: retry(10) },
 };
 
 /** A named profile with the deploy's overrides applied. */

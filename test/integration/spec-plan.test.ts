@@ -109,7 +109,7 @@ describeWithLab(['docker'], 'kamal-dev plan on compose devcontainers (real docke
     expect(Object.keys(model.services)).toEqual(['app', 'db']);
   });
 
-  it('merges several compose files in order, keeps profiles, maps the ../.. workspace form, drops other binds', async () => {
+  it('merges several compose files in order, deploys a profiled dependency (without its profiles), maps the ../.. workspace form, drops other binds', async () => {
     const dir = tempProject({
       '.devcontainer/devcontainer.json': '{"dockerComposeFile": ["base.yml", "override.yml"], "service": "web", "runServices": ["web"], "containerEnv": {"X": "1"}}',
       '.devcontainer/base.yml': 'services:\n  web:\n    image: base\n    build: {context: ., dockerfile: web.Dockerfile}\n    volumes: ["../..:/workspaces:cached", "/etc/hosts:/h:ro"]\n  cache:\n    image: redis\n    profiles: [extra]\n  unused:\n    image: busybox\n',
@@ -119,7 +119,7 @@ describeWithLab(['docker'], 'kamal-dev plan on compose devcontainers (real docke
     });
     const json = await planJsonOf(dir);
     expect(Object.keys(json.compose.services)).toEqual(['cache', 'web']);
-    expect(json.compose.services.cache.profiles).toEqual(['extra']);
+    expect(json.compose.services.cache).not.toHaveProperty('profiles');
     expect(json.compose.services.web.environment).toEqual({ FROM: 'override', X: '1' });
     expect(json.compose.services.web.volumes).toEqual([{ type: 'bind', source: '/opt/kamal-dev/multi/workspaces', target: '/workspaces', bind: { create_host_path: true } }]);
     expect(json.sync.dropped).toEqual([{ source: '/etc/hosts', reason: expect.stringContaining('outside the project') }]);

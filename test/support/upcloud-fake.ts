@@ -33,6 +33,8 @@ export interface Fault {
   retryAfter?: string;
   /** Do the work, then answer with the fault anyway (a create that succeeded behind a 502). */
   afterWork?: boolean;
+  /** Answer only after this long (a request that times out on the client's side). */
+  delayMs?: number;
 }
 
 const ZONES = ['fi-hel1', 'fi-hel2', 'de-fra1', 'uk-lon1', 'nl-ams1'];
@@ -47,6 +49,13 @@ export const TEMPLATES = [
   { uuid: '01000000-0000-4000-8000-000020070100', title: 'Debian GNU/Linux 12 (Bookworm)', type: 'template', access: 'public' },
 ];
 
+/** Real machines behind the fake's servers: a lab VM whose sshd answers on the server's public address. */
+export interface FakeMachines {
+  /** Starts (in the background) the machine of a new server; returns its public IPv4, a 127.x address. */
+  create(server: FakeServer): string;
+  release(server: FakeServer): Promise<void>;
+}
+
 export class UpcloudFake {
   readonly servers = new Map<string, FakeServer>();
   readonly requests: string[] = [];
@@ -54,11 +63,14 @@ export class UpcloudFake {
   /** GETs a new or started-again server spends in `maintenance`. */
   startPolls = 0;
   neverStart = false;
+  /** Stop requests a server accepts and then ignores, still running (a shutdown that hangs). */
+  stopsIgnored = 0;
   /**
    * Every new server's public IPv4; default 203.0.113.x (a documentation range). A test that goes on
    * to SSH sets 127.0.0.1, so the connection is refused here and no packet leaves the machine.
    */
   publicIp?: string;
+  machines?: FakeMachines;
   private nextIp = 10;
 
   private constructor(
@@ -104,8 +116,10 @@ export class UpcloudFake {
       res.writeHead(status, body === undefined ? headers : { ...headers, 'content-type': 'application/json' });
       res.end(body === undefined ? undefined : JSON.stringify(body));
     };
-    const injected = (f: Fault) => {
+    const injected = async (f: Fault) => {
       f.times--;
+      if (f.delayMs) await new Promise((resolve) => setTimeout(resolve, f.delayMs));
+      if (res.destroyed) return;
       answer(f.status, { error: { error_code: 'FAKE_FAULT', error_message: `injected ${f.status}` } }, f.retryAfter ? { 'retry-after': f.retryAfter } : {});
     };
     const send = fault?.afterWork ? () => injected(fault) : answer;
@@ -131,6 +145,7 @@ export class UpcloudFake {
     }
     if (method === 'POST' && action === 'stop') {
       if (server.state === 'stopped') return illegal();
+      if (this.stopsIgnored-- > 0) return send(200, { server: details(server) });
       server.state = 'stopped';
       return send(200, { server: details(server) });
     }
@@ -149,6 +164,7 @@ export class UpcloudFake {
       if (server.state !== 'stopped') return illegal();
       if (url.searchParams.get('storages') !== '1') return error(400, 'FAKE_EXPECTS_STORAGES', 'this fake expects storages=1');
       this.servers.delete(uuid);
+      await this.machines?.release(server);
       return send(204);
     }
     return error(404, 'NOT_FOUND', `no such endpoint ${method} ${path}`);
@@ -176,6 +192,7 @@ export class UpcloudFake {
       created: s,
       pollsLeft: this.startPolls,
     };
+    if (this.machines) server.ip = this.machines.create(server);
     this.servers.set(server.uuid, server);
     send(202, { server: details(server) });
   }

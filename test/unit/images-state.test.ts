@@ -1,10 +1,7 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { heartbeatDetails } from '../../src/activities/build';
-import { toActivityFailure } from '../../src/activities/failures';
-import { configError } from '../../src/errors';
 import { buildSecretValues, registryCredentials } from '../../src/images/credentials';
 import { ImageError } from '../../src/images/errors';
 import { lastBuildPath, readLastBuild, requireLastBuild, writeLastBuild } from '../../src/images/last-build';
@@ -61,25 +58,6 @@ describe('last build record', () => {
     expect(requireLastBuild(dir)).toEqual(record);
     expect(requireLastBuild(dir, 't1')).toEqual(record);
     expect(() => requireLastBuild(dir, 't2')).toThrow('the last build is tag t1, not t2');
-  });
-});
-
-describe('toActivityFailure', () => {
-  it('makes user errors non-retryable with their stable type', () => {
-    const failure = toActivityFailure(new ImageError('RegistryAuthFailed', 'registry', 'refused', { description: 'check it' })) as ApplicationFailure;
-    expect(failure).toBeInstanceOf(ApplicationFailure);
-    expect(failure).toMatchObject({ type: 'RegistryAuthFailed', nonRetryable: true, message: 'refused' });
-    expect(failure.details).toEqual([{ kind: 'registry', description: 'check it', file: undefined, key: undefined }]);
-  });
-
-  it('keeps transient errors retryable', () => {
-    expect(toActivityFailure(new ImageError('RegistryUnavailable', 'registry', 'down', { retryable: true }))).toMatchObject({ nonRetryable: false });
-    const plain = new Error('ECONNRESET');
-    expect(toActivityFailure(plain)).toBe(plain);
-  });
-
-  it('makes config errors non-retryable', () => {
-    expect(toActivityFailure(configError('bad', {}))).toMatchObject({ type: 'ConfigInvalid', nonRetryable: true });
   });
 });
 

@@ -72,13 +72,15 @@ describe('verifyManifest against a Bearer-challenge registry', () => {
 
   it('fails for good when the token service refuses the credentials', async () => {
     const error = await verifyManifest(`localhost:${port}/acme/app:1`, digest, { username: 'u', password: 'wrong' }).catch((e) => e);
-    expect(error).toMatchObject({ type: 'RegistryAuthFailed', retryable: false });
+    expect(error).toMatchObject({ type: 'RegistryAuthFailed', retryable: false, exitCode: 2 });
   });
 
-  it('is retryable when the registry answers 5xx', async () => {
+  it('tries a registry that answers 5xx again, then fails as retryable with the reason', async () => {
     status = 503;
+    const before = requests.length;
     const error = await verifyManifest(`localhost:${port}/acme/app:1`, digest, { username: 'u', password: 'p w' }).catch((e) => e);
-    expect(error).toMatchObject({ type: 'RegistryUnavailable', retryable: true });
+    expect(error).toMatchObject({ type: 'RegistryUnavailable', retryable: true, exitCode: 1, message: expect.stringMatching(/HTTP 503/) });
+    expect(requests.length - before).toBeGreaterThanOrEqual(3);
   });
 
   it('is retryable when nothing listens', async () => {

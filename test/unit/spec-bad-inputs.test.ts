@@ -51,6 +51,7 @@ const cases: Case[] = [
   ['ssh port as text', config('ssh: {port: "22"}'), { file: CONFIG, key: 'ssh.port', message: /expected a number, got "22"/ }],
   ['naming without {index}', config('naming: "{service}"'), { file: CONFIG, key: 'naming', message: /must contain \{index\}/ }],
   ['on_failure unknown', config('on_failure: maybe'), { file: CONFIG, key: 'on_failure', message: /expected one of destroy, keep, got "maybe"/ }],
+  ['compose.profiles not a list', config('compose: {profiles: mail}'), { file: CONFIG, key: 'compose.profiles', message: /expected a list, got "mail"/ }],
   ['build secrets not a list', config('build: {secrets: X}'), { file: CONFIG, key: 'build.secrets', message: /expected a list/ }],
   ['build platform without arch', config('build: {platform: amd64}'), { file: CONFIG, key: 'build.platform', message: /os\/arch/ }],
   ['build args as a list', config('build: {args: [a]}'), { file: CONFIG, key: 'build.args', message: /expected a mapping, got a list/ }],

@@ -77,11 +77,10 @@ describe('compose transform', () => {
     expect(services.db.image).toBe('postgres:16');
   });
 
-  it('keeps depends_on conditions, healthchecks, ports, profiles, networks, named volumes and x- fields', () => {
+  it('keeps depends_on conditions, healthchecks, ports, networks, named volumes and x- fields', () => {
     expect(services.app.depends_on).toEqual({ db: { condition: 'service_healthy', required: true } });
     expect(services.db.healthcheck).toEqual({ test: ['CMD', 'pg_isready'], interval: '2s' });
     expect(services.app.ports).toEqual([{ mode: 'ingress', target: 3000, published: '3000', protocol: 'tcp' }]);
-    expect(services.app.profiles).toEqual(['dev']);
     expect(services.app.networks).toEqual({ default: null, back: null });
     expect(stack.compose['x-shared']).toEqual({ owner: 'me' });
     expect(services.app).not.toHaveProperty('command');
@@ -144,6 +143,42 @@ describe('compose transform', () => {
     const m = model();
     m.services!.app.volumes = [];
     expect(transformStack(input({ model: m })).workspace).toBeUndefined();
+  });
+});
+
+describe('compose profiles: deployed as Compose would start them', () => {
+  const profiled = (): ComposeModel => {
+    const m = model();
+    m.services!.app.profiles = undefined;
+    m.services!.extra.profiles = ['tools'];
+    m.services!.mail = { image: 'mailpit', profiles: ['mail', 'tools'] };
+    m.services!.cache = { image: 'redis', profiles: ['never'] };
+    m.services!.worker.depends_on = { db: {}, cache: {} };
+    return m;
+  };
+  const deployed = (over: Partial<StackInput>) => transformStack(input({ model: profiled(), ...over })).compose.services as Record<string, Record<string, unknown>>;
+
+  it('leaves out a service with profiles that nothing names, and keeps one that a deployed service depends on', () => {
+    const services = deployed({});
+    expect(Object.keys(services)).toEqual(['app', 'db', 'worker', 'cache']);
+    expect(services.cache).not.toHaveProperty('profiles');
+  });
+
+  it('deploys the services of the profiles config/dev.yml names, without their profiles (the VM runs up -d as it is)', () => {
+    const services = deployed({ profiles: { names: ['mail'], file: 'config/dev.yml' } });
+    expect(Object.keys(services)).toEqual(['app', 'db', 'worker', 'mail', 'cache']);
+    expect(services.mail).toEqual({ image: 'mailpit' });
+    expect(Object.keys(deployed({ profiles: { names: ['tools'], file: 'config/dev.yml' } }))).toEqual(['app', 'db', 'worker', 'extra', 'mail', 'cache']);
+  });
+
+  it('deploys a profiled service runServices names', () => {
+    expect(Object.keys(deployed({ runServices: ['extra'] }))).toEqual(['app', 'db', 'extra']);
+  });
+
+  it('says which profiles exist when config/dev.yml names one no service has', () => {
+    expect(() => deployed({ profiles: { names: ['mial'], file: 'config/dev.yml' } })).toThrow(
+      expect.objectContaining({ file: 'config/dev.yml', key: 'compose.profiles', message: 'no compose service has the profile "mial"', description: expect.stringContaining('tools, mail, never') }),
+    );
   });
 });
 

@@ -24,7 +24,12 @@ describe('config/dev.yml', () => {
       temporal: { address: undefined, namespace: 'default', taskQueue: 'kamal-dev', tls: undefined, apiKeySecret: undefined },
       onFailure: 'destroy',
       secrets: [],
+      composeProfiles: [],
     });
+  });
+
+  it('reads the Compose profiles to deploy', () => {
+    expect(load('compose: {profiles: [mail, tools]}\n').composeProfiles).toEqual(['mail', 'tools']);
   });
 
   it('treats an empty file like no file', () => {
@@ -116,7 +121,7 @@ temporal:
 
   it('exports a JSON Schema that lists every top-level key and forbids unknown ones', () => {
     const schema = devConfigJsonSchema() as { properties: Record<string, unknown>; additionalProperties: boolean };
-    expect(Object.keys(schema.properties).sort()).toEqual(['build', 'image', 'naming', 'on_failure', 'provider', 'registry', 'secrets', 'service', 'ssh', 'temporal', 'vms']);
+    expect(Object.keys(schema.properties).sort()).toEqual(['build', 'compose', 'image', 'naming', 'on_failure', 'provider', 'registry', 'secrets', 'service', 'ssh', 'temporal', 'vms']);
     expect(schema.additionalProperties).toBe(false);
   });
 });

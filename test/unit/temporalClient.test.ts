@@ -112,13 +112,19 @@ describe('progress rendering', () => {
 });
 
 describe('activity profiles', () => {
-  it('apply a deploy\'s overrides over the named profile and keep user errors non-retryable', () => {
+  it("apply a deploy's overrides over the named profile, with no type list: errors decide their retry class", () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { profile, NON_RETRYABLE_ERROR_TYPES } = require('../../src/workflows/policies') as typeof import('../../src/workflows/policies');
+    const { profile } = require('../../src/workflows/policies') as typeof import('../../src/workflows/policies');
     const long = profile('long', { long: { startToCloseTimeout: '5s', maximumAttempts: 1 } }, 'src-q');
-    expect(long).toMatchObject({ startToCloseTimeout: '5s', heartbeatTimeout: '2m', taskQueue: 'src-q', retry: { maximumAttempts: 1, initialInterval: '1s' } });
-    expect(long.retry?.nonRetryableErrorTypes).toEqual(NON_RETRYABLE_ERROR_TYPES);
-    expect(NON_RETRYABLE_ERROR_TYPES).toContain('KamalDevError.config');
+    expect(long).toMatchObject({ startToCloseTimeout: '5s', heartbeatTimeout: '30s', taskQueue: 'src-q', retry: { maximumAttempts: 1, initialInterval: '1s' } });
+    expect(long.retry).not.toHaveProperty('nonRetryableErrorTypes');
     expect(profile('quick')).not.toHaveProperty('heartbeatTimeout');
+  });
+
+  it('notice a killed worker within a minute on every step that can run longer than that', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { profile } = require('../../src/workflows/policies') as typeof import('../../src/workflows/policies');
+    for (const name of ['long', 'provision', 'verify', 'compensation'] as const) expect(profile(name)).toMatchObject({ heartbeatTimeout: '30s' });
+    expect(profile('compensation').retry?.maximumAttempts).toBe(10);
   });
 });

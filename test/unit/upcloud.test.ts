@@ -173,7 +173,20 @@ describe('upcloud provider against the local UpCloud API', () => {
     expect(error).toBeInstanceOf(KamalDevError);
     expect(error.kind).toBe('provider');
     expect(error.message).toMatch(/GET \/plan: HTTP 503/);
+    expect(error).toMatchObject({ retry: 'transient', exitCode: 1 });
     expect(fake.requests.filter((r) => r === 'GET /plan')).toHaveLength(6);
+  });
+
+  it('says a stop that does not finish in time is transient (the step is tried again), and a 4xx is final', async () => {
+    const p = provider({}, secrets(), { stopTimeoutMs: 20 });
+    await p.provision({ name: 'shop-1', labels: labelsFor('d1', 1), sshPublicKey: KEY });
+    fake.stopsIgnored = 1000;
+    const error = await p.stop('shop-1').catch((e) => e);
+    expect(error).toMatchObject({ kind: 'provider', retry: 'transient', message: expect.stringMatching(/was not stopped after 0 s \(last state: started\)/) });
+    fake.stopsIgnored = 0;
+    await p.stop('shop-1');
+    const badZone = await provider({ zone: 'xx-nowhere1' }).provision({ name: 's', labels: {}, sshPublicKey: KEY }).catch((e) => e);
+    expect(badZone).toMatchObject({ retry: 'final' });
   });
 
   it('deletes a server that never starts and says so', async () => {
@@ -190,7 +203,7 @@ describe('upcloud provider against the local UpCloud API', () => {
     const error = await provider({}, { UPCLOUD_USERNAME: 'someone', UPCLOUD_PASSWORD: 'wrong-s3cret' })
       .list({})
       .catch((e) => e);
-    expect(error.kind).toBe('provider');
+    expect(error).toMatchObject({ kind: 'provider', retry: 'bad-input', exitCode: 2 });
     expect(error.message).toMatch(/UPCLOUD_USERNAME and UPCLOUD_PASSWORD \(HTTP 401 AUTHENTICATION_FAILED\)/);
     expect(`${error.message} ${error.description}`).not.toMatch(/wrong-s3cret|someone/);
     expect(fake.requests).toHaveLength(1);

@@ -119,6 +119,8 @@ function deployError(error: unknown, workflowId: string): KamalDevError {
   return new KamalDevError(cancelled ? 'state' : kind, cancelled ? `deploy ${workflowId} was cancelled; the VMs it created were destroyed` : `deploy ${workflowId} failed: ${message}`, {
     description,
     cause: error,
+    // Bad input (exit 2) stays bad input through Temporal; a transient fault whose attempts are spent is exit 1.
+    retry: cancelled ? undefined : info.retry,
   });
 }
 
