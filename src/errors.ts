@@ -13,6 +13,7 @@ export type ErrorKind =
   | 'compose'
   | 'temporal'
   | 'state'
+  | 'busy' // another operation holds the project's lock
   | 'internal';
 
 export interface KamalDevErrorOptions {

@@ -1,6 +1,7 @@
 import { proxyActivities, setCurrentDetails, setHandler, defineQuery, workflowInfo, isCancellation } from '@temporalio/workflow';
 import type { DeployActivities } from '../activities/types';
 import { compensate, type Compensation } from './compensation';
+import { awaitCommit, reportSettled } from './handoff';
 import { profile } from './policies';
 import { failureMessage, PROGRESS_QUERY, setPhase, StepTracker } from './progress';
 import type { DeployWorkspaceInput, WorkspaceProgress, WorkspaceResult } from './types';
@@ -16,7 +17,7 @@ const progressQuery = defineQuery<WorkspaceProgress>(PROGRESS_QUERY);
  * commands; undo on failure or cancel.
  */
 export async function DeployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceResult> {
-  const { plan, vm: ref, skipPush, profiles } = input;
+  const { plan, vm: ref, skipPush, profiles, holdForCommit } = input;
   const act = (name: Parameters<typeof profile>[0]) => proxyActivities<DeployActivities>(profile(name, profiles));
   const [quick, long, provision, ssh, verify, undo] = [
     act('quick'),
@@ -54,15 +55,21 @@ export async function DeployWorkspace(input: DeployWorkspaceInput): Promise<Work
     progress.state = 'deployed';
     setPhase('deployed');
     setCurrentDetails(`**${ref.name}** deployed at ${vm.ip}: ${containers.map((c) => `${c.service} ${c.state}`).join(', ')}`);
+    if (holdForCommit) await awaitCommit(progress);
     return { vm, containers };
   } catch (error) {
     progress.state = isCancellation(error) ? 'cancelled' : 'failed';
     progress.error = failureMessage(error);
     setPhase(progress.state);
     await compensate(compensations, (name) => {
-      if (name === 'destroyVm') tracker.mark('provisionVm', 'compensated', 'VM destroyed');
+      if (name === 'destroyVm') {
+        tracker.mark('provisionVm', 'compensated', 'VM destroyed');
+        progress.cleanup = 'removed';
+      }
     });
-    setCurrentDetails(`**${ref.name}** ${progress.state}: ${progress.error}`);
+    if (!progress.cleanup && progress.vm) progress.cleanup = 'kept';
+    setCurrentDetails(`**${ref.name}** ${progress.state}: ${progress.error}${progress.cleanup ? `; VM ${progress.cleanup}` : ''}`);
+    if (holdForCommit) await reportSettled(progress);
     throw error;
   }
 }
