@@ -38,7 +38,7 @@ export async function childCleanup(client: Client, deployId: string): Promise<Cl
 /** `removed wftest-1, wftest-2 (created by this run); kept wftest-3` */
 export function describeCleanup(report: CleanupReport): string {
   const list = (names: string[]) => (names.length ? names.join(', ') : 'no VM');
-  const parts = [`removed ${list(report.removed)} (created by this run)`, `kept ${list(report.kept)}`];
+  const parts = [report.removed.length ? `removed ${list(report.removed)} (created by this run)` : 'removed no VM', `kept ${list(report.kept)}`];
   if (report.deployed.length) parts.push(`${list(report.deployed)} deployed before the cancel arrived`);
   return parts.join('; ');
 }
