@@ -20,6 +20,7 @@ export type ErrorKind =
   | 'compose'
   | 'temporal'
   | 'state'
+  | 'busy' // another operation holds the project's lock
   | 'internal';
 
 export type RetryClass = 'transient' | 'final' | 'bad-input';

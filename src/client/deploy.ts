@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { DeployInput } from '../activities/types';
+import { refuseWhenLocked } from './lock';
 import type { DeployProgress, DeploySummary, DeployWorkspacesInput, ProfileOverrides, StepProgress, WorkspaceProgress } from '../workflows/types';
 
 export interface StartDeployOptions {
@@ -9,6 +10,8 @@ export interface StartDeployOptions {
   sourceQueue: string;
   workflowId?: string;
   profiles?: ProfileOverrides;
+  /** The project identity of the locally resolved plan: the deploy takes its lock. */
+  identity: string;
 }
 
 /** `deploy-<project folder>-<time>-<random>`: readable in the Web UI list, unique per run. */
@@ -18,8 +21,10 @@ export function deployWorkflowId(projectDir: string, now: Date = new Date()): st
   return `deploy-${name}-${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
+/** Refused (KamalDevError 'busy') while another operation runs on the project's VMs. */
 export async function startDeploy(client: Client, input: DeployInput, options: StartDeployOptions): Promise<WorkflowHandle> {
-  const workflowInput: DeployWorkspacesInput = { ...input, sourceTaskQueue: options.sourceQueue, profiles: options.profiles };
+  await refuseWhenLocked(client, options.identity, 'deploy');
+  const workflowInput: DeployWorkspacesInput = { ...input, sourceTaskQueue: options.sourceQueue, profiles: options.profiles, identity: options.identity };
   return client.workflow.start('DeployWorkspaces', {
     taskQueue: options.sharedQueue,
     workflowId: options.workflowId ?? deployWorkflowId(input.projectDir),
@@ -85,7 +90,8 @@ export async function openWorkflows(client: Client, sharedQueue: string): Promis
   const found: { workflowId: string; type: string }[] = [];
   const query = `ExecutionStatus = "Running" AND TaskQueue = "${sharedQueue}"`;
   for await (const execution of client.workflow.list({ query })) {
-    if (execution.type !== 'DeployWorkspace') found.push({ workflowId: execution.workflowId, type: execution.type });
+    // Children and locks run with the operation they belong to.
+    if (execution.type !== 'DeployWorkspace' && execution.type !== 'OperationLock') found.push({ workflowId: execution.workflowId, type: execution.type });
   }
   return found;
 }

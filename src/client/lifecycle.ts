@@ -1,11 +1,15 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { DeployPlan } from '../spec/plan';
+import { refuseWhenLocked } from './lock';
 import type { LifecycleInput, ProfileOverrides } from '../workflows/types';
 
 export type LifecycleWorkflow = 'RemoveWorkspaces' | 'StopWorkspaces' | 'StartWorkspaces';
 
-/** Starts remove/stop/start of a deployment's VMs as a durable workflow; the plan was resolved locally. */
-export function startLifecycle(
+/**
+ * Starts remove/stop/start of a deployment's VMs as a durable workflow; the plan was resolved
+ * locally. Refused (KamalDevError 'busy') while another operation runs on the project's VMs.
+ */
+export async function startLifecycle(
   client: Client,
   workflow: LifecycleWorkflow,
   plan: DeployPlan,
@@ -13,6 +17,7 @@ export function startLifecycle(
 ): Promise<WorkflowHandle> {
   const input: LifecycleInput = { plan, names: options.names, profiles: options.profiles };
   const verb = workflow.replace('Workspaces', '').toLowerCase();
+  await refuseWhenLocked(client, plan.identity, verb);
   const stamp = (options.now ?? new Date()).toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
   return client.workflow.start(workflow, {
     taskQueue: options.sharedQueue,

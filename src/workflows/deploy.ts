@@ -1,28 +1,44 @@
 import {
   CancellationScope,
   CancelledFailure,
+  condition,
   defineQuery,
-  executeChild,
+  ParentClosePolicy,
+  patched,
   proxyActivities,
-  setCurrentDetails,
   setHandler,
+  startChild,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
+  type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import type { BuiltImage, DeployActivities, PushedImage } from '../activities/types';
 import type { DeployPlan } from '../spec/plan';
 import { compensate } from './compensation';
+import { workspaceCommitSignal, workspaceReportSignal } from './handoff';
+import { LOCK_PATCH, withLock } from './lock';
+import { concludeCancelled, conclude, countDeployed, finish, outcomeOf } from './outcome';
 import { profile } from './policies';
 import { failureMessage, PHASE_ATTRIBUTE, PROGRESS_QUERY, SERVICE_ATTRIBUTE, setPhase, StepTracker } from './progress';
-import type { DeployOutcome, DeployPhase, DeployProgress, DeploySummary, DeployWorkspacesInput, WorkspaceProgress } from './types';
+import type { DeployPhase, DeployProgress, DeploySummary, DeployWorkspacesInput, WorkspaceProgress } from './types';
 import { DeployWorkspace } from './workspace';
 
 const progressQuery = defineQuery<DeployProgress>(PROGRESS_QUERY);
 
-/** Plan, build and push once on the source machine, then one DeployWorkspace child per VM, in parallel. */
+/**
+ * Plan, build and push once on the source machine, then one DeployWorkspace child per VM, in
+ * parallel, holding the project's operation lock throughout (histories from before the lock replay
+ * without it, and without the changes that came with it).
+ */
 export async function DeployWorkspaces(input: DeployWorkspacesInput): Promise<DeploySummary> {
-  const { sourceTaskQueue, profiles, ...deployInput } = input;
+  const current = patched(LOCK_PATCH);
+  if (current && input.identity) return withLock(input.identity, 'deploy', () => deployAll(input, true));
+  return deployAll(input, current);
+}
+
+async function deployAll(input: DeployWorkspacesInput, current: boolean): Promise<DeploySummary> {
+  const { sourceTaskQueue, profiles, identity: _identity, ...deployInput } = input;
   const onSource = (name: 'quick' | 'long' | 'compensation') => proxyActivities<DeployActivities>(profile(name, profiles, sourceTaskQueue));
   const [quick, long, undo] = [onSource('quick'), onSource('long'), onSource('compensation')];
 
@@ -39,7 +55,7 @@ export async function DeployWorkspaces(input: DeployWorkspacesInput): Promise<De
   const plan = await tracker.run('planDeploy', () => quick.planDeploy(deployInput), (p) => `${p.service}:${p.tag}, ${p.vms.length} VM(s)`);
   Object.assign(progress, { service: plan.service, tag: plan.tag });
   upsertSearchAttributes([{ key: SERVICE_ATTRIBUTE, value: plan.service }]);
-  upsertMemo({ service: plan.service, tag: plan.tag, count: plan.vms.length });
+  upsertMemo({ service: plan.service, tag: plan.tag, count: plan.vms.length, ...(current ? { vms: plan.vms.map((v) => v.name) } : {}) });
 
   const buildId = runId;
   let images: BuiltImage[];
@@ -63,50 +79,66 @@ export async function DeployWorkspaces(input: DeployWorkspacesInput): Promise<De
 
   enter('vms');
   progress.vms = plan.vms.map((v) => ({ name: v.name, workflowId: `${workflowId}/vm/${v.name}`, state: 'pending', steps: [] }));
-  await Promise.allSettled(progress.vms.map((vm, i) => deployOne(plan, vm, plan.vms[i].index, input)));
+  const children = new Map<string, ChildWorkflowHandle<typeof DeployWorkspace>>();
+  if (current) setHandler(workspaceReportSignal, (report) => void Object.assign(progress.vms.find((v) => v.name === report.name) ?? {}, pick(report)));
+  const runs = progress.vms.map((vm, i) => deployOne(plan, vm, plan.vms[i].index, input, current ? children : undefined));
+  const committed = current && (await commitWhenSettled(progress.vms, children));
+  await Promise.allSettled(runs);
 
-  const outcome = outcomeOf(progress.vms);
+  const summary: DeploySummary = { workflowId, service: plan.service, tag: plan.tag, outcome: outcomeOf(progress.vms), images, pushed, vms: progress.vms };
+  if (current) {
+    if (!committed && CancellationScope.current().consideredCancelled) concludeCancelled(progress);
+    return conclude(progress, summary);
+  }
   if (CancellationScope.current().consideredCancelled) {
     finish(progress, 'cancelled', 'cancelled');
     throw new CancelledFailure('deploy cancelled; created VMs were compensated');
   }
-  finish(progress, outcome === 'failed' ? 'failed' : 'done', `${countDeployed(progress.vms)}/${progress.vms.length} VM(s) deployed`);
-  return { workflowId, service: plan.service, tag: plan.tag, outcome, images, pushed, vms: progress.vms };
+  finish(progress, summary.outcome === 'failed' ? 'failed' : 'done', `${countDeployed(progress.vms)}/${progress.vms.length} VM(s) deployed`);
+  return summary;
 }
 
-async function deployOne(plan: DeployPlan, vm: WorkspaceProgress, index: number, input: DeployWorkspacesInput): Promise<void> {
+/**
+ * Once every child has reported (deployed, or failed and compensated), lets the deployed ones
+ * return. A cancel before that reaches every child, deployed or not, and their compensations run.
+ */
+async function commitWhenSettled(vms: WorkspaceProgress[], children: Map<string, ChildWorkflowHandle<typeof DeployWorkspace>>): Promise<boolean> {
+  const settled = (v: WorkspaceProgress) => v.state === 'deployed' || v.state === 'failed' || v.state === 'cancelled';
+  try {
+    await condition(() => vms.every(settled));
+  } catch {
+    return false; // cancelled: the children got the cancel with it
+  }
+  await Promise.all(vms.filter((v) => v.state === 'deployed').map((v) => children.get(v.name)?.signal(workspaceCommitSignal)));
+  return true;
+}
+
+async function deployOne(plan: DeployPlan, vm: WorkspaceProgress, index: number, input: DeployWorkspacesInput, children?: Map<string, ChildWorkflowHandle<typeof DeployWorkspace>>): Promise<void> {
   vm.state = 'running';
   try {
-    const result = await executeChild(DeployWorkspace, {
+    const child = await startChild(DeployWorkspace, {
       workflowId: vm.workflowId,
-      args: [{ plan, vm: { deployment: plan.service, name: vm.name, index }, skipPush: input.skipPush, profiles: input.profiles }],
+      args: [{ plan, vm: { deployment: plan.service, name: vm.name, index }, skipPush: input.skipPush, profiles: input.profiles, ...(children ? { holdForCommit: true } : {}) }],
       typedSearchAttributes: [
         { key: SERVICE_ATTRIBUTE, value: plan.service },
         { key: PHASE_ATTRIBUTE, value: 'provision' },
       ],
       memo: { service: plan.service, vm: vm.name },
+      // A terminated deploy still lets each child compensate (destroy what this run created).
+      ...(children ? { parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL } : {}),
     });
+    children?.set(vm.name, child);
+    const result = await child.result();
     Object.assign(vm, { state: 'deployed', vm: result.vm, containers: result.containers });
   } catch (error) {
     const message = failureMessage(error);
+    // Recorded, not rethrown: the siblings go on, and the outcome counts it.
     Object.assign(vm, { state: message === 'cancelled' ? 'cancelled' : 'failed', error: message });
-    throw error;
   }
 }
 
-function countDeployed(vms: WorkspaceProgress[]): number {
-  return vms.filter((v) => v.state === 'deployed').length;
-}
-
-function outcomeOf(vms: WorkspaceProgress[]): DeployOutcome {
-  const deployed = countDeployed(vms);
-  if (deployed === vms.length) return 'deployed';
-  return deployed === 0 ? 'failed' : 'partial';
-}
-
-function finish(progress: DeployProgress, phase: DeployPhase, summary: string): void {
-  progress.phase = phase;
-  setPhase(phase);
-  upsertMemo({ summary });
-  setCurrentDetails(`**${progress.service ?? progress.workflowId}** ${phase}: ${summary}`);
+/** What a child's report may change in the parent's view (not its workflow id or steps). */
+function pick(report: WorkspaceProgress): Partial<WorkspaceProgress> {
+  const { state, vm, containers, error, cleanup } = report;
+  return { state, vm, containers, error, cleanup };
 }

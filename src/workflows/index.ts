@@ -2,3 +2,4 @@
 export { DeployWorkspaces } from './deploy';
 export { DeployWorkspace } from './workspace';
 export { RemoveWorkspaces, StartWorkspaces, StopWorkspaces } from './lifecycle';
+export { OperationLock } from './lock';

@@ -1,5 +1,6 @@
-import { defineQuery, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { defineQuery, patched, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities, VmHandle } from '../activities/types';
+import { LOCK_PATCH, withLock } from './lock';
 import { profile } from './policies';
 import { failureMessage, PROGRESS_QUERY, SERVICE_ATTRIBUTE, setPhase } from './progress';
 import type { DeployProgress, LifecycleInput, LifecycleSummary, WorkspaceProgress } from './types';
@@ -25,7 +26,13 @@ export function StartWorkspaces(input: LifecycleInput): Promise<LifecycleSummary
   return forEachVm('start', input);
 }
 
-async function forEachVm(action: Action, { plan, names, profiles }: LifecycleInput): Promise<LifecycleSummary> {
+/** Holds the project's operation lock (histories from before it replay without). */
+function forEachVm(action: Action, input: LifecycleInput): Promise<LifecycleSummary> {
+  if (patched(LOCK_PATCH)) return withLock(input.plan.identity, action, () => runOnEachVm(action, input));
+  return runOnEachVm(action, input);
+}
+
+async function runOnEachVm(action: Action, { plan, names, profiles }: LifecycleInput): Promise<LifecycleSummary> {
   const quick = proxyActivities<Activities>(profile('quick', profiles));
   const provision = proxyActivities<Activities>(profile('provision', profiles));
   const [long, verify] = [proxyActivities<Activities>(profile('long', profiles)), proxyActivities<Activities>(profile('verify', profiles))];

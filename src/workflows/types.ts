@@ -1,6 +1,5 @@
 import type { BuiltImage, ContainerState, DeployInput, PushedImage, VmHandle, VmRef } from '../activities/types';
 import type { TimeoutOverride, TimeoutOverrides, TimeoutProfile } from '../spec/config';
-import type { DestroyOutcome } from '../providers/types';
 import type { DeployPlan } from '../spec/plan';
 
 /** Timeout/retry profiles by name; a deploy may override any field of any profile (config `temporal.timeouts`). */
@@ -9,6 +8,8 @@ export type ProfileOverride = TimeoutOverride;
 export type ProfileOverrides = TimeoutOverrides;
 
 export interface DeployWorkspacesInput extends DeployInput {
+  /** The project identity (plan.identity, resolved by the CLI): the operation lock is taken on it first. */
+  identity?: string;
   /** The task queue bound to the machine that holds the source: plan, build, push run there. */
   sourceTaskQueue: string;
   profiles?: ProfileOverrides;
@@ -19,6 +20,11 @@ export interface DeployWorkspaceInput {
   vm: VmRef;
   skipPush: boolean;
   profiles?: ProfileOverrides;
+  /**
+   * Report to the parent and wait for its commit before returning (src/workflows/handoff.ts).
+   * Absent in histories recorded before it, which replay unchanged.
+   */
+  holdForCommit?: boolean;
 }
 
 export interface LifecycleInput {
@@ -51,11 +57,11 @@ export interface WorkspaceProgress {
   vm?: VmHandle;
   containers?: ContainerState[];
   error?: string;
-  /** What the failed run's compensation did with the VM: `kept` when the run found it (a redeploy). */
-  disposal?: DestroyOutcome;
+  /** After a failure or cancel: whether its compensation removed the VM or kept it (found, not made by this run, or on_failure: keep). */
+  cleanup?: 'removed' | 'kept';
 }
 
-export type DeployPhase = 'plan' | 'build' | 'push' | 'vms' | 'done' | 'failed' | 'cancelled';
+export type DeployPhase = 'plan' | 'build' | 'push' | 'vms' | 'done' | 'partial' | 'failed' | 'cancelled';
 
 /** What the `progress` query of DeployWorkspaces returns; `vms[].steps` is filled by the client from the children. */
 export interface DeployProgress {

@@ -1,6 +1,8 @@
 import { proxyActivities, setCurrentDetails, setHandler, defineQuery, workflowInfo, isCancellation, patched } from '@temporalio/workflow';
 import type { DeployActivities, VmHandle } from '../activities/types';
+import type { DestroyOutcome } from '../providers/types';
 import { compensate, type Compensation } from './compensation';
+import { awaitCommit, reportSettled } from './handoff';
 import { profile } from './policies';
 import { failureMessage, PROGRESS_QUERY, setPhase, StepTracker } from './progress';
 import type { DeployWorkspaceInput, WorkspaceProgress, WorkspaceResult } from './types';
@@ -18,7 +20,7 @@ export const DESTROY_ONLY_CREATED = 'destroy-only-created-vms';
  * commands; undo on failure or cancel.
  */
 export async function DeployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceResult> {
-  const { plan, vm: ref, skipPush, profiles } = input;
+  const { plan, vm: ref, skipPush, profiles, holdForCommit } = input;
   const act = (name: Parameters<typeof profile>[0]) => proxyActivities<DeployActivities>(profile(name, profiles));
   const [quick, long, provision, ssh, verify, undo] = [
     act('quick'),
@@ -35,12 +37,13 @@ export async function DeployWorkspace(input: DeployWorkspaceInput): Promise<Work
   const compensations: Compensation[] = [];
   // Runs started before ownership existed replay as they ran: their undo took the VM of that name.
   const createdBy = patched(DESTROY_ONLY_CREATED) ? workflowInfo().workflowId : undefined;
+  let destroyed: DestroyOutcome | undefined;
   try {
     setPhase('provision');
     if (plan.onFailure !== 'keep') {
       // Pushed before provisioning, so a VM half-made by this run's failed or cancelled provision is
       // destroyed too; it carries createdBy from its first moment, and a VM this run found does not.
-      const destroyVm = async () => void (progress.disposal = (await undo.destroyVm({ plan, vm: ref, createdBy }))?.outcome);
+      const destroyVm = async () => void (destroyed = (await undo.destroyVm({ plan, vm: ref, createdBy }))?.outcome ?? 'destroyed');
       compensations.push({ name: 'destroyVm', undo: destroyVm });
     }
     const vm = await tracker.run('provisionVm', () => provision.provisionVm({ plan, vm: ref, createdBy }), provisioned);
@@ -60,20 +63,25 @@ export async function DeployWorkspace(input: DeployWorkspaceInput): Promise<Work
     progress.state = 'deployed';
     setPhase('deployed');
     setCurrentDetails(`**${ref.name}** deployed at ${vm.ip}: ${containers.map((c) => `${c.service} ${c.state}`).join(', ')}`);
+    if (holdForCommit) await awaitCommit(progress);
     return { vm, containers };
   } catch (error) {
     progress.state = isCancellation(error) ? 'cancelled' : 'failed';
     progress.error = failureMessage(error);
     setPhase(progress.state);
     await compensate(compensations, (name) => {
-      if (name === 'destroyVm') tracker.mark('provisionVm', 'compensated', DISPOSALS[progress.disposal ?? 'destroyed']);
+      if (name !== 'destroyVm' || !destroyed) return;
+      tracker.mark('provisionVm', 'compensated', DISPOSALS[destroyed]);
+      if (destroyed !== 'gone') progress.cleanup = destroyed === 'destroyed' ? 'removed' : 'kept';
     });
-    setCurrentDetails(`**${ref.name}** ${progress.state}: ${progress.error}`);
+    if (!progress.cleanup && progress.vm) progress.cleanup = 'kept';
+    setCurrentDetails(`**${ref.name}** ${progress.state}: ${progress.error}${progress.cleanup ? `; VM ${progress.cleanup}` : ''}`);
+    if (holdForCommit) await reportSettled(progress);
     throw error;
   }
 }
 
-const DISPOSALS: Record<NonNullable<WorkspaceProgress['disposal']>, string> = {
+const DISPOSALS: Record<DestroyOutcome, string> = {
   destroyed: 'VM destroyed',
   gone: 'no VM was made',
   kept: 'VM kept: this run found it, it did not make it',

@@ -10,7 +10,7 @@ import { fakePlanner } from '../support/fakePlan';
 import { KamalDevError } from '../../src/errors';
 import { done, fakeActivities, type FakeOptions } from '../support/fakeActivities';
 import { describeWithLab } from '../support/lab';
-import { connectLab, queues, type Harness } from '../support/temporalHarness';
+import { connectLab, queues, type Harness, testIdentity } from '../support/temporalHarness';
 
 jest.setTimeout(120_000);
 
@@ -79,7 +79,7 @@ describeWithLab(['temporal'], 'kamal-dev deploy / cancel with an in-process work
 
   it('deploy --attach picks up a deploy no worker ran yet (resume) and follows it to the end', async () => {
     const c = cli();
-    const handle = await startDeploy(h.client, { projectDir: c.projectDir, count: 2, skipBuild: false, skipPush: false }, { sharedQueue: c.shared, sourceQueue: sourceTaskQueue(c.projectDir) });
+    const handle = await startDeploy(h.client, { projectDir: c.projectDir, count: 2, skipBuild: false, skipPush: false }, { sharedQueue: c.shared, sourceQueue: sourceTaskQueue(c.projectDir), identity: testIdentity('cli') });
     expect(await c.run('deploy', '--attach', handle.workflowId)).toBe(0);
     expect(c.err.text()).toContain(`resuming 1 open workflow(s) while this command runs: ${handle.workflowId}`);
     expect(c.err.text()).toContain(`following ${handle.workflowId}`);
@@ -88,7 +88,7 @@ describeWithLab(['temporal'], 'kamal-dev deploy / cancel with an in-process work
 
   it('cancel ID cancels a running deploy and runs its compensations', async () => {
     const c = cli({ delay: (step) => (step === 'bootstrapVm' ? 5000 : 50) });
-    const handle = await startDeploy(h.client, { projectDir: c.projectDir, count: 2, skipBuild: false, skipPush: false }, { sharedQueue: c.shared, sourceQueue: sourceTaskQueue(c.projectDir) });
+    const handle = await startDeploy(h.client, { projectDir: c.projectDir, count: 2, skipBuild: false, skipPush: false }, { sharedQueue: c.shared, sourceQueue: sourceTaskQueue(c.projectDir), identity: testIdentity('cli') });
     const deploying = c.run('deploy', '--attach', handle.workflowId);
     while (c.calls.filter((x) => x.step === 'bootstrapVm').length < 2) await new Promise((r) => setTimeout(r, 100));
     const canceller = cli();
@@ -99,7 +99,7 @@ describeWithLab(['temporal'], 'kamal-dev deploy / cancel with an in-process work
       env: { TEMPORAL_ADDRESS: h.address, KAMAL_DEV_TASK_QUEUE: c.shared },
       stderr: canceller.err.stream,
     })).toBe(0);
-    expect(canceller.err.text()).toContain(`${handle.workflowId} cancelled`);
+    expect(canceller.err.text()).toContain(`${handle.workflowId} cancelled: removed wftest-1, wftest-2 (created by this run); kept no VM`);
     const spy = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       expect(await deploying).toBe(1);
@@ -108,5 +108,51 @@ describeWithLab(['temporal'], 'kamal-dev deploy / cancel with an in-process work
     }
     const destroyed = [...done(c.calls, 'destroyVm'), ...done(canceller.calls, 'destroyVm')].sort();
     expect(destroyed).toEqual(['wftest-1', 'wftest-2']);
+  });
+
+  /** What main() reports as an error goes to process.stderr: captured for the duration of `body`. */
+  async function reported<T>(body: () => Promise<T>): Promise<{ result: T; text: string }> {
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const result = await body();
+      return { result, text: spy.mock.calls.map((x) => String(x[0])).join('') };
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  const refusedBy = (text: string, what: string) => {
+    const started = [...text.matchAll(/started (deploy-kamal-dev-cli-\S+):/g)].map((m) => m[1]);
+    const holder = new RegExp(`error: ${what} refused: (\\S+) \\(deploy, started `).exec(text)?.[1];
+    expect(started).toContain(holder);
+    expect(text).toContain(`follow it: kamal-dev deploy --attach ${holder}`);
+    expect(text).toContain(`cancel it: kamal-dev cancel ${holder}`);
+  };
+
+  it('two deploys started at once on one project: one runs, the other is refused (exit 1) naming it', async () => {
+    const c = cli({ delay: () => 100 });
+    const { result: codes, text } = await reported(() => Promise.all([c.run('deploy'), c.run('deploy')]));
+    expect(codes.sort()).toEqual([0, 1]);
+    refusedBy(c.err.text() + text, 'deploy');
+    expect(done(c.calls, 'planDeploy')).toHaveLength(1);
+  });
+
+  it('remove --all during a deploy is refused the same way; the deploy goes on', async () => {
+    const c = cli({ delay: (step) => (step === 'bootstrapVm' ? 2000 : 50) });
+    const deploying = c.run('deploy', '--count', '2');
+    while (!c.calls.some((x) => x.step === 'bootstrapVm')) await new Promise((r) => setTimeout(r, 50));
+    const { result: code, text } = await reported(() => c.run('remove', '--all', '--force'));
+    expect(code).toBe(1);
+    refusedBy(c.err.text() + text, 'remove');
+    expect(c.calls.filter((x) => x.step === 'removeStack' || x.step === 'listVms')).toEqual([]);
+    expect(await deploying).toBe(0);
+  });
+
+  it('a deploy with no VM deployed shows the same per-VM table and exits 1', async () => {
+    const fail: FakeOptions['fail'] = (step) => (step === 'verifyStack' ? ApplicationFailure.nonRetryable('app: unhealthy', 'KamalDevError.compose') : undefined);
+    const c = cli({ fail });
+    expect(await c.run('deploy', '--count', '2')).toBe(1);
+    expect(c.out.text()).toMatch(/wftest-1 .*failed.*app: unhealthy/);
+    expect(c.out.text()).toMatch(/wftest-2 .*failed.*app: unhealthy/);
   });
 });

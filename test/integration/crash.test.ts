@@ -6,7 +6,7 @@ import { startDeploy } from '../../src/client/deploy';
 import type { DeploySummary, ProfileOverrides } from '../../src/workflows/types';
 import type { FakeCall } from '../support/fakeActivities';
 import { describeWithLab } from '../support/lab';
-import { connectLab, queues, workflowBundle, type Harness } from '../support/temporalHarness';
+import { connectLab, queues, workflowBundle, type Harness, testIdentity } from '../support/temporalHarness';
 
 jest.setTimeout(180_000);
 
@@ -48,7 +48,7 @@ describeWithLab(['temporal'], 'a worker killed with SIGKILL mid-deploy', () => {
       existsSync(recordFile) ? readFileSync(recordFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : [];
 
     const first = await spawnWorker();
-    const handle = await startDeploy(h.client, { projectDir: '/src/wftest', count: 3, skipBuild: false, skipPush: false }, { sharedQueue: q.shared, sourceQueue: q.source, profiles: PROFILES });
+    const handle = await startDeploy(h.client, { projectDir: '/src/wftest', count: 3, skipBuild: false, skipPush: false }, { sharedQueue: q.shared, sourceQueue: q.source, profiles: PROFILES, identity: testIdentity('crash') });
     await waitFor(() => calls().some((c) => c.step === 'waitForSsh' && c.event === 'done'));
     await sleep(100); // the VMs move in lockstep: let the others' completions reach the server too
     first.kill('SIGKILL');

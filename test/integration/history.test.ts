@@ -5,7 +5,7 @@ import { startLifecycle } from '../../src/client/lifecycle';
 import { done, fakeActivities } from '../support/fakeActivities';
 import { fakePlan } from '../support/fakePlan';
 import { describeWithLab } from '../support/lab';
-import { connectLab, queues, startWorker, workflowBundle, type Harness } from '../support/temporalHarness';
+import { connectLab, queues, recordHistory, startWorker, testIdentity, workflowBundle, type Harness } from '../support/temporalHarness';
 
 jest.setTimeout(120_000);
 
@@ -30,7 +30,7 @@ describeWithLab(['temporal'], 'workflow histories', () => {
     const { activities } = fakeActivities({ secrets: SECRETS });
     const q = queues('secrets');
     const worker = await startWorker(h, q, activities);
-    const handle = await startDeploy(h.client, input, { sharedQueue: q.shared, sourceQueue: q.source });
+    const handle = await startDeploy(h.client, input, { sharedQueue: q.shared, sourceQueue: q.source, identity: testIdentity('history') });
     await worker.runUntil(handle.result());
 
     const show = (workflowId: string) =>
@@ -46,7 +46,7 @@ describeWithLab(['temporal'], 'workflow histories', () => {
     const { activities, calls } = fakeActivities();
     const q = queues('remove');
     const worker = await startWorker(h, q, activities);
-    const plan = fakePlan({ ...input, count: 3 });
+    const plan = fakePlan({ ...input, count: 3 }, { identity: testIdentity('remove') });
     const handle = await startLifecycle(h.client, 'RemoveWorkspaces', plan, { sharedQueue: q.shared });
     expect(handle.workflowId).toMatch(/^remove-wftest-\d{8}T\d{6}$/);
     const summary = await worker.runUntil(handle.result());
@@ -56,17 +56,22 @@ describeWithLab(['temporal'], 'workflow histories', () => {
       expect(steps).toEqual(['removeStack', 'destroyVm']);
     }
     expect(done(calls, 'listVms')).toHaveLength(1);
+    await recordHistory(handle, 'remove-workspaces');
   });
 
   it('StopWorkspaces stops and StartWorkspaces starts every VM and reports its containers', async () => {
     const { activities, calls } = fakeActivities();
     const q = queues('stopstart');
     const worker = await startWorker(h, q, activities);
-    const plan = fakePlan({ ...input, count: 2 });
+    const plan = fakePlan({ ...input, count: 2 }, { identity: testIdentity('stopstart') });
     const [stopped, started] = await worker.runUntil(
       (async () => {
-        const stop = await (await startLifecycle(h.client, 'StopWorkspaces', plan, { sharedQueue: q.shared })).result();
-        const start = await (await startLifecycle(h.client, 'StartWorkspaces', plan, { sharedQueue: q.shared })).result();
+        const stopping = await startLifecycle(h.client, 'StopWorkspaces', plan, { sharedQueue: q.shared });
+        const stop = await stopping.result();
+        await recordHistory(stopping, 'stop-workspaces');
+        const starting = await startLifecycle(h.client, 'StartWorkspaces', plan, { sharedQueue: q.shared });
+        const start = await starting.result();
+        await recordHistory(starting, 'start-workspaces');
         return [stop, start];
       })(),
     );
@@ -81,7 +86,7 @@ describeWithLab(['temporal'], 'workflow histories', () => {
     const { activities, calls } = fakeActivities();
     const q = queues('startcmds');
     const worker = await startWorker(h, q, activities);
-    const base = fakePlan({ ...input, count: 1 });
+    const base = fakePlan({ ...input, count: 1 }, { identity: testIdentity('startcmds') });
     const plan = { ...base, stack: { ...base.stack, lifecycle: { workdir: '/src', env: {}, postCreate: [], postStart: [{ shell: 'bin/dev' }] } } };
     const summary = await worker.runUntil(startLifecycle(h.client, 'StartWorkspaces', plan, { sharedQueue: q.shared }).then((handle) => handle.result()));
     expect(summary.vms.map((v: { state: string }) => v.state)).toEqual(['done']);

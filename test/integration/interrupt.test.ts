@@ -85,7 +85,7 @@ describeWithLab(['temporal'], 'Ctrl-C during kamal-dev deploy on a terminal', ()
     await waitFor(/Cancel this deploy/);
     child.stdin.write('y\r');
     expect(await exited).toBe(1);
-    expect(output).toContain(`deploy ${workflowId} was cancelled; the VMs it created were destroyed`);
+    expect(output).toMatch(new RegExp(`deploy ${workflowId} was cancelled: removed wftest-\\S+.* \\(created by this run\\); kept no VM`));
     expect((await h.client.workflow.getHandle(workflowId).describe()).status.name).toBe('CANCELLED');
   });
 });

@@ -6,7 +6,7 @@ import { startDeploy } from '../../src/client/deploy';
 import { sourceTaskQueue } from '../../src/client/queues';
 import type { DeploySummary } from '../../src/workflows/types';
 import { describeWithLab } from '../support/lab';
-import { connectLab, queues, type Harness } from '../support/temporalHarness';
+import { connectLab, queues, type Harness, testIdentity } from '../support/temporalHarness';
 
 jest.setTimeout(120_000);
 
@@ -28,7 +28,7 @@ describeWithLab(['temporal'], 'kamal-dev worker', () => {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     try {
-      const handle = await startDeploy(h.client, { projectDir, count: 2, skipBuild: false, skipPush: false }, { sharedQueue: shared, sourceQueue: sourceTaskQueue(projectDir) });
+      const handle = await startDeploy(h.client, { projectDir, count: 2, skipBuild: false, skipPush: false }, { sharedQueue: shared, sourceQueue: sourceTaskQueue(projectDir), identity: testIdentity('worker') });
       const summary: DeploySummary = await handle.result();
       expect(summary.outcome).toBe('deployed');
       expect(stderr).toContain(`worker polling ${shared} and ${sourceTaskQueue(projectDir)} on ${h.address}`);

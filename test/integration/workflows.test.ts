@@ -3,12 +3,13 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { DeployInput } from '../../src/activities/types';
 import { fetchProgress, startDeploy } from '../../src/client/deploy';
 import { KamalDevError } from '../../src/errors';
+import { DEPLOY_FAILED_TYPE } from '../../src/workflows/names';
 import type { DeploySummary } from '../../src/workflows/types';
 import { DESTROY_ONLY_CREATED } from '../../src/workflows/workspace';
 import { done, fakeActivities, type FakeCall, type FakeOptions } from '../support/fakeActivities';
 import { fakePlan } from '../support/fakePlan';
 import { describeWithLab } from '../support/lab';
-import { connectLab, queues, recordHistory, startWorker, workflowBundle, type Harness } from '../support/temporalHarness';
+import { connectLab, queues, recordHistory, startWorker, workflowBundle, type Harness, testIdentity } from '../support/temporalHarness';
 
 jest.setTimeout(120_000);
 
@@ -26,7 +27,7 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
     const { activities, calls, vms } = fakeActivities(fake);
     const q = queues('wf');
     const worker = await startWorker(h, q, activities);
-    const handle = await startDeploy(h.client, deployInput, { sharedQueue: q.shared, sourceQueue: q.source, profiles: { ssh: { initialInterval: '100ms' } } });
+    const handle = await startDeploy(h.client, deployInput, { sharedQueue: q.shared, sourceQueue: q.source, profiles: { ssh: { initialInterval: '100ms' } }, identity: testIdentity('wf') });
     const outcome = await worker.runUntil(
       (async () => {
         await during?.(handle.workflowId, calls);
@@ -51,7 +52,7 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
     const description = await handle.describe();
     expect(description.searchAttributes).toMatchObject({ KamalDevService: ['wftest'], KamalDevPhase: ['done'] });
     expect(await description.memo).toMatchObject({ service: 'wftest', summary: '3/3 VM(s) deployed' });
-    await recordHistory(handle, 'deploy-3-vms');
+    await recordHistory(handle, 'deploy-3-vms-locked');
   });
 
   it('answers the progress query on the parent and every child, also after completion', async () => {
@@ -75,13 +76,17 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
     const { summary, calls, handle } = await deploy({ fail }, input(3));
     expect(summary?.outcome).toBe('partial');
     expect(summary?.vms.map((v) => v.state)).toEqual(['deployed', 'failed', 'deployed']);
-    expect(summary?.vms[1].error).toBe('port in use');
+    expect(summary?.vms[1]).toMatchObject({ error: 'port in use', cleanup: 'removed' });
     expect(done(calls, 'destroyVm')).toEqual(['wftest-2']);
+    // Recognisable from the Web UI's list: the phase attribute, and the details name the failed VM.
+    const description = await handle.describe();
+    expect(description.searchAttributes).toMatchObject({ KamalDevPhase: ['partial'] });
+    expect(await description.memo).toMatchObject({ summary: '2/3 VM(s) deployed; failed: wftest-2: port in use' });
     const vm2 = calls.filter((c) => c.vm === 'wftest-2' && c.event === 'done').map((c) => c.step);
     expect(vm2).toEqual(['provisionVm', 'waitForSsh', 'bootstrapVm', 'uploadStack', 'destroyVm']);
-    await recordHistory(handle, 'deploy-one-vm-fails');
-    await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-1`), 'workspace-deployed');
-    await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-2`), 'workspace-compensated');
+    await recordHistory(handle, 'deploy-partial');
+    await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-1`), 'workspace-held-deployed');
+    await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-2`), 'workspace-held-compensated');
   });
 
   it("runs devcontainer.json's commands after verify, only for a plan that has them", async () => {
@@ -89,17 +94,23 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
     const withCommands = (i: DeployInput) => { const p = fakePlan(i); return { ...p, stack: { ...p.stack, lifecycle } }; };
     const { summary, calls, handle } = await deploy({ plan: withCommands }, input(1));
     expect(summary?.outcome).toBe('deployed');
-    await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-1`), 'workspace-with-commands');
+    await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-1`), 'workspace-held-with-commands');
     expect(calls.filter((c) => c.event === 'done' && c.vm).map((c) => c.step)).toEqual(['provisionVm', 'waitForSsh', 'bootstrapVm', 'uploadStack', 'composeUp', 'verifyStack', 'runDevcontainerCommands']);
     const plain = await deploy({}, input(1));
     expect(done(plain.calls, 'runDevcontainerCommands')).toEqual([]);
   });
 
-  it('keeps a failed VM when the plan says onFailure: keep', async () => {
+  it('keeps a failed VM when the plan says onFailure: keep; with no VM deployed the deploy fails, its summary in the details', async () => {
     const fail: FakeOptions['fail'] = (step) => (step === 'verifyStack' ? ApplicationFailure.nonRetryable('unhealthy', 'KamalDevError.compose') : undefined);
-    const { summary, calls } = await deploy({ fail, plan: (i) => fakePlan(i, { onFailure: 'keep' }) }, input(1));
-    expect(summary?.outcome).toBe('failed');
+    const { error, calls, handle } = await deploy({ fail, plan: (i) => fakePlan(i, { onFailure: 'keep' }) }, input(1));
     expect(done(calls, 'destroyVm')).toEqual([]);
+    const cause = (error as WorkflowFailedError).cause as ApplicationFailure;
+    expect(cause).toMatchObject({ type: DEPLOY_FAILED_TYPE, message: 'no VM deployed: wftest-1: unhealthy' });
+    expect(cause.details?.[0]).toMatchObject({ outcome: 'failed', vms: [{ name: 'wftest-1', state: 'failed', error: 'unhealthy', cleanup: 'kept' }] });
+    const description = await handle.describe();
+    expect(description.status.name).toBe('FAILED');
+    expect(description.searchAttributes).toMatchObject({ KamalDevPhase: ['failed'] });
+    await recordHistory(handle, 'deploy-all-failed');
   });
 
   it('a failed redeploy keeps the VM it found; only the VM this run made is destroyed', async () => {
@@ -124,7 +135,7 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
     expect(calls.filter((c) => c.step === 'buildImages').map((c) => c.attempt)).toEqual([1]); // a build error is not retried
     expect(done(calls, 'removeBuildImages')).toEqual(['removeBuildImages']);
     expect(calls.filter((c) => c.step === 'provisionVm')).toEqual([]);
-    await recordHistory(handle, 'deploy-build-fails');
+    await recordHistory(handle, 'deploy-build-fails-locked');
   });
 
   it('a push failure provisions nothing and removes the build images', async () => {
@@ -156,8 +167,8 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
     expect(done(calls, 'destroyVm').sort()).toEqual(provisioned);
     expect(done(calls, 'composeUp')).toEqual([]);
     expect((await handle.describe()).status.name).toBe('CANCELLED');
-    await recordHistory(handle, 'deploy-cancelled');
-    await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-3`), 'workspace-cancelled');
+    await recordHistory(handle, 'deploy-cancelled-locked');
+    await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-3`), 'workspace-held-cancelled');
   });
 
   it('retries a transient error and does not retry a user error', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { DeployInput } from '../../src/activities/types';
 import type { DeployPlan } from '../../src/spec/plan';
 
@@ -5,7 +6,8 @@ import type { DeployPlan } from '../../src/spec/plan';
 export function fakePlan(input: DeployInput, overrides: Partial<DeployPlan> = {}): DeployPlan {
   return {
     projectDir: input.projectDir,
-    identity: 'fakeidentity0001',
+    // One lock per project folder, as a real identity gives: tests in other folders never wait on each other.
+    identity: createHash('sha256').update(input.projectDir).digest('hex').slice(0, 16),
     secretsFile: `${input.projectDir}/.kamal/secrets`,
     kind: 'compose',
     service: 'wftest',

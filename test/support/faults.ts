@@ -174,6 +174,10 @@ export async function terminateIfRunning(client: Client, workflowId: string | un
   const handle = client.workflow.getHandle(workflowId);
   const { status } = await handle.describe().catch(() => ({ status: { name: 'GONE' } }));
   if (status.name === 'RUNNING') await handle.terminate('fault suite cleanup').catch(() => undefined);
+  // Its children outlive a terminate (parent-close policy REQUEST_CANCEL) and no worker will run them.
+  for await (const child of client.workflow.list({ query: `ExecutionStatus = "Running" AND WorkflowId STARTS_WITH "${workflowId}/vm/"` })) {
+    await client.workflow.getHandle(child.workflowId).terminate('fault suite cleanup').catch(() => undefined);
+  }
 }
 
 export function summaryOf(result: CliResult): DeploySummary {

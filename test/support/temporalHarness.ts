@@ -54,6 +54,11 @@ export function queues(prefix: string): { shared: string; source: string } {
   return { shared: `${id}-shared`, source: `${id}-source` };
 }
 
+/** A project identity of its own, so runs of this test (or in another worktree) never share a lock. */
+export function testIdentity(prefix: string): string {
+  return `${prefix}-${process.pid}-${Date.now()}-${counter++}`;
+}
+
 export async function startWorker(h: Harness, taskQueues: { shared: string; source: string }, activities: Activities): Promise<KamalDevWorker> {
   return createWorker({ connection: h.native, taskQueues, activities, workflowCode: { workflowBundle: await workflowBundle() }, shutdownGraceTime: '1s' });
 }

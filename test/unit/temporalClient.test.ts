@@ -1,3 +1,5 @@
+import { describeCleanup } from '../../src/client/cleanup';
+import { lockWorkflowId } from '../../src/workflows/names';
 import { embeddedServerArgv } from '../../src/client/embedded';
 import { sourceTaskQueue } from '../../src/client/queues';
 import { connectOptions, temporalSettings } from '../../src/client/settings';
@@ -126,5 +128,16 @@ describe('activity profiles', () => {
     const { profile } = require('../../src/workflows/policies') as typeof import('../../src/workflows/policies');
     for (const name of ['long', 'provision', 'verify', 'compensation'] as const) expect(profile(name)).toMatchObject({ heartbeatTimeout: '30s' });
     expect(profile('compensation').retry?.maximumAttempts).toBe(10);
+  });
+});
+
+describe('what a cancel says it left', () => {
+  it('names the removed and the kept VMs, and those deployed before the cancel arrived', () => {
+    expect(describeCleanup({ removed: ['a-1', 'a-2'], kept: ['a-3'], deployed: [] })).toBe('removed a-1, a-2 (created by this run); kept a-3');
+    expect(describeCleanup({ removed: [], kept: [], deployed: ['a-1'] })).toBe('removed no VM; kept no VM; a-1 deployed before the cancel arrived');
+  });
+
+  it('keeps the lock per project identity', () => {
+    expect(lockWorkflowId('0123abcd')).toBe('kamal-dev-lock/0123abcd');
   });
 });

@@ -3,9 +3,13 @@ import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError } from 'commander';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { childCleanup, describeCleanup, type CleanupReport } from '../../client/cleanup';
 import { startDeploy, webUiLink } from '../../client/deploy';
+import { refusalOf } from '../../client/lock';
 import type { FailureDetails } from '../../activities/failures';
 import { KamalDevError, type ErrorKind } from '../../errors';
+import { DEPLOY_FAILED_TYPE } from '../../workflows/names';
+import type { DeploySummary } from '../../workflows/types';
 import { planOf, type CliDeps } from '../deps';
 import { followDeploy, type FollowResult } from '../follow';
 import { ProgressPrinter } from '../progress';
@@ -21,6 +25,8 @@ interface DeployOptions {
   cache?: boolean;
   attach?: string;
   json?: boolean;
+  /** Of the locally resolved plan (absent with --attach: that deploy holds the lock already). */
+  identity?: string;
 }
 
 export function register(program: Command, deps: CliDeps): void {
@@ -36,8 +42,9 @@ export function register(program: Command, deps: CliDeps): void {
     .action(async (options: DeployOptions, command: Command) => {
       const { json, cwd } = command.optsWithGlobals<{ json?: boolean; cwd?: string }>();
       // Bad config, devcontainer or compose files stop here, before any server, worker or workflow.
-      const count = options.attach ? options.count : (await planOf(deps)({ projectDir: resolve(cwd ?? process.cwd()), count: options.count })).vms.length;
-      const code = await withTemporal(deps, command, (ctx) => deploy(ctx, deps, { ...options, count, json }), { shutdownSignals: [] });
+      const plan = options.attach ? undefined : await planOf(deps)({ projectDir: resolve(cwd ?? process.cwd()), count: options.count });
+      const count = plan ? plan.vms.length : options.count;
+      const code = await withTemporal(deps, command, (ctx) => deploy(ctx, deps, { ...options, count, json, identity: plan?.identity }), { shutdownSignals: [] });
       setExitCode(command, code);
     });
 }
@@ -51,7 +58,7 @@ async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions
       await startDeploy(
         session.client,
         { projectDir, count: options.count, tag: options.tag, skipBuild: !!options.skipBuild, skipPush: !!options.skipPush, noCache: options.cache === false ? true : undefined },
-        { sharedQueue: session.settings.sharedQueue, sourceQueue: ctx.sourceQueue, profiles: session.settings.profiles },
+        { sharedQueue: session.settings.sharedQueue, sourceQueue: ctx.sourceQueue, profiles: session.settings.profiles, identity: options.identity ?? '' },
       )
     ).workflowId;
   log(`${options.attach ? 'following' : 'started'} ${workflowId}: ${webUiLink(workflowId, session.settings.namespace, session.settings.uiUrl)}`);
@@ -62,9 +69,11 @@ async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions
     await session.client.workflow.getHandle(workflowId).cancel();
     log('cancelling: every VM created so far is being destroyed');
   }, () => detach.abort());
-  let result: FollowResult;
+  let result: FollowResult & { cleanup?: CleanupReport };
   try {
-    result = await worker.runUntil(followDeploy(session.client, workflowId, printer, { intervalMs: deps.pollIntervalMs ?? 1000, detach: detach.signal }));
+    const following = followDeploy(session.client, workflowId, printer, { intervalMs: deps.pollIntervalMs ?? 1000, detach: detach.signal });
+    // A cancelled or terminated deploy: the worker runs on until every child has compensated.
+    result = await worker.runUntil(following.then(async (r) => ('error' in r && endedEarly(r.error) ? { ...r, cleanup: await childCleanup(session.client, workflowId) } : r)));
   } finally {
     stopAsking();
   }
@@ -73,10 +82,27 @@ async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions
     log(`detached; ${workflowId} goes on when a worker runs: kamal-dev deploy --attach ${workflowId} (or kamal-dev worker)`);
     return 130;
   }
-  if ('error' in result) throw deployError(result.error, workflowId);
+  if ('error' in result) {
+    const refused = options.identity ? await refusalOf(session.client, result.error, options.identity, 'deploy') : undefined;
+    if (refused) throw refused;
+    const failed = failedSummary(result.error);
+    if (!failed) throw deployError(result.error, workflowId, result.cleanup);
+    result = { summary: failed };
+  }
   if (options.json) out.write(JSON.stringify(result.summary, null, 2) + '\n');
   else out.write(summaryTable(result.summary) + '\n');
   return result.summary.outcome === 'deployed' ? 0 : 1;
+}
+
+/** A deploy with no VM deployed fails with its summary as the failure's details. */
+function failedSummary(error: unknown): DeploySummary | undefined {
+  const cause = error instanceof WorkflowFailedError ? error.cause : undefined;
+  if (!(cause instanceof ApplicationFailure) || cause.type !== DEPLOY_FAILED_TYPE) return undefined;
+  return cause.details?.[0] as DeploySummary | undefined;
+}
+
+function endedEarly(error: unknown): boolean {
+  return error instanceof WorkflowFailedError && (error.cause?.name === 'CancelledFailure' || error.cause?.name === 'TerminatedFailure');
 }
 
 /** Ctrl-C asks whether to cancel on a terminal; elsewhere it detaches. Returns the uninstaller. */
@@ -105,7 +131,7 @@ function onInterrupt(deps: CliDeps, printer: ProgressPrinter, log: (line: string
   return () => process.off('SIGINT', handler);
 }
 
-function deployError(error: unknown, workflowId: string): KamalDevError {
+function deployError(error: unknown, workflowId: string, cleanup?: CleanupReport): KamalDevError {
   let cause: unknown = error instanceof WorkflowFailedError ? error.cause : error;
   while (cause instanceof Error && cause.cause && !(cause instanceof ApplicationFailure)) cause = cause.cause;
   const type = cause instanceof ApplicationFailure ? cause.type ?? '' : '';
@@ -114,13 +140,16 @@ function deployError(error: unknown, workflowId: string): KamalDevError {
   const kind = (info.kind ?? (type.startsWith('KamalDevError.') ? type.slice('KamalDevError.'.length) : 'internal')) as ErrorKind;
   const description = info.description;
   const message = cause instanceof Error ? cause.message : String(cause);
-  const cancelled = error instanceof WorkflowFailedError && error.cause?.name === 'CancelledFailure';
+  if (cleanup) {
+    const how = (error as WorkflowFailedError).cause?.name === 'TerminatedFailure' ? 'terminated' : 'cancelled';
+    return new KamalDevError('state', `deploy ${workflowId} was ${how}: ${describeCleanup(cleanup)}`, { cause: error });
+  }
   // The failure's message already starts with its file and key.
-  return new KamalDevError(cancelled ? 'state' : kind, cancelled ? `deploy ${workflowId} was cancelled; the VMs it created were destroyed` : `deploy ${workflowId} failed: ${message}`, {
+  return new KamalDevError(kind, `deploy ${workflowId} failed: ${message}`, {
     description,
     cause: error,
     // Bad input (exit 2) stays bad input through Temporal; a transient fault whose attempts are spent is exit 1.
-    retry: cancelled ? undefined : info.retry,
+    retry: info.retry,
   });
 }
 

@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { startLifecycle, type LifecycleWorkflow } from '../../client/lifecycle';
 import { webUiLink } from '../../client/deploy';
+import { refusalOf } from '../../client/lock';
 import { configError } from '../../errors';
 import type { LifecycleSummary } from '../../workflows/types';
 import { planOf, type CliDeps } from '../deps';
@@ -36,7 +37,9 @@ export function register(program: Command, deps: CliDeps): void {
           profiles: session.settings.profiles,
         });
         log(`started ${handle.workflowId}: ${webUiLink(handle.workflowId, session.settings.namespace, session.settings.uiUrl)}`);
-        const result = (await (await worker()).runUntil(handle.result())) as LifecycleSummary;
+        const result = (await (await worker()).runUntil(handle.result()).catch(async (error: unknown) => {
+          throw (await refusalOf(session.client, error, plan.identity, action.name)) ?? error;
+        })) as LifecycleSummary;
         out.write(globals.json ? JSON.stringify(result, null, 2) + '\n' : render(result, action.done) + '\n');
         return result;
       });

@@ -5,6 +5,8 @@ import type { DeployActivities } from '../../../src/activities/types';
 import type { DeployWorkspacesInput } from '../../../src/workflows/types';
 
 export { DeployWorkspace } from '../../../src/workflows/workspace';
+export { RemoveWorkspaces, StartWorkspaces, StopWorkspaces } from '../../../src/workflows/lifecycle';
+export { OperationLock } from '../../../src/workflows/lock';
 
 export async function DeployWorkspaces(input: DeployWorkspacesInput): Promise<void> {
   const act = proxyActivities<DeployActivities>({ startToCloseTimeout: '1m', taskQueue: input.sourceTaskQueue });
