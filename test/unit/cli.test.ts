@@ -17,14 +17,14 @@ describe('cli', () => {
 
   it('prints a config error with file and key, and no stack trace', () => {
     const out = capture();
-    const code = reportError(configError('should be a number', { file: 'config/dev.yml', key: 'vms.count', description: 'e.g. count: 3' }), {}, out.stream);
+    const code = reportError(configError('should be a number', { file: 'config/dev.yml', key: 'vms.count', description: 'e.g. count: 3' }), {}, { stderr: out.stream });
     expect(code).toBe(2);
     expect(out.text()).toBe('error: config/dev.yml: vms.count: should be a number\n  e.g. count: 3\n');
   });
 
   it('prints the stack with --verbose', () => {
     const out = capture();
-    reportError(new Error('boom'), { verbose: true }, out.stream);
+    reportError(new Error('boom'), { verbose: true }, { stderr: out.stream });
     expect(out.text()).toMatch(/error: boom\n\nError: boom\n\s+at /);
   });
 });

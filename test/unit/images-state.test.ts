@@ -2,7 +2,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { heartbeatDetails } from '../../src/activities/build';
 import { toActivityFailure } from '../../src/activities/failures';
 import { configError } from '../../src/errors';
 import { buildSecretValues, registryCredentials } from '../../src/images/credentials';
@@ -83,12 +82,3 @@ describe('toActivityFailure', () => {
   });
 });
 
-describe('heartbeatDetails', () => {
-  it('carries the step, never output lines', () => {
-    const step = { vertex: 6, name: 'RUN make', index: 2, total: 4 };
-    expect(heartbeatDetails({ phase: 'build', service: 'app', event: { type: 'log', step, line: 'secret-ish output' } })).toEqual({
-      phase: 'build', service: 'app', step: '[2/4] RUN make', index: 2, total: 4, state: 'log',
-    });
-    expect(heartbeatDetails({ phase: 'build', service: 'app', event: { type: 'done', step, elapsedSeconds: 1.5 } })).toMatchObject({ state: 'done', elapsedSeconds: 1.5 });
-  });
-});

@@ -1,9 +1,13 @@
-import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { startDeploy, webUiLink } from '../../client/deploy';
+import { latestRunningDeploy } from '../../client/deploys';
+import type { DeployPlan } from '../../spec/plan';
+import type { DeployProgress } from '../../workflows/types';
+import { contextOf, COUNT_HELP, FROM_HELP, NO_CACHE_HELP, parseCount, TAG_HELP } from '../context';
+import type { JsonDocument, Printer } from '../output';
 import type { FailureDetails } from '../../activities/failures';
 import { KamalDevError, type ErrorKind } from '../../errors';
 import { planOf, type CliDeps } from '../deps';
@@ -15,68 +19,87 @@ import { summaryTable } from '../summaryTable';
 interface DeployOptions {
   count?: number;
   tag?: string;
+  from?: string;
   skipBuild?: boolean;
   skipPush?: boolean;
   /** `--no-cache` sets this to false. */
   cache?: boolean;
-  attach?: string;
-  json?: boolean;
+  /** `--attach` alone: the project's newest running deploy. */
+  attach?: string | true;
+  follow?: boolean;
 }
 
 export function register(program: Command, deps: CliDeps): void {
   program
     .command('deploy')
     .description('build, push and bring up N workspaces (one VM each), following the deploy live')
-    .option('-n, --count <n>', 'number of workspaces (default: vms.count in config/dev.yml, else 1)', positiveInt)
-    .option('--tag <tag>', 'image tag (default: git sha, or the last one built with --skip-build)')
-    .option('--skip-build', 'use images that are already built')
+    .option('--count <n>', COUNT_HELP, parseCount)
+    .option('--tag <tag>', TAG_HELP)
+    .option('--from <path>', FROM_HELP)
+    .option('--skip-build', 'use images that are already built (the last `kamal-dev build`, or --tag)')
     .option('--skip-push', 'copy images to the VMs instead of pushing them to a registry')
-    .option('--no-cache', 'build without the build cache')
-    .option('--attach <workflowId>', 'follow a deploy that is already running instead of starting one')
+    .option('--no-cache', NO_CACHE_HELP)
+    .option('--attach [workflowId]', 'follow a deploy that is already running (default: the newest running one) instead of starting one')
+    .option('--follow', 'with --json: one JSON object per progress change (newline-delimited), then the result')
     .action(async (options: DeployOptions, command: Command) => {
-      const { json, cwd } = command.optsWithGlobals<{ json?: boolean; cwd?: string }>();
+      const projectDir = contextOf(command).projectDir;
       // Bad config, devcontainer or compose files stop here, before any server, worker or workflow.
-      const count = options.attach ? options.count : (await planOf(deps)({ projectDir: resolve(cwd ?? process.cwd()), count: options.count })).vms.length;
-      const code = await withTemporal(deps, command, (ctx) => deploy(ctx, deps, { ...options, count, json }), { shutdownSignals: [] });
+      const plan = typeof options.attach === 'string' ? undefined : await planOf(deps)({ projectDir, count: options.count, from: options.from });
+      const code = await withTemporal(deps, command, (ctx) => deploy(ctx, deps, options, plan), { shutdownSignals: [] });
       setExitCode(command, code);
     });
 }
 
-async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions): Promise<number> {
-  const { session, projectDir, out, log } = ctx;
+async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions, plan: DeployPlan | undefined): Promise<number> {
+  const { session, projectDir, print, log } = ctx;
   const worker = await ctx.worker();
+  const attached = typeof options.attach === 'string' ? options.attach : options.attach && plan ? await latestRunningDeploy(session.client, plan.identity) : undefined;
   const workflowId =
-    options.attach ??
+    attached ??
     (
       await startDeploy(
         session.client,
-        { projectDir, count: options.count, tag: options.tag, skipBuild: !!options.skipBuild, skipPush: !!options.skipPush, noCache: options.cache === false ? true : undefined },
-        { sharedQueue: session.settings.sharedQueue, sourceQueue: ctx.sourceQueue, profiles: session.settings.profiles },
+        { projectDir, count: plan?.vms.length, tag: options.tag, from: options.from, skipBuild: !!options.skipBuild, skipPush: !!options.skipPush, noCache: options.cache === false ? true : undefined },
+        { sharedQueue: session.settings.sharedQueue, sourceQueue: ctx.sourceQueue, profiles: session.settings.profiles, identity: plan?.identity },
       )
     ).workflowId;
-  log(`${options.attach ? 'following' : 'started'} ${workflowId}: ${webUiLink(workflowId, session.settings.namespace, session.settings.uiUrl)}`);
+  log(`${attached ? 'following' : 'started'} ${workflowId}: ${webUiLink(workflowId, session.settings.namespace, session.settings.uiUrl)}`);
 
   const detach = new AbortController();
-  const printer = new ProgressPrinter(options.json ? nullStream : (deps.stderr ?? process.stderr));
+  const printer = new ProgressPrinter(print.json ? nullStream : print.stderr);
+  const show = print.json && options.follow ? streamChanges(print) : (progress: DeployProgress) => printer.show(progress);
   const stopAsking = onInterrupt(deps, printer, log, async () => {
     await session.client.workflow.getHandle(workflowId).cancel();
     log('cancelling: every VM created so far is being destroyed');
   }, () => detach.abort());
   let result: FollowResult;
   try {
-    result = await worker.runUntil(followDeploy(session.client, workflowId, printer, { intervalMs: deps.pollIntervalMs ?? 1000, detach: detach.signal }));
+    result = await worker.runUntil(followDeploy(session.client, workflowId, show, { intervalMs: deps.pollIntervalMs ?? 1000, detach: detach.signal }));
   } finally {
     stopAsking();
   }
 
+  const finish = print.json && options.follow ? print.stream : (document: JsonDocument, text: () => string) => print.result(document, text);
   if ('detached' in result) {
-    log(`detached; ${workflowId} goes on when a worker runs: kamal-dev deploy --attach ${workflowId} (or kamal-dev worker)`);
+    const hint = `detached; ${workflowId} goes on when a worker runs: kamal-dev deploy --attach ${workflowId} (or kamal-dev worker)`;
+    if (print.json) finish({ outcome: 'detached', workflowId }, () => '');
+    log(hint);
     return 130;
   }
   if ('error' in result) throw deployError(result.error, workflowId);
-  if (options.json) out.write(JSON.stringify(result.summary, null, 2) + '\n');
-  else out.write(summaryTable(result.summary) + '\n');
+  finish({ ...result.summary }, () => summaryTable(result.summary));
   return result.summary.outcome === 'deployed' ? 0 : 1;
+}
+
+/** `deploy --json --follow`: a progress document whenever something in it changed. */
+function streamChanges(print: Printer): (progress: DeployProgress) => void {
+  let previous = '';
+  return (progress) => {
+    const document = { outcome: 'progress', progress };
+    const text = JSON.stringify(document);
+    if (text !== previous) print.stream(document);
+    previous = text;
+  };
 }
 
 /** Ctrl-C asks whether to cancel on a terminal; elsewhere it detaches. Returns the uninstaller. */
@@ -120,12 +143,6 @@ function deployError(error: unknown, workflowId: string): KamalDevError {
     description,
     cause: error,
   });
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of 1 or more');
-  return n;
 }
 
 const nullStream = { write: () => true } as unknown as NodeJS.WritableStream;
