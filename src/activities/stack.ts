@@ -4,7 +4,7 @@ import type { DeployPlan } from '../spec/plan';
 import { stateFilePath, updateState } from '../state/devState';
 import { runDevcontainerCommands } from './devcontainerCommands';
 import { classified, userFailure } from './failures';
-import { composeFailure, pullAndUp } from './pullAndUp';
+import { composeFailure, logsOfFailedContainers, pullAndUp } from './pullAndUp';
 import { openRegistryAccess } from './registryAccess';
 import type { DeployActivities, LifecycleActivities } from './types';
 import { uploadStackTo } from './upload';
@@ -47,7 +47,8 @@ export function createStackActivities(
             await closeAccess();
           }
         } catch (error) {
-          throw composeFailure(error, vm.name);
+          const logs = await logsOfFailedContainers(session, error, Object.values(await secretsOf(plan, plan.stack.secrets)));
+          throw composeFailure(error, vm.name, logs);
         }
       }),
 

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { composeFailure } from '../../src/activities/pullAndUp';
+import { failedContainers } from '../../src/docker/compose';
 import { CommandFailedError } from '../../src/docker/runner';
 
 const upArgv = ['docker', 'compose', '-p', 'shop', '-f', '/opt/kamal-dev/shop/compose.yaml', 'up', '-d'];
@@ -17,6 +18,15 @@ describe('composeFailure', () => {
     expect(failure.message).toBe(
       'docker compose up failed on shop-2: Error response from daemon: driver failed programming external connectivity on endpoint shop-app-1: Error starting userland proxy: listen tcp4 127.0.0.1:3000: bind: address already in use',
     );
+  });
+
+  it('names the container up blamed and shows its last log lines', () => {
+    const stderr = [' Container shop-db-1  Waiting', 'dependency failed to start: container shop-db-1 is unhealthy'].join('\n');
+    expect(failedContainers(stderr)).toEqual(['shop-db-1']);
+    expect(failedContainers('container shop-app-1 exited (3)\ncontainer shop-app-1 exited (3)')).toEqual(['shop-app-1']);
+    const failure = composeFailure(new CommandFailedError(upArgv, 1, '', stderr), 'shop-1', { 'shop-db-1': ['FATAL:  data directory has wrong ownership'] }) as ApplicationFailure;
+    expect(failure.message).toBe('docker compose up failed on shop-1: dependency failed to start: container shop-db-1 is unhealthy');
+    expect((failure.details?.[0] as { description: string }).description).toBe('last log lines of shop-db-1:\n  FATAL:  data directory has wrong ownership');
   });
 
   it('passes errors that are not a failed command through', () => {
