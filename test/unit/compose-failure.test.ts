@@ -26,7 +26,7 @@ describe('composeFailure', () => {
     expect(failedContainers('container shop-app-1 exited (3)\ncontainer shop-app-1 exited (3)')).toEqual(['shop-app-1']);
     const failure = composeFailure(new CommandFailedError(upArgv, 1, '', stderr), 'shop-1', { 'shop-db-1': ['FATAL:  data directory has wrong ownership'] }) as ApplicationFailure;
     expect(failure.message).toBe('docker compose up failed on shop-1: dependency failed to start: container shop-db-1 is unhealthy');
-    expect((failure.details?.[0] as { description: string }).description).toBe('last log lines of shop-db-1:\n  FATAL:  data directory has wrong ownership');
+    expect((failure.details?.[0] as { description: string }).description).toMatch(/last log lines of shop-db-1:\n  FATAL:  data directory has wrong ownership$/);
   });
 
   it('passes errors that are not a failed command through', () => {
