@@ -6,7 +6,7 @@ import { PROJECT_ATTRIBUTE } from './searchAttributes';
 /** One deploy of this project as the server knows it, whichever machine started it. */
 export interface DeployRecord {
   workflowId: string;
-  /** Temporal's execution status, lower case: running, completed, failed, cancelled, terminated, timedout. */
+  /** Temporal's execution status, lower case: running, completed, failed, cancelled, terminated, timed_out, .... */
   state: string;
   startedAt: string;
   closedAt: string | null;
@@ -30,7 +30,7 @@ async function record(client: Client, execution: WorkflowExecutionInfo, ui?: { n
   const total = Number((execution.memo as { count?: unknown } | undefined)?.count);
   return {
     workflowId: execution.workflowId,
-    state: execution.status.name.toLowerCase().replace(/_/g, ''),
+    state: execution.status.name.toLowerCase(),
     startedAt: execution.startTime.toISOString(),
     closedAt: execution.closeTime?.toISOString() ?? null,
     vms: { deployed: deployed.count, total: Number.isInteger(total) && total > 0 ? total : null },
