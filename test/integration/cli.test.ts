@@ -9,6 +9,7 @@ import type { CliDeps } from '../../src/cli/deps';
 import { fakePlanner } from '../support/fakePlan';
 import { KamalDevError } from '../../src/errors';
 import { done, fakeActivities, type FakeOptions } from '../support/fakeActivities';
+import { expectJson } from '../support/json-shapes';
 import { describeWithLab } from '../support/lab';
 import { connectLab, queues, type Harness } from '../support/temporalHarness';
 
@@ -26,7 +27,8 @@ describeWithLab(['temporal'], 'kamal-dev deploy / cancel with an in-process work
   });
   afterAll(() => h?.close());
 
-  function cli(fake: FakeOptions = {}) {
+  /** One CLI "machine": its own project folder and fakes; `identity` stands for a project checkout's. */
+  function cli(fake: FakeOptions = {}, identity = 'fakeidentity0001') {
     const projectDir = mkdtempSync(join(tmpdir(), 'kamal-dev-cli-'));
     const { activities, calls } = fakeActivities(fake);
     const out = capture();
@@ -34,7 +36,7 @@ describeWithLab(['temporal'], 'kamal-dev deploy / cancel with an in-process work
     const shared = queues('cli').shared;
     const deps: CliDeps = {
       activities: () => activities,
-      plan: fakePlanner,
+      plan: async (options) => ({ ...(await fakePlanner(options)), identity }),
       env: { TEMPORAL_ADDRESS: h.address, KAMAL_DEV_TASK_QUEUE: shared },
       stdout: out.stream,
       stderr: err.stream,
@@ -48,7 +50,7 @@ describeWithLab(['temporal'], 'kamal-dev deploy / cancel with an in-process work
   it('deploy --count 2 --json prints the summary and exits 0', async () => {
     const c = cli();
     expect(await c.run('--json', 'deploy', '--count', '2')).toBe(0);
-    const summary = JSON.parse(c.out.text());
+    const summary = expectJson('deploy', c.out.text());
     expect(summary).toMatchObject({ outcome: 'deployed', service: 'wftest' });
     expect(summary.vms).toHaveLength(2);
     expect(c.err.text()).toMatch(/started deploy-kamal-dev-cli-\S+: http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\/deploy-/);
@@ -108,5 +110,58 @@ describeWithLab(['temporal'], 'kamal-dev deploy / cancel with an in-process work
     }
     const destroyed = [...done(c.calls, 'destroyVm'), ...done(canceller.calls, 'destroyVm')].sort();
     expect(destroyed).toEqual(['wftest-1', 'wftest-2']);
+  });
+
+  it('deploys --json lists a running and a finished deploy of this project, newest first; cancel takes the running one without an id', async () => {
+    const identity = `cli${Date.now().toString(36)}${process.pid}`;
+    const finished = cli({}, identity);
+    expect(await finished.run('--json', 'deploy', '--count', '1')).toBe(0);
+    const finishedId = expectJson('deploy', finished.out.text()).workflowId;
+
+    const running = cli({ delay: (step) => (step === 'bootstrapVm' ? 8000 : 50) }, identity);
+    const deploying = running.run('deploy', '--count', '2');
+    while (running.calls.filter((x) => x.step === 'bootstrapVm').length < 2) await new Promise((r) => setTimeout(r, 100));
+
+    const other = cli({}, `${identity}other`);
+    expect(await other.run('--json', 'deploys')).toBe(0);
+    expect(expectJson('deploys', other.out.text()).deploys).toEqual([]);
+
+    const looker = cli({}, identity);
+    expect(await looker.run('--json', 'deploys')).toBe(0);
+    const { deploys } = expectJson('deploys', looker.out.text()) as { deploys: { workflowId: string; state: string; closedAt: string | null; vms: object; webUi: string }[] };
+    expect(deploys.map((d) => [d.state, d.vms])).toEqual([
+      ['running', { deployed: 0, total: 2 }],
+      ['completed', { deployed: 1, total: 1 }],
+    ]);
+    expect(deploys[1].workflowId).toBe(finishedId);
+    expect(deploys[0].closedAt).toBeNull();
+    expect(deploys[0].webUi).toContain(encodeURIComponent(deploys[0].workflowId));
+
+    const canceller = cli({}, identity);
+    canceller.projectDir = running.projectDir;
+    expect(await canceller.run('--json', 'cancel')).toBe(0);
+    expect(expectJson('cancel', canceller.out.text())).toEqual({ outcome: 'cancelled', workflowId: deploys[0].workflowId, message: 'cancelled' });
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await deploying).toBe(1);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await looker.run('--json', 'cancel')).toBe(2);
+    expect(expectJson('cancel', looker.out.text().split('\n').filter(Boolean).at(-1)!)).toMatchObject({ kind: 'config', message: 'no deploy of this project is running' });
+  });
+
+  it('cancel of an unknown id is bad input (exit 2), and a finished one says it is not running', async () => {
+    const c = cli();
+    expect(await c.run('--json', 'cancel', 'deploy-no-such-workflow')).toBe(2);
+    expect(expectJson('cancel', c.out.text())).toMatchObject({ outcome: 'error', kind: 'config', message: 'no workflow deploy-no-such-workflow' });
+  });
+
+  it('stop, start and remove --json print the lifecycle summary', async () => {
+    for (const command of ['stop', 'start', 'remove'] as const) {
+      const c = cli();
+      expect(await c.run('--json', command, '--all', ...(command === 'remove' ? ['--force'] : []))).toBe(0);
+      expect(expectJson(command, c.out.text())).toMatchObject({ outcome: 'ok', service: 'wftest' });
+    }
   });
 });
