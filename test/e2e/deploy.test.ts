@@ -38,8 +38,8 @@ async function deployWatched(project: { dir: string; env: NodeJS.ProcessEnv }): 
   expect(attached.code).toBe(0);
   const lines = attached.stderr.split('\n');
   const at = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line));
-  expect(at(/^ +app \[\d+\/\d+\] .*(running|CACHED|done)/)).toBeGreaterThanOrEqual(0);
-  expect(at(/^ +app \[\d+\/\d+\] /)).toBeLessThan(at(/✔ buildImages/));
+  expect(at(/^ +app \[(\S+ )?\d+\/\d+\] .*(running|CACHED|done)/)).toBeGreaterThanOrEqual(0);
+  expect(at(/^ +app \[(\S+ )?\d+\/\d+\] /)).toBeLessThan(at(/✔ buildImages/));
   expect(at(/^ +\S+:\S+ +push(ing|ed) \d+\/\d+ layers/)).toBeGreaterThanOrEqual(0);
   expect(at(/^ +\S+:\S+ +push(ing|ed) /)).toBeLessThan(at(/✔ pushImages/));
 
@@ -47,7 +47,7 @@ async function deployWatched(project: { dir: string; env: NodeJS.ProcessEnv }): 
   const documents = result.stdout.trim().split('\n');
   const progress = documents.slice(0, -1).map((line) => expectJson('deploy --follow', line).progress as DeployProgress);
   const live = (step: string) => progress.flatMap((p) => p.steps.filter((s) => s.name === step && s.state === 'running' && s.live).map((s) => s.live));
-  expect(live('buildImages').some((l) => l?.phase === 'build' && Object.values(l.services).some((s) => /^\[\d+\/\d+\] /.test(s.step)))).toBe(true);
+  expect(live('buildImages').some((l) => l?.phase === 'build' && Object.values(l.services).some((s) => /^\[(\S+ )?\d+\/\d+\] /.test(s.step)))).toBe(true);
   expect(live('pushImages').some((l) => l?.phase === 'push' && Object.keys(l.images).length > 0)).toBe(true);
   expect(JSON.stringify(progress)).not.toContain(MASTER_KEY);
   return { ...result, stdout: documents.at(-1) ?? '' };

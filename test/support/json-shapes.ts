@@ -14,7 +14,7 @@ const error = z.strictObject({
 });
 
 const builtImage = z.strictObject({ service: z.string(), image: z.string(), imageId: z.string() });
-const pushedImage = z.strictObject({ image: z.string(), digest: z.string().regex(/^sha256:[0-9a-f]{64}$/) });
+const pushedImage = z.strictObject({ image: z.string(), digest: z.string().startsWith('sha256:') });
 const container = z.strictObject({ service: z.string(), name: z.string(), state: z.string(), health: z.string().optional(), ports: z.array(z.string()) });
 const seenContainer = container.omit({ ports: true });
 const vmHandle = z.strictObject({

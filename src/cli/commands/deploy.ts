@@ -87,7 +87,8 @@ async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions
     return 130;
   }
   if ('error' in result) throw deployError(result.error, workflowId);
-  finish({ ...result.summary }, () => summaryTable(result.summary));
+  const { outcome, ...summary } = result.summary;
+  finish({ outcome, ...summary }, () => summaryTable(result.summary));
   return result.summary.outcome === 'deployed' ? 0 : 1;
 }
 
