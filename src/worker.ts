@@ -42,6 +42,10 @@ export async function createWorker(options: CreateWorkerOptions): Promise<KamalD
     activities: options.activities,
     interceptors: { activity: [failureTypeInterceptor] },
     shutdownGraceTime: options.shutdownGraceTime ?? '30s',
+    // Heartbeat details carry build and push progress, which the CLI shows: send them within a second
+    // (the defaults wait up to 30-60 s, or 80% of the heartbeat timeout).
+    maxHeartbeatThrottleInterval: 1000,
+    defaultHeartbeatThrottleInterval: 1000,
     ...(options.identity ? { identity: options.identity } : {}),
   };
   const workers = [

@@ -1,7 +1,6 @@
-import { BuildEvent, describeStep } from '../docker/build-progress';
-import type { PushEvent } from '../docker/push-progress';
 import { buildImages, removeBuildImages } from '../images/build';
 import type { ResolveSecret } from '../images/credentials';
+import { ImageProgress, ImageProgressTracker } from '../images/progress';
 import { pushImages } from '../images/push';
 import { recordedImages } from '../images/recorded';
 import type { DeployPlan } from '../spec/plan';
@@ -9,12 +8,10 @@ import { currentActivity, heartbeating } from './activityContext';
 import { toActivityFailure } from './failures';
 import type { DeployActivities } from './types';
 
-export type ImageProgress = { phase: 'build'; service: string; event: BuildEvent } | { phase: 'push'; image: string; event: PushEvent };
-
 export interface BuildActivityDeps {
   /** The secrets of the plan's project (.kamal/secrets, then the environment), resolved on the worker. */
   secretsFor: (plan: DeployPlan) => ResolveSecret;
-  /** Every progress event, for a terminal renderer; inside an activity they also become heartbeats. */
+  /** Every progress event as it happens (tests); inside an activity they also become heartbeats and log lines. */
   onProgress?: (progress: ImageProgress) => void;
   localRegistryImage?: string;
 }
@@ -47,16 +44,21 @@ export function createBuildActivities(deps: BuildActivityDeps): BuildActivities 
   };
 }
 
+/**
+ * Heartbeats carry the tracker's details (the CLI reads them from describe(), on any machine); the
+ * worker's log gets the same lines the CLI shows.
+ */
 async function asActivity<T>(deps: BuildActivityDeps, work: (signal: AbortSignal | undefined, report: (p: ImageProgress) => void) => Promise<T>): Promise<T> {
   const context = currentActivity();
-  let last: Record<string, unknown> | undefined;
+  const tracker = new ImageProgressTracker();
   try {
     return await heartbeating(
-      () => last,
+      () => tracker.details(),
       (beat) =>
         work(context?.cancellationSignal, (progress) => {
           deps.onProgress?.(progress);
-          last = heartbeatDetails(progress);
+          const line = tracker.apply(progress);
+          if (line) context?.log.info(line);
           beat();
         }),
     );
@@ -64,23 +66,4 @@ async function asActivity<T>(deps: BuildActivityDeps, work: (signal: AbortSignal
     if (context?.cancellationSignal.aborted) throw context.cancellationSignal.reason;
     throw toActivityFailure(error);
   }
-}
-
-/** Temporal stores heartbeat details: names and step positions only, never output lines. */
-export function heartbeatDetails(progress: ImageProgress): Record<string, unknown> {
-  if (progress.phase === 'push') {
-    const { event } = progress;
-    return event.type === 'layer'
-      ? { phase: 'push', image: progress.image, layer: event.layer, status: event.status }
-      : { phase: 'push', image: progress.image, digest: event.digest };
-  }
-  const { event } = progress;
-  return {
-    phase: 'build',
-    service: progress.service,
-    step: describeStep(event.step),
-    ...(event.step.index !== undefined ? { index: event.step.index, total: event.step.total } : {}),
-    state: event.type,
-    ...(event.type === 'done' ? { elapsedSeconds: event.elapsedSeconds } : {}),
-  };
 }

@@ -1,14 +1,12 @@
 import { createUpcloudProvider } from '../providers/upcloud';
 import type { DeployPlan } from '../spec/plan';
 import { lazySecretResolver } from '../spec/secrets';
-import { createBuildActivities, ImageProgress } from './build';
+import { createBuildActivities } from './build';
 import { createPlanActivity } from './plan';
 import type { Activities } from './types';
 import { createVmActivities } from './vm';
 
 export interface ActivityOptions {
-  /** Build and push progress as it happens (the in-process worker renders it in the terminal). */
-  onImageProgress?: (progress: ImageProgress) => void;
   localRegistryImage?: string;
 }
 
@@ -32,7 +30,7 @@ export function createActivities(options: ActivityOptions = {}): WorkerActivitie
   });
   return {
     planDeploy: createPlanActivity(secretsFor),
-    ...createBuildActivities({ secretsFor, onProgress: options.onImageProgress, localRegistryImage: options.localRegistryImage }),
+    ...createBuildActivities({ secretsFor, localRegistryImage: options.localRegistryImage }),
     ...vm,
   };
 }

@@ -1,7 +1,8 @@
-import { classifyComposeError, composePull, composeUp, dockerLoad, dockerSave } from '../docker/compose';
+import { classifyComposeError, composePull, composeUp, containerLogs, dockerLoad, dockerSave, failedContainers } from '../docker/compose';
 import { pipeToRemote } from '../docker/pipe';
 import { CommandFailedError } from '../docker/runner';
 import type { DeployPlan } from '../spec/plan';
+import { redact } from '../spec/redact';
 import type { SshSession } from '../ssh/session';
 import { KamalDevError } from '../errors';
 import { withDockerConfig } from './registryAccess';
@@ -27,17 +28,37 @@ export async function pullAndUp(session: SshSession, plan: DeployPlan, skipPush:
 /** Compose's per-layer and per-container progress: noise in an error message. */
 const COMPOSE_PROGRESS = /^\s*(\S+\s+)?(Pulling|Pulled|Waiting|Downloading|Extracting|Verifying Checksum|Download complete|Pull complete|Already exists|Creating|Created|Starting|Started|Running|Recreate|Recreated|Healthy)\b/;
 
+const CONTAINER_LOG_LINES = 20;
+
+/**
+ * The last log lines of each container `up` blamed, read from the VM while it is still there (the
+ * VM may be destroyed by the compensation before anyone could ssh in). Secret values are redacted.
+ */
+export async function logsOfFailedContainers(session: SshSession, error: unknown, secretValues: string[]): Promise<Record<string, string[]>> {
+  if (!(error instanceof CommandFailedError)) return {};
+  const logs: Record<string, string[]> = {};
+  for (const name of failedContainers(error.stderr)) {
+    const result = await session.exec(containerLogs(name, CONTAINER_LOG_LINES), { root: true }).catch(() => undefined);
+    if (!result || result.exitCode !== 0) continue;
+    const text = redact(`${result.stdout}\n${result.stderr}`, secretValues);
+    logs[name] = text.split('\n').filter((l) => l.trim()).slice(-CONTAINER_LOG_LINES);
+  }
+  return logs;
+}
+
 /**
  * A refused registry login, an image that does not exist and an invalid compose file are the
  * user's (never retried); anything else (a registry that is down or answers 5xx, a network fault)
- * may be transient and is retried; either way the message says what Compose said, on which VM.
+ * may be transient and is retried; either way the message says what Compose said, on which VM, and
+ * shows the last log lines of the containers it blamed.
  */
-export function composeFailure(error: unknown, vmName: string): unknown {
+export function composeFailure(error: unknown, vmName: string, containerLogs: Record<string, string[]> = {}): unknown {
   if (!(error instanceof CommandFailedError)) return error;
   const step = error.argv.find((arg) => arg === 'pull' || arg === 'up') ?? 'compose';
   const lines = [...new Set(error.tail.split('\n').filter((l) => l.trim() && !COMPOSE_PROGRESS.test(l)).map((l) => l.trim()))];
   const message = `docker compose ${step} failed on ${vmName}: ${lines.at(-1) ?? `exit ${error.exitCode}`}`;
-  const description = lines.slice(-8, -1).join('\n') || undefined;
+  const logs = Object.entries(containerLogs).flatMap(([name, tail]) => [`last log lines of ${name}:`, ...tail.map((l) => `  ${l}`)]);
+  const description = [...lines.slice(-8, -1), ...logs].join('\n') || undefined;
   const type = classifyComposeError(error.stderr);
   if (!type) return new KamalDevError('compose', message, { type: 'ComposeFailed', retry: 'transient', description, cause: error });
   return new KamalDevError('compose', message, { type, retry: 'bad-input', description, cause: error });

@@ -5,7 +5,7 @@ import { stateFilePath, updateState } from '../state/devState';
 import { runDevcontainerCommands } from './devcontainerCommands';
 import { classified } from './failures';
 import { KamalDevError } from '../errors';
-import { composeFailure, pullAndUp } from './pullAndUp';
+import { composeFailure, logsOfFailedContainers, pullAndUp } from './pullAndUp';
 import { openRegistryAccess } from './registryAccess';
 import type { DeployActivities, LifecycleActivities } from './types';
 import { uploadStackTo } from './upload';
@@ -48,7 +48,8 @@ export function createStackActivities(
             await access.close();
           }
         } catch (error) {
-          throw composeFailure(error, vm.name);
+          const logs = await logsOfFailedContainers(session, error, Object.values(await secretsOf(plan, plan.stack.secrets)));
+          throw composeFailure(error, vm.name, logs);
         }
       }),
 

@@ -47,6 +47,8 @@ export interface DeployInput {
   count?: number;
   /** Overrides the computed tag (git sha or timestamp). */
   tag?: string;
+  /** devcontainer.json to use instead of the configured or default one (`deploy --from`). */
+  from?: string;
   skipBuild: boolean;
   skipPush: boolean;
   noCache?: boolean;

@@ -14,9 +14,20 @@ export function contextOf(command: Command): CommandContext {
   return { verbose: globals.verbose, json: globals.json, projectDir: resolve(globals.cwd ?? process.cwd()) };
 }
 
-/** `--count 3` -> 3; anything else is a usage error naming the flag. */
-export function parseCount(value: string): number {
-  const count = Number(value);
-  if (!/^\d+$/.test(value) || count < 1 || count > 100) throw configError(`expected a whole number from 1 to 100, got "${value}"`, { key: '--count' });
-  return count;
+/** A flag that takes a whole number from 1 to `max`: anything else is a usage error naming the flag, worded the same for every such flag. */
+export function wholeNumberFlag(flag: string, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < 1 || n > max) throw configError(`expected a whole number from 1 to ${max}, got "${value}"`, { key: flag });
+    return n;
+  };
 }
+
+/** `--count 3` -> 3, on every command that takes it. */
+export const parseCount = wholeNumberFlag('--count', 100);
+
+/** One wording per flag, so every command that takes it says the same. */
+export const COUNT_HELP = 'number of VMs, 1 to 100 (default: vms.count in config/dev.yml, else 1)';
+export const TAG_HELP = 'image tag (default: the git short sha, or a UTC timestamp outside git)';
+export const FROM_HELP = 'devcontainer.json to use (default: .devcontainer/devcontainer.json or .devcontainer.json)';
+export const NO_CACHE_HELP = 'build every step again, without the build cache';

@@ -8,7 +8,7 @@ export interface CliDeps {
   /** Builds this machine's activity implementations (createActivities). */
   activities?: (context: { projectDir: string }) => Activities | Promise<Activities>;
   /** The plan from the project's files (resolvePlan); checked locally before anything starts. */
-  plan?: (options: { projectDir: string; count?: number }) => Promise<DeployPlan>;
+  plan?: (options: { projectDir: string; count?: number; from?: string }) => Promise<DeployPlan>;
   /** config/dev.yml `temporal:` of the project, when there is one. */
   temporalConfig?: (projectDir: string) => TemporalConfig | Promise<TemporalConfig>;
   env?: NodeJS.ProcessEnv;
@@ -21,5 +21,5 @@ export interface CliDeps {
 
 /** The CLI's planner: the injected one, or the real resolvePlan. */
 export function planOf(deps: CliDeps): NonNullable<CliDeps['plan']> {
-  return deps.plan ?? ((options) => resolvePlan(options));
+  return deps.plan ?? (({ from, ...options }) => resolvePlan({ ...options, devcontainerPath: from }));
 }

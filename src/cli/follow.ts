@@ -1,18 +1,18 @@
 import type { Client } from '@temporalio/client';
-import { describeStatus, fetchProgress } from '../client/deploy';
-import type { DeploySummary } from '../workflows/types';
-import { ProgressPrinter, renderProgress } from './progress';
+import { describeProgress, fetchProgress } from '../client/deploy';
+import type { DeployProgress, DeploySummary } from '../workflows/types';
 
 export type FollowResult = { summary: DeploySummary } | { error: unknown } | { detached: true };
 
 /**
- * Renders the deploy's progress until it closes or `detach` aborts. Falls back to what describe()
- * knows while no worker answers the query (e.g. right after a crash, before a worker polls again).
+ * Hands the deploy's progress to `show` on every refresh until it closes or `detach` aborts. Falls
+ * back to what describe() knows while no worker answers the query (e.g. right after a crash, before
+ * a worker polls again).
  */
 export async function followDeploy(
   client: Client,
   workflowId: string,
-  printer: ProgressPrinter,
+  show: (progress: DeployProgress) => void,
   options: { intervalMs: number; detach: AbortSignal },
 ): Promise<FollowResult> {
   let finished = false;
@@ -29,22 +29,21 @@ export async function followDeploy(
     options.detach.addEventListener('abort', () => resolve({ detached: true }), { once: true });
   });
   while (!finished && !options.detach.aborted) {
-    printer.update(await snapshot(client, workflowId));
+    show(await snapshot(client, workflowId));
     let refresh: NodeJS.Timeout | undefined;
     await Promise.race([result, detached, new Promise((r) => (refresh = setTimeout(r, options.intervalMs)))]);
     // A pending refresh would hold the process up to intervalMs after the deploy is done.
     clearTimeout(refresh);
   }
-  if (finished) printer.update(await snapshot(client, workflowId));
+  if (finished) show(await snapshot(client, workflowId));
   return Promise.race([result, detached]);
 }
 
-async function snapshot(client: Client, workflowId: string): Promise<string[]> {
+async function snapshot(client: Client, workflowId: string): Promise<DeployProgress> {
   try {
     // A query waits for a worker; without one, answer from describe() within the refresh interval.
-    return renderProgress(await client.withDeadline(Date.now() + 3000, () => fetchProgress(client, workflowId)));
+    return await client.withDeadline(Date.now() + 3000, () => fetchProgress(client, workflowId));
   } catch {
-    const status = await describeStatus(client, workflowId).catch(() => ({ status: 'UNKNOWN', pending: [] as string[] }));
-    return [`${workflowId}  ${status.status} (waiting for a worker)`, ...status.pending.map((p) => `  … ${p}`)];
+    return describeProgress(client, workflowId).catch(() => ({ workflowId, phase: 'plan' as const, steps: [], vms: [], waitingForWorker: true }));
   }
 }

@@ -3,6 +3,7 @@ import * as adoptCommand from './commands/adopt';
 import * as buildCommand from './commands/build';
 import * as cancelCommand from './commands/cancel';
 import * as deployCommand from './commands/deploy';
+import * as deploysCommand from './commands/deploys';
 import * as initCommand from './commands/init';
 import * as lifecycleCommands from './commands/lifecycle';
 import * as listCommand from './commands/list';
@@ -15,7 +16,7 @@ import * as sshCommand from './commands/ssh';
 import * as statusCommand from './commands/status';
 import * as workerCommand from './commands/worker';
 import type { CliDeps } from './deps';
-import { GlobalOptions, reportError } from './output';
+import { GlobalOptions, printer, reportError } from './output';
 import { exitCodeOf } from './session';
 
 type CommandModule = { register(program: Command, deps: CliDeps): void };
@@ -27,6 +28,7 @@ const COMMANDS: CommandModule[] = [
   buildCommand,
   pushCommand,
   deployCommand,
+  deploysCommand,
   listCommand,
   statusCommand,
   lifecycleCommands,
@@ -63,9 +65,12 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
     return exitCodeOf(program);
   } catch (error) {
     if (error instanceof CommanderError) {
-      // --help and --version end here with exit 0; usage errors have already been printed.
-      return error.exitCode === 0 ? 0 : 2;
+      // --help and --version end here with exit 0; usage errors have already been printed on stderr.
+      if (error.exitCode === 0) return 0;
+      // Parsing stopped before the options were read: a script's --json still gets its document.
+      if (argv.includes('--json')) printer(true, deps).stream({ outcome: 'error', kind: 'config', message: error.message.replace(/^error: /, ''), description: null });
+      return 2;
     }
-    return reportError(error, program.opts<GlobalOptions>());
+    return reportError(error, program.opts<GlobalOptions>(), deps);
   }
 }

@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import { CommandFailedError } from '../docker/runner';
 import { isKamalDevError, KamalDevError } from '../errors';
 
@@ -6,14 +7,75 @@ export interface GlobalOptions {
   json?: boolean;
 }
 
-/** Turns any failure into one readable message (and `{outcome, message, description}` with --json). Returns the exit code. */
-export function reportError(error: unknown, options: GlobalOptions, stderr: NodeJS.WritableStream = process.stderr): number {
+export interface Streams {
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+}
+
+/** Every JSON document a command prints (docs/json.md): what happened, then the command's data. */
+export type JsonDocument = { outcome: string } & Record<string, unknown>;
+
+/**
+ * The one way a command speaks. Its result goes to stdout: with --json exactly one document, else
+ * text for people. Progress and notes go to stderr, so `--json` output stays parseable.
+ */
+export interface Printer {
+  readonly json: boolean;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  result(document: JsonDocument, text: () => string): void;
+  /** One of several documents, newline-delimited (`deploy --json --follow`, the one documented exception). */
+  stream(document: JsonDocument): void;
+  note(line: string): void;
+}
+
+export function printerOf(command: Command, streams: Streams = {}): Printer {
+  return printer(command.optsWithGlobals<GlobalOptions>().json === true, streams);
+}
+
+export function printer(json: boolean, streams: Streams = {}): Printer {
+  const stdout = streams.stdout ?? process.stdout;
+  const stderr = streams.stderr ?? process.stderr;
+  return {
+    json,
+    stdout,
+    stderr,
+    result(document, text) {
+      if (json) stdout.write(JSON.stringify(document, null, 2) + '\n');
+      else {
+        const body = text();
+        if (body) stdout.write(body.endsWith('\n') ? body : `${body}\n`);
+      }
+    },
+    stream(document) {
+      stdout.write(JSON.stringify(document) + '\n');
+    },
+    note(line) {
+      stderr.write(`${line}\n`);
+    },
+  };
+}
+
+/** The `--json` document of any failure. */
+export function errorDocument(error: KamalDevError): JsonDocument {
+  return {
+    outcome: 'error',
+    kind: error.kind,
+    message: error.location ? `${error.location}: ${error.message}` : error.message,
+    description: error.description ?? null,
+    ...(error.file ? { file: error.file } : {}),
+    ...(error.key ? { key: error.key } : {}),
+  };
+}
+
+/** Turns any failure into one readable message (and the error document with --json). Returns the exit code. */
+export function reportError(error: unknown, options: GlobalOptions, streams: Streams = {}): number {
   const known = toKamalDevError(error);
-  const message = known.location ? `${known.location}: ${known.message}` : known.message;
-  if (options.json) {
-    process.stdout.write(JSON.stringify({ outcome: 'error', kind: known.kind, message, description: known.description ?? null }) + '\n');
-  } else {
-    stderr.write(`error: ${message}\n`);
+  const stderr = streams.stderr ?? process.stderr;
+  const document = errorDocument(known);
+  if (options.json) printer(true, streams).stream(document);
+  else {
+    stderr.write(`error: ${document.message}\n`);
     if (known.description) stderr.write(indent(known.description) + '\n');
   }
   if (options.verbose) stderr.write(`\n${(error as Error)?.stack ?? String(error)}\n`);

@@ -1,3 +1,4 @@
+import { imageProgressLines } from '../images/progress';
 import type { DeployProgress, StepProgress, WorkspaceProgress } from '../workflows/types';
 
 const MARK: Record<StepProgress['state'], string> = {
@@ -9,10 +10,19 @@ const MARK: Record<StepProgress['state'], string> = {
   skipped: '-',
 };
 
-/** The lines of live progress: the deploy's own steps, then one line per VM with its current step. */
-export function renderProgress(progress: DeployProgress): string[] {
-  const lines = [`${progress.workflowId}  ${progress.phase}${progress.service ? `  ${progress.service}:${progress.tag}` : ''}`];
-  for (const step of progress.steps) lines.push(`  ${stepLine(step)}`);
+/**
+ * The lines of live progress: the deploy's own steps (under a running build or push, its current
+ * step per service or its layers per image), then one line per VM with its current step. With `now`
+ * (a terminal that redraws) a running build step shows how long it has run; without it (a log) the
+ * lines change only when the step does.
+ */
+export function renderProgress(progress: DeployProgress, now?: Date): string[] {
+  const waiting = progress.waitingForWorker ? ' (waiting for a worker)' : '';
+  const lines = [`${progress.workflowId}  ${progress.phase}${waiting}${progress.service ? `  ${progress.service}:${progress.tag}` : ''}`];
+  for (const step of progress.steps) {
+    lines.push(`  ${stepLine(step)}`);
+    if (step.state === 'running' && step.live) lines.push(...imageProgressLines(step.live, now).map((line) => `      ${line}`));
+  }
   for (const vm of progress.vms) lines.push(`  ${vmLine(vm)}`);
   return lines;
 }
@@ -37,6 +47,11 @@ export class ProgressPrinter {
   private paused = false;
 
   constructor(private readonly out: NodeJS.WritableStream & { isTTY?: boolean }) {}
+
+  /** Every refresh of a deploy's progress, drawn for this stream. */
+  show(progress: DeployProgress): void {
+    this.update(renderProgress(progress, this.out.isTTY ? new Date() : undefined));
+  }
 
   /** While a question is on screen, so redraws do not overwrite it. */
   pause(): void {

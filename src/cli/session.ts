@@ -10,12 +10,13 @@ import { KamalDevError } from '../errors';
 import { createWorker, type KamalDevWorker } from '../worker';
 import type { Activities } from '../activities/types';
 import type { CliDeps } from './deps';
+import { printerOf, type Printer } from './output';
 
 export interface CommandContext {
   projectDir: string;
   session: TemporalSession;
   sourceQueue: string;
-  out: NodeJS.WritableStream;
+  print: Printer;
   log: (line: string) => void;
   /** A worker on the shared and this project's source queue, with this machine's activities. */
   worker(): Promise<KamalDevWorker>;
@@ -79,9 +80,8 @@ export function exitCodeOf(program: Command): number {
 export async function withTemporal<T>(deps: CliDeps, command: Command, fn: (ctx: CommandContext) => Promise<T>, runtime: RuntimeOptions = {}): Promise<T> {
   const globals = command.optsWithGlobals<{ cwd?: string; json?: boolean; verbose?: boolean }>();
   const projectDir = resolve(globals.cwd ?? process.cwd());
-  const out = deps.stdout ?? process.stdout;
-  const err = deps.stderr ?? process.stderr;
-  const log = (line: string) => err.write(`${line}\n`);
+  const print = printerOf(command, deps);
+  const log = print.note;
   const settings = temporalSettings(await deps.temporalConfig?.(projectDir), deps.env ?? process.env);
   const session = await openTemporal(settings, projectDir, log);
   const sourceQueue = sourceTaskQueue(projectDir);
@@ -104,7 +104,7 @@ export async function withTemporal<T>(deps: CliDeps, command: Command, fn: (ctx:
         activities: (activities = await deps.activities({ projectDir })),
       });
     };
-    return await fn({ projectDir, session, sourceQueue, out, log, worker });
+    return await fn({ projectDir, session, sourceQueue, print, log, worker });
   } finally {
     await activities?.close?.();
     await session.close();

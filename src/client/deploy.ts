@@ -1,16 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
 import type { DeployInput } from '../activities/types';
+import { isImageActivityProgress } from '../images/progress';
 import { refuseWhenLocked } from './lock';
-import type { DeployProgress, DeploySummary, DeployWorkspacesInput, ProfileOverrides, StepProgress, WorkspaceProgress } from '../workflows/types';
+import type { DeployPhase, DeployProgress, DeployWorkspacesInput, ProfileOverrides, StepProgress, WorkspaceProgress } from '../workflows/types';
+import { PROJECT_ATTRIBUTE } from './searchAttributes';
 
 export interface StartDeployOptions {
   sharedQueue: string;
   sourceQueue: string;
   workflowId?: string;
   profiles?: ProfileOverrides;
-  /** The project identity of the locally resolved plan: the deploy takes its lock. */
+  /** The project identity of the locally resolved plan: the deploy takes its lock, and `kamal-dev deploys` lists the deploys that carry it. */
   identity: string;
 }
 
@@ -30,6 +34,7 @@ export async function startDeploy(client: Client, input: DeployInput, options: S
     workflowId: options.workflowId ?? deployWorkflowId(input.projectDir),
     args: [workflowInput],
     memo: { projectDir: input.projectDir, count: input.count },
+    ...(options.identity ? { typedSearchAttributes: [{ key: PROJECT_ATTRIBUTE, value: options.identity }] } : {}),
     staticSummary: `kamal-dev deploy of ${basename(input.projectDir)}: ${input.count} VM(s)`,
   });
 }
@@ -55,30 +60,52 @@ async function childProgress(client: Client, vm: WorkspaceProgress): Promise<Wor
   }
 }
 
-/** While an activity retries, the server knows its attempt and last failure; the workflow does not. */
+type PendingActivity = temporal.api.workflow.v1.IPendingActivityInfo;
+
+/**
+ * What the server knows and the workflow does not: a retrying activity's attempt and last failure,
+ * and a running build's or push's progress from its last heartbeat (sent by whichever worker runs it).
+ */
 async function enrichFromDescribe(handle: WorkflowHandle, steps: StepProgress[]): Promise<void> {
   const running = steps.filter((s) => s.state === 'running');
   if (running.length === 0) return;
   const { raw } = await handle.describe();
   for (const pending of raw.pendingActivities ?? []) {
     const step = running.find((s) => s.name === pending.activityType?.name);
-    if (!step) continue;
-    step.attempt = pending.attempt ?? undefined;
-    if (pending.lastFailure?.message) step.message = `retrying: ${pending.lastFailure.message}`;
+    if (step) Object.assign(step, fromPending(pending));
   }
 }
 
-/** What the server alone can say about a workflow when no worker answers queries. */
-export async function describeStatus(client: Client, workflowId: string): Promise<{ status: string; pending: string[] }> {
-  const description = await client.workflow.getHandle(workflowId).describe();
-  const pending = (description.raw.pendingActivities ?? []).map(
-    (a) => `${a.activityType?.name} (attempt ${a.attempt ?? 1}${a.lastFailure?.message ? `: ${a.lastFailure.message}` : ''})`,
-  );
-  return { status: description.status.name, pending };
+function fromPending(pending: PendingActivity): Partial<StepProgress> {
+  const live = heartbeatOf(pending);
+  return {
+    attempt: pending.attempt ?? undefined,
+    ...(pending.lastFailure?.message ? { message: `retrying: ${pending.lastFailure.message}` } : {}),
+    ...(live ? { live } : {}),
+  };
 }
 
-export async function deployResult(client: Client, workflowId: string): Promise<DeploySummary> {
-  return client.workflow.getHandle(workflowId).result();
+function heartbeatOf(pending: PendingActivity): StepProgress['live'] {
+  const payload = pending.heartbeatDetails?.payloads?.[0];
+  if (!payload) return undefined;
+  try {
+    const details = defaultPayloadConverter.fromPayload(payload as Parameters<typeof defaultPayloadConverter.fromPayload>[0]);
+    return isImageActivityProgress(details) ? details : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the server alone can say about a deploy while no worker answers queries: its phase and running activities. */
+export async function describeProgress(client: Client, workflowId: string): Promise<DeployProgress> {
+  const description = await client.workflow.getHandle(workflowId).describe();
+  const phase = description.searchAttributes?.KamalDevPhase?.[0];
+  const steps: StepProgress[] = (description.raw.pendingActivities ?? []).map((pending) => ({
+    name: pending.activityType?.name ?? 'activity',
+    state: 'running',
+    ...fromPending(pending),
+  }));
+  return { workflowId, phase: (typeof phase === 'string' ? phase : 'plan') as DeployPhase, steps, vms: [], waitingForWorker: true };
 }
 
 export function webUiLink(workflowId: string, namespace = 'default', uiBase = 'http://127.0.0.1:8233'): string {

@@ -1,11 +1,18 @@
 import type { Connection } from '@temporalio/client';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { KamalDevError } from '../errors';
 
 const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
 
-/** The custom search attributes the workflows upsert, so the Web UI list can filter by service and phase. */
-export const SEARCH_ATTRIBUTES = { KamalDevService: KEYWORD, KamalDevPhase: KEYWORD };
+/**
+ * The project identity (src/state/identity.ts) of a deploy, set by the client when it starts the
+ * workflow (so no workflow code depends on it): `kamal-dev deploys` finds a project's deploys by it.
+ */
+export const PROJECT_ATTRIBUTE = defineSearchAttributeKey('KamalDevProject', SearchAttributeType.KEYWORD);
+
+/** The custom search attributes: the workflows upsert service and phase (the Web UI list filters by them); the client sets the project. */
+export const SEARCH_ATTRIBUTES = { KamalDevService: KEYWORD, KamalDevPhase: KEYWORD, [PROJECT_ATTRIBUTE.name]: KEYWORD };
 
 /** `--search-attribute` flags for `temporal server start-dev`. */
 export function searchAttributeFlags(): string[] {

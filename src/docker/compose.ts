@@ -41,6 +41,16 @@ export function dockerExec(container: string, command: string[], options: { work
   ];
 }
 
+/** A container's last log lines (both of its streams), by the name Compose gave it. */
+export const containerLogs = (name: string, tail: number) => ['docker', 'logs', '--tail', String(tail), name];
+
+const FAILED_CONTAINER = /container (\S+?) (?:is unhealthy|exited \(\d+\)|has exited)/gi;
+
+/** The containers `up` names as the reason it failed ("dependency failed to start: container shop-db-1 is unhealthy"). */
+export function failedContainers(stderr: string): string[] {
+  return [...new Set([...stderr.matchAll(FAILED_CONTAINER)].map((m) => m[1]))];
+}
+
 export const containerStartedAt = (id: string) => ['docker', 'inspect', '--format', '{{.State.StartedAt}}', id];
 
 export const dockerSave = (images: string[]) => ['docker', 'save', ...images];

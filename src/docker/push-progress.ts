@@ -1,7 +1,9 @@
 /** Reads `docker push` output (not a terminal: one line per layer state change) into events. */
 export type PushEvent =
   | { type: 'layer'; layer: string; status: string }
-  | { type: 'pushed'; tag: string; digest: string; size: number };
+  | { type: 'pushed'; tag: string; digest: string; size: number }
+  /** Not from docker push's output: pushImages reports the image's size before it starts. */
+  | { type: 'started'; bytes: number };
 
 const LAYER = /^([0-9a-f]{12}): (.+)$/;
 const DIGEST = /^(\S+): digest: (sha256:[0-9a-f]{64}) size: (\d+)$/;

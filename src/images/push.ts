@@ -1,5 +1,5 @@
 import type { BuiltImage, PushedImage } from '../activities/types';
-import { pushArgv, tagArgv, untagArgv } from '../docker/image';
+import { imageInspectArgv, pushArgv, tagArgv, untagArgv } from '../docker/image';
 import { parsePushLine, PushEvent } from '../docker/push-progress';
 import { CommandFailedError, run } from '../docker/runner';
 import { ensureLocalRegistry } from '../registry/local';
@@ -48,6 +48,8 @@ async function pushOne(
   if (createdTag) await run(tagArgv(built.imageId, target), { signal: options.signal });
   try {
     let digest: string | undefined;
+    const size = Number((await run(imageInspectArgv(built.imageId, '{{.Size}}'), { signal: options.signal })).stdout.trim());
+    if (Number.isFinite(size)) options.onEvent?.(target, { type: 'started', bytes: size });
     await run(pushArgv(target), {
       env,
       signal: options.signal,

@@ -1,4 +1,5 @@
 import type { BuiltImage, ContainerState, DeployInput, PushedImage, VmHandle, VmRef } from '../activities/types';
+import type { ImageActivityProgress } from '../images/progress';
 import type { TimeoutOverride, TimeoutOverrides, TimeoutProfile } from '../spec/config';
 import type { DeployPlan } from '../spec/plan';
 
@@ -44,6 +45,8 @@ export interface StepProgress {
   startedAt?: string;
   finishedAt?: string;
   message?: string;
+  /** Filled by the client from the running activity's last heartbeat: the build's current steps, the push's layers. */
+  live?: ImageActivityProgress;
 }
 
 export type VmState = 'pending' | 'running' | 'deployed' | 'failed' | 'cancelled';
@@ -66,6 +69,8 @@ export type DeployPhase = 'plan' | 'build' | 'push' | 'vms' | 'done' | 'partial'
 /** What the `progress` query of DeployWorkspaces returns; `vms[].steps` is filled by the client from the children. */
 export interface DeployProgress {
   workflowId: string;
+  /** Set by the client when no worker answered the query: steps and phase are then what the server alone knows. */
+  waitingForWorker?: boolean;
   service?: string;
   tag?: string;
   phase: DeployPhase;

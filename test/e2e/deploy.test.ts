@@ -1,7 +1,10 @@
 import { rmSync } from 'node:fs';
 import { sh } from '../lab/exec';
 import { describeWithLab, labInfo } from '../support/lab';
-import { execInStack, exampleProject, kamalDev, removeDeploymentLeftovers, vmContainers } from '../support/kamal-dev';
+import type { DeployProgress } from '../../src/workflows/types';
+import { startCli } from '../support/faults';
+import { expectJson } from '../support/json-shapes';
+import { execInStack, exampleProject, kamalDev, removeDeploymentLeftovers, vmContainers, type CliResult } from '../support/kamal-dev';
 
 jest.setTimeout(15 * 60_000);
 
@@ -23,11 +26,38 @@ function railsProject(service: string, registry: string, postgresImage: string, 
   return { dir, env };
 }
 
-async function deployAndProve(service: string, project: { dir: string; env: NodeJS.ProcessEnv }, options: { redeploy?: boolean } = {}): Promise<void> {
-  const result = await kamalDev(['deploy', '--json'], { cwd: project.dir, env: project.env });
+/**
+ * `deploy --json --follow --no-cache` (a build long enough to watch), and a second CLI process that
+ * attaches to it (`deploy --attach`, no id: the project's running deploy): both show the build's
+ * current step and the push's layers while those steps run, read from the activities' heartbeats.
+ */
+async function deployWatched(project: { dir: string; env: NodeJS.ProcessEnv }): Promise<CliResult> {
+  const first = startCli(['deploy', '--json', '--follow', '--no-cache'], project.dir, project.env);
+  await first.workflowId;
+  const attached = await kamalDev(['deploy', '--attach'], { cwd: project.dir, env: project.env });
+  expect(attached.code).toBe(0);
+  const lines = attached.stderr.split('\n');
+  const at = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line));
+  expect(at(/^ +app \[(\S+ )?\d+\/\d+\] .*(running|CACHED|done)/)).toBeGreaterThanOrEqual(0);
+  expect(at(/^ +app \[(\S+ )?\d+\/\d+\] /)).toBeLessThan(at(/✔ buildImages/));
+  expect(at(/^ +\S+:\S+ +push(ing|ed) \d+\/\d+ layers/)).toBeGreaterThanOrEqual(0);
+  expect(at(/^ +\S+:\S+ +push(ing|ed) /)).toBeLessThan(at(/✔ pushImages/));
+
+  const result = await first.done;
+  const documents = result.stdout.trim().split('\n');
+  const progress = documents.slice(0, -1).map((line) => expectJson('deploy --follow', line).progress as DeployProgress);
+  const live = (step: string) => progress.flatMap((p) => p.steps.filter((s) => s.name === step && s.state === 'running' && s.live).map((s) => s.live));
+  expect(live('buildImages').some((l) => l?.phase === 'build' && Object.values(l.services).some((s) => /^\[(\S+ )?\d+\/\d+\] /.test(s.step)))).toBe(true);
+  expect(live('pushImages').some((l) => l?.phase === 'push' && Object.keys(l.images).length > 0)).toBe(true);
+  expect(JSON.stringify(progress)).not.toContain(MASTER_KEY);
+  return { ...result, stdout: documents.at(-1) ?? '' };
+}
+
+async function deployAndProve(service: string, project: { dir: string; env: NodeJS.ProcessEnv }, options: { redeploy?: boolean; watch?: boolean } = {}): Promise<void> {
+  const result = options.watch ? await deployWatched(project) : await kamalDev(['deploy', '--json'], { cwd: project.dir, env: project.env });
   expect(result.stderr).not.toMatch(/\n\s+at /);
   expect(result.code).toBe(0);
-  const summary = JSON.parse(result.stdout) as Summary;
+  const summary = expectJson('deploy', result.stdout) as unknown as Summary;
   expect(summary.outcome).toBe('deployed');
   expect(summary.vms.map((vm) => [vm.name, vm.state])).toEqual([1, 2, 3].map((i) => [`${service}-${i}`, 'deployed']));
   for (const vm of summary.vms) {
@@ -39,7 +69,7 @@ async function deployAndProve(service: string, project: { dir: string; env: Node
   expect(await vmContainers(service)).toEqual(summary.vms.map((vm) => vm.name));
 
   // Each app talks to its own Postgres: the cluster id the app sees is its VM's database's, and all differ.
-  const plan = JSON.parse((await kamalDev(['plan', '--json'], { cwd: project.dir, env: project.env })).stdout) as { compose: { name: string } };
+  const plan = expectJson('plan', (await kamalDev(['plan', '--json'], { cwd: project.dir, env: project.env })).stdout) as { compose: { name: string } };
   const seen = new Set<string>();
   for (const vm of summary.vms) {
     const probe = await execInStack(vm.name, plan.compose.name, 'app', ['db-probe']);
@@ -74,7 +104,9 @@ async function deployAndProve(service: string, project: { dir: string; env: Node
 
   const status = await kamalDev(['status', '--all', '--json'], { cwd: project.dir, env: project.env });
   expect(status.code).toBe(0);
-  const report = JSON.parse(status.stdout) as { name: string; containers: { service: string; state: string }[] }[];
+  const report = expectJson('status', status.stdout).vms as { name: string; containers: { service: string; state: string }[] }[];
+  const listed = await kamalDev(['list', '--json'], { cwd: project.dir, env: project.env });
+  expect((expectJson('list', listed.stdout).vms as { name: string }[]).map((vm) => vm.name)).toEqual(summary.vms.map((vm) => vm.name));
   expect(report.flatMap((vm) => vm.containers.map((c) => `${vm.name}/${c.service}/${c.state}`)).sort()).toEqual(
     summary.vms.flatMap((vm) => [`${vm.name}/app/running`, `${vm.name}/db/running`]).sort(),
   );
@@ -84,8 +116,9 @@ async function deployAndProve(service: string, project: { dir: string; env: Node
     summary.vms.map((vm) => sh(['docker', 'inspect', '-f', '{{range .Mounts}}{{if eq .Destination "/var/lib/docker"}}{{.Name}}{{end}}{{end}}', vm.name])),
   );
   expect(vmVolumes.filter(Boolean)).toHaveLength(3);
-  const removed = await kamalDev(['remove', '--all', '--force'], { cwd: project.dir, env: project.env });
+  const removed = await kamalDev(['remove', '--all', '--force', '--json'], { cwd: project.dir, env: project.env });
   expect(removed.code).toBe(0);
+  expect(expectJson('remove', removed.stdout).outcome).toBe('ok');
   expect(await vmContainers(service)).toEqual([]);
   const volumes = (await sh(['docker', 'volume', 'ls', '-q'])).split('\n');
   expect(vmVolumes.filter((v) => volumes.includes(v))).toEqual([]);
@@ -110,7 +143,7 @@ describeWithLab(['registry', 'localRegistry', 'postgres', 'temporal', 'vmImage']
       `LAB_REGISTRY_USER=${registry.username}\nLAB_REGISTRY_PASSWORD='${registry.password}'\n`,
     );
     dirs.push(project.dir);
-    await deployAndProve('e2e-auth', project);
+    await deployAndProve('e2e-auth', project, { watch: true });
   });
 
   it('brings up 3 isolated stacks through the local registry, and removes them', async () => {

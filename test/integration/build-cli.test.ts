@@ -9,6 +9,7 @@ import { readLastBuild } from '../../src/images/last-build';
 import { removeBuildImages } from '../../src/images/build';
 import type { RegistryPlan } from '../../src/spec/plan';
 import { buildPlan, resolverWith } from '../support/build-plan';
+import { expectJson } from '../support/json-shapes';
 import { describeWithLab, labInfo } from '../support/lab';
 
 jest.setTimeout(300_000);
@@ -19,6 +20,7 @@ describeWithLab(['registry'], 'kamal-dev build and push', () => {
   const registry = () => labInfo<{ address: string; username: string; password: string }>('registry');
   let dir: string;
   let output = '';
+  let progress = '';
 
   const cli = async (...args: string[]) => {
     const registryPlan: RegistryPlan = {
@@ -29,11 +31,13 @@ describeWithLab(['registry'], 'kamal-dev build and push', () => {
       loadPlan: async ({ cwd, tag }) => buildPlan(cwd, registryPlan, tag ?? `${RUN}-computed`),
       secretsFor: () => resolverWith({ CLI_USER: registry().username, CLI_PASS: registry().password }),
       stdout: { write: (chunk: string) => ((output += chunk), true) } as unknown as NodeJS.WritableStream,
+      stderr: { write: (chunk: string) => ((progress += chunk), true) } as unknown as NodeJS.WritableStream,
     };
     const program = buildProgram({}, []);
     registerBuildCommand(program, deps);
     registerPushCommand(program, deps);
     output = '';
+    progress = '';
     await program.parseAsync(['node', 'kamal-dev', '-C', dir, ...args]);
     return output;
   };
@@ -56,11 +60,20 @@ describeWithLab(['registry'], 'kamal-dev build and push', () => {
 
   it('build shows steps and records the tag; push pushes exactly that', async () => {
     const built = await cli('build', '--tag', RUN);
-    expect(built).toContain('app [1/2] FROM docker.io/library/debian:bookworm-slim');
+    // Progress goes to stderr, in the lines a deploy shows; the result to stdout.
+    expect(progress).toMatch(/^app \[1\/2\] FROM docker.io\/library\/debian:bookworm-slim  (running|CACHED|done)/m);
     expect(built).toContain(`built ${registry().address}/build-test/app:${RUN}`);
     await expect(cli('push', '--tag', 'never-built')).rejects.toThrow(`the last build is tag ${RUN}, not never-built`);
     const pushed = await cli('push');
     expect(pushed).toMatch(new RegExp(`pushed and verified ${registry().address}/build-test/app:${RUN}@sha256:[0-9a-f]{64}`));
+    expect(progress).toMatch(new RegExp(`^${registry().address}/build-test/app:${RUN}  pushed \\d+/\\d+ layers.*, sha256:`, 'm'));
     expect(pushed).not.toContain('computed');
+  });
+
+  it('build --json and push --json print one document each', async () => {
+    const built = expectJson('build', await cli('--json', 'build', '--tag', RUN)) as { images: { image: string }[] };
+    expect(built.images.map((i) => i.image)).toEqual([`${registry().address}/build-test/app:${RUN}`]);
+    const pushed = expectJson('push', await cli('--json', 'push')) as { images: { image: string }[] };
+    expect(pushed.images.map((i) => i.image)).toEqual([`${registry().address}/build-test/app:${RUN}`]);
   });
 });

@@ -9,6 +9,7 @@ import type { CliDeps } from '../../src/cli/deps';
 import { fakePlanner } from '../support/fakePlan';
 import { KamalDevError } from '../../src/errors';
 import { done, fakeActivities, type FakeOptions } from '../support/fakeActivities';
+import { expectJson } from '../support/json-shapes';
 import { describeWithLab } from '../support/lab';
 import { connectLab, queues, type Harness, testIdentity } from '../support/temporalHarness';
 
@@ -26,7 +27,8 @@ describeWithLab(['temporal'], 'kamal-dev deploy / cancel with an in-process work
   });
   afterAll(() => h?.close());
 
-  function cli(fake: FakeOptions = {}) {
+  /** One CLI "machine": its own project folder and fakes; `identity` stands for a project checkout's. */
+  function cli(fake: FakeOptions = {}, identity?: string) {
     const projectDir = mkdtempSync(join(tmpdir(), 'kamal-dev-cli-'));
     const { activities, calls } = fakeActivities(fake);
     const out = capture();
@@ -34,7 +36,8 @@ describeWithLab(['temporal'], 'kamal-dev deploy / cancel with an in-process work
     const shared = queues('cli').shared;
     const deps: CliDeps = {
       activities: () => activities,
-      plan: fakePlanner,
+      // The fake plan's identity comes from its project folder; tests that share a project pass one.
+      plan: async (options) => ({ ...(await fakePlanner(options)), ...(identity ? { identity } : {}) }),
       env: { TEMPORAL_ADDRESS: h.address, KAMAL_DEV_TASK_QUEUE: shared },
       stdout: out.stream,
       stderr: err.stream,
@@ -48,7 +51,7 @@ describeWithLab(['temporal'], 'kamal-dev deploy / cancel with an in-process work
   it('deploy --count 2 --json prints the summary and exits 0', async () => {
     const c = cli();
     expect(await c.run('--json', 'deploy', '--count', '2')).toBe(0);
-    const summary = JSON.parse(c.out.text());
+    const summary = expectJson('deploy', c.out.text());
     expect(summary).toMatchObject({ outcome: 'deployed', service: 'wftest' });
     expect(summary.vms).toHaveLength(2);
     expect(c.err.text()).toMatch(/started deploy-kamal-dev-cli-\S+: http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\/deploy-/);
@@ -68,13 +71,8 @@ describeWithLab(['temporal'], 'kamal-dev deploy / cancel with an in-process work
   it('a config error in the build exits 2 with the message', async () => {
     const fail: FakeOptions['fail'] = (step) => (step === 'buildImages' ? new KamalDevError('config', 'build arg NODE_VERSION is empty', { file: 'config/dev.yml', key: 'build.args' }) : undefined);
     const c = cli({ fail });
-    const spy = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
-      expect(await c.run('deploy')).toBe(2);
-      expect(spy.mock.calls.map((x) => String(x[0])).join('')).toMatch(/error: deploy \S+ failed: config\/dev.yml: build.args: build arg NODE_VERSION is empty/);
-    } finally {
-      spy.mockRestore();
-    }
+    expect(await c.run('deploy')).toBe(2);
+    expect(c.err.text()).toMatch(/error: deploy \S+ failed: config\/dev.yml: build.args: build arg NODE_VERSION is empty/);
   });
 
   it('deploy --attach picks up a deploy no worker ran yet (resume) and follows it to the end', async () => {
@@ -154,5 +152,58 @@ describeWithLab(['temporal'], 'kamal-dev deploy / cancel with an in-process work
     expect(await c.run('deploy', '--count', '2')).toBe(1);
     expect(c.out.text()).toMatch(/wftest-1 .*failed.*app: unhealthy/);
     expect(c.out.text()).toMatch(/wftest-2 .*failed.*app: unhealthy/);
+  });
+
+  it('deploys --json lists a running and a finished deploy of this project, newest first; cancel takes the running one without an id', async () => {
+    const identity = `cli${Date.now().toString(36)}${process.pid}`;
+    const finished = cli({}, identity);
+    expect(await finished.run('--json', 'deploy', '--count', '1')).toBe(0);
+    const finishedId = expectJson('deploy', finished.out.text()).workflowId;
+
+    const running = cli({ delay: (step) => (step === 'bootstrapVm' ? 8000 : 50) }, identity);
+    const deploying = running.run('deploy', '--count', '2');
+    while (running.calls.filter((x) => x.step === 'bootstrapVm').length < 2) await new Promise((r) => setTimeout(r, 100));
+
+    const other = cli({}, `${identity}other`);
+    expect(await other.run('--json', 'deploys')).toBe(0);
+    expect(expectJson('deploys', other.out.text()).deploys).toEqual([]);
+
+    const looker = cli({}, identity);
+    expect(await looker.run('--json', 'deploys')).toBe(0);
+    const { deploys } = expectJson('deploys', looker.out.text()) as { deploys: { workflowId: string; state: string; closedAt: string | null; vms: object; webUi: string }[] };
+    expect(deploys.map((d) => [d.state, d.vms])).toEqual([
+      ['running', { deployed: 0, total: 2 }],
+      ['completed', { deployed: 1, total: 1 }],
+    ]);
+    expect(deploys[1].workflowId).toBe(finishedId);
+    expect(deploys[0].closedAt).toBeNull();
+    expect(deploys[0].webUi).toContain(encodeURIComponent(deploys[0].workflowId));
+
+    const canceller = cli({}, identity);
+    canceller.projectDir = running.projectDir;
+    expect(await canceller.run('--json', 'cancel')).toBe(0);
+    expect(expectJson('cancel', canceller.out.text())).toMatchObject({ outcome: 'cancelled', workflowId: deploys[0].workflowId, message: expect.stringMatching(/^cancelled/) });
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await deploying).toBe(1);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await looker.run('--json', 'cancel')).toBe(2);
+    expect(expectJson('cancel', looker.out.text().split('\n').filter(Boolean).at(-1)!)).toMatchObject({ kind: 'config', message: 'no deploy of this project is running' });
+  });
+
+  it('cancel of an unknown id is bad input (exit 2), and a finished one says it is not running', async () => {
+    const c = cli();
+    expect(await c.run('--json', 'cancel', 'deploy-no-such-workflow')).toBe(2);
+    expect(expectJson('cancel', c.out.text())).toMatchObject({ outcome: 'error', kind: 'config', message: 'no workflow deploy-no-such-workflow' });
+  });
+
+  it('stop, start and remove --json print the lifecycle summary', async () => {
+    for (const command of ['stop', 'start', 'remove'] as const) {
+      const c = cli();
+      expect(await c.run('--json', command, '--all', ...(command === 'remove' ? ['--force'] : []))).toBe(0);
+      expect(expectJson(command, c.out.text())).toMatchObject({ outcome: 'ok', service: 'wftest' });
+    }
   });
 });

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BuildEvent, BuildProgressParser, describeStep } from '../../src/docker/build-progress';
-import { parsePushLine } from '../../src/docker/push-progress';
-import { renderBuildEvent, renderPushEvent } from '../../src/cli/commands/images';
+import { parsePushLine, type PushEvent } from '../../src/docker/push-progress';
+import { imageProgressLines, ImageProgressTracker, isImageActivityProgress } from '../../src/images/progress';
 
 function parse(fixture: string): { events: BuildEvent[]; parser: BuildProgressParser } {
   const parser = new BuildProgressParser();
@@ -79,14 +79,40 @@ describe('BuildProgressParser warnings', () => {
   });
 });
 
-describe('rendering progress for people', () => {
+describe('ImageProgressTracker: the lines people see and the heartbeat details', () => {
   const step = { vertex: 6, name: 'RUN make', index: 2, total: 4 };
-  it('shows Dockerfile steps, cache hits and elapsed time, and hides BuildKit internals', () => {
-    expect(renderBuildEvent('app', { type: 'step', step })).toBe('app [2/4] RUN make');
-    expect(renderBuildEvent('app', { type: 'cached', step })).toBe('app [2/4] RUN make  CACHED');
-    expect(renderBuildEvent('app', { type: 'done', step, elapsedSeconds: 12.34 })).toBe('app [2/4] RUN make  done 12.3s');
-    expect(renderBuildEvent('app', { type: 'step', step: { vertex: 1, name: '[internal] load build context' } })).toBeUndefined();
-    expect(renderPushEvent('x/app:1', { type: 'layer', layer: 'abc123def456', status: 'Preparing' })).toBeUndefined();
-    expect(renderPushEvent('x/app:1', { type: 'layer', layer: 'abc123def456', status: 'Pushed' })).toBe('x/app:1  layer abc123def456 pushed');
+  const at = (seconds: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, seconds));
+
+  it('shows Dockerfile steps, cache hits and elapsed time, and hides BuildKit internals and output lines', () => {
+    const tracker = new ImageProgressTracker(() => at(0));
+    expect(tracker.apply({ phase: 'build', service: 'app', event: { type: 'step', step } })).toBe('app [2/4] RUN make  running');
+    expect(tracker.apply({ phase: 'build', service: 'app', event: { type: 'log', step, line: 'secret-ish output' } })).toBeUndefined();
+    expect(tracker.apply({ phase: 'build', service: 'app', event: { type: 'step', step: { vertex: 1, name: '[internal] load build context' } } })).toBeUndefined();
+    expect(imageProgressLines(tracker.details()!, at(7))).toEqual(['app [2/4] RUN make  running 7s']);
+    expect(tracker.apply({ phase: 'build', service: 'app', event: { type: 'done', step, elapsedSeconds: 12.34 } })).toBe('app [2/4] RUN make  done 12.3s');
+    expect(JSON.stringify(tracker.details())).not.toContain('secret-ish');
+    expect(tracker.details()).toEqual({ phase: 'build', services: { app: { step: '[2/4] RUN make', state: 'done', startedAt: at(0).toISOString(), elapsedSeconds: 12.34 } } });
+    expect(tracker.apply({ phase: 'build', service: 'db', event: { type: 'cached', step } })).toBe('db [2/4] RUN make  CACHED');
+    expect(Object.keys((tracker.details() as { services: object }).services)).toEqual(['app', 'db']);
+  });
+
+  it('counts pushed layers of each image, with its size, once per layer', () => {
+    const tracker = new ImageProgressTracker();
+    const push = (event: PushEvent) => tracker.apply({ phase: 'push', image: 'x/app:1', event });
+    expect(push({ type: 'started', bytes: 312_400_000 })).toBeUndefined();
+    expect(push({ type: 'layer', layer: 'aaaaaaaaaaaa', status: 'Preparing' })).toBeUndefined();
+    expect(push({ type: 'layer', layer: 'bbbbbbbbbbbb', status: 'Preparing' })).toBeUndefined();
+    expect(push({ type: 'layer', layer: 'aaaaaaaaaaaa', status: 'Layer already exists' })).toBe('x/app:1  pushing 1/2 layers (1 already there), 312.4 MB');
+    expect(push({ type: 'layer', layer: 'bbbbbbbbbbbb', status: 'Pushing' })).toBeUndefined();
+    expect(push({ type: 'layer', layer: 'bbbbbbbbbbbb', status: 'Pushed' })).toBe('x/app:1  pushing 2/2 layers (1 already there), 312.4 MB');
+    expect(push({ type: 'layer', layer: 'bbbbbbbbbbbb', status: 'Pushed' })).toBeUndefined();
+    expect(push({ type: 'pushed', tag: '1', digest: `sha256:${'c'.repeat(64)}`, size: 1 })).toBe(`x/app:1  pushed 2/2 layers (1 already there), 312.4 MB, sha256:${'c'.repeat(64)}`);
+    expect(tracker.details()).toEqual({ phase: 'push', images: { 'x/app:1': { layers: 2, done: 2, existing: 1, bytes: 312_400_000, digest: `sha256:${'c'.repeat(64)}` } } });
+  });
+
+  it('accepts only heartbeat details of a known shape', () => {
+    expect(isImageActivityProgress({ phase: 'build', services: {} })).toBe(true);
+    expect(isImageActivityProgress('compose')).toBe(false);
+    expect(isImageActivityProgress({ phase: 'push' })).toBe(false);
   });
 });

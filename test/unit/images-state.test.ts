@@ -1,7 +1,6 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { heartbeatDetails } from '../../src/activities/build';
 import { buildSecretValues, registryCredentials } from '../../src/images/credentials';
 import { ImageError } from '../../src/images/errors';
 import { lastBuildPath, readLastBuild, requireLastBuild, writeLastBuild } from '../../src/images/last-build';
@@ -61,12 +60,3 @@ describe('last build record', () => {
   });
 });
 
-describe('heartbeatDetails', () => {
-  it('carries the step, never output lines', () => {
-    const step = { vertex: 6, name: 'RUN make', index: 2, total: 4 };
-    expect(heartbeatDetails({ phase: 'build', service: 'app', event: { type: 'log', step, line: 'secret-ish output' } })).toEqual({
-      phase: 'build', service: 'app', step: '[2/4] RUN make', index: 2, total: 4, state: 'log',
-    });
-    expect(heartbeatDetails({ phase: 'build', service: 'app', event: { type: 'done', step, elapsedSeconds: 1.5 } })).toMatchObject({ state: 'done', elapsedSeconds: 1.5 });
-  });
-});

@@ -125,7 +125,7 @@ describe('bad inputs give a clear error naming file and key', () => {
     if (expected.file) expect(known.file).toMatch(typeof expected.file === 'string' ? new RegExp(`^${expected.file.replace(/[.[\]]/g, '\\$&')}$`) : expected.file);
     expect(known.key).toBe(expected.key);
     let printed = '';
-    reportError(known, {}, { write: (s: string) => ((printed += s), true) } as unknown as NodeJS.WritableStream);
+    reportError(known, {}, { stderr: { write: (s: string) => ((printed += s), true) } as unknown as NodeJS.WritableStream });
     expect(printed).toMatch(/^error: /);
     expect(printed).not.toMatch(/\n\s+at /);
   });

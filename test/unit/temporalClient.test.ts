@@ -46,7 +46,7 @@ describe('embedded server argv', () => {
     expect(embeddedServerArgv('/p/.kamal/temporal/temporal.db')).toEqual([
       'server', 'start-dev', '--ip', '127.0.0.1', '--port', '7233', '--ui-port', '8233',
       '--db-filename', '/p/.kamal/temporal/temporal.db', '--log-level', 'warn',
-      '--search-attribute', 'KamalDevService=Keyword', '--search-attribute', 'KamalDevPhase=Keyword',
+      '--search-attribute', 'KamalDevService=Keyword', '--search-attribute', 'KamalDevPhase=Keyword', '--search-attribute', 'KamalDevProject=Keyword',
     ]);
   });
 });

@@ -1,31 +1,43 @@
 import type { Command } from 'commander';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { childCleanup, describeCleanup } from '../../client/cleanup';
-import type { CliDeps } from '../deps';
+import { latestRunningDeploy } from '../../client/deploys';
+import { configError } from '../../errors';
+import { contextOf } from '../context';
+import { planOf, type CliDeps } from '../deps';
 import { withTemporal } from '../session';
 
 export function register(program: Command, deps: CliDeps): void {
   program
     .command('cancel')
-    .argument('<workflowId>', 'the deploy (or remove/stop/start) to cancel')
+    .argument('[workflowId]', 'the deploy (or remove/stop/start) to cancel (default: the newest running deploy of this project)')
     .description('cancel a running deploy; it destroys the VMs it created and keeps the ones it found')
-    .action(async (workflowId: string, _options: unknown, command: Command) => {
-      const { json } = command.optsWithGlobals<{ json?: boolean }>();
-      await withTemporal(deps, command, async ({ session, worker, log, out }) => {
+    .action(async (named: string | undefined, _options: unknown, command: Command) => {
+      const identity = named ? undefined : (await planOf(deps)({ projectDir: contextOf(command).projectDir })).identity;
+      await withTemporal(deps, command, async ({ session, worker, log, print }) => {
+        const workflowId = named ?? (await latestRunningDeploy(session.client, identity as string));
         const handle = session.client.workflow.getHandle(workflowId);
-        const { type } = await handle.describe();
+        const { status, type } = await handle.describe().catch((error: unknown) => {
+          if (!(error instanceof WorkflowNotFoundError)) throw error;
+          throw configError(`no workflow ${workflowId}`, { description: LIST_HINT, cause: error });
+        });
+        if (status.name !== 'RUNNING') throw configError(`${workflowId} is not running (${status.name.toLowerCase()})`, { description: LIST_HINT });
         await handle.cancel();
         log(`cancel requested for ${workflowId}; waiting for its compensations`);
         // The compensations are activities: run a worker here so they happen even when none runs elsewhere.
         const outcome = await (await worker()).runUntil(
           handle.result().then(
-            () => 'completed before the cancel arrived',
-            (error: unknown) => (error instanceof WorkflowFailedError && error.cause?.name === 'CancelledFailure' ? 'cancelled' : `ended: ${(error as Error).message}`),
+            () => ({ outcome: 'completed', message: 'completed before the cancel arrived' }),
+            (error: unknown) =>
+              error instanceof WorkflowFailedError && error.cause?.name === 'CancelledFailure' ? { outcome: 'cancelled', message: 'cancelled' } : { outcome: 'ended', message: `ended: ${(error as Error).message}` },
           ),
         );
         const cleanup = type === 'DeployWorkspaces' ? await childCleanup(session.client, workflowId) : undefined;
-        if (json) out.write(JSON.stringify({ workflowId, outcome, ...cleanup }, null, 2) + '\n');
-        log(`${workflowId} ${outcome}${cleanup && outcome === 'cancelled' ? `: ${describeCleanup(cleanup)}` : ''}`);
+        const message = `${outcome.message}${cleanup && outcome.outcome === 'cancelled' ? `: ${describeCleanup(cleanup)}` : ''}`;
+        print.result({ outcome: outcome.outcome, workflowId, message, ...cleanup }, () => '');
+        log(`${workflowId} ${message}`);
       });
     });
 }
+
+const LIST_HINT = '`kamal-dev deploys` lists the deploys of this project.';

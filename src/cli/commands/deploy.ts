@@ -1,15 +1,18 @@
-import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { childCleanup, describeCleanup, type CleanupReport } from '../../client/cleanup';
 import { startDeploy, webUiLink } from '../../client/deploy';
 import { refusalOf } from '../../client/lock';
+import { latestRunningDeploy } from '../../client/deploys';
+import type { DeployPlan } from '../../spec/plan';
+import { contextOf, COUNT_HELP, FROM_HELP, NO_CACHE_HELP, parseCount, TAG_HELP } from '../context';
+import type { JsonDocument, Printer } from '../output';
 import type { FailureDetails } from '../../activities/failures';
 import { KamalDevError, type ErrorKind } from '../../errors';
 import { DEPLOY_FAILED_TYPE } from '../../workflows/names';
-import type { DeploySummary } from '../../workflows/types';
+import type { DeployProgress, DeploySummary } from '../../workflows/types';
 import { planOf, type CliDeps } from '../deps';
 import { followDeploy, type FollowResult } from '../follow';
 import { ProgressPrinter } from '../progress';
@@ -19,78 +22,85 @@ import { summaryTable } from '../summaryTable';
 interface DeployOptions {
   count?: number;
   tag?: string;
+  from?: string;
   skipBuild?: boolean;
   skipPush?: boolean;
   /** `--no-cache` sets this to false. */
   cache?: boolean;
-  attach?: string;
-  json?: boolean;
-  /** Of the locally resolved plan (absent with --attach: that deploy holds the lock already). */
-  identity?: string;
+  /** `--attach` alone: the project's newest running deploy. */
+  attach?: string | true;
+  follow?: boolean;
 }
 
 export function register(program: Command, deps: CliDeps): void {
   program
     .command('deploy')
     .description('build, push and bring up N workspaces (one VM each), following the deploy live')
-    .option('-n, --count <n>', 'number of workspaces (default: vms.count in config/dev.yml, else 1)', positiveInt)
-    .option('--tag <tag>', 'image tag (default: git sha, or the last one built with --skip-build)')
-    .option('--skip-build', 'use images that are already built')
+    .option('--count <n>', COUNT_HELP, parseCount)
+    .option('--tag <tag>', TAG_HELP)
+    .option('--from <path>', FROM_HELP)
+    .option('--skip-build', 'use images that are already built (the last `kamal-dev build`, or --tag)')
     .option('--skip-push', 'copy images to the VMs instead of pushing them to a registry')
-    .option('--no-cache', 'build without the build cache')
-    .option('--attach <workflowId>', 'follow a deploy that is already running instead of starting one')
+    .option('--no-cache', NO_CACHE_HELP)
+    .option('--attach [workflowId]', 'follow a deploy that is already running (default: the newest running one) instead of starting one')
+    .option('--follow', 'with --json: one JSON object per progress change (newline-delimited), then the result')
     .action(async (options: DeployOptions, command: Command) => {
-      const { json, cwd } = command.optsWithGlobals<{ json?: boolean; cwd?: string }>();
+      const projectDir = contextOf(command).projectDir;
       // Bad config, devcontainer or compose files stop here, before any server, worker or workflow.
-      const plan = options.attach ? undefined : await planOf(deps)({ projectDir: resolve(cwd ?? process.cwd()), count: options.count });
-      const count = plan ? plan.vms.length : options.count;
-      const code = await withTemporal(deps, command, (ctx) => deploy(ctx, deps, { ...options, count, json, identity: plan?.identity }), { shutdownSignals: [] });
+      const plan = typeof options.attach === 'string' ? undefined : await planOf(deps)({ projectDir, count: options.count, from: options.from });
+      const code = await withTemporal(deps, command, (ctx) => deploy(ctx, deps, options, plan), { shutdownSignals: [] });
       setExitCode(command, code);
     });
 }
 
-async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions): Promise<number> {
-  const { session, projectDir, out, log } = ctx;
+async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions, plan: DeployPlan | undefined): Promise<number> {
+  const { session, projectDir, print, log } = ctx;
   const worker = await ctx.worker();
+  const attached = typeof options.attach === 'string' ? options.attach : options.attach && plan ? await latestRunningDeploy(session.client, plan.identity) : undefined;
   const workflowId =
-    options.attach ??
+    attached ??
     (
       await startDeploy(
         session.client,
-        { projectDir, count: options.count, tag: options.tag, skipBuild: !!options.skipBuild, skipPush: !!options.skipPush, noCache: options.cache === false ? true : undefined },
-        { sharedQueue: session.settings.sharedQueue, sourceQueue: ctx.sourceQueue, profiles: session.settings.profiles, identity: options.identity ?? '' },
+        { projectDir, count: plan?.vms.length, tag: options.tag, from: options.from, skipBuild: !!options.skipBuild, skipPush: !!options.skipPush, noCache: options.cache === false ? true : undefined },
+        // Only --attach comes without a plan, and it starts nothing.
+        { sharedQueue: session.settings.sharedQueue, sourceQueue: ctx.sourceQueue, profiles: session.settings.profiles, identity: plan!.identity },
       )
     ).workflowId;
-  log(`${options.attach ? 'following' : 'started'} ${workflowId}: ${webUiLink(workflowId, session.settings.namespace, session.settings.uiUrl)}`);
+  log(`${attached ? 'following' : 'started'} ${workflowId}: ${webUiLink(workflowId, session.settings.namespace, session.settings.uiUrl)}`);
 
   const detach = new AbortController();
-  const printer = new ProgressPrinter(options.json ? nullStream : (deps.stderr ?? process.stderr));
+  const printer = new ProgressPrinter(print.json ? nullStream : print.stderr);
+  const show = print.json && options.follow ? streamChanges(print) : (progress: DeployProgress) => printer.show(progress);
   const stopAsking = onInterrupt(deps, printer, log, async () => {
     await session.client.workflow.getHandle(workflowId).cancel();
     log('cancelling: every VM created so far is being destroyed');
   }, () => detach.abort());
   let result: FollowResult & { cleanup?: CleanupReport };
   try {
-    const following = followDeploy(session.client, workflowId, printer, { intervalMs: deps.pollIntervalMs ?? 1000, detach: detach.signal });
+    const following = followDeploy(session.client, workflowId, show, { intervalMs: deps.pollIntervalMs ?? 1000, detach: detach.signal });
     // A cancelled or terminated deploy: the worker runs on until every child has compensated.
     result = await worker.runUntil(following.then(async (r) => ('error' in r && endedEarly(r.error) ? { ...r, cleanup: await childCleanup(session.client, workflowId) } : r)));
   } finally {
     stopAsking();
   }
 
+  const finish = print.json && options.follow ? print.stream : (document: JsonDocument, text: () => string) => print.result(document, text);
   if ('detached' in result) {
-    log(`detached; ${workflowId} goes on when a worker runs: kamal-dev deploy --attach ${workflowId} (or kamal-dev worker)`);
+    const hint = `detached; ${workflowId} goes on when a worker runs: kamal-dev deploy --attach ${workflowId} (or kamal-dev worker)`;
+    if (print.json) finish({ outcome: 'detached', workflowId }, () => '');
+    log(hint);
     return 130;
   }
   if ('error' in result) {
-    const refused = options.identity ? await refusalOf(session.client, result.error, options.identity, 'deploy') : undefined;
+    const refused = plan ? await refusalOf(session.client, result.error, plan.identity, 'deploy') : undefined;
     if (refused) throw refused;
     const failed = failedSummary(result.error);
     if (!failed) throw deployError(result.error, workflowId, result.cleanup);
     result = { summary: failed };
   }
-  if (options.json) out.write(JSON.stringify(result.summary, null, 2) + '\n');
-  else out.write(summaryTable(result.summary) + '\n');
+  const { outcome, ...summary } = result.summary;
+  finish({ outcome, ...summary }, () => summaryTable(result.summary));
   return result.summary.outcome === 'deployed' ? 0 : 1;
 }
 
@@ -103,6 +113,17 @@ function failedSummary(error: unknown): DeploySummary | undefined {
 
 function endedEarly(error: unknown): boolean {
   return error instanceof WorkflowFailedError && (error.cause?.name === 'CancelledFailure' || error.cause?.name === 'TerminatedFailure');
+}
+
+/** `deploy --json --follow`: a progress document whenever something in it changed. */
+function streamChanges(print: Printer): (progress: DeployProgress) => void {
+  let previous = '';
+  return (progress) => {
+    const document = { outcome: 'progress', progress };
+    const text = JSON.stringify(document);
+    if (text !== previous) print.stream(document);
+    previous = text;
+  };
 }
 
 /** Ctrl-C asks whether to cancel on a terminal; elsewhere it detaches. Returns the uninstaller. */
@@ -151,12 +172,6 @@ function deployError(error: unknown, workflowId: string, cleanup?: CleanupReport
     // Bad input (exit 2) stays bad input through Temporal; a transient fault whose attempts are spent is exit 1.
     retry: info.retry,
   });
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of 1 or more');
-  return n;
 }
 
 const nullStream = { write: () => true } as unknown as NodeJS.WritableStream;

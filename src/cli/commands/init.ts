@@ -7,19 +7,22 @@ import { DEVCONTAINER_LOCATIONS, loadDevcontainer } from '../../spec/devcontaine
 import { serviceFromFolder } from '../../spec/resolve';
 import { DEFAULT_SECRETS_PATH } from '../../spec/secrets';
 import { contextOf } from '../context';
+import type { CliDeps } from '../deps';
+import { printer } from '../output';
 
-export function register(program: Command): void {
+export function register(program: Command, deps: CliDeps = {}): void {
   program
     .command('init')
     .description('write a commented config/dev.yml (detecting the devcontainer) and a .kamal/secrets template')
     .option('--force', 'overwrite existing files')
     .action((options: { force?: boolean }, command: Command) => {
-      runInit({ projectDir: contextOf(command).projectDir, force: options.force });
+      const context = contextOf(command);
+      runInit({ projectDir: context.projectDir, force: options.force, json: context.json }, deps.stdout);
     });
 }
 
 /** Writes config/dev.yml (only over an existing one with --force) and .kamal/secrets (never over an existing one: it holds real values). */
-export function runInit(options: { projectDir: string; force?: boolean }, stdout: NodeJS.WritableStream = process.stdout): string[] {
+export function runInit(options: { projectDir: string; force?: boolean; json?: boolean }, stdout?: NodeJS.WritableStream): string[] {
   const configPath = join(options.projectDir, DEFAULT_CONFIG_PATH);
   const secretsPath = join(options.projectDir, DEFAULT_SECRETS_PATH);
   if (existsSync(configPath) && !options.force) {
@@ -27,11 +30,17 @@ export function runInit(options: { projectDir: string; force?: boolean }, stdout
   }
   const devcontainer = DEVCONTAINER_LOCATIONS.find((p) => existsSync(join(options.projectDir, p)));
   const written = [write(configPath, configTemplate(options.projectDir, devcontainer), 0o644)];
-  if (existsSync(secretsPath)) stdout.write(`kept ${DEFAULT_SECRETS_PATH} (it is never overwritten)\n`);
-  else written.push(write(secretsPath, SECRETS_TEMPLATE, 0o600));
-  for (const path of written) stdout.write(`wrote ${relative(options.projectDir, path)}\n`);
-  stdout.write(devcontainer ? `found ${devcontainer}\n` : `no devcontainer.json found: add ${DEVCONTAINER_LOCATIONS[0]} before deploying\n`);
-  stdout.write(`keep ${DEFAULT_SECRETS_PATH} out of git (add it to .gitignore)\n`);
+  const keptSecrets = existsSync(secretsPath);
+  if (!keptSecrets) written.push(write(secretsPath, SECRETS_TEMPLATE, 0o600));
+  const shown = written.map((path) => relative(options.projectDir, path));
+  printer(!!options.json, { stdout }).result({ outcome: 'ok', written: shown, kept: keptSecrets ? [DEFAULT_SECRETS_PATH] : [], devcontainer: devcontainer ?? null }, () =>
+    [
+      ...(keptSecrets ? [`kept ${DEFAULT_SECRETS_PATH} (it is never overwritten)`] : []),
+      ...shown.map((path) => `wrote ${path}`),
+      devcontainer ? `found ${devcontainer}` : `no devcontainer.json found: add ${DEVCONTAINER_LOCATIONS[0]} before deploying`,
+      `keep ${DEFAULT_SECRETS_PATH} out of git (add it to .gitignore)`,
+    ].join('\n'),
+  );
   return written;
 }
 

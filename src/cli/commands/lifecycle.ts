@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { startLifecycle, type LifecycleWorkflow } from '../../client/lifecycle';
@@ -6,6 +5,7 @@ import { webUiLink } from '../../client/deploy';
 import { refusalOf } from '../../client/lock';
 import { configError } from '../../errors';
 import type { LifecycleSummary } from '../../workflows/types';
+import { contextOf } from '../context';
 import { planOf, type CliDeps } from '../deps';
 import { setExitCode, withTemporal } from '../session';
 import { table } from '../table';
@@ -26,11 +26,10 @@ export function register(program: Command, deps: CliDeps): void {
       .description(action.description);
     if (action.name === 'remove') command.option('-f, --force', 'do not ask for confirmation');
     command.action(async (names: string[], options: { all?: boolean; force?: boolean }, cmd: Command) => {
-      const globals = cmd.optsWithGlobals<{ cwd?: string; json?: boolean; verbose?: boolean }>();
       if (names.length === 0 && !options.all) throw configError(`name the VMs to ${action.name}, or pass --all`, {});
-      const plan = await planOf(deps)({ projectDir: resolve(globals.cwd ?? process.cwd()) });
+      const plan = await planOf(deps)({ projectDir: contextOf(cmd).projectDir });
       if (action.name === 'remove' && !options.force) await confirmRemoval(deps, names.length ? names.join(', ') : `every VM of ${plan.service}`);
-      const summary = await withTemporal(deps, cmd, async ({ session, worker, log, out }) => {
+      const summary = await withTemporal(deps, cmd, async ({ session, worker, log, print }) => {
         const handle = await startLifecycle(session.client, action.workflow, plan, {
           sharedQueue: session.settings.sharedQueue,
           names: names.length ? names : undefined,
@@ -40,7 +39,7 @@ export function register(program: Command, deps: CliDeps): void {
         const result = (await (await worker()).runUntil(handle.result()).catch(async (error: unknown) => {
           throw (await refusalOf(session.client, error, plan.identity, action.name)) ?? error;
         })) as LifecycleSummary;
-        out.write(globals.json ? JSON.stringify(result, null, 2) + '\n' : render(result, action.done) + '\n');
+        print.result({ outcome: result.vms.some((vm) => vm.state === 'failed') ? 'failed' : 'ok', ...result }, () => render(result, action.done));
         return result;
       });
       setExitCode(cmd, summary.vms.some((vm) => vm.state === 'failed') ? 1 : 0);

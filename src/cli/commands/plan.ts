@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { remoteStackDir } from '../../spec/compose-mounts';
 import { displayPath } from '../../spec/paths';
 import { ResolvedSpec, resolveSpec } from '../../spec/resolve';
-import { contextOf, parseCount } from '../context';
+import type { CliDeps } from '../deps';
+import { printer } from '../output';
+import { contextOf, COUNT_HELP, FROM_HELP, parseCount, TAG_HELP } from '../context';
 
 export interface PlanOptions {
   projectDir: string;
@@ -14,22 +16,22 @@ export interface PlanOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export function register(program: Command): void {
+export function register(program: Command, deps: CliDeps = {}): void {
   program
     .command('plan')
     .description('show what a deploy would build, push and run (no side effects)')
-    .option('--count <n>', 'number of VMs (default: vms.count in config/dev.yml, else 1)', parseCount)
-    .option('--tag <tag>', 'image tag (default: git short sha, or a UTC timestamp outside git)')
-    .option('--from <path>', 'devcontainer.json to use (default: .devcontainer/devcontainer.json or .devcontainer.json)')
+    .option('--count <n>', COUNT_HELP, parseCount)
+    .option('--tag <tag>', TAG_HELP)
+    .option('--from <path>', FROM_HELP)
     .action(async (options: { count?: number; tag?: string; from?: string }, command: Command) => {
       const context = contextOf(command);
-      await runPlan({ ...options, projectDir: context.projectDir, json: context.json });
+      await runPlan({ ...options, projectDir: context.projectDir, json: context.json }, deps.stdout);
     });
 }
 
-export async function runPlan(options: PlanOptions, stdout: NodeJS.WritableStream = process.stdout): Promise<void> {
+export async function runPlan(options: PlanOptions, stdout?: NodeJS.WritableStream): Promise<void> {
   const spec = await resolveSpec({ projectDir: options.projectDir, count: options.count, tag: options.tag, devcontainerPath: options.from, env: options.env });
-  stdout.write(options.json ? JSON.stringify(planJson(spec), null, 2) + '\n' : planSummary(spec));
+  printer(!!options.json, { stdout }).result({ outcome: 'ok', ...planJson(spec) }, () => planSummary(spec));
 }
 
 /** The `plan --json` document. Keys and their order are stable; secret values never appear (only names). */

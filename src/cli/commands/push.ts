@@ -1,8 +1,10 @@
 import { Command } from 'commander';
 import { requireLastBuild } from '../../images/last-build';
 import { pushImages } from '../../images/push';
-import { GlobalOptions } from '../output';
-import { ImageCommandDeps, projectImageDeps, renderPushEvent } from './images';
+import type { CliDeps } from '../deps';
+import { contextOf } from '../context';
+import { printerOf } from '../output';
+import { ImageCommandDeps, projectImageDeps, progressLines } from './images';
 
 /** `kamal-dev push [--tag T] [--keep]`: pushes exactly what `build` made last; never builds, never invents a tag. */
 export function registerPushCommand(program: Command, deps: ImageCommandDeps): void {
@@ -12,25 +14,21 @@ export function registerPushCommand(program: Command, deps: ImageCommandDeps): v
     .option('--tag <tag>', 'the tag that was built (default: the last build)')
     .option('--keep', 'keep a local tag this push created even when the push fails')
     .action(async (options: { tag?: string; keep?: boolean }, command: Command) => {
-      const global = command.optsWithGlobals<GlobalOptions & { cwd?: string }>();
-      const out = deps.stdout ?? process.stdout;
-      const cwd = global.cwd ?? process.cwd();
+      const print = printerOf(command, deps);
+      const cwd = contextOf(command).projectDir;
       const located = await deps.loadPlan({ cwd, tag: options.tag });
       const record = requireLastBuild(located.projectDir, options.tag);
       const plan = record.tag === located.tag ? located : await deps.loadPlan({ cwd, tag: record.tag });
+      const show = progressLines(print.note);
       const pushed = await pushImages(plan, record.images, {
         resolveSecret: deps.secretsFor(plan),
         keep: options.keep,
-        onEvent: (image, event) => {
-          const line = global.json ? undefined : renderPushEvent(image, event);
-          if (line) out.write(line + '\n');
-        },
+        onEvent: (image, event) => show({ phase: 'push', image, event }),
       });
-      if (global.json) out.write(JSON.stringify({ outcome: 'ok', images: pushed }) + '\n');
-      else for (const image of pushed) out.write(`pushed and verified ${image.image}@${image.digest}\n`);
+      print.result({ outcome: 'ok', images: pushed }, () => pushed.map((image) => `pushed and verified ${image.image}@${image.digest}`).join('\n'));
     });
 }
 
-export function register(program: Command): void {
-  registerPushCommand(program, projectImageDeps);
+export function register(program: Command, deps: CliDeps): void {
+  registerPushCommand(program, { ...projectImageDeps, stdout: deps.stdout, stderr: deps.stderr });
 }

@@ -4,6 +4,7 @@ import { knownHostsFile } from '../../activities/vmContext';
 import { KamalDevError } from '../../errors';
 import { sshKeyPath } from '../../ssh/keys';
 import { contextOf } from '../context';
+import { setExitCode } from '../session';
 import { withWorkspaces } from '../workspaces';
 
 export function register(program: Command): void {
@@ -29,6 +30,7 @@ export function register(program: Command): void {
       });
       const result = spawnSync('ssh', argv, { stdio: 'inherit' });
       if (result.error) throw new KamalDevError('prerequisite', 'ssh is not installed', { description: 'Install OpenSSH (Debian: apt-get install openssh-client).' });
-      process.exitCode = result.status ?? 1;
+      // The remote command's exit code is ssh's, and so kamal-dev's.
+      setExitCode(command, result.status ?? 1);
     });
 }
