@@ -5,7 +5,7 @@ import { LAB_OPTIONAL, labRun, missingParts, readable } from './labRun';
 import { bringUp, LAB_DIR, tearDown } from './lab';
 import { dockerObjects } from './leftovers';
 import { allParts } from './parts';
-import { leaseHolders, recordRunStart } from './runs';
+import { leaseHolders, recordRunEnd, recordRunStart } from './runs';
 
 /**
  * Brings the lab up once per jest run. A missing part fails the run, saying which and why, unless
@@ -25,6 +25,7 @@ export default async function globalSetup(): Promise<void> {
   if (missing && !LAB_OPTIONAL) {
     await tearDown(started, log);
     rmSync(process.env.XDG_STATE_HOME, { recursive: true, force: true });
+    recordRunEnd(process.pid, start, Date.now());
     throw readable(
       `lab part(s) missing: ${missing}\n` +
         'The integration and e2e suites run against every lab part (./scripts/setup installs what they need).\n' +

@@ -1,3 +1,4 @@
+import { join, sep } from 'node:path';
 import { WorkflowCoverage } from '@temporalio/nyc-test-coverage';
 import { type BundleOptions, Worker, type WorkerOptions } from '@temporalio/worker';
 
@@ -10,6 +11,7 @@ import { type BundleOptions, Worker, type WorkerOptions } from '@temporalio/work
  */
 const workflowCoverage = new WorkflowCoverage();
 const coverageOn = () => '__coverage__' in globalThis;
+const SRC = join(__dirname, '..', '..', 'src') + sep;
 
 /** Bundle options that instrument the workflow code when coverage is on. */
 export function withWorkflowCoverage(options: BundleOptions): BundleOptions {
@@ -29,7 +31,9 @@ afterAll(() => {
   if (!coverageOn()) return;
   workflowCoverage.mergeIntoGlobalCoverage();
   // The merge leaves FileCoverage objects of this file's module registry, which Jest's own copy of
-  // istanbul does not recognise as its class: hand Jest plain data.
-  const global = globalThis as { __coverage__?: unknown };
-  global.__coverage__ = JSON.parse(JSON.stringify(global.__coverage__));
+  // istanbul does not recognise as its class: hand Jest plain data, of src/ only (a test's own
+  // workflows, bundled the same way, are not the product).
+  const global = globalThis as { __coverage__?: Record<string, unknown> };
+  const merged = JSON.parse(JSON.stringify(global.__coverage__)) as Record<string, unknown>;
+  global.__coverage__ = Object.fromEntries(Object.entries(merged).filter(([file]) => file.startsWith(SRC)));
 });
