@@ -38,8 +38,9 @@ export function vmContainerOptions(request: ProvisionRequest, vm: { image: strin
  * sshd reads too and the VM's entrypoint (which rewrites authorized_keys on every start) never touches.
  */
 export function authorizeKeyArgv(container: string, user: string, publicKey: string): string[] {
+  // A VM started a moment ago may still be making its user and ~/.ssh (vm/entrypoint.sh): wait for them.
   const script = [
-    'home=$(getent passwd "$1" | cut -d: -f6)',
+    'for _ in $(seq 30); do home=$(getent passwd "$1" | cut -d: -f6); [ -n "$home" ] && [ -d "$home/.ssh" ] && break; sleep 1; done',
     'file="$home/.ssh/authorized_keys2"',
     'grep -qxF "$2" "$file" 2>/dev/null || printf "%s\\n" "$2" >>"$file"',
     'chown "$1" "$file" && chmod 600 "$file"',

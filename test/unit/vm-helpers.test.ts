@@ -137,7 +137,7 @@ describe('adopting a local VM', () => {
     const key = "ssh-ed25519 AAAA k'$(x)";
     expect(authorizeKeyArgv('c0ffee', 'dev', `${key}\n`)).toEqual([
       'docker', 'exec', '--user', 'root', 'c0ffee', 'sh', '-c',
-      'home=$(getent passwd "$1" | cut -d: -f6); file="$home/.ssh/authorized_keys2"; grep -qxF "$2" "$file" 2>/dev/null || printf "%s\\n" "$2" >>"$file"; chown "$1" "$file" && chmod 600 "$file"',
+      'for _ in $(seq 30); do home=$(getent passwd "$1" | cut -d: -f6); [ -n "$home" ] && [ -d "$home/.ssh" ] && break; sleep 1; done; file="$home/.ssh/authorized_keys2"; grep -qxF "$2" "$file" 2>/dev/null || printf "%s\\n" "$2" >>"$file"; chown "$1" "$file" && chmod 600 "$file"',
       'sh', 'dev', key,
     ]);
   });
