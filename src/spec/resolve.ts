@@ -7,12 +7,13 @@ import { placeholderEnv } from './compose-secrets';
 import { SINGLE_SERVICE, singleServiceModel } from './compose-synth';
 import { transformStack } from './compose';
 import { DevConfig, loadConfig } from './config';
+import { registryNamespace } from './config-registry';
 import { Devcontainer, loadDevcontainer, locateDevcontainer } from './devcontainer';
 import { assertValidTag, imageRepository, imageRef } from './image-ref';
 import { displayPath } from './paths';
 import type { DeployPlan, LifecyclePlan, RegistryPlan } from './plan';
 import { secretNamesOf, vmNames } from './resolve-parts';
-import { DEFAULT_SECRETS_PATH, readSecretNames } from './secrets';
+import { DEFAULT_SECRETS_PATH, readLiteralSecret, readSecretNames } from './secrets';
 import { computeTag } from './tag';
 import { projectIdentity } from '../state/identity';
 
@@ -51,9 +52,9 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
   const count = options.count ?? config.vmCount ?? 1;
   if (!Number.isInteger(count) || count < 1 || count > 100) throw configError(`expected a whole number from 1 to 100, got ${count}`, { key: '--count' });
   const tag = options.tag !== undefined ? assertValidTag(options.tag, { key: '--tag' }) : await computeTag(projectDir);
-  const registry = registryPlan(config, configShown);
-
   const secretsFile = join(projectDir, DEFAULT_SECRETS_PATH);
+  const registry = registryPlan(config, configShown, (name) => env[name] || readLiteralSecret(secretsFile, name));
+
   const placeholders = placeholderEnv(secretNamesOf(config, readSecretNames(secretsFile)));
   const devcontainerFile = locateDevcontainer(projectDir, options.devcontainerPath ?? config.devcontainer);
   const devcontainer = loadDevcontainer(devcontainerFile, projectDir, { ...env, ...placeholders });
@@ -128,15 +129,15 @@ export function serviceFromFolder(projectDir: string): string {
   return name;
 }
 
-function registryPlan(config: DevConfig, file: string): RegistryPlan {
+/** `lookup` reads the registry user name (public: it is part of every image reference), never the password. */
+function registryPlan(config: DevConfig, file: string, lookup: (name: string) => string | undefined): RegistryPlan {
   const { server, local, usernameSecret, passwordSecret } = config.registry;
-  let namespace = config.registry.namespace;
-  if (!namespace && config.imageName?.includes('/')) namespace = config.imageName.split('/')[0].toLowerCase();
+  const namespace = registryNamespace(config.registry, config.imageName, usernameSecret ? lookup(usernameSecret) : undefined);
   if (!namespace) {
     throw configError(`is required for ${server}`, {
       file,
       key: 'registry.namespace',
-      description: `Images are pushed as ${server}/NAMESPACE/SERVICE-dev:TAG. Set registry.namespace (your user or organisation) or image.name: NAMESPACE/NAME.`,
+      description: `Images are pushed as ${server}/NAMESPACE/SERVICE-dev:TAG; NAMESPACE defaults to the registry user name in ${usernameSecret ?? 'the username_env variable'}, which is not set. Export it (or add it to .kamal/secrets), or set registry.namespace (your user or organisation) or image.name: NAMESPACE/NAME.`,
     });
   }
   return { server, namespace, local, usernameSecret, passwordSecret };

@@ -80,6 +80,43 @@ describe('resolvePlan', () => {
     expect((plan.stack.compose.services as Record<string, { image: string }>).app.image).toBe('alpine');
   });
 
+  describe('the default namespace is the registry user name', () => {
+    const storyConfig = { ...IMAGE_DEVCONTAINER, 'config/dev.yml': 'service: metalsmoney\nregistry: {server: ghcr.io, username_env: GITHUB_USER, password_env: GITHUB_TOKEN}\n' };
+    const resolveStory = (files: Record<string, string>, extraEnv: Record<string, string>) => resolvePlan({ projectDir: tempProject(files), tag: 'abc123', env: { ...env, ...extraEnv } });
+
+    it('reads the story config/dev.yml user from username_env, lower-cased', async () => {
+      const plan = await resolveStory(storyConfig, { GITHUB_USER: 'LJuti', GITHUB_TOKEN: 'never-in-the-plan' });
+      expect(plan.registry).toEqual({ server: 'ghcr.io', namespace: 'ljuti', local: false, usernameSecret: 'GITHUB_USER', passwordSecret: 'GITHUB_TOKEN' });
+      expect(JSON.stringify(plan)).not.toContain('never-in-the-plan');
+    });
+
+    it('gives built images {registry}/{user}/{service}-dev:{tag}', async () => {
+      const files = { ...storyConfig, '.devcontainer/devcontainer.json': '{"build": {"dockerfile": "Dockerfile"}}', '.devcontainer/Dockerfile': 'FROM scratch' };
+      const plan = await resolveStory(files, { GITHUB_USER: 'ljuti' });
+      expect(plan.builds.map((b) => b.image)).toEqual(['ghcr.io/ljuti/metalsmoney-dev:abc123']);
+    });
+
+    it('reads a literal user name from .kamal/secrets, never running a command there', async () => {
+      const literal = await resolveStory({ ...storyConfig, '.kamal/secrets': 'GITHUB_USER=Octo\nGITHUB_TOKEN=$(exit 1)\n' }, {});
+      expect(literal.registry.namespace).toBe('octo');
+      const command = resolveStory({ ...storyConfig, '.kamal/secrets': 'GITHUB_USER=$(echo octo)\n' }, {});
+      await expect(command).rejects.toMatchObject({ key: 'registry.namespace' });
+    });
+
+    it('lets registry.namespace and image.name override it', async () => {
+      const user = { GITHUB_USER: 'ljuti' };
+      const withNamespace = { ...storyConfig, 'config/dev.yml': 'registry: {username_env: GITHUB_USER, namespace: Team}\n' };
+      expect((await resolveStory(withNamespace, user)).registry.namespace).toBe('team');
+      const withImage = { ...storyConfig, 'config/dev.yml': 'registry: {username_env: GITHUB_USER}\nimage: {name: acme/tool}\n' };
+      expect((await resolveStory(withImage, user)).registry.namespace).toBe('acme');
+    });
+
+    it('uses the per-server default user variable when username_env is not given', async () => {
+      const plan = await resolveStory({ ...IMAGE_DEVCONTAINER, 'config/dev.yml': 'registry: {server: docker.io}\n' }, { DOCKER_USERNAME: 'Me' });
+      expect(plan.registry.namespace).toBe('me');
+    });
+  });
+
   it('carries postCreateCommand and postStartCommand with remoteUser and remoteEnv into the stack', async () => {
     const dir = tempProject({
       '.devcontainer/devcontainer.json': JSON.stringify({
