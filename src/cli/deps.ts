@@ -1,7 +1,8 @@
 import type { Activities } from '../activities/types';
 import type { TemporalConfig } from '../client/settings';
 import type { DeployPlan } from '../spec/plan';
-import { resolvePlan } from '../spec/resolve';
+import type { SpecWarning } from '../spec/devcontainer-keys';
+import { resolvePlan, resolveSpec } from '../spec/resolve';
 
 /** What the CLI needs from outside: real activities and config in production, fakes in tests. */
 export interface CliDeps {
@@ -22,4 +23,10 @@ export interface CliDeps {
 /** The CLI's planner: the injected one, or the real resolvePlan. */
 export function planOf(deps: CliDeps): NonNullable<CliDeps['plan']> {
   return deps.plan ?? ((options) => resolvePlan(options));
+}
+
+/** The plan and what it does not apply; an injected planner has nothing to warn about. */
+export function checkedPlanOf(deps: CliDeps): (options: { projectDir: string; count?: number }) => Promise<{ plan: DeployPlan; warnings: SpecWarning[] }> {
+  if (deps.plan) return async (options) => ({ plan: await deps.plan!(options), warnings: [] });
+  return (options) => resolveSpec(options);
 }

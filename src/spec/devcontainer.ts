@@ -4,6 +4,7 @@ import { parse, ParseError, printParseErrorCode } from 'jsonc-parser';
 import { configError } from '../errors';
 import { devcontainerSchema, RawDevcontainer } from './devcontainer-schema';
 import { LifecycleStep, lifecycleSteps, substitute, substituteDeep } from './devcontainer-vars';
+import { SpecWarning, unappliedKeys } from './devcontainer-keys';
 import { displayPath } from './paths';
 import type { DevcontainerKind } from './plan';
 import { schemaError } from './schema-errors';
@@ -28,6 +29,8 @@ export interface Devcontainer {
   postStartCommand: LifecycleStep[];
   /** Replace the primary service's command with a long sleep (default: yes for image/Dockerfile, no for compose). */
   overrideCommand: boolean;
+  /** Keys of the file that kamal-dev does not apply. */
+  warnings: SpecWarning[];
 }
 
 /** `--from PATH` (a file or a folder holding devcontainer.json), else the two standard places. */
@@ -85,6 +88,7 @@ export function loadDevcontainer(file: string, projectDir: string, env: NodeJS.P
     postCreateCommand: lifecycleSteps(raw.postCreateCommand),
     postStartCommand: lifecycleSteps(raw.postStartCommand),
     overrideCommand: raw.overrideCommand ?? kind !== 'compose',
+    warnings: unappliedKeys(data as Record<string, unknown>, kind, shown),
   };
   if (kind === 'compose') {
     const files = [raw.dockerComposeFile ?? []].flat().map((f, i, all) => {

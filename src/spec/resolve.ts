@@ -9,6 +9,7 @@ import { transformStack } from './compose';
 import { DevConfig, loadConfig } from './config';
 import { registryNamespace } from './config-registry';
 import { Devcontainer, loadDevcontainer, locateDevcontainer } from './devcontainer';
+import type { SpecWarning } from './devcontainer-keys';
 import { assertValidTag, imageRepository, imageRef } from './image-ref';
 import { displayPath } from './paths';
 import type { DeployPlan, LifecyclePlan, RegistryPlan } from './plan';
@@ -36,6 +37,8 @@ export interface ResolvedSpec {
   devcontainer: Devcontainer;
   /** Absolute compose files in merge order (empty for image/Dockerfile devcontainers). */
   composeFiles: string[];
+  /** What kamal-dev does not apply, one line each in `plan` and `deploy` (never in the plan: it travels through Temporal). */
+  warnings: SpecWarning[];
 }
 
 /** The DeployPlan of a project: no side effects besides reading files, `git` and `docker compose config`; no secret values. */
@@ -106,7 +109,7 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
     ssh: config.ssh,
     onFailure: config.onFailure,
   };
-  return { plan, config, devcontainer, composeFiles };
+  return { plan, config, devcontainer, composeFiles, warnings: devcontainer.warnings };
 }
 
 function lifecyclePlan(devcontainer: Devcontainer): LifecyclePlan | undefined {

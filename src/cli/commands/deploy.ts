@@ -6,7 +6,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { startDeploy, webUiLink } from '../../client/deploy';
 import type { FailureDetails } from '../../activities/failures';
 import { KamalDevError, type ErrorKind } from '../../errors';
-import { planOf, type CliDeps } from '../deps';
+import { checkedPlanOf, type CliDeps } from '../deps';
+import { warningLine } from '../../spec/devcontainer-keys';
 import { followDeploy, type FollowResult } from '../follow';
 import { ProgressPrinter } from '../progress';
 import { setExitCode, withTemporal, type CommandContext } from '../session';
@@ -36,7 +37,12 @@ export function register(program: Command, deps: CliDeps): void {
     .action(async (options: DeployOptions, command: Command) => {
       const { json, cwd } = command.optsWithGlobals<{ json?: boolean; cwd?: string }>();
       // Bad config, devcontainer or compose files stop here, before any server, worker or workflow.
-      const count = options.attach ? options.count : (await planOf(deps)({ projectDir: resolve(cwd ?? process.cwd()), count: options.count })).vms.length;
+      let count = options.count;
+      if (!options.attach) {
+        const { plan, warnings } = await checkedPlanOf(deps)({ projectDir: resolve(cwd ?? process.cwd()), count: options.count });
+        for (const warning of warnings) (deps.stderr ?? process.stderr).write(warningLine(warning) + '\n');
+        count = plan.vms.length;
+      }
       const code = await withTemporal(deps, command, (ctx) => deploy(ctx, deps, { ...options, count, json }), { shutdownSignals: [] });
       setExitCode(command, code);
     });

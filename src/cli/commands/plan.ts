@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { remoteStackDir } from '../../spec/compose-mounts';
+import { warningLine } from '../../spec/devcontainer-keys';
 import { displayPath } from '../../spec/paths';
 import { ResolvedSpec, resolveSpec } from '../../spec/resolve';
 import { contextOf, parseCount } from '../context';
@@ -33,7 +34,7 @@ export async function runPlan(options: PlanOptions, stdout: NodeJS.WritableStrea
 }
 
 /** The `plan --json` document. Keys and their order are stable; secret values never appear (only names). */
-export function planJson({ plan, composeFiles }: ResolvedSpec): Record<string, unknown> {
+export function planJson({ plan, composeFiles, warnings }: ResolvedSpec): Record<string, unknown> {
   const primary = plan.builds.find((b) => b.service === plan.stack.primaryService);
   const primaryImage = (plan.stack.compose.services as Record<string, { image?: string }>)[plan.stack.primaryService]?.image;
   return {
@@ -58,10 +59,11 @@ export function planJson({ plan, composeFiles }: ResolvedSpec): Record<string, u
     vms: plan.vms,
     provider: plan.provider,
     onFailure: plan.onFailure,
+    warnings,
   };
 }
 
-export function planSummary({ plan, devcontainer, composeFiles }: ResolvedSpec): string {
+export function planSummary({ plan, devcontainer, composeFiles, warnings }: ResolvedSpec): string {
   const show = (file: string) => displayPath(plan.projectDir, file);
   const stackDir = remoteStackDir(plan.stack.projectName);
   const services = Object.keys((plan.stack.compose.services as object) ?? {});
@@ -77,6 +79,7 @@ export function planSummary({ plan, devcontainer, composeFiles }: ResolvedSpec):
     ...plan.stack.files.map((f) => `  file           ${show(f.source)} -> ${stackDir}/${f.target}`),
     ...(plan.stack.secrets.length ? [`  run secrets    ${plan.stack.secrets.join(', ')} (mode-600 env file on each VM)`] : []),
     ...plan.stack.dropped.map((d) => `  not copied     ${d.source}: ${d.reason}`),
+    ...warnings.map(warningLine),
   ];
   return lines.join('\n') + '\n';
 }
