@@ -31,7 +31,17 @@ const APPLIED = new Set([
   'postCreateCommand',
   'postStartCommand',
   'overrideCommand',
+  'mounts',
+  'privileged',
+  'capAdd',
+  'securityOpt',
+  'init',
+  'containerUser',
+  'hostRequirements',
 ]);
+
+/** Applied for image and Dockerfile devcontainers; the reference CLI ignores them for Compose. */
+const NOT_FOR_COMPOSE = new Set(['runArgs', 'workspaceMount', 'appPort']);
 
 /** Keys of the spec that kamal-dev reads but does not apply (yet, or on a VM at all), with why. */
 const NOT_APPLIED: Record<string, string> = {
@@ -42,16 +52,6 @@ const NOT_APPLIED: Record<string, string> = {
   updateContentCommand: 'not run',
   postAttachCommand: 'not run',
   waitFor: 'not applied',
-  mounts: 'not mounted',
-  workspaceMount: 'not applied',
-  runArgs: 'not applied',
-  privileged: 'not applied',
-  capAdd: 'not applied',
-  securityOpt: 'not applied',
-  init: 'not applied',
-  containerUser: 'not applied',
-  appPort: 'not published',
-  hostRequirements: 'not checked',
   portsAttributes: 'not applied (port attributes are for editors that forward ports)',
   otherPortsAttributes: 'not applied (port attributes are for editors that forward ports)',
   userEnvProbe: 'not applied: lifecycle commands run with remoteEnv and the container environment only',
@@ -77,6 +77,8 @@ export function unappliedKeys(data: Record<string, unknown>, kind: DevcontainerK
     } else if (key === 'forwardPorts' && Array.isArray(value)) {
       if (kind === 'compose') warn(key, 'not published: publish ports in the compose file (or reach them through SSH)');
       else value.forEach((port, i) => typeof port === 'string' && warn(`forwardPorts[${i}]`, `"${port}" is not published: only ports of the devcontainer itself are`));
+    } else if (NOT_FOR_COMPOSE.has(key)) {
+      if (kind === 'compose') warn(key, 'not applied to a Docker Compose devcontainer (the reference CLI ignores it too): put it in the compose file');
     } else if (key in NOT_APPLIED) {
       warn(key, NOT_APPLIED[key]);
     } else if (!APPLIED.has(key)) {

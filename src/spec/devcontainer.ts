@@ -4,7 +4,9 @@ import { parse, ParseError, printParseErrorCode } from 'jsonc-parser';
 import { configError } from '../errors';
 import { devcontainerSchema, RawDevcontainer } from './devcontainer-schema';
 import { LifecycleStep, lifecycleSteps, substitute, substituteDeep } from './devcontainer-vars';
+import { ContainerSettings, containerSettings } from './devcontainer-container';
 import { SpecWarning, unappliedKeys } from './devcontainer-keys';
+import type { HostRequirements } from './host-requirements';
 import { displayPath } from './paths';
 import type { DevcontainerKind } from './plan';
 import { schemaError } from './schema-errors';
@@ -29,6 +31,9 @@ export interface Devcontainer {
   postStartCommand: LifecycleStep[];
   /** Replace the primary service's command with a long sleep (default: yes for image/Dockerfile, no for compose). */
   overrideCommand: boolean;
+  hostRequirements?: HostRequirements;
+  /** mounts, capAdd, runArgs, ... for the primary container. */
+  container: ContainerSettings;
   /** Keys of the file that kamal-dev does not apply. */
   warnings: SpecWarning[];
 }
@@ -76,6 +81,7 @@ export function loadDevcontainer(file: string, projectDir: string, env: NodeJS.P
   const raw = substituteDeep(parsed.data, { ...local, containerWorkspaceFolder: workspaceFolder });
   const dir = dirname(file);
   const kind = kindOf(raw, shown);
+  const container = containerSettings(raw, kind, { file: shown, projectDir, devcontainerDir: dir });
   const common = {
     file,
     shown,
@@ -88,7 +94,9 @@ export function loadDevcontainer(file: string, projectDir: string, env: NodeJS.P
     postCreateCommand: lifecycleSteps(raw.postCreateCommand),
     postStartCommand: lifecycleSteps(raw.postStartCommand),
     overrideCommand: raw.overrideCommand ?? kind !== 'compose',
-    warnings: unappliedKeys(data as Record<string, unknown>, kind, shown),
+    hostRequirements: raw.hostRequirements,
+    container,
+    warnings: [...unappliedKeys(data as Record<string, unknown>, kind, shown), ...container.warnings],
   };
   if (kind === 'compose') {
     const files = [raw.dockerComposeFile ?? []].flat().map((f, i, all) => {

@@ -4,13 +4,14 @@ import { configError } from '../errors';
 import { applyConfigBuild, composeBuilds } from './compose-builds';
 import { readEnvFileSources } from './compose-env-files';
 import { placeholderEnv } from './compose-secrets';
-import { SINGLE_SERVICE, singleServiceModel } from './compose-synth';
+import { SINGLE_SERVICE, singleServiceModel, withPrimaryContainer } from './compose-synth';
 import { transformStack } from './compose';
 import { DevConfig, loadConfig } from './config';
 import { registryNamespace } from './config-registry';
 import { Devcontainer, loadDevcontainer, locateDevcontainer } from './devcontainer';
 import type { SpecWarning } from './devcontainer-keys';
 import { assertValidTag, imageRepository, imageRef } from './image-ref';
+import { checkHostRequirements } from './host-requirements';
 import { displayPath } from './paths';
 import type { DeployPlan, LifecyclePlan, RegistryPlan } from './plan';
 import { secretNamesOf, vmNames } from './resolve-parts';
@@ -64,10 +65,14 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
 
   const show = (file: string) => displayPath(projectDir, file);
   const composeFiles = devcontainer.compose?.files ?? [];
-  const model = devcontainer.compose
-    ? await normalizeCompose(composeFiles, { env: { ...stringsOf(env), ...placeholders }, show, signal: options.signal })
-    : singleServiceModel(devcontainer, projectDir);
   const primaryService = devcontainer.compose?.service ?? SINGLE_SERVICE;
+  const model = withPrimaryContainer(
+    devcontainer.compose
+      ? await normalizeCompose(composeFiles, { env: { ...stringsOf(env), ...placeholders }, show, signal: options.signal })
+      : singleServiceModel(devcontainer, projectDir),
+    primaryService,
+    devcontainer.container,
+  );
   const imageName = config.imageName && !config.imageName.includes('/') ? `${registry.namespace}/${config.imageName}` : config.imageName;
   const repoInput = { server: registry.server, namespace: registry.namespace, service, imageName };
   const images = Object.fromEntries(
@@ -109,7 +114,8 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
     ssh: config.ssh,
     onFailure: config.onFailure,
   };
-  return { plan, config, devcontainer, composeFiles, warnings: devcontainer.warnings };
+  const hostWarnings = checkHostRequirements(devcontainer.hostRequirements, config.provider, { devcontainer: devcontainer.shown, config: configShown });
+  return { plan, config, devcontainer, composeFiles, warnings: [...devcontainer.warnings, ...hostWarnings] };
 }
 
 function lifecyclePlan(devcontainer: Devcontainer): LifecyclePlan | undefined {

@@ -126,6 +126,38 @@ describeWithLab(['docker'], 'kamal-dev plan on compose devcontainers (real docke
     expect(Object.keys(json.build)).toEqual(['web']);
   });
 
+  it('applies the container keys to the primary service of a compose devcontainer, in a file Compose accepts', async () => {
+    const dir = tempProject({
+      '.devcontainer/devcontainer.json': JSON.stringify({
+        dockerComposeFile: 'compose.yml',
+        service: 'app',
+        mounts: ['source=keys-gems,target=/gems,type=volume', 'source=/var/run/docker.sock,target=/var/run/docker.sock,type=bind'],
+        privileged: true,
+        capAdd: ['SYS_PTRACE'],
+        securityOpt: ['seccomp=unconfined'],
+        init: true,
+        containerUser: 'vscode',
+        runArgs: ['--shm-size=1g'],
+        appPort: 3000,
+      }),
+      '.devcontainer/compose.yml': 'services:\n  app:\n    image: debian\n    cap_add: [NET_ADMIN]\n    volumes: [cache:/cache]\nvolumes:\n  cache: {}\n',
+      'config/dev.yml': 'service: keys\n',
+    });
+    const json = await planJsonOf(dir);
+    const app = json.compose.services.app;
+    expect(app).toMatchObject({ privileged: true, cap_add: ['NET_ADMIN', 'SYS_PTRACE'], security_opt: ['seccomp=unconfined'], init: true, user: 'vscode' });
+    expect(app.shm_size).toBeUndefined();
+    expect(app.ports).toBeUndefined();
+    expect(app.volumes).toEqual([expect.objectContaining({ type: 'volume', source: 'cache', target: '/cache' }), { type: 'volume', source: 'keys-gems', target: '/gems' }]);
+    expect(Object.keys(json.compose.volumes).sort()).toEqual(['cache', 'keys-gems']);
+    expect(json.warnings.map((w: { key: string }) => w.key)).toEqual(['runArgs', 'appPort', 'mounts[1]']);
+    const stackDir = mkdtempSync(join(tmpdir(), 'kamal-dev-spec-keys-'));
+    copies.push(stackDir);
+    writeFileSync(join(stackDir, 'compose.yaml'), stringify(json.compose));
+    const { stdout } = await run(['docker', 'compose', '-f', join(stackDir, 'compose.yaml'), 'config', '--format', 'json']);
+    expect(JSON.parse(stdout).services.app).toMatchObject({ privileged: true, init: true, user: 'vscode' });
+  });
+
   it("reports Compose's own errors against the compose file and key", async () => {
     const dir = tempProject({
       '.devcontainer/devcontainer.json': '{"dockerComposeFile": "compose.yml", "service": "app"}',

@@ -79,16 +79,16 @@ describe('kamal-dev plan', () => {
   });
 
   it('warns about every devcontainer.json key it does not apply, in the summary and in --json', async () => {
-    const dir = tempProject({ '.devcontainer/devcontainer.json': '{"name": "quiet", "image": "alpine", "runArgs": ["--init"], "hostRequirements": {"cpus": 2}}' });
+    const dir = tempProject({ '.devcontainer/devcontainer.json': '{"name": "quiet", "image": "alpine", "runArgs": ["--gpus", "all"], "hostRequirements": {"cpus": 2}}' });
     const out = capture();
     await runPlan({ projectDir: dir, tag: 't1' }, out.stream);
-    expect(out.text()).toMatch(/^warning: .devcontainer\/devcontainer.json: runArgs: /m);
-    expect(out.text()).toMatch(/^warning: .devcontainer\/devcontainer.json: hostRequirements: /m);
+    expect(out.text()).toMatch(/^warning: .devcontainer\/devcontainer.json: runArgs\[0\]: "--gpus all" has no Docker Compose equivalent/m);
+    expect(out.text()).toMatch(/^warning: .devcontainer\/devcontainer.json: hostRequirements.cpus: not checked/m);
     expect(out.text()).not.toMatch(/: name: /);
     const result = await cli(['-C', dir, 'plan', '--json', '--tag', 't1']);
     expect(JSON.parse(result.stdout).warnings.map((w: { file: string; key: string }) => `${w.file} ${w.key}`)).toEqual([
-      '.devcontainer/devcontainer.json runArgs',
-      '.devcontainer/devcontainer.json hostRequirements',
+      '.devcontainer/devcontainer.json runArgs[0]',
+      '.devcontainer/devcontainer.json hostRequirements.cpus',
     ]);
   });
 

@@ -25,10 +25,9 @@ describe('unappliedKeys', () => {
   });
 
   it('names every other key once, in the order of the file', () => {
-    expect(keysOf({ runArgs: ['--x'], image: 'debian', hostRequirements: { cpus: 2 }, portsAttributes: {}, userEnvProbe: 'loginShell' })).toEqual([
-      'runArgs',
-      'hostRequirements',
+    expect(keysOf({ portsAttributes: {}, image: 'debian', waitFor: 'onCreateCommand', userEnvProbe: 'loginShell' })).toEqual([
       'portsAttributes',
+      'waitFor',
       'userEnvProbe',
     ]);
   });
@@ -48,7 +47,13 @@ describe('unappliedKeys', () => {
 
   it('names values that use variables only a running container has, once per value', () => {
     const warnings = unappliedKeys({ containerEnv: { P: '${containerEnv:PATH}:/x', Q: 'plain' }, remoteEnv: { ID: '${devcontainerId}' }, runArgs: ['${devcontainerId}'] }, 'image', FILE);
-    expect(warnings.map((w) => w.key)).toEqual(['runArgs', 'containerEnv.P', 'remoteEnv.ID']);
+    expect(warnings.map((w) => w.key)).toEqual(['containerEnv.P', 'remoteEnv.ID', 'runArgs[0]']);
+  });
+
+  it('applies the container keys to every kind, and warns about runArgs, workspaceMount and appPort only for Compose', () => {
+    const data = { mounts: [], privileged: true, capAdd: ['SYS_PTRACE'], securityOpt: ['seccomp=unconfined'], init: true, containerUser: 'dev', runArgs: [], workspaceMount: 'x', appPort: 3000 };
+    expect(keysOf(data, 'dockerfile')).toEqual([]);
+    expect(keysOf(data, 'compose')).toEqual(['runArgs', 'workspaceMount', 'appPort']);
   });
 
   it('prints one line naming the file and the key', () => {
