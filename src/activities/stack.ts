@@ -72,9 +72,7 @@ export function createStackActivities(
       }),
 
     runDevcontainerCommands: ({ plan, vm }) =>
-      classified('DevcontainerCommandFailed', async () => ({
-        ran: await heartbeating('devcontainer commands', async (onLine) => runDevcontainerCommands(await ctx.session(plan, vm), plan, vm.name, onLine)),
-      })),
+      classified('DevcontainerCommandFailed', () => heartbeating('devcontainer commands', async (onLine) => runDevcontainerCommands(await ctx.session(plan, vm), plan, vm.name, onLine))),
 
     stackStatus: ({ plan, vm }) =>
       classified('ProviderError', async () => {

@@ -2,6 +2,7 @@ import type { Activities } from '../activities/types';
 import type { TemporalConfig } from '../client/settings';
 import type { DeployPlan } from '../spec/plan';
 import type { SpecWarning } from '../spec/devcontainer-keys';
+import { initializeOnThisMachine } from './initialize';
 import { resolvePlan, resolveSpec } from '../spec/resolve';
 
 /** What the CLI needs from outside: real activities and config in production, fakes in tests. */
@@ -25,8 +26,8 @@ export function planOf(deps: CliDeps): NonNullable<CliDeps['plan']> {
   return deps.plan ?? ((options) => resolvePlan(options));
 }
 
-/** The plan and what it does not apply; an injected planner has nothing to warn about. */
+/** For `deploy`: initializeCommand run, then the plan and what it does not apply; an injected planner has nothing to warn about. */
 export function checkedPlanOf(deps: CliDeps): (options: { projectDir: string; count?: number }) => Promise<{ plan: DeployPlan; warnings: SpecWarning[] }> {
   if (deps.plan) return async (options) => ({ plan: await deps.plan!(options), warnings: [] });
-  return (options) => resolveSpec(options);
+  return (options) => resolveSpec({ ...options, initialize: (steps, where) => initializeOnThisMachine(steps, where, deps.stderr ?? process.stderr) });
 }

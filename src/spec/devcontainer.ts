@@ -8,7 +8,7 @@ import { ContainerSettings, containerSettings } from './devcontainer-container';
 import { SpecWarning, unappliedKeys } from './devcontainer-keys';
 import type { HostRequirements } from './host-requirements';
 import { displayPath } from './paths';
-import type { DevcontainerKind } from './plan';
+import type { DevcontainerKind, WaitFor } from './plan';
 import { schemaError } from './schema-errors';
 
 export const DEVCONTAINER_LOCATIONS = ['.devcontainer/devcontainer.json', '.devcontainer.json'];
@@ -27,8 +27,14 @@ export interface Devcontainer {
   remoteEnv: Record<string, string | null>;
   remoteUser?: string;
   forwardPorts: (number | string)[];
+  /** Runs on the source machine before the build. */
+  initializeCommand: LifecycleStep[];
+  onCreateCommand: LifecycleStep[];
+  updateContentCommand: LifecycleStep[];
   postCreateCommand: LifecycleStep[];
   postStartCommand: LifecycleStep[];
+  postAttachCommand: LifecycleStep[];
+  waitFor?: WaitFor;
   /** Replace the primary service's command with a long sleep (default: yes for image/Dockerfile, no for compose). */
   overrideCommand: boolean;
   hostRequirements?: HostRequirements;
@@ -91,8 +97,13 @@ export function loadDevcontainer(file: string, projectDir: string, env: NodeJS.P
     remoteEnv: raw.remoteEnv ?? {},
     remoteUser: raw.remoteUser,
     forwardPorts: raw.forwardPorts ?? [],
+    initializeCommand: lifecycleSteps(raw.initializeCommand),
+    onCreateCommand: lifecycleSteps(raw.onCreateCommand),
+    updateContentCommand: lifecycleSteps(raw.updateContentCommand),
     postCreateCommand: lifecycleSteps(raw.postCreateCommand),
     postStartCommand: lifecycleSteps(raw.postStartCommand),
+    postAttachCommand: lifecycleSteps(raw.postAttachCommand),
+    waitFor: raw.waitFor,
     overrideCommand: raw.overrideCommand ?? kind !== 'compose',
     hostRequirements: raw.hostRequirements,
     container,

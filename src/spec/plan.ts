@@ -62,21 +62,34 @@ export interface StackPlan {
   secrets: string[];
   /** Bind mounts and files that are not copied, with the reason (shown to the user as warnings). */
   dropped: { source: string; reason: string }[];
-  /** Absent when devcontainer.json has neither postCreateCommand nor postStartCommand. */
+  /** Absent when devcontainer.json has no lifecycle command that runs on a VM. */
   lifecycle?: LifecyclePlan;
+  /** initializeCommand: run on the source machine before the build (absent when there is none). */
+  initialize?: LifecycleStep[];
 }
 
+/** The lifecycle step a VM must pass to count as deployed (devcontainer.json `waitFor`). */
+export type WaitFor = 'initializeCommand' | 'onCreateCommand' | 'updateContentCommand' | 'postCreateCommand' | 'postStartCommand' | 'postAttachCommand';
+
 /**
- * devcontainer.json's postCreateCommand and postStartCommand, run on each VM in the primary
- * service's container as devcontainer tools run them: in the workspace folder, as remoteUser, with
- * remoteEnv set for the commands only.
+ * devcontainer.json's lifecycle commands, run on each VM in the primary service's container as
+ * devcontainer tools run them: in the workspace folder, as remoteUser, with remoteEnv set for the
+ * commands only. In order: onCreate, updateContent, postCreate (once per container), postStart
+ * (each start). The optional keys appear only when the devcontainer has them, so plans without
+ * them keep the shape recorded histories replay.
  */
 export interface LifecyclePlan {
   workdir: string;
   user?: string;
   env: Record<string, string>;
+  onCreate?: LifecycleStep[];
+  updateContent?: LifecycleStep[];
   postCreate: LifecycleStep[];
   postStart: LifecycleStep[];
+  /** Recorded for `kamal-dev ssh` to run when a user attaches (not run by a deploy). */
+  postAttach?: LifecycleStep[];
+  /** Absent: postCreateCommand (kamal-dev's default; the spec's is updateContentCommand). */
+  waitFor?: WaitFor;
 }
 
 export type ProviderConfig =

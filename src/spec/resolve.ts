@@ -13,7 +13,9 @@ import type { SpecWarning } from './devcontainer-keys';
 import { assertValidTag, imageRepository, imageRef } from './image-ref';
 import { checkHostRequirements } from './host-requirements';
 import { displayPath } from './paths';
-import type { DeployPlan, LifecyclePlan, RegistryPlan } from './plan';
+import type { LifecycleStep } from './devcontainer-vars';
+import { lifecyclePlan } from './lifecycle';
+import type { DeployPlan, RegistryPlan } from './plan';
 import { secretNamesOf, vmNames } from './resolve-parts';
 import { DEFAULT_SECRETS_PATH, readLiteralSecret, readSecretNames } from './secrets';
 import { computeTag } from './tag';
@@ -29,6 +31,8 @@ export interface ResolveOptions {
   configPath?: string;
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  /** Runs devcontainer.json's initializeCommand (`build`, `deploy`), before compose and env files are read. */
+  initialize?: (steps: LifecycleStep[], where: { projectDir: string; file: string }) => Promise<void>;
 }
 
 /** The plan plus what `kamal-dev plan` shows besides it. */
@@ -63,6 +67,7 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
   const devcontainerFile = locateDevcontainer(projectDir, options.devcontainerPath ?? config.devcontainer);
   const devcontainer = loadDevcontainer(devcontainerFile, projectDir, { ...env, ...placeholders });
 
+  if (options.initialize && devcontainer.initializeCommand.length) await options.initialize(devcontainer.initializeCommand, { projectDir, file: devcontainer.shown });
   const show = (file: string) => displayPath(projectDir, file);
   const composeFiles = devcontainer.compose?.files ?? [];
   const primaryService = devcontainer.compose?.service ?? SINGLE_SERVICE;
@@ -108,7 +113,7 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
     registry,
     tag,
     builds,
-    stack: lifecycle ? { ...stack, lifecycle } : stack,
+    stack: { ...stack, ...(lifecycle ? { lifecycle } : {}), ...(devcontainer.initializeCommand.length ? { initialize: devcontainer.initializeCommand } : {}) },
     vms: vmNames(config.naming, service, count, configShown),
     provider: config.provider,
     ssh: config.ssh,
@@ -116,14 +121,6 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
   };
   const hostWarnings = checkHostRequirements(devcontainer.hostRequirements, config.provider, { devcontainer: devcontainer.shown, config: configShown });
   return { plan, config, devcontainer, composeFiles, warnings: [...devcontainer.warnings, ...hostWarnings] };
-}
-
-function lifecyclePlan(devcontainer: Devcontainer): LifecyclePlan | undefined {
-  const { postCreateCommand: postCreate, postStartCommand: postStart } = devcontainer;
-  if (postCreate.length === 0 && postStart.length === 0) return undefined;
-  // A null remoteEnv value unsets a variable; an exec can only leave it out.
-  const env = Object.fromEntries(Object.entries(devcontainer.remoteEnv).filter((e): e is [string, string] => e[1] !== null));
-  return { workdir: devcontainer.workspaceFolder, ...(devcontainer.remoteUser ? { user: devcontainer.remoteUser } : {}), env, postCreate, postStart };
 }
 
 /** config `service`, else the project folder's name made into one (lowercase letters, digits, dashes). */

@@ -48,6 +48,7 @@ async function forEachVm(action: Action, { plan, names, profiles }: LifecycleInp
       entry.vm = await provision.startVm({ plan, vm });
       // Plans recorded before devcontainer commands existed have no lifecycle: their replay is unchanged.
       if (plan.stack.lifecycle?.postStart.length) {
+        // The create hooks ran at deploy; a start whose container was replaced runs them again.
         await verify.verifyStack({ plan, vm: entry.vm });
         await long.runDevcontainerCommands({ plan, vm: entry.vm });
       }

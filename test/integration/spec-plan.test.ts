@@ -6,6 +6,7 @@ import { run } from '../../src/docker/runner';
 import { runPlan } from '../../src/cli/commands/plan';
 import { isKamalDevError, KamalDevError } from '../../src/errors';
 import { resolveSpec } from '../../src/spec/resolve';
+import { runInitializeCommand } from '../../src/images/initialize';
 import { describeWithLab } from '../support/lab';
 import { cleanupProjects, tempProject } from '../support/project';
 
@@ -156,6 +157,22 @@ describeWithLab(['docker'], 'kamal-dev plan on compose devcontainers (real docke
     writeFileSync(join(stackDir, 'compose.yaml'), stringify(json.compose));
     const { stdout } = await run(['docker', 'compose', '-f', join(stackDir, 'compose.yaml'), 'config', '--format', 'json']);
     expect(JSON.parse(stdout).services.app).toMatchObject({ privileged: true, init: true, user: 'vscode' });
+  });
+
+  it('runs initializeCommand before Compose reads the files it writes; plan only says it would', async () => {
+    const dir = tempProject({
+      '.devcontainer/devcontainer.json': '{"dockerComposeFile": "compose.yml", "service": "app", "initializeCommand": "echo APP_IMAGE=from-initialize > .devcontainer/.env"}',
+      '.devcontainer/compose.yml': 'services:\n  app:\n    image: ${APP_IMAGE:?run initializeCommand first}\n',
+    });
+    await expect(planJsonOf(dir)).rejects.toMatchObject({ kind: 'config', message: expect.stringMatching(/run initializeCommand first/) });
+    const ran: string[] = [];
+    const spec = await resolveSpec({ projectDir: dir, tag: 't', env, initialize: async (steps, where) => {
+      ran.push(...steps.map((s) => ('shell' in s ? s.shell : '')));
+      await runInitializeCommand(steps, where);
+    } });
+    expect(ran).toHaveLength(1);
+    expect((spec.plan.stack.compose.services as Record<string, { image: string }>).app.image).toBe('from-initialize');
+    expect(spec.plan.stack.initialize).toEqual([{ shell: 'echo APP_IMAGE=from-initialize > .devcontainer/.env' }]);
   });
 
   it("reports Compose's own errors against the compose file and key", async () => {

@@ -25,9 +25,9 @@ describe('unappliedKeys', () => {
   });
 
   it('names every other key once, in the order of the file', () => {
-    expect(keysOf({ portsAttributes: {}, image: 'debian', waitFor: 'onCreateCommand', userEnvProbe: 'loginShell' })).toEqual([
+    expect(keysOf({ portsAttributes: {}, image: 'debian', postAttachCommand: 'x', userEnvProbe: 'loginShell' })).toEqual([
       'portsAttributes',
-      'waitFor',
+      'postAttachCommand',
       'userEnvProbe',
     ]);
   });

@@ -14,7 +14,7 @@ export function registerBuildCommand(program: Command, deps: ImageCommandDeps): 
     .action(async (options: { tag?: string; cache: boolean }, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions & { cwd?: string }>();
       const out = deps.stdout ?? process.stdout;
-      const plan = await deps.loadPlan({ cwd: global.cwd ?? process.cwd(), tag: options.tag });
+      const plan = await deps.loadPlan({ cwd: global.cwd ?? process.cwd(), tag: options.tag, initialize: true });
       if (plan.builds.length === 0) {
         out.write(global.json ? JSON.stringify({ outcome: 'ok', images: [] }) + '\n' : 'nothing to build: the devcontainer uses a prebuilt image\n');
         return;

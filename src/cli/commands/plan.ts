@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
 import { remoteStackDir } from '../../spec/compose-mounts';
 import { warningLine } from '../../spec/devcontainer-keys';
+import type { LifecycleStep } from '../../spec/devcontainer-vars';
+import { lifecycleSchedule } from '../../spec/lifecycle';
 import { displayPath } from '../../spec/paths';
+import type { LifecyclePlan } from '../../spec/plan';
 import { ResolvedSpec, resolveSpec } from '../../spec/resolve';
 import { contextOf, parseCount } from '../context';
 
@@ -59,6 +62,8 @@ export function planJson({ plan, composeFiles, warnings }: ResolvedSpec): Record
     vms: plan.vms,
     provider: plan.provider,
     onFailure: plan.onFailure,
+    initializeCommand: plan.stack.initialize ?? [],
+    lifecycle: plan.stack.lifecycle ?? null,
     warnings,
   };
 }
@@ -79,8 +84,21 @@ export function planSummary({ plan, devcontainer, composeFiles, warnings }: Reso
     ...plan.stack.files.map((f) => `  file           ${show(f.source)} -> ${stackDir}/${f.target}`),
     ...(plan.stack.secrets.length ? [`  run secrets    ${plan.stack.secrets.join(', ')} (mode-600 env file on each VM)`] : []),
     ...plan.stack.dropped.map((d) => `  not copied     ${d.source}: ${d.reason}`),
+    ...(plan.stack.initialize ? [`  initialize     would run initializeCommand on this machine before the build (plan runs nothing): ${stepsText(plan.stack.initialize)}`] : []),
+    ...lifecycleLines(plan.stack.lifecycle),
     ...warnings.map(warningLine),
   ];
   return lines.join('\n') + '\n';
 }
 
+
+function lifecycleLines(lifecycle: LifecyclePlan | undefined): string[] {
+  if (!lifecycle) return [];
+  const lines = lifecycleSchedule(lifecycle).map((h) => `  ${h.when === 'once' ? 'once per container' : 'on each start    '} ${h.hook}: ${stepsText(h.groups.flat())}${h.blocking ? '' : ' (after waitFor: a failure leaves the VM deployed)'}`);
+  if (lifecycle.postAttach) lines.push(`  on attach      postAttachCommand: ${stepsText(lifecycle.postAttach)} (recorded, not run by deploy)`);
+  return lines;
+}
+
+function stepsText(steps: LifecycleStep[]): string {
+  return steps.map((s) => `${s.feature ? `[${s.feature}] ` : ''}${s.name ? `${s.name}: ` : ''}${'shell' in s ? s.shell : JSON.stringify(s.argv)}`).join(' | ');
+}
