@@ -42,6 +42,7 @@ const APPLIED = new Set([
   'init',
   'containerUser',
   'hostRequirements',
+  'overrideFeatureInstallOrder',
 ]);
 
 /** Applied for image and Dockerfile devcontainers; the reference CLI ignores them for Compose. */
@@ -49,8 +50,7 @@ const NOT_FOR_COMPOSE = new Set(['runArgs', 'workspaceMount', 'appPort']);
 
 /** Keys of the spec that kamal-dev reads but does not apply (yet, or on a VM at all), with why. */
 const NOT_APPLIED: Record<string, string> = {
-  features: 'Dev Container Features are not installed',
-  overrideFeatureInstallOrder: 'Dev Container Features are not installed',
+  features: 'resolved and checked (see the plan), but not installed into the image yet by this version of kamal-dev',
   postAttachCommand: 'recorded in the plan, not run: running it when a user attaches comes with an interactive kamal-dev ssh',
   portsAttributes: 'not applied (port attributes are for editors that forward ports)',
   otherPortsAttributes: 'not applied (port attributes are for editors that forward ports)',

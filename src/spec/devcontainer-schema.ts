@@ -39,6 +39,8 @@ export const devcontainerSchema = z.looseObject({
   postAttachCommand: command.optional(),
   waitFor: z.enum(['initializeCommand', 'onCreateCommand', 'updateContentCommand', 'postCreateCommand', 'postStartCommand', 'postAttachCommand']).optional(),
   overrideCommand: z.boolean().optional(),
+  features: z.record(z.string(), z.unknown()).optional(),
+  overrideFeatureInstallOrder: z.array(z.string().min(1)).optional(),
   mounts: z.array(z.union([z.string().min(1), mount])).optional(),
   privileged: z.boolean().optional(),
   init: z.boolean().optional(),

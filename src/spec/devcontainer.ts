@@ -38,6 +38,9 @@ export interface Devcontainer {
   /** Replace the primary service's command with a long sleep (default: yes for image/Dockerfile, no for compose). */
   overrideCommand: boolean;
   hostRequirements?: HostRequirements;
+  /** `features` as written, and `overrideFeatureInstallOrder`: resolved by the features loader. */
+  features: Record<string, unknown>;
+  overrideFeatureInstallOrder: string[];
   /** mounts, capAdd, runArgs, ... for the primary container. */
   container: ContainerSettings;
   /** Keys of the file that kamal-dev does not apply. */
@@ -106,6 +109,8 @@ export function loadDevcontainer(file: string, projectDir: string, env: NodeJS.P
     waitFor: raw.waitFor,
     overrideCommand: raw.overrideCommand ?? kind !== 'compose',
     hostRequirements: raw.hostRequirements,
+    features: raw.features ?? {},
+    overrideFeatureInstallOrder: raw.overrideFeatureInstallOrder ?? [],
     container,
     warnings: [...unappliedKeys(data as Record<string, unknown>, kind, shown), ...container.warnings],
   };

@@ -31,11 +31,13 @@ export const FEATURE_METADATA_KEYS = [
 ] as const;
 
 export interface StageUsers {
-  /** The user the base image runs as (its USER), restored after the installs. */
-  imageUser: string;
   containerUser?: string;
   remoteUser?: string;
 }
+
+/** Build arg: the USER of the base image (the builder reads it), the default container user, restored after the installs. */
+export const IMAGE_USER_ARG = '_DEV_CONTAINERS_IMAGE_USER';
+export const BASE_IMAGE_ARG = '_DEV_CONTAINERS_BASE_IMAGE';
 
 const FEATURES_DIR = '/tmp/dev-container-features';
 
@@ -46,13 +48,14 @@ const FEATURES_DIR = '/tmp/dev-container-features';
  * options (devcontainer-features.env) and the spec's _CONTAINER_USER/_REMOTE_USER (+ _HOME).
  */
 export function featuresDockerfile(features: ResolvedFeature[], users: StageUsers): string {
-  const containerUser = users.containerUser ?? users.imageUser;
-  const remoteUser = users.remoteUser ?? containerUser;
+  const containerUser = users.containerUser ? quoteEnv(users.containerUser) : `"\${${IMAGE_USER_ARG}}"`;
+  const remoteUser = users.remoteUser ? quoteEnv(users.remoteUser) : containerUser;
   const lines = [
-    'ARG _DEV_CONTAINERS_BASE_IMAGE',
-    'FROM $_DEV_CONTAINERS_BASE_IMAGE',
+    `ARG ${BASE_IMAGE_ARG}`,
+    `FROM $${BASE_IMAGE_ARG}`,
+    `ARG ${IMAGE_USER_ARG}=root`,
     'USER root',
-    `ENV _CONTAINER_USER=${quoteEnv(containerUser)} _REMOTE_USER=${quoteEnv(remoteUser)}`,
+    `ENV _CONTAINER_USER=${containerUser} _REMOTE_USER=${remoteUser}`,
   ];
   for (const feature of features) {
     const dir = `${FEATURES_DIR}/${feature.dir}`;
@@ -64,7 +67,7 @@ export function featuresDockerfile(features: ResolvedFeature[], users: StageUser
     const env = Object.entries((feature.manifest.containerEnv as Record<string, string> | undefined) ?? {});
     if (env.length) lines.push(`ENV ${env.map(([k, v]) => `${k}=${quoteEnv(v)}`).join(' ')}`);
   }
-  lines.push(`USER ${users.imageUser}`);
+  lines.push(`USER $${IMAGE_USER_ARG}`);
   return lines.join('\n') + '\n';
 }
 

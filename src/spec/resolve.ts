@@ -1,4 +1,4 @@
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { normalizeCompose } from '../docker/compose-config';
 import { configError } from '../errors';
 import { applyConfigBuild, composeBuilds } from './compose-builds';
@@ -10,6 +10,7 @@ import { DevConfig, loadConfig } from './config';
 import { registryNamespace } from './config-registry';
 import { Devcontainer, loadDevcontainer, locateDevcontainer } from './devcontainer';
 import type { SpecWarning } from './devcontainer-keys';
+import { LoadedFeature, loadFeatures } from './features-load';
 import { assertValidTag, imageRepository, imageRef } from './image-ref';
 import { checkHostRequirements } from './host-requirements';
 import { displayPath } from './paths';
@@ -42,6 +43,8 @@ export interface ResolvedSpec {
   devcontainer: Devcontainer;
   /** Absolute compose files in merge order (empty for image/Dockerfile devcontainers). */
   composeFiles: string[];
+  /** devcontainer.json's features, fetched, checked and in install order (not yet built into the image). */
+  features: LoadedFeature[];
   /** What kamal-dev does not apply, one line each in `plan` and `deploy` (never in the plan: it travels through Temporal). */
   warnings: SpecWarning[];
 }
@@ -67,6 +70,8 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
   const devcontainerFile = locateDevcontainer(projectDir, options.devcontainerPath ?? config.devcontainer);
   const devcontainer = loadDevcontainer(devcontainerFile, projectDir, { ...env, ...placeholders });
 
+  // Bad features stop here, before any build or VM.
+  const features = loadFeatures(devcontainer.features, devcontainer.overrideFeatureInstallOrder, { file: devcontainer.shown, devcontainerDir: dirname(devcontainer.file) });
   if (options.initialize && devcontainer.initializeCommand.length) await options.initialize(devcontainer.initializeCommand, { projectDir, file: devcontainer.shown });
   const show = (file: string) => displayPath(projectDir, file);
   const composeFiles = devcontainer.compose?.files ?? [];
@@ -120,7 +125,7 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
     onFailure: config.onFailure,
   };
   const hostWarnings = checkHostRequirements(devcontainer.hostRequirements, config.provider, { devcontainer: devcontainer.shown, config: configShown });
-  return { plan, config, devcontainer, composeFiles, warnings: [...devcontainer.warnings, ...hostWarnings] };
+  return { plan, config, devcontainer, composeFiles, features, warnings: [...devcontainer.warnings, ...hostWarnings] };
 }
 
 /** config `service`, else the project folder's name made into one (lowercase letters, digits, dashes). */

@@ -101,19 +101,19 @@ describe('the features stage', () => {
     digest: `sha256:${dir}`,
   });
 
-  it('copies and installs each feature in its own layers, in order, then restores the image user', () => {
-    const text = featuresDockerfile([feature('hello', { containerEnv: { HELLO: 'world', PATH: '/opt/hello:${PATH}' } }), feature('tools')], { imageUser: 'app', remoteUser: 'dev' });
+  it('copies and installs each feature in its own layers, in order, then restores the image user (a build arg the builder reads from the base)', () => {
+    const text = featuresDockerfile([feature('hello', { containerEnv: { HELLO: 'world', PATH: '/opt/hello:${PATH}' } }), feature('tools')], { remoteUser: 'dev' });
     expect(text.split('\n').filter((l) => /^(FROM|COPY|ENV|USER)/.test(l))).toEqual([
       'FROM $_DEV_CONTAINERS_BASE_IMAGE',
       'USER root',
-      'ENV _CONTAINER_USER="app" _REMOTE_USER="dev"',
+      'ENV _CONTAINER_USER="${_DEV_CONTAINERS_IMAGE_USER}" _REMOTE_USER="dev"',
       'COPY --chown=root:root hello_0/ /tmp/dev-container-features/hello_0/',
       'ENV HELLO="world" PATH="/opt/hello:${PATH}"',
       'COPY --chown=root:root tools_0/ /tmp/dev-container-features/tools_0/',
-      'USER app',
+      'USER $_DEV_CONTAINERS_IMAGE_USER',
     ]);
     expect(text).toMatch(/RUN cd \/tmp\/dev-container-features\/hello_0 && chmod \+x \.\/install\.sh && set -a && \. \.\/devcontainer-features\.env/);
-    expect(featuresDockerfile([feature('hello')], { imageUser: 'root' })).toBe(featuresDockerfile([feature('hello')], { imageUser: 'root' }));
+    expect(featuresDockerfile([feature('hello')], {})).toBe(featuresDockerfile([feature('hello')], {}));
   });
 
   it('writes the devcontainer.metadata label: base entries, features in order with their metadata, then the devcontainer', () => {

@@ -37,7 +37,7 @@ export async function runPlan(options: PlanOptions, stdout: NodeJS.WritableStrea
 }
 
 /** The `plan --json` document. Keys and their order are stable; secret values never appear (only names). */
-export function planJson({ plan, composeFiles, warnings }: ResolvedSpec): Record<string, unknown> {
+export function planJson({ plan, composeFiles, features, warnings }: ResolvedSpec): Record<string, unknown> {
   const primary = plan.builds.find((b) => b.service === plan.stack.primaryService);
   const primaryImage = (plan.stack.compose.services as Record<string, { image?: string }>)[plan.stack.primaryService]?.image;
   return {
@@ -64,11 +64,12 @@ export function planJson({ plan, composeFiles, warnings }: ResolvedSpec): Record
     onFailure: plan.onFailure,
     initializeCommand: plan.stack.initialize ?? [],
     lifecycle: plan.stack.lifecycle ?? null,
+    features: features.map((f) => ({ ref: f.ref, id: f.manifest.id, version: f.manifest.version ?? null, options: f.options, digest: f.digest })),
     warnings,
   };
 }
 
-export function planSummary({ plan, devcontainer, composeFiles, warnings }: ResolvedSpec): string {
+export function planSummary({ plan, devcontainer, composeFiles, features, warnings }: ResolvedSpec): string {
   const show = (file: string) => displayPath(plan.projectDir, file);
   const stackDir = remoteStackDir(plan.stack.projectName);
   const services = Object.keys((plan.stack.compose.services as object) ?? {});
@@ -86,6 +87,7 @@ export function planSummary({ plan, devcontainer, composeFiles, warnings }: Reso
     ...plan.stack.dropped.map((d) => `  not copied     ${d.source}: ${d.reason}`),
     ...(plan.stack.initialize ? [`  initialize     would run initializeCommand on this machine before the build (plan runs nothing): ${stepsText(plan.stack.initialize)}`] : []),
     ...lifecycleLines(plan.stack.lifecycle),
+    ...features.map((f, i) => `  ${i === 0 ? 'features' : '        '}       ${i + 1}. ${f.ref} (${f.manifest.id}${f.manifest.version ? ` ${f.manifest.version}` : ''})${Object.keys(f.options).length ? ` ${Object.entries(f.options).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`),
     ...warnings.map(warningLine),
   ];
   return lines.join('\n') + '\n';
