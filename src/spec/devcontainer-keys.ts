@@ -43,6 +43,7 @@ const APPLIED = new Set([
   'containerUser',
   'hostRequirements',
   'overrideFeatureInstallOrder',
+  'features',
 ]);
 
 /** Applied for image and Dockerfile devcontainers; the reference CLI ignores them for Compose. */
@@ -50,7 +51,6 @@ const NOT_FOR_COMPOSE = new Set(['runArgs', 'workspaceMount', 'appPort']);
 
 /** Keys of the spec that kamal-dev reads but does not apply (yet, or on a VM at all), with why. */
 const NOT_APPLIED: Record<string, string> = {
-  features: 'resolved and checked (see the plan), but not installed into the image yet by this version of kamal-dev',
   postAttachCommand: 'recorded in the plan, not run: running it when a user attaches comes with an interactive kamal-dev ssh',
   portsAttributes: 'not applied (port attributes are for editors that forward ports)',
   otherPortsAttributes: 'not applied (port attributes are for editors that forward ports)',

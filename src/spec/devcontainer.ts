@@ -6,6 +6,7 @@ import { devcontainerSchema, RawDevcontainer } from './devcontainer-schema';
 import { LifecycleStep, lifecycleSteps, substitute, substituteDeep } from './devcontainer-vars';
 import { ContainerSettings, containerSettings } from './devcontainer-container';
 import { SpecWarning, unappliedKeys } from './devcontainer-keys';
+import { ownMetadata } from './features-stage';
 import type { HostRequirements } from './host-requirements';
 import { displayPath } from './paths';
 import type { DevcontainerKind, WaitFor } from './plan';
@@ -41,6 +42,8 @@ export interface Devcontainer {
   /** `features` as written, and `overrideFeatureInstallOrder`: resolved by the features loader. */
   features: Record<string, unknown>;
   overrideFeatureInstallOrder: string[];
+  /** devcontainer.json's own entry of the `devcontainer.metadata` image label. */
+  metadata: Record<string, unknown>;
   /** mounts, capAdd, runArgs, ... for the primary container. */
   container: ContainerSettings;
   /** Keys of the file that kamal-dev does not apply. */
@@ -109,6 +112,7 @@ export function loadDevcontainer(file: string, projectDir: string, env: NodeJS.P
     waitFor: raw.waitFor,
     overrideCommand: raw.overrideCommand ?? kind !== 'compose',
     hostRequirements: raw.hostRequirements,
+    metadata: ownMetadata(raw as Record<string, unknown>),
     features: raw.features ?? {},
     overrideFeatureInstallOrder: raw.overrideFeatureInstallOrder ?? [],
     container,

@@ -97,3 +97,10 @@ export function lockFile(features: ResolvedFeature[]): string {
     .map((f) => [f.ref, { version: f.manifest.version ?? '', resolved: f.source.type === 'oci' ? `${f.source.registry}/${f.source.repository}@${f.digest}` : f.ref, integrity: f.digest }]);
   return JSON.stringify({ features: Object.fromEntries(entries) }, null, 2) + '\n';
 }
+
+/** devcontainer.json keys the reference CLI records in its own entry of the metadata label. */
+export const OWN_METADATA_KEYS = ['remoteUser', 'containerUser', 'containerEnv', 'remoteEnv', 'mounts', 'init', 'privileged', 'capAdd', 'securityOpt', 'overrideCommand', 'updateRemoteUserUID', 'userEnvProbe', 'customizations', 'forwardPorts', 'portsAttributes', 'otherPortsAttributes', 'hostRequirements', 'waitFor', 'onCreateCommand', 'updateContentCommand', 'postCreateCommand', 'postStartCommand', 'postAttachCommand'] as const;
+
+export function ownMetadata(raw: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(OWN_METADATA_KEYS.filter((k) => raw[k] !== undefined).map((k) => [k, raw[k]]));
+}

@@ -27,6 +27,21 @@ export interface ImageBuild {
   cacheImage?: string;
   /** The full reference this build is tagged and pushed as. */
   image: string;
+  /** Dev Container Features installed on top (absent when devcontainer.json has none). */
+  features?: FeaturesStage;
+}
+
+/**
+ * The generated stage that installs features on the built image (or on `baseImage` for an image
+ * devcontainer, which then has nothing else to build). The builder copies each feature's folder
+ * into a build context of its own with its options file and builds `dockerfile` there.
+ */
+export interface FeaturesStage {
+  baseImage?: string;
+  dockerfile: string;
+  features: { dir: string; source: string; env: string }[];
+  /** The `devcontainer.metadata` label, as the reference CLI writes it. */
+  metadata: string;
 }
 
 export interface RegistryPlan {

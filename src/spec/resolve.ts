@@ -11,6 +11,7 @@ import { registryNamespace } from './config-registry';
 import { Devcontainer, loadDevcontainer, locateDevcontainer } from './devcontainer';
 import type { SpecWarning } from './devcontainer-keys';
 import { LoadedFeature, loadFeatures } from './features-load';
+import { featureCommands, featuresOnlyBuild, featuresStage, unmergedFeatureKeys } from './features-plan';
 import { assertValidTag, imageRepository, imageRef } from './image-ref';
 import { checkHostRequirements } from './host-requirements';
 import { displayPath } from './paths';
@@ -43,7 +44,7 @@ export interface ResolvedSpec {
   devcontainer: Devcontainer;
   /** Absolute compose files in merge order (empty for image/Dockerfile devcontainers). */
   composeFiles: string[];
-  /** devcontainer.json's features, fetched, checked and in install order (not yet built into the image). */
+  /** devcontainer.json's features, fetched, checked and in install order. */
   features: LoadedFeature[];
   /** What kamal-dev does not apply, one line each in `plan` and `deploy` (never in the plan: it travels through Temporal). */
   warnings: SpecWarning[];
@@ -85,9 +86,11 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
   );
   const imageName = config.imageName && !config.imageName.includes('/') ? `${registry.namespace}/${config.imageName}` : config.imageName;
   const repoInput = { server: registry.server, namespace: registry.namespace, service, imageName };
+  // Features on a primary service that only names an image: kamal-dev builds that image with them.
+  const featuresBase = features.length && !model.services?.[primaryService]?.build ? (model.services?.[primaryService]?.image as string | undefined) : undefined;
   const images = Object.fromEntries(
     Object.entries(model.services ?? {})
-      .filter(([, s]) => s.build)
+      .filter(([name, s]) => s.build || (featuresBase && name === primaryService))
       .map(([name]) => [name, imageRef(imageRepository(repoInput, name, name === primaryService), tag, { file: configShown, key: 'image.name' })]),
   );
   const stack = transformStack({
@@ -106,8 +109,10 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
   const builds = composeBuilds(model.services ?? {}, (model.secrets ?? {}) as never, images, { file: composeFiles[0] ? show(composeFiles[0]) : devcontainer.shown })
     .filter((b) => deployed[b.service])
     .map((b) => (b.service === primaryService ? applyConfigBuild(b, config.build, b.image.slice(0, b.image.lastIndexOf(':'))) : b));
+  if (featuresBase) builds.push(featuresOnlyBuild(primaryService, dirname(devcontainer.file), images[primaryService]));
+  const withStage = builds.map((b) => (b.service === primaryService && features.length ? { ...b, features: featuresStage(features, devcontainer.metadata, featuresBase) } : b));
 
-  const lifecycle = lifecyclePlan(devcontainer);
+  const lifecycle = lifecyclePlan(devcontainer, featureCommands(features));
   const plan: DeployPlan = {
     projectDir,
     identity: projectIdentity(projectDir),
@@ -117,7 +122,7 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
     service,
     registry,
     tag,
-    builds,
+    builds: withStage,
     stack: { ...stack, ...(lifecycle ? { lifecycle } : {}), ...(devcontainer.initializeCommand.length ? { initialize: devcontainer.initializeCommand } : {}) },
     vms: vmNames(config.naming, service, count, configShown),
     provider: config.provider,
@@ -125,7 +130,7 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
     onFailure: config.onFailure,
   };
   const hostWarnings = checkHostRequirements(devcontainer.hostRequirements, config.provider, { devcontainer: devcontainer.shown, config: configShown });
-  return { plan, config, devcontainer, composeFiles, features, warnings: [...devcontainer.warnings, ...hostWarnings] };
+  return { plan, config, devcontainer, composeFiles, features, warnings: [...devcontainer.warnings, ...hostWarnings, ...unmergedFeatureKeys(features, devcontainer.shown)] };
 }
 
 /** config `service`, else the project folder's name made into one (lowercase letters, digits, dashes). */

@@ -24,7 +24,12 @@ describe('features in the plan step', () => {
       ['./features/app', '1_app', { flavour: 'mild', loud: false }],
     ]);
     expect(spec.features[0].digest).toMatch(/^sha256:[a-f0-9]{64}$/);
-    expect(spec.warnings.map((w) => w.key)).toEqual(['features']);
+    expect(spec.warnings).toEqual([]);
+    // An image devcontainer with features gets a build: the features stage on top of its image.
+    expect(spec.plan.builds).toEqual([
+      expect.objectContaining({ service: 'app', dockerfile: '', image: 'localhost:5555/kamal-dev/my-app-dev:t', features: expect.objectContaining({ baseImage: 'debian', features: [expect.objectContaining({ dir: '0_base' }), expect.objectContaining({ dir: '1_app', env: 'FLAVOUR="mild"\nLOUD="false"\n' })] }) }),
+    ]);
+    expect((spec.plan.stack.compose.services as Record<string, { image: string }>).app.image).toBe('localhost:5555/kamal-dev/my-app-dev:t');
     let text = '';
     await runPlan({ projectDir: dir, tag: 't', env: { HOME: '/h' } }, { write: (c: string) => ((text += c), true) } as never);
     expect(text).toMatch(/features +1\. \.\/features\/base \(base 1\.0\.0\)\n +2\. \.\/features\/app \(app 1\.0\.0\) flavour=mild loud=false/);
@@ -39,6 +44,11 @@ describe('features in the plan step', () => {
   ])('refuses %s, naming the file and the key (exit 2)', async (_name, features, files, key, message) => {
     const error = await resolveIn(project({ features }, files as Record<string, string>)).catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'config', exitCode: 2, file: DC, key, message: expect.stringMatching(message) });
+  });
+
+  it('warns about feature metadata the container does not get yet', async () => {
+    const spec = await resolveIn(project({ features: { './features/x': true } }, feature('x', { capAdd: ['SYS_PTRACE'] })));
+    expect(spec.warnings).toEqual([{ file: DC, key: 'features../features/x', message: "the feature's capAdd is not applied to the container yet" }]);
   });
 
   it('refuses a dependency cycle', async () => {
