@@ -13,9 +13,8 @@ export interface ResolvedFeature {
   digest: string;
 }
 
-/** Feature metadata that the spec merges into the container, in the label and the compose file. */
+/** Feature metadata the label records (containerEnv is not among them: it is in the image as ENV). */
 export const FEATURE_METADATA_KEYS = [
-  'containerEnv',
   'mounts',
   'init',
   'privileged',

@@ -12,6 +12,9 @@ jest.setTimeout(300_000);
 const RUN = `features-${process.pid}-${Date.now().toString(36)}`;
 const FIXTURES = resolve(__dirname, '../fixtures/features');
 const env = { PATH: process.env.PATH, HOME: '/home/dev' };
+const REFERENCE_CLI = resolve(__dirname, '../../node_modules/.bin/devcontainer');
+const ORACLE_IMAGE = `kamal-dev-oracle-${RUN}:test`;
+const INSPECT = 'cat /opt/hello/greeting /opt/tools-saw-greeting /opt/tools-level /opt/hello/users; echo "$HELLO_HOME $TOOLS_LEVEL"; id -un';
 
 /** A project whose .devcontainer holds the test features next to devcontainer.json. */
 function project(devcontainer: Record<string, unknown>, files: Record<string, string> = {}): string {
@@ -32,6 +35,7 @@ describeWithLab(['docker', 'baseImage'], 'Dev Container Features built into the 
 
   afterAll(async () => {
     for (const id of buildIds) await removeBuildImages(id).catch(() => undefined);
+    await run(['docker', 'image', 'rm', '-f', ORACLE_IMAGE]).catch(() => undefined);
     cleanupProjects();
   });
 
@@ -40,23 +44,30 @@ describeWithLab(['docker', 'baseImage'], 'Dev Container Features built into the 
       image: 'debian:bookworm-slim',
       remoteUser: 'nobody',
       features: { './features/tools': { level: 'full' }, './features/hello': { greeting: 'hei', shout: true } },
+      overrideFeatureInstallOrder: ['./features/hello', './features/tools'],
       postCreateCommand: 'echo own',
     });
     const { plan, images } = await build(dir, 'one');
     const image = images[0].image;
     expect(image).toBe(`localhost:5555/kamal-dev/${RUN}-dev:one`);
     expect((plan.stack.compose.services as Record<string, { image: string }>).app.image).toBe(image);
-    expect(await inImage(image, 'cat /opt/hello/greeting /opt/tools-saw-greeting /opt/tools-level /opt/hello/users; echo "$HELLO_HOME $TOOLS_LEVEL"; id -un')).toBe(
+    expect(await inImage(image, INSPECT)).toBe(
       'HEI\nHEI\nfull\ncontainer=root remote=nobody remote_home=/nonexistent\n/opt/hello set-by-feature\nroot',
     );
     const label = JSON.parse((await run(['docker', 'image', 'inspect', '--format', '{{index .Config.Labels "devcontainer.metadata"}}', image])).stdout);
     expect(label.map((entry: { id?: string }) => entry.id ?? 'devcontainer.json')).toEqual(['./features/hello', './features/tools', 'devcontainer.json']);
-    expect(label[0]).toEqual({ id: './features/hello', containerEnv: { HELLO_HOME: '/opt/hello' }, postCreateCommand: 'echo hello-feature-post-create >> /tmp/feature-hooks' });
+    expect(label[0]).toEqual({ id: './features/hello', postCreateCommand: 'echo hello-feature-post-create >> /tmp/feature-hooks' });
     expect(label[2]).toEqual({ remoteUser: 'nobody', postCreateCommand: 'echo own' });
     expect(plan.stack.lifecycle?.postCreate).toEqual([{ shell: 'echo hello-feature-post-create >> /tmp/feature-hooks', feature: 'hello' }, { shell: 'echo own' }]);
 
     const again = await build(dir, 'two');
     expect(await localImageId(again.images[0].image)).toBe(await localImageId(image));
+
+    // The oracle: the reference CLI builds the same devcontainer to the same files, env, label and hook order.
+    await run([REFERENCE_CLI, 'build', '--workspace-folder', dir, '--image-name', ORACLE_IMAGE]);
+    expect(await inImage(ORACLE_IMAGE, INSPECT)).toBe(await inImage(image, INSPECT));
+    const oracleLabel = JSON.parse((await run(['docker', 'image', 'inspect', '--format', '{{index .Config.Labels "devcontainer.metadata"}}', ORACLE_IMAGE])).stdout);
+    expect(label).toEqual(oracleLabel);
   });
 
   it('installs features on the image built from the Dockerfile, keeping its USER', async () => {
