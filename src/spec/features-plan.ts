@@ -4,6 +4,7 @@ import { featuresDockerfile, metadataLabel } from './features-stage';
 import type { FeatureCommands } from './lifecycle';
 import { lifecycleSteps } from './devcontainer-vars';
 import type { FeaturesStage, ImageBuild } from './plan';
+import { ContainerContext, ContainerSettings, containerSettings, withContainerSettings } from './devcontainer-container';
 
 /** The FeaturesStage of the primary build: pure, from the loaded features and devcontainer.json as written. */
 export function featuresStage(features: LoadedFeature[], own: Record<string, unknown>, baseImage?: string): FeaturesStage {
@@ -15,9 +16,26 @@ export function featuresStage(features: LoadedFeature[], own: Record<string, unk
   };
 }
 
+/**
+ * The features' mounts, capAdd, securityOpt, privileged and init for the primary container, merged
+ * in install order as the spec merges metadata (lists joined, booleans or-ed); devcontainer.json's
+ * own settings are applied after these.
+ */
+export function featureContainerSettings(features: LoadedFeature[], context: ContainerContext): ContainerSettings {
+  const merged: ContainerSettings = { service: {}, volumes: [], ports: [], warnings: [] };
+  for (const f of features) {
+    const { mounts, capAdd, securityOpt, privileged, init } = f.manifest;
+    const settings = containerSettings({ mounts, capAdd, securityOpt, privileged, init } as never, 'compose', { ...context, devcontainerDir: f.sourceDir });
+    merged.service = withContainerSettings(merged.service, { ...settings, volumes: [], ports: [] });
+    merged.volumes.push(...settings.volumes);
+    merged.warnings.push(...settings.warnings.map((w) => ({ ...w, key: `features.${f.ref}.${w.key}` })));
+  }
+  return merged;
+}
+
 /** Feature metadata that the deployed container does not get yet: one warning per feature and key. */
 export function unmergedFeatureKeys(features: LoadedFeature[], file: string): { file: string; key: string; message: string }[] {
-  const keys = ['mounts', 'init', 'privileged', 'capAdd', 'securityOpt', 'entrypoint'];
+  const keys = ['entrypoint'];
   return features.flatMap((f) => keys.filter((k) => f.manifest[k] !== undefined).map((k) => ({ file, key: `features.${f.ref}`, message: `the feature's ${k} is not applied to the container yet` })));
 }
 

@@ -11,7 +11,7 @@ import { registryNamespace } from './config-registry';
 import { Devcontainer, loadDevcontainer, locateDevcontainer } from './devcontainer';
 import type { SpecWarning } from './devcontainer-keys';
 import { LoadedFeature, loadFeatures } from './features-load';
-import { featureCommands, featuresOnlyBuild, featuresStage, unmergedFeatureKeys } from './features-plan';
+import { featureCommands, featureContainerSettings, featuresOnlyBuild, featuresStage, unmergedFeatureKeys } from './features-plan';
 import { assertValidTag, imageRepository, imageRef } from './image-ref';
 import { checkHostRequirements } from './host-requirements';
 import { displayPath } from './paths';
@@ -77,13 +77,11 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
   const show = (file: string) => displayPath(projectDir, file);
   const composeFiles = devcontainer.compose?.files ?? [];
   const primaryService = devcontainer.compose?.service ?? SINGLE_SERVICE;
-  const model = withPrimaryContainer(
-    devcontainer.compose
-      ? await normalizeCompose(composeFiles, { env: { ...stringsOf(env), ...placeholders }, show, signal: options.signal })
-      : singleServiceModel(devcontainer, projectDir),
-    primaryService,
-    devcontainer.container,
-  );
+  const featureSettings = featureContainerSettings(features, { file: devcontainer.shown, projectDir, devcontainerDir: dirname(devcontainer.file) });
+  const baseModel = devcontainer.compose
+    ? await normalizeCompose(composeFiles, { env: { ...stringsOf(env), ...placeholders }, show, signal: options.signal })
+    : singleServiceModel(devcontainer, projectDir);
+  const model = withPrimaryContainer(withPrimaryContainer(baseModel, primaryService, featureSettings), primaryService, devcontainer.container);
   const imageName = config.imageName && !config.imageName.includes('/') ? `${registry.namespace}/${config.imageName}` : config.imageName;
   const repoInput = { server: registry.server, namespace: registry.namespace, service, imageName };
   // Features on a primary service that only names an image: kamal-dev builds that image with them.
@@ -130,7 +128,7 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
     onFailure: config.onFailure,
   };
   const hostWarnings = checkHostRequirements(devcontainer.hostRequirements, config.provider, { devcontainer: devcontainer.shown, config: configShown });
-  return { plan, config, devcontainer, composeFiles, features, warnings: [...devcontainer.warnings, ...hostWarnings, ...unmergedFeatureKeys(features, devcontainer.shown)] };
+  return { plan, config, devcontainer, composeFiles, features, warnings: [...devcontainer.warnings, ...hostWarnings, ...featureSettings.warnings, ...unmergedFeatureKeys(features, devcontainer.shown)] };
 }
 
 /** config `service`, else the project folder's name made into one (lowercase letters, digits, dashes). */
