@@ -89,14 +89,6 @@ export function metadataLabel(baseEntries: Record<string, unknown>[], features: 
   return JSON.stringify(entries);
 }
 
-/** devcontainer-lock.json, like the reference's: each fetched feature's version and digest. */
-export function lockFile(features: ResolvedFeature[]): string {
-  const entries = features
-    .filter((f) => f.source.type !== 'local')
-    .map((f) => [f.ref, { version: f.manifest.version ?? '', resolved: f.source.type === 'oci' ? `${f.source.registry}/${f.source.repository}@${f.digest}` : f.ref, integrity: f.digest }]);
-  return JSON.stringify({ features: Object.fromEntries(entries) }, null, 2) + '\n';
-}
-
 /** devcontainer.json keys the reference CLI records in its own entry of the metadata label. */
 export const OWN_METADATA_KEYS = ['remoteUser', 'containerUser', 'containerEnv', 'remoteEnv', 'mounts', 'init', 'privileged', 'capAdd', 'securityOpt', 'overrideCommand', 'updateRemoteUserUID', 'userEnvProbe', 'customizations', 'forwardPorts', 'portsAttributes', 'otherPortsAttributes', 'hostRequirements', 'waitFor', 'onCreateCommand', 'updateContentCommand', 'postCreateCommand', 'postStartCommand', 'postAttachCommand'] as const;
 

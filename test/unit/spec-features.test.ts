@@ -1,6 +1,6 @@
 import { featureRequests, optionsEnvFile, optionVariable, parseFeatureSource, resolveOptions, type FeatureManifest } from '../../src/spec/features';
 import { installOrder, withoutVersion, type OrderNode } from '../../src/spec/features-order';
-import { featuresDockerfile, lockFile, metadataLabel, type ResolvedFeature } from '../../src/spec/features-stage';
+import { featuresDockerfile, metadataLabel, type ResolvedFeature } from '../../src/spec/features-stage';
 
 const FILE = '.devcontainer/devcontainer.json';
 const where = { file: FILE, key: 'features../features/node' };
@@ -119,10 +119,5 @@ describe('the features stage', () => {
   it('writes the devcontainer.metadata label: base entries, features in order with their metadata, then the devcontainer', () => {
     const label = JSON.parse(metadataLabel([{ remoteUser: 'base' }], [feature('a', { capAdd: ['SYS_PTRACE'], postCreateCommand: 'a-setup', options: {} }), feature('b')], { remoteUser: 'dev' }));
     expect(label).toEqual([{ remoteUser: 'base' }, { id: './features/a', capAdd: ['SYS_PTRACE'], postCreateCommand: 'a-setup' }, { id: './features/b' }, { remoteUser: 'dev' }]);
-  });
-
-  it('locks fetched features by digest, not local ones', () => {
-    const oci: ResolvedFeature = { ...feature('x'), ref: 'localhost:5556/f/x:1', source: { type: 'oci', registry: 'localhost:5556', repository: 'f/x', tag: '1' }, digest: 'sha256:abc' };
-    expect(JSON.parse(lockFile([feature('a'), oci]))).toEqual({ features: { 'localhost:5556/f/x:1': { version: '1.0.0', resolved: 'localhost:5556/f/x@sha256:abc', integrity: 'sha256:abc' } } });
   });
 });
