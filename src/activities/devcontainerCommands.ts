@@ -3,6 +3,7 @@ import { composeContainerId, containerStartedAt, dockerExec } from '../docker/co
 import { CommandFailedError } from '../docker/runner';
 import { KamalDevError } from '../errors';
 import type { LifecycleStep } from '../spec/devcontainer-vars';
+import { lifecycleSchedule } from '../spec/lifecycle';
 import { execEnvFileContent, lifecycleExec } from '../spec/lifecycle-secrets';
 import { redact } from '../spec/redact';
 import type { DeployPlan, LifecyclePlan } from '../spec/plan';
@@ -10,8 +11,9 @@ import type { SshSession } from '../ssh/session';
 import { stackRef } from './stackDir';
 
 /**
- * What ran last on this VM: postCreateCommand runs once per container (a redeploy that keeps the
- * container does not run it again; one that replaces it does), postStartCommand once per start.
+ * What ran last on this VM: onCreateCommand, updateContentCommand and postCreateCommand run once
+ * per container (a redeploy that keeps the container does not run them again; one that replaces it
+ * does), postStartCommand once per start.
  */
 interface Marker {
   created?: string;
@@ -22,9 +24,15 @@ const MARKER_FILE = '.devcontainer-commands.json';
 /** The secrets of remoteEnv and the commands (mode 600), there only while the commands run. */
 const SECRETS_EXEC_FILE = 'lifecycle.env';
 
+export interface CommandsResult {
+  ran: string[];
+  /** Hooks after waitFor that failed: the VM still counts as deployed (absent when none failed). */
+  failed?: string[];
+}
+
 /**
- * Runs what devcontainer.json asks for after the stack is up and healthy; returns the names of what
- * ran. `secretValues` holds the values of `lifecycle.secrets`.
+ * Runs what devcontainer.json (and its features) ask for after the stack is up and healthy, in the
+ * spec's order. `secretValues` holds the values of `lifecycle.secrets`.
  */
 export async function runDevcontainerCommands(
   session: SshSession,
@@ -32,32 +40,37 @@ export async function runDevcontainerCommands(
   vmName: string,
   onLine: () => void,
   secretValues: Record<string, string> = {},
-): Promise<string[]> {
+): Promise<CommandsResult> {
   const lifecycle = plan.stack.lifecycle;
-  if (!lifecycle) return [];
+  if (!lifecycle) return { ran: [] };
   const stack = stackRef(plan);
   const service = plan.stack.primaryService;
   const containerId = (await session.run(composeContainerId(stack, service), { root: true })).stdout.trim();
-  if (!containerId) throw new KamalDevError('compose', `${vmName}: service ${service} has no container to run postCreateCommand in`);
+  if (!containerId) throw new KamalDevError('compose', `${vmName}: service ${service} has no container to run its lifecycle commands in`);
   const startedAt = (await session.run(containerStartedAt(containerId), { root: true })).stdout.trim();
   const markerFile = posix.join(stack.dir, MARKER_FILE);
   const marker = parseMarker((await session.exec(['cat', '--', markerFile])).stdout);
 
   const secrets = { values: secretValues, file: posix.join(stack.dir, SECRETS_EXEC_FILE) };
-  const run = (name: string, steps: LifecycleStep[]) => runSteps(session, lifecycle, containerId, secrets, { name, steps, vmName, onLine });
-  const ran: string[] = [];
-  if (lifecycle.postCreate.length > 0 && marker.created !== containerId) {
-    await run('postCreateCommand', lifecycle.postCreate);
-    ran.push('postCreateCommand');
-  }
-  // Recorded before postStartCommand: if that one fails, a retry does not run postCreateCommand again.
-  await session.upload(markerFile, JSON.stringify({ created: containerId, started: marker.started } satisfies Marker));
-  if (lifecycle.postStart.length > 0 && marker.started !== startedAt) {
-    await run('postStartCommand', lifecycle.postStart);
-    ran.push('postStartCommand');
+  const result: CommandsResult = { ran: [] };
+  let recordedCreate = false;
+  for (const hook of lifecycleSchedule(lifecycle)) {
+    if (hook.when === 'once' ? marker.created === containerId : marker.started === startedAt) continue;
+    if (hook.when === 'start' && !recordedCreate) {
+      // Recorded before postStartCommand: if that one fails, a retry does not run the create hooks again.
+      await session.upload(markerFile, JSON.stringify({ created: containerId, started: marker.started } satisfies Marker));
+      recordedCreate = true;
+    }
+    try {
+      for (const group of hook.groups) await runSteps(session, lifecycle, containerId, secrets, { name: hook.hook, steps: group, vmName, onLine });
+      result.ran.push(hook.hook);
+    } catch (error) {
+      if (hook.blocking || !(error instanceof KamalDevError)) throw error;
+      (result.failed ??= []).push(error.message);
+    }
   }
   await session.upload(markerFile, JSON.stringify({ created: containerId, started: startedAt } satisfies Marker));
-  return ran;
+  return result;
 }
 
 /** The entries of an object-form command run in parallel, as devcontainer tools run them. */
@@ -81,7 +94,7 @@ async function runSteps(
           await session.run(argv, { root: true, onLine: what.onLine, secrets: hidden });
         } catch (error) {
           if (!(error instanceof CommandFailedError)) throw error;
-          const label = step.name ? `${what.name} ${step.name}` : what.name;
+          const label = [what.name, step.feature && `of feature ${step.feature}`, step.name].filter(Boolean).join(' ');
           const output = redact(`${error.stdout}\n${error.stderr}`, hidden).split('\n').filter((l) => l.trim());
           // A KamalDevError is not retried: the user's own command failed, and running it again may not be safe.
           throw new KamalDevError('compose', `${label} failed on ${what.vmName} (exit code ${error.exitCode})${output.length ? `: ${output.at(-1)}` : ''}`, {

@@ -78,7 +78,7 @@ export function createStackActivities(
         // The stack's secrets too: a command's output (`env`, a stack trace) may show them, and they are redacted from it.
         const secrets = await secretsOf(plan, [...new Set([...plan.stack.secrets, ...(plan.stack.lifecycle?.secrets ?? [])])]);
         const session = await ctx.session(plan, vm);
-        return { ran: await heartbeating('devcontainer commands', (onLine) => runDevcontainerCommands(session, plan, vm.name, onLine, secrets)) };
+        return heartbeating('devcontainer commands', (onLine) => runDevcontainerCommands(session, plan, vm.name, onLine, secrets));
       }),
 
     stackStatus: ({ plan, vm }) =>

@@ -91,7 +91,8 @@ export interface DeployActivities {
    * devcontainer.json's postCreateCommand (once per container) and postStartCommand (once per start)
    * in the primary service's container; returns the names of those that ran.
    */
-  runDevcontainerCommands(input: { plan: DeployPlan; vm: VmHandle }): Promise<{ ran: string[] }>;
+  /** `failed`: hooks after waitFor that failed (the VM still counts as deployed); absent when none did. */
+  runDevcontainerCommands(input: { plan: DeployPlan; vm: VmHandle }): Promise<{ ran: string[]; failed?: string[] }>;
 }
 
 /** stop/start/remove as durable workflows; the CLI resolves the plan locally and passes it in. */

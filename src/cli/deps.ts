@@ -1,7 +1,9 @@
 import type { Activities } from '../activities/types';
 import type { TemporalConfig } from '../client/settings';
 import type { DeployPlan } from '../spec/plan';
-import { resolvePlan } from '../spec/resolve';
+import type { SpecWarning } from '../spec/devcontainer-keys';
+import { initializeOnThisMachine } from './initialize';
+import { resolvePlan, resolveSpec } from '../spec/resolve';
 
 /** What the CLI needs from outside: real activities and config in production, fakes in tests. */
 export interface CliDeps {
@@ -22,4 +24,11 @@ export interface CliDeps {
 /** The CLI's planner: the injected one, or the real resolvePlan. */
 export function planOf(deps: CliDeps): NonNullable<CliDeps['plan']> {
   return deps.plan ?? (({ from, ...options }) => resolvePlan({ ...options, devcontainerPath: from }));
+}
+
+/** For `deploy`: initializeCommand run, then the plan and what it does not apply; an injected planner has nothing to warn about. */
+export function checkedPlanOf(deps: CliDeps): (options: { projectDir: string; count?: number; from?: string }) => Promise<{ plan: DeployPlan; warnings: SpecWarning[] }> {
+  if (deps.plan) return async (options) => ({ plan: await deps.plan!(options), warnings: [] });
+  return ({ from, ...options }) =>
+    resolveSpec({ ...options, devcontainerPath: from, initialize: (steps, where) => initializeOnThisMachine(steps, where, deps.stderr ?? process.stderr) });
 }

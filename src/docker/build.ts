@@ -29,6 +29,8 @@ export interface BuildArgvOptions {
   noCache?: boolean;
   /** Push from buildx instead of loading into the engine (default: load, then `docker push`). */
   push?: boolean;
+  /** More image labels (the features stage's devcontainer.metadata). */
+  labels?: Record<string, string>;
 }
 
 export const IMAGE_LABELS = {
@@ -63,6 +65,7 @@ export function buildLabels(build: ImageBuild, options: BuildArgvOptions): Recor
     [IMAGE_LABELS.composeService]: build.service,
     ...(options.revision ? { [IMAGE_LABELS.revision]: options.revision } : {}),
     ...(options.source ? { [IMAGE_LABELS.source]: options.source } : {}),
+    ...options.labels,
   };
 }
 

@@ -52,7 +52,8 @@ export function checkBuildInputs(builds: ImageBuild[]): void {
         description: 'Fix build.context (or the compose service\'s build.context); it is relative to the file that names it.',
       });
     }
-    if (!existsSync(build.dockerfile) || !statSync(build.dockerfile).isFile()) {
+    // A features-only build (an image devcontainer with features) has no Dockerfile of its own.
+    if (!build.features?.baseImage && (!existsSync(build.dockerfile) || !statSync(build.dockerfile).isFile())) {
       throw new ImageError('DockerfileMissing', 'config', `the Dockerfile of service ${build.service} does not exist: ${build.dockerfile}`, {
         file: build.dockerfile,
         description: 'Fix build.dockerfile (or the compose service\'s build.dockerfile); it is relative to the build context.',

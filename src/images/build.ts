@@ -8,6 +8,7 @@ import type { DeployPlan, ImageBuild } from '../spec/plan';
 import { buildSecretValues, registryCredentials, ResolveSecret } from './credentials';
 import { appendJournal, pruneJournals, readJournal, recordBuilt, removeJournal } from './build-journal';
 import { ImageError } from './errors';
+import { buildFeaturesStage } from './features';
 import { writeLastBuild } from './last-build';
 import { withRegistryLogin } from './login';
 import { localImageId } from './recorded';
@@ -62,6 +63,20 @@ async function buildOne(
   revision: string | undefined,
   options: BuildImagesOptions,
 ): Promise<BuiltImage> {
+  if (!build.features?.baseImage) await buildDockerfile(plan, build, env, revision, options);
+  if (build.features) {
+    const features = { ...build, features: build.features };
+    const progress = new BuildProgressParser();
+    const onLine = (line: string) => {
+      for (const event of progress.push(line)) options.onEvent?.(build.service, event);
+    };
+    await buildFeaturesStage(features, build.features.baseImage ?? build.image, { deployment: plan.service, revision, noCache: options.noCache, signal: options.signal, onLine });
+  }
+  const { stdout } = await run(imageInspectArgv(build.image), { signal: options.signal });
+  return { service: build.service, image: build.image, imageId: stdout.trim() };
+}
+
+async function buildDockerfile(plan: DeployPlan, build: ImageBuild, env: Record<string, string>, revision: string | undefined, options: BuildImagesOptions): Promise<void> {
   const argv = buildxBuildArgv(build, { deployment: plan.service, revision, noCache: options.noCache });
   const parser = new BuildProgressParser();
   try {
@@ -84,8 +99,6 @@ async function buildOne(
       cause: error,
     });
   }
-  const { stdout } = await run(imageInspectArgv(build.image), { signal: options.signal });
-  return { service: build.service, image: build.image, imageId: stdout.trim() };
 }
 
 /**

@@ -43,3 +43,14 @@ function pick(canonical: string | undefined, kamal: string | [string] | undefine
   }
   return canonical ?? (Array.isArray(kamal) ? kamal[0] : kamal);
 }
+
+/**
+ * The {user} part of image references: registry.namespace, else the owner in image.name
+ * (`owner/name`), else the registry user name (the story's `{registry}/{user}/{service}-dev`).
+ * Lower-cased, as image references must be.
+ */
+export function registryNamespace(registry: RegistryConfig, imageName: string | undefined, userName: string | undefined): string | undefined {
+  if (registry.namespace) return registry.namespace;
+  if (imageName?.includes('/')) return imageName.split('/')[0].toLowerCase();
+  return userName?.trim().toLowerCase() || undefined;
+}

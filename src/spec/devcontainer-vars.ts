@@ -48,7 +48,10 @@ export function substituteDeep<T>(value: T, context: VariableContext): T {
  * postCreateCommand / postStartCommand in one shape: a string runs in a shell, an array runs as argv,
  * an object runs each named entry (string or array) in parallel.
  */
-export type LifecycleStep = { name?: string; shell: string } | { name?: string; argv: string[] };
+export type LifecycleStep = ({ name?: string; shell: string } | { name?: string; argv: string[] }) & {
+  /** The Dev Container Feature it comes from; features' commands run one after another, before the devcontainer's own. */
+  feature?: string;
+};
 
 export function lifecycleSteps(value: string | string[] | Record<string, string | string[]> | undefined): LifecycleStep[] {
   if (value === undefined) return [];

@@ -4,8 +4,12 @@ import { parse, ParseError, printParseErrorCode } from 'jsonc-parser';
 import { configError } from '../errors';
 import { devcontainerSchema, RawDevcontainer } from './devcontainer-schema';
 import { LifecycleStep, lifecycleSteps, substitute, substituteDeep } from './devcontainer-vars';
+import { ContainerSettings, containerSettings } from './devcontainer-container';
+import { SpecWarning, unappliedKeys } from './devcontainer-keys';
+import { ownMetadata } from './features-stage';
+import type { HostRequirements } from './host-requirements';
 import { displayPath } from './paths';
-import type { DevcontainerKind } from './plan';
+import type { DevcontainerKind, WaitFor } from './plan';
 import { schemaError } from './schema-errors';
 
 export const DEVCONTAINER_LOCATIONS = ['.devcontainer/devcontainer.json', '.devcontainer.json'];
@@ -24,10 +28,26 @@ export interface Devcontainer {
   remoteEnv: Record<string, string | null>;
   remoteUser?: string;
   forwardPorts: (number | string)[];
+  /** Runs on the source machine before the build. */
+  initializeCommand: LifecycleStep[];
+  onCreateCommand: LifecycleStep[];
+  updateContentCommand: LifecycleStep[];
   postCreateCommand: LifecycleStep[];
   postStartCommand: LifecycleStep[];
+  postAttachCommand: LifecycleStep[];
+  waitFor?: WaitFor;
   /** Replace the primary service's command with a long sleep (default: yes for image/Dockerfile, no for compose). */
   overrideCommand: boolean;
+  hostRequirements?: HostRequirements;
+  /** `features` as written, and `overrideFeatureInstallOrder`: resolved by the features loader. */
+  features: Record<string, unknown>;
+  overrideFeatureInstallOrder: string[];
+  /** devcontainer.json's own entry of the `devcontainer.metadata` image label. */
+  metadata: Record<string, unknown>;
+  /** mounts, capAdd, runArgs, ... for the primary container. */
+  container: ContainerSettings;
+  /** Keys of the file that kamal-dev does not apply. */
+  warnings: SpecWarning[];
 }
 
 /** `--from PATH` (a file or a folder holding devcontainer.json), else the two standard places. */
@@ -73,6 +93,7 @@ export function loadDevcontainer(file: string, projectDir: string, env: NodeJS.P
   const raw = substituteDeep(parsed.data, { ...local, containerWorkspaceFolder: workspaceFolder });
   const dir = dirname(file);
   const kind = kindOf(raw, shown);
+  const container = containerSettings(raw, kind, { file: shown, projectDir, devcontainerDir: dir });
   const common = {
     file,
     shown,
@@ -82,9 +103,20 @@ export function loadDevcontainer(file: string, projectDir: string, env: NodeJS.P
     remoteEnv: raw.remoteEnv ?? {},
     remoteUser: raw.remoteUser,
     forwardPorts: raw.forwardPorts ?? [],
+    initializeCommand: lifecycleSteps(raw.initializeCommand),
+    onCreateCommand: lifecycleSteps(raw.onCreateCommand),
+    updateContentCommand: lifecycleSteps(raw.updateContentCommand),
     postCreateCommand: lifecycleSteps(raw.postCreateCommand),
     postStartCommand: lifecycleSteps(raw.postStartCommand),
+    postAttachCommand: lifecycleSteps(raw.postAttachCommand),
+    waitFor: raw.waitFor,
     overrideCommand: raw.overrideCommand ?? kind !== 'compose',
+    hostRequirements: raw.hostRequirements,
+    metadata: ownMetadata(raw as Record<string, unknown>),
+    features: raw.features ?? {},
+    overrideFeatureInstallOrder: raw.overrideFeatureInstallOrder ?? [],
+    container,
+    warnings: [...unappliedKeys(data as Record<string, unknown>, kind, shown), ...container.warnings],
   };
   if (kind === 'compose') {
     const files = [raw.dockerComposeFile ?? []].flat().map((f, i, all) => {

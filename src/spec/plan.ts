@@ -27,6 +27,21 @@ export interface ImageBuild {
   cacheImage?: string;
   /** The full reference this build is tagged and pushed as. */
   image: string;
+  /** Dev Container Features installed on top (absent when devcontainer.json has none). */
+  features?: FeaturesStage;
+}
+
+/**
+ * The generated stage that installs features on the built image (or on `baseImage` for an image
+ * devcontainer, which then has nothing else to build). The builder copies each feature's folder
+ * into a build context of its own with its options file and builds `dockerfile` there.
+ */
+export interface FeaturesStage {
+  baseImage?: string;
+  dockerfile: string;
+  features: { dir: string; source: string; env: string }[];
+  /** The `devcontainer.metadata` label, as the reference CLI writes it. */
+  metadata: string;
 }
 
 export interface RegistryPlan {
@@ -62,22 +77,35 @@ export interface StackPlan {
   secrets: string[];
   /** Bind mounts and files that are not copied, with the reason (shown to the user as warnings). */
   dropped: { source: string; reason: string }[];
-  /** Absent when devcontainer.json has neither postCreateCommand nor postStartCommand. */
+  /** Absent when devcontainer.json has no lifecycle command that runs on a VM. */
   lifecycle?: LifecyclePlan;
+  /** initializeCommand: run on the source machine before the build (absent when there is none). */
+  initialize?: LifecycleStep[];
 }
 
+/** The lifecycle step a VM must pass to count as deployed (devcontainer.json `waitFor`). */
+export type WaitFor = 'initializeCommand' | 'onCreateCommand' | 'updateContentCommand' | 'postCreateCommand' | 'postStartCommand' | 'postAttachCommand';
+
 /**
- * devcontainer.json's postCreateCommand and postStartCommand, run on each VM in the primary
- * service's container as devcontainer tools run them: in the workspace folder, as remoteUser, with
- * remoteEnv set for the commands only.
+ * devcontainer.json's lifecycle commands, run on each VM in the primary service's container as
+ * devcontainer tools run them: in the workspace folder, as remoteUser, with remoteEnv set for the
+ * commands only. In order: onCreate, updateContent, postCreate (once per container), postStart
+ * (each start). The optional keys appear only when the devcontainer has them, so plans without
+ * them keep the shape recorded histories replay.
  */
 export interface LifecyclePlan {
   workdir: string;
   user?: string;
   /** Values may hold secret placeholders (src/spec/compose-secrets.ts), filled in on the VM's worker only. */
   env: Record<string, string>;
+  onCreate?: LifecycleStep[];
+  updateContent?: LifecycleStep[];
   postCreate: LifecycleStep[];
   postStart: LifecycleStep[];
+  /** Recorded for `kamal-dev ssh` to run when a user attaches (not run by a deploy). */
+  postAttach?: LifecycleStep[];
+  /** Absent: postCreateCommand (kamal-dev's default; the spec's is updateContentCommand). */
+  waitFor?: WaitFor;
   /** The secret names whose placeholders env and the commands hold (absent in plans recorded before it existed). */
   secrets?: string[];
 }

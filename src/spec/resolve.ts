@@ -1,19 +1,26 @@
 import { readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { normalizeCompose } from '../docker/compose-config';
 import { configError } from '../errors';
 import { applyConfigBuild, composeBuilds } from './compose-builds';
 import { readEnvFileSources } from './compose-env-files';
-import { placeholderEnv, placeholdersIn } from './compose-secrets';
-import { SINGLE_SERVICE, singleServiceModel } from './compose-synth';
+import { placeholderEnv } from './compose-secrets';
+import { SINGLE_SERVICE, singleServiceModel, withPrimaryContainer } from './compose-synth';
 import { transformStack } from './compose';
 import { DevConfig, loadConfig } from './config';
+import { registryNamespace } from './config-registry';
 import { Devcontainer, loadDevcontainer, locateDevcontainer } from './devcontainer';
+import type { SpecWarning } from './devcontainer-keys';
+import { LoadedFeature, loadFeatures } from './features-load';
+import { featureCommands, featureContainerSettings, featuresOnlyBuild, featuresStage, unmergedFeatureKeys } from './features-plan';
 import { assertValidTag, imageRepository, imageRef } from './image-ref';
+import { checkHostRequirements } from './host-requirements';
 import { displayPath } from './paths';
-import type { DeployPlan, LifecyclePlan, RegistryPlan } from './plan';
+import type { LifecycleStep } from './devcontainer-vars';
+import { lifecyclePlan } from './lifecycle';
+import type { DeployPlan, RegistryPlan } from './plan';
 import { secretNamesOf, vmNames } from './resolve-parts';
-import { DEFAULT_SECRETS_PATH, readSecretNames } from './secrets';
+import { DEFAULT_SECRETS_PATH, readLiteralSecret, readSecretNames } from './secrets';
 import { computeTag } from './tag';
 import { composeVariables, devcontainerVariables, storedEnvironmentValues } from './interpolated';
 import { projectIdentity } from '../state/identity';
@@ -28,6 +35,8 @@ export interface ResolveOptions {
   configPath?: string;
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  /** Runs devcontainer.json's initializeCommand (`build`, `deploy`), before compose and env files are read. */
+  initialize?: (steps: LifecycleStep[], where: { projectDir: string; file: string }) => Promise<void>;
 }
 
 /** The plan plus what `kamal-dev plan` shows besides it. */
@@ -39,6 +48,10 @@ export interface ResolvedSpec {
   composeFiles: string[];
   /** Variables taken from the environment that are not secrets: their values are stored in the plan. */
   storedEnvironment: string[];
+  /** devcontainer.json's features, fetched, checked and in install order. */
+  features: LoadedFeature[];
+  /** What kamal-dev does not apply, one line each in `plan` and `deploy` (never in the plan: it travels through Temporal). */
+  warnings: SpecWarning[];
 }
 
 /** The DeployPlan of a project: no side effects besides reading files, `git` and `docker compose config`; no secret values. */
@@ -55,25 +68,32 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
   const count = options.count ?? config.vmCount ?? 1;
   if (!Number.isInteger(count) || count < 1 || count > 100) throw configError(`expected a whole number from 1 to 100, got ${count}`, { key: '--count' });
   const tag = options.tag !== undefined ? assertValidTag(options.tag, { key: '--tag' }) : await computeTag(projectDir);
-  const registry = registryPlan(config, configShown);
-
   const secretsFile = join(projectDir, DEFAULT_SECRETS_PATH);
+  const registry = registryPlan(config, configShown, (name) => env[name] || readLiteralSecret(secretsFile, name));
+
   const secretNames = secretNamesOf(config, readSecretNames(secretsFile), env);
   const placeholders = placeholderEnv(secretNames);
   const devcontainerFile = locateDevcontainer(projectDir, options.devcontainerPath ?? config.devcontainer);
   const devcontainer = loadDevcontainer(devcontainerFile, projectDir, { ...env, ...placeholders });
 
+  // Bad features stop here, before any build or VM.
+  const features = loadFeatures(devcontainer.features, devcontainer.overrideFeatureInstallOrder, { file: devcontainer.shown, devcontainerDir: dirname(devcontainer.file) });
+  if (options.initialize && devcontainer.initializeCommand.length) await options.initialize(devcontainer.initializeCommand, { projectDir, file: devcontainer.shown });
   const show = (file: string) => displayPath(projectDir, file);
   const composeFiles = devcontainer.compose?.files ?? [];
-  const model = devcontainer.compose
+  const primaryService = devcontainer.compose?.service ?? SINGLE_SERVICE;
+  const featureSettings = featureContainerSettings(features, { file: devcontainer.shown, projectDir, devcontainerDir: dirname(devcontainer.file) });
+  const baseModel = devcontainer.compose
     ? await normalizeCompose(composeFiles, { env: { ...stringsOf(env), ...placeholders }, show, signal: options.signal })
     : singleServiceModel(devcontainer, projectDir);
-  const primaryService = devcontainer.compose?.service ?? SINGLE_SERVICE;
+  const model = withPrimaryContainer(withPrimaryContainer(baseModel, primaryService, featureSettings), primaryService, devcontainer.container);
   const imageName = config.imageName && !config.imageName.includes('/') ? `${registry.namespace}/${config.imageName}` : config.imageName;
   const repoInput = { server: registry.server, namespace: registry.namespace, service, imageName };
+  // Features on a primary service that only names an image: kamal-dev builds that image with them.
+  const featuresBase = features.length && !model.services?.[primaryService]?.build ? (model.services?.[primaryService]?.image as string | undefined) : undefined;
   const images = Object.fromEntries(
     Object.entries(model.services ?? {})
-      .filter(([, s]) => s.build)
+      .filter(([name, s]) => s.build || (featuresBase && name === primaryService))
       .map(([name]) => [name, imageRef(imageRepository(repoInput, name, name === primaryService), tag, { file: configShown, key: 'image.name' })]),
   );
   const stack = transformStack({
@@ -93,8 +113,10 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
   const builds = composeBuilds(model.services ?? {}, (model.secrets ?? {}) as never, images, { file: composeFiles[0] ? show(composeFiles[0]) : devcontainer.shown })
     .filter((b) => deployed[b.service])
     .map((b) => (b.service === primaryService ? applyConfigBuild(b, config.build, b.image.slice(0, b.image.lastIndexOf(':'))) : b));
+  if (featuresBase) builds.push(featuresOnlyBuild(primaryService, dirname(devcontainer.file), images[primaryService]));
+  const withStage = builds.map((b) => (b.service === primaryService && features.length ? { ...b, features: featuresStage(features, devcontainer.metadata, featuresBase) } : b));
 
-  const lifecycle = lifecyclePlan(devcontainer);
+  const lifecycle = lifecyclePlan(devcontainer, featureCommands(features));
   const plan: DeployPlan = {
     projectDir,
     identity: projectIdentity(projectDir),
@@ -104,24 +126,24 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
     service,
     registry,
     tag,
-    builds,
-    stack: lifecycle ? { ...stack, lifecycle } : stack,
+    builds: withStage,
+    stack: { ...stack, ...(lifecycle ? { lifecycle } : {}), ...(devcontainer.initializeCommand.length ? { initialize: devcontainer.initializeCommand } : {}) },
     vms: vmNames(config.naming, service, count, configShown),
     provider: config.provider,
     ssh: config.ssh,
     onFailure: config.onFailure,
   };
+  const hostWarnings = checkHostRequirements(devcontainer.hostRequirements, config.provider, { devcontainer: devcontainer.shown, config: configShown });
   const referenced = [...devcontainerVariables(readFileSync(devcontainerFile, 'utf8')), ...composeFiles.flatMap((f) => composeVariables(readFileSync(f, 'utf8')))];
-  return { plan, config, devcontainer, composeFiles, storedEnvironment: storedEnvironmentValues(referenced, env, new Set(secretNames)) };
-}
-
-function lifecyclePlan(devcontainer: Devcontainer): LifecyclePlan | undefined {
-  const { postCreateCommand: postCreate, postStartCommand: postStart } = devcontainer;
-  if (postCreate.length === 0 && postStart.length === 0) return undefined;
-  // A null remoteEnv value unsets a variable; an exec can only leave it out.
-  const env = Object.fromEntries(Object.entries(devcontainer.remoteEnv).filter((e): e is [string, string] => e[1] !== null));
-  const secrets = placeholdersIn({ env, postCreate, postStart }).sort();
-  return { workdir: devcontainer.workspaceFolder, ...(devcontainer.remoteUser ? { user: devcontainer.remoteUser } : {}), env, postCreate, postStart, ...(secrets.length ? { secrets } : {}) };
+  return {
+    plan,
+    config,
+    devcontainer,
+    composeFiles,
+    storedEnvironment: storedEnvironmentValues(referenced, env, new Set(secretNames)),
+    features,
+    warnings: [...devcontainer.warnings, ...hostWarnings, ...featureSettings.warnings, ...unmergedFeatureKeys(features, devcontainer.shown)],
+  };
 }
 
 /** config `service`, else the project folder's name made into one (lowercase letters, digits, dashes). */
@@ -136,15 +158,15 @@ export function serviceFromFolder(projectDir: string): string {
   return name;
 }
 
-function registryPlan(config: DevConfig, file: string): RegistryPlan {
+/** `lookup` reads the registry user name (public: it is part of every image reference), never the password. */
+function registryPlan(config: DevConfig, file: string, lookup: (name: string) => string | undefined): RegistryPlan {
   const { server, local, usernameSecret, passwordSecret } = config.registry;
-  let namespace = config.registry.namespace;
-  if (!namespace && config.imageName?.includes('/')) namespace = config.imageName.split('/')[0].toLowerCase();
+  const namespace = registryNamespace(config.registry, config.imageName, usernameSecret ? lookup(usernameSecret) : undefined);
   if (!namespace) {
     throw configError(`is required for ${server}`, {
       file,
       key: 'registry.namespace',
-      description: `Images are pushed as ${server}/NAMESPACE/SERVICE-dev:TAG. Set registry.namespace (your user or organisation) or image.name: NAMESPACE/NAME.`,
+      description: `Images are pushed as ${server}/NAMESPACE/SERVICE-dev:TAG; NAMESPACE defaults to the registry user name in ${usernameSecret ?? 'the username_env variable'}, which is not set. Export it (or add it to .kamal/secrets), or set registry.namespace (your user or organisation) or image.name: NAMESPACE/NAME.`,
     });
   }
   return { server, namespace, local, usernameSecret, passwordSecret };

@@ -61,6 +61,17 @@ export function readSecretNames(file: string): string[] {
   return [...new Set(parseSecrets(readFileSync(file, 'utf8'), file).map((e) => e.key))];
 }
 
+/**
+ * A value written literally in the file (no `$VAR`, no `$(command)`), else undefined: for values
+ * that are not secret, such as a registry user name, read without running anything.
+ */
+export function readLiteralSecret(file: string, name: string): string | undefined {
+  if (!existsSync(file)) return undefined;
+  const entry = parseSecrets(readFileSync(file, 'utf8'), file).filter((e) => e.key === name).pop();
+  if (!entry || !entry.parts.every((part) => 'literal' in part)) return undefined;
+  return entry.parts.map((part) => (part as { literal: string }).literal).join('');
+}
+
 function evaluate(entries: SecretEntry[], file: string, env: NodeJS.ProcessEnv): Map<string, string> {
   const values = new Map<string, string>();
   const lookup = (name: string) => env[name] ?? values.get(name) ?? '';

@@ -55,6 +55,7 @@ async function runOnEachVm(action: Action, { plan, names, profiles }: LifecycleI
       entry.vm = await provision.startVm({ plan, vm });
       // Plans recorded before devcontainer commands existed have no lifecycle: their replay is unchanged.
       if (plan.stack.lifecycle?.postStart.length) {
+        // The create hooks ran at deploy; a start whose container was replaced runs them again.
         await verify.verifyStack({ plan, vm: entry.vm });
         await long.runDevcontainerCommands({ plan, vm: entry.vm });
       }

@@ -8,8 +8,14 @@ import { failureMessage, PROGRESS_QUERY, setPhase, StepTracker } from './progres
 import type { DeployWorkspaceInput, WorkspaceProgress, WorkspaceResult } from './types';
 
 export const WORKSPACE_STEPS = ['provisionVm', 'waitForSsh', 'bootstrapVm', 'uploadStack', 'composeUp', 'verifyStack'];
-/** Only for a plan with postCreateCommand or postStartCommand (plans recorded before it existed have neither). */
+/** Only for a plan with lifecycle commands (plans recorded before it existed have none). */
 const COMMANDS_STEP = 'runDevcontainerCommands';
+
+/** After waitFor (default postCreateCommand) a failed hook leaves the VM deployed; the step says what failed. */
+function commandsSummary(result: { ran: string[]; failed?: string[] }): string {
+  const ran = result.ran.length ? `ran ${result.ran.join(' and ')}` : 'ran before in this container';
+  return result.failed?.length ? `${ran}; failed after waitFor: ${result.failed.join('; ')}` : ran;
+}
 
 const progressQuery = defineQuery<WorkspaceProgress>(PROGRESS_QUERY);
 /** From here on a compensation destroys only the VM its own run made (provisionVm's createdBy). */
@@ -58,7 +64,7 @@ export async function DeployWorkspace(input: DeployWorkspaceInput): Promise<Work
     const containers = await tracker.run('verifyStack', () => verify.verifyStack({ plan, vm }), (c) => `${c.length} container(s) up`);
     progress.containers = containers;
     if (plan.stack.lifecycle) {
-      await tracker.run(COMMANDS_STEP, () => long.runDevcontainerCommands({ plan, vm }), (r) => (r.ran.length ? `ran ${r.ran.join(' and ')}` : 'ran before in this container'));
+      await tracker.run(COMMANDS_STEP, () => long.runDevcontainerCommands({ plan, vm }), commandsSummary);
     }
     progress.state = 'deployed';
     setPhase('deployed');

@@ -6,6 +6,7 @@ import { run } from '../../src/docker/runner';
 import { runPlan } from '../../src/cli/commands/plan';
 import { isKamalDevError, KamalDevError } from '../../src/errors';
 import { resolveSpec } from '../../src/spec/resolve';
+import { runInitializeCommand } from '../../src/images/initialize';
 import { describeWithLab } from '../support/lab';
 import { cleanupProjects, tempProject } from '../support/project';
 
@@ -124,6 +125,54 @@ describeWithLab(['docker'], 'kamal-dev plan on compose devcontainers (real docke
     expect(json.compose.services.web.volumes).toEqual([{ type: 'bind', source: '/opt/kamal-dev/multi/workspaces', target: '/workspaces', bind: { create_host_path: true } }]);
     expect(json.sync.dropped).toEqual([{ source: '/etc/hosts', reason: expect.stringContaining('outside the project') }]);
     expect(Object.keys(json.build)).toEqual(['web']);
+  });
+
+  it('applies the container keys to the primary service of a compose devcontainer, in a file Compose accepts', async () => {
+    const dir = tempProject({
+      '.devcontainer/devcontainer.json': JSON.stringify({
+        dockerComposeFile: 'compose.yml',
+        service: 'app',
+        mounts: ['source=keys-gems,target=/gems,type=volume', 'source=/var/run/docker.sock,target=/var/run/docker.sock,type=bind'],
+        privileged: true,
+        capAdd: ['SYS_PTRACE'],
+        securityOpt: ['seccomp=unconfined'],
+        init: true,
+        containerUser: 'vscode',
+        runArgs: ['--shm-size=1g'],
+        appPort: 3000,
+      }),
+      '.devcontainer/compose.yml': 'services:\n  app:\n    image: debian\n    cap_add: [NET_ADMIN]\n    volumes: [cache:/cache]\nvolumes:\n  cache: {}\n',
+      'config/dev.yml': 'service: keys\n',
+    });
+    const json = await planJsonOf(dir);
+    const app = json.compose.services.app;
+    expect(app).toMatchObject({ privileged: true, cap_add: ['NET_ADMIN', 'SYS_PTRACE'], security_opt: ['seccomp=unconfined'], init: true, user: 'vscode' });
+    expect(app.shm_size).toBeUndefined();
+    expect(app.ports).toBeUndefined();
+    expect(app.volumes).toEqual([expect.objectContaining({ type: 'volume', source: 'cache', target: '/cache' }), { type: 'volume', source: 'keys-gems', target: '/gems' }]);
+    expect(Object.keys(json.compose.volumes).sort()).toEqual(['cache', 'keys-gems']);
+    expect(json.warnings.map((w: { key: string }) => w.key)).toEqual(['runArgs', 'appPort', 'mounts[1]']);
+    const stackDir = mkdtempSync(join(tmpdir(), 'kamal-dev-spec-keys-'));
+    copies.push(stackDir);
+    writeFileSync(join(stackDir, 'compose.yaml'), stringify(json.compose));
+    const { stdout } = await run(['docker', 'compose', '-f', join(stackDir, 'compose.yaml'), 'config', '--format', 'json']);
+    expect(JSON.parse(stdout).services.app).toMatchObject({ privileged: true, init: true, user: 'vscode' });
+  });
+
+  it('runs initializeCommand before Compose reads the files it writes; plan only says it would', async () => {
+    const dir = tempProject({
+      '.devcontainer/devcontainer.json': '{"dockerComposeFile": "compose.yml", "service": "app", "initializeCommand": "echo APP_IMAGE=from-initialize > .devcontainer/.env"}',
+      '.devcontainer/compose.yml': 'services:\n  app:\n    image: ${APP_IMAGE:?run initializeCommand first}\n',
+    });
+    await expect(planJsonOf(dir)).rejects.toMatchObject({ kind: 'config', message: expect.stringMatching(/run initializeCommand first/) });
+    const ran: string[] = [];
+    const spec = await resolveSpec({ projectDir: dir, tag: 't', env, initialize: async (steps, where) => {
+      ran.push(...steps.map((s) => ('shell' in s ? s.shell : '')));
+      await runInitializeCommand(steps, where);
+    } });
+    expect(ran).toHaveLength(1);
+    expect((spec.plan.stack.compose.services as Record<string, { image: string }>).app.image).toBe('from-initialize');
+    expect(spec.plan.stack.initialize).toEqual([{ shell: 'echo APP_IMAGE=from-initialize > .devcontainer/.env' }]);
   });
 
   it("reports Compose's own errors against the compose file and key", async () => {

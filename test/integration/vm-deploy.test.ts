@@ -224,6 +224,32 @@ describeWithLab(['vmImage', 'registry'], 'a stack on a bootstrapped VM (non-root
     await activities.removeStack({ plan: cmdPlan, vm });
   });
 
+  it('runs every hook in the spec order, features first, and a hook after waitFor fails without failing the VM', async () => {
+    const local = { registry: { server: 'localhost:5555', namespace: 'vms', local: true }, builds: [{ service: 'app', context: '.', dockerfile: 'Dockerfile', args: {}, secrets: [], cacheFrom: [], image: localImage }] };
+    const projectName = `${service}-hooks`;
+    const log = (word: string) => ({ shell: `echo ${word} >> /tmp/hooks` });
+    const lifecycle = {
+      workdir: '/',
+      env: {},
+      onCreate: [{ ...log('feature-create'), feature: 'f' }, log('create')],
+      updateContent: [log('update')],
+      postCreate: [log('post-create')],
+      postStart: [{ shell: 'echo start >> /tmp/hooks; echo "port busy" >&2; exit 5' }],
+      postAttach: [log('attach')],
+    };
+    const hooksPlan = plan({ projectName, compose: { services: { app: { image: localImage } } }, lifecycle }, local);
+    await activities.uploadStack({ plan: hooksPlan, vm });
+    await activities.composeUp({ plan: hooksPlan, vm, skipPush: true });
+    await activities.verifyStack({ plan: hooksPlan, vm });
+    expect(await activities.runDevcontainerCommands({ plan: hooksPlan, vm })).toEqual({
+      ran: ['onCreateCommand', 'updateContentCommand', 'postCreateCommand'],
+      failed: [`postStartCommand failed on ${vm.name} (exit code 5): port busy`],
+    });
+    const hooks = await session.run(['docker', 'exec', `${projectName}-app-1`, 'cat', '/tmp/hooks'], { root: true });
+    expect(hooks.stdout).toBe('feature-create\ncreate\nupdate\npost-create\nstart\n');
+    await activities.removeStack({ plan: hooksPlan, vm });
+  });
+
   it('ssh provider: claims the VM as an existing host, marks it, deploys, and destroy leaves the host', async () => {
     const sshService = `${service}-ssh`;
     const sshPlan = (projectDir = project.dir) => ({

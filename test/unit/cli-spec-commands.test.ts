@@ -72,9 +72,24 @@ describe('kamal-dev plan', () => {
     const result = await cli(['-C', dir, 'plan', '--json', '--count', '2', '--tag', 'v1', '--from', 'alt']);
     expect(result.code).toBe(0);
     const json = JSON.parse(result.stdout);
-    expect(Object.keys(json)).toEqual(['outcome', 'kind', 'service', 'composeFiles', 'build', 'image', 'compose', 'sync', 'projectName', 'tag', 'registry', 'secrets', 'lifecycleSecrets', 'storedEnvironment', 'vms', 'provider', 'onFailure']);
+    expect(Object.keys(json)).toEqual(['outcome', 'kind', 'service', 'composeFiles', 'build', 'image', 'compose', 'sync', 'projectName', 'tag', 'registry', 'secrets', 'lifecycleSecrets', 'storedEnvironment', 'vms', 'provider', 'onFailure', 'initializeCommand', 'lifecycle', 'features', 'warnings']);
+    expect(json.warnings).toEqual([]);
     expect(json).toMatchObject({ kind: 'image', service: 'my-app', composeFiles: [], build: {}, image: 'alpine', tag: 'v1' });
     expect(json.vms).toHaveLength(2);
+  });
+
+  it('warns about every devcontainer.json key it does not apply, in the summary and in --json', async () => {
+    const dir = tempProject({ '.devcontainer/devcontainer.json': '{"name": "quiet", "image": "alpine", "runArgs": ["--gpus", "all"], "hostRequirements": {"cpus": 2}}' });
+    const out = capture();
+    await runPlan({ projectDir: dir, tag: 't1' }, out.stream);
+    expect(out.text()).toMatch(/^warning: .devcontainer\/devcontainer.json: runArgs\[0\]: "--gpus all" has no Docker Compose equivalent/m);
+    expect(out.text()).toMatch(/^warning: .devcontainer\/devcontainer.json: hostRequirements.cpus: not checked/m);
+    expect(out.text()).not.toMatch(/: name: /);
+    const result = await cli(['-C', dir, 'plan', '--json', '--tag', 't1']);
+    expect(JSON.parse(result.stdout).warnings.map((w: { file: string; key: string }) => `${w.file} ${w.key}`)).toEqual([
+      '.devcontainer/devcontainer.json runArgs[0]',
+      '.devcontainer/devcontainer.json hostRequirements.cpus',
+    ]);
   });
 
   it('rejects a bad --count as a usage error', async () => {

@@ -63,7 +63,7 @@ const cases: Case[] = [
   ['image.devcontainer not a string', config('image: {devcontainer: 5}'), { file: CONFIG, key: 'image.devcontainer', message: /expected a string, got 5/ }],
   ['explicit config file missing', () => loadConfig(tempProject({}), { configPath: 'deploy/dev.yml' }), { file: 'deploy/dev.yml', message: /config file not found/ }],
   ['VM names that are not host names', resolveWith({ [CONFIG]: 'naming: "VM_{index}"' }), { file: CONFIG, key: 'naming', message: /"VM_1", which is not a valid host name/ }],
-  ['remote registry without namespace', resolveWith({ [CONFIG]: 'registry: {server: ghcr.io}' }), { file: CONFIG, key: 'registry.namespace', message: /is required for ghcr.io/ }],
+  ['remote registry without namespace or user', resolveWith({ [CONFIG]: 'registry: {server: ghcr.io}' }), { file: CONFIG, key: 'registry.namespace', message: /is required for ghcr.io/ }],
   ['invalid image name', resolveWith({ [CONFIG]: 'image: {name: "me/App!!"}', [DC]: '{"dockerFile": "Dockerfile"}', '.devcontainer/Dockerfile': 'FROM scratch' }), { file: CONFIG, key: 'image.name', message: /not a valid image reference/ }],
   ['invalid --tag', resolveWith({}, { tag: 'bad tag' }), { key: '--tag', message: /"bad tag" is not a valid image tag/ }],
   ['--count 0', resolveWith({}, { count: 0 }), { key: '--count', message: /from 1 to 100, got 0/ }],

@@ -1,7 +1,7 @@
 import { projectIdentity } from '../../src/state/identity';
 import { join, resolve } from 'node:path';
 import { requiredSecretNames } from '../../src/spec/resolve-parts';
-import { resolvePlan, serviceFromFolder } from '../../src/spec/resolve';
+import { resolvePlan, resolveSpec, serviceFromFolder } from '../../src/spec/resolve';
 import { cleanupProjects, IMAGE_DEVCONTAINER, tempProject } from '../support/project';
 
 afterAll(cleanupProjects);
@@ -78,6 +78,79 @@ describe('resolvePlan', () => {
     const plan = await resolvePlan({ projectDir: dir, tag: 't', devcontainerPath: 'other', env });
     expect(plan.registry.namespace).toBe('me');
     expect((plan.stack.compose.services as Record<string, { image: string }>).app.image).toBe('alpine');
+  });
+
+  describe('the default namespace is the registry user name', () => {
+    const storyConfig = { ...IMAGE_DEVCONTAINER, 'config/dev.yml': 'service: metalsmoney\nregistry: {server: ghcr.io, username_env: GITHUB_USER, password_env: GITHUB_TOKEN}\n' };
+    const resolveStory = (files: Record<string, string>, extraEnv: Record<string, string>) => resolvePlan({ projectDir: tempProject(files), tag: 'abc123', env: { ...env, ...extraEnv } });
+
+    it('reads the story config/dev.yml user from username_env, lower-cased', async () => {
+      const plan = await resolveStory(storyConfig, { GITHUB_USER: 'LJuti', GITHUB_TOKEN: 'never-in-the-plan' });
+      expect(plan.registry).toEqual({ server: 'ghcr.io', namespace: 'ljuti', local: false, usernameSecret: 'GITHUB_USER', passwordSecret: 'GITHUB_TOKEN' });
+      expect(JSON.stringify(plan)).not.toContain('never-in-the-plan');
+    });
+
+    it('gives built images {registry}/{user}/{service}-dev:{tag}', async () => {
+      const files = { ...storyConfig, '.devcontainer/devcontainer.json': '{"build": {"dockerfile": "Dockerfile"}}', '.devcontainer/Dockerfile': 'FROM scratch' };
+      const plan = await resolveStory(files, { GITHUB_USER: 'ljuti' });
+      expect(plan.builds.map((b) => b.image)).toEqual(['ghcr.io/ljuti/metalsmoney-dev:abc123']);
+    });
+
+    it('reads a literal user name from .kamal/secrets, never running a command there', async () => {
+      const literal = await resolveStory({ ...storyConfig, '.kamal/secrets': 'GITHUB_USER=Octo\nGITHUB_TOKEN=$(exit 1)\n' }, {});
+      expect(literal.registry.namespace).toBe('octo');
+      const command = resolveStory({ ...storyConfig, '.kamal/secrets': 'GITHUB_USER=$(echo octo)\n' }, {});
+      await expect(command).rejects.toMatchObject({ key: 'registry.namespace' });
+    });
+
+    it('lets registry.namespace and image.name override it', async () => {
+      const user = { GITHUB_USER: 'ljuti' };
+      const withNamespace = { ...storyConfig, 'config/dev.yml': 'registry: {username_env: GITHUB_USER, namespace: Team}\n' };
+      expect((await resolveStory(withNamespace, user)).registry.namespace).toBe('team');
+      const withImage = { ...storyConfig, 'config/dev.yml': 'registry: {username_env: GITHUB_USER}\nimage: {name: acme/tool}\n' };
+      expect((await resolveStory(withImage, user)).registry.namespace).toBe('acme');
+    });
+
+    it('uses the per-server default user variable when username_env is not given', async () => {
+      const plan = await resolveStory({ ...IMAGE_DEVCONTAINER, 'config/dev.yml': 'registry: {server: docker.io}\n' }, { DOCKER_USERNAME: 'Me' });
+      expect(plan.registry.namespace).toBe('me');
+    });
+  });
+
+  it('puts the container keys into the deployed service: mounts, caps, user, runArgs, workspaceMount, appPort', async () => {
+    const dir = tempProject({
+      '.devcontainer/devcontainer.json': JSON.stringify({
+        image: 'debian',
+        workspaceMount: 'source=${localWorkspaceFolder},target=/src,type=bind',
+        workspaceFolder: '/src',
+        mounts: ['source=shop-gems,target=/gems,type=volume', 'source=${localEnv:HOME}/.ssh,target=/root/.ssh,type=bind'],
+        capAdd: ['SYS_PTRACE'],
+        securityOpt: ['seccomp=unconfined'],
+        init: true,
+        privileged: true,
+        containerUser: 'dev',
+        runArgs: ['--shm-size=1g'],
+        appPort: 3000,
+      }),
+    });
+    const spec = await resolveSpec({ projectDir: dir, tag: 't', env });
+    const app = (spec.plan.stack.compose.services as Record<string, Record<string, unknown>>).app;
+    expect(app).toMatchObject({ cap_add: ['SYS_PTRACE'], security_opt: ['seccomp=unconfined'], init: true, privileged: true, user: 'dev', shm_size: '1g' });
+    expect(app.volumes).toEqual([
+      { type: 'bind', source: '/opt/kamal-dev/my-app/workspaces/my-app', target: '/src', bind: { create_host_path: true } },
+      { type: 'volume', source: 'shop-gems', target: '/gems' },
+    ]);
+    expect(app.ports).toEqual([{ mode: 'ingress', host_ip: '127.0.0.1', target: 3000, published: '3000', protocol: 'tcp' }]);
+    expect(spec.plan.stack.compose.volumes).toEqual({ 'shop-gems': {} });
+    expect(spec.warnings).toEqual([{ file: '.devcontainer/devcontainer.json', key: 'mounts[1]', message: expect.stringMatching(/bind mount of \/home\/dev\/.ssh, a path on this machine only/) }]);
+  });
+
+  it('fails the plan when the UpCloud plan is smaller than hostRequirements', async () => {
+    const dir = tempProject({
+      '.devcontainer/devcontainer.json': '{"image": "debian", "hostRequirements": {"cpus": 4, "memory": "8gb"}}',
+      'config/dev.yml': 'provider: {type: upcloud, zone: fi-hel1, plan: 2xCPU-4GB}\n',
+    });
+    await expect(resolveSpec({ projectDir: dir, tag: 't', env })).rejects.toMatchObject({ kind: 'config', key: 'hostRequirements.cpus', file: '.devcontainer/devcontainer.json' });
   });
 
   it('carries postCreateCommand and postStartCommand with remoteUser and remoteEnv into the stack', async () => {

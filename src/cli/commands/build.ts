@@ -15,7 +15,7 @@ export function registerBuildCommand(program: Command, deps: ImageCommandDeps): 
     .option('--no-cache', NO_CACHE_HELP)
     .action(async (options: { tag?: string; cache: boolean }, command: Command) => {
       const print = printerOf(command, deps);
-      const plan = await deps.loadPlan({ cwd: contextOf(command).projectDir, tag: options.tag });
+      const plan = await deps.loadPlan({ cwd: contextOf(command).projectDir, tag: options.tag, initialize: true });
       if (plan.builds.length === 0) return print.result({ outcome: 'ok', images: [] }, () => 'nothing to build: the devcontainer uses a prebuilt image');
       const show = progressLines(print.note);
       const images = await buildImages(plan, {

@@ -8,12 +8,13 @@ import { refusalOf } from '../../client/lock';
 import { latestRunningDeploy } from '../../client/deploys';
 import type { DeployPlan } from '../../spec/plan';
 import { contextOf, COUNT_HELP, FROM_HELP, NO_CACHE_HELP, parseCount, TAG_HELP } from '../context';
-import type { JsonDocument, Printer } from '../output';
+import { printerOf, type JsonDocument, type Printer } from '../output';
 import type { FailureDetails } from '../../activities/failures';
 import { KamalDevError, type ErrorKind } from '../../errors';
 import { DEPLOY_FAILED_TYPE } from '../../workflows/names';
 import type { DeployProgress, DeploySummary } from '../../workflows/types';
-import { planOf, type CliDeps } from '../deps';
+import { checkedPlanOf, type CliDeps } from '../deps';
+import { warningLine } from '../../spec/devcontainer-keys';
 import { followDeploy, type FollowResult } from '../follow';
 import { ProgressPrinter } from '../progress';
 import { setExitCode, withTemporal, type CommandContext } from '../session';
@@ -47,7 +48,9 @@ export function register(program: Command, deps: CliDeps): void {
     .action(async (options: DeployOptions, command: Command) => {
       const projectDir = contextOf(command).projectDir;
       // Bad config, devcontainer or compose files stop here, before any server, worker or workflow.
-      const plan = typeof options.attach === 'string' ? undefined : await planOf(deps)({ projectDir, count: options.count, from: options.from });
+      const checked = typeof options.attach === 'string' ? undefined : await checkedPlanOf(deps)({ projectDir, count: options.count, from: options.from });
+      for (const warning of checked?.warnings ?? []) printerOf(command, deps).note(warningLine(warning));
+      const plan = checked?.plan;
       const code = await withTemporal(deps, command, (ctx) => deploy(ctx, deps, options, plan), { shutdownSignals: [] });
       setExitCode(command, code);
     });

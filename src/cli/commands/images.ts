@@ -3,13 +3,14 @@ import { randomBytes } from 'node:crypto';
 import type { ResolveSecret } from '../../images/credentials';
 import { ImageProgress, ImageProgressTracker } from '../../images/progress';
 import type { DeployPlan } from '../../spec/plan';
+import { initializeOnThisMachine } from '../initialize';
 import { resolvePlan } from '../../spec/resolve';
 import { lazySecretResolver } from '../../spec/secrets';
 
 /** What `build` and `push` need from the spec layer, passed in so these commands stay apart from config parsing. */
 export interface ImageCommandDeps {
-  /** The resolved plan of the project in `cwd`, with `tag` overriding the computed one. */
-  loadPlan(options: { cwd: string; tag?: string }): Promise<DeployPlan>;
+  /** The resolved plan of the project in `cwd`, with `tag` overriding the computed one; `initialize` runs initializeCommand first. */
+  loadPlan(options: { cwd: string; tag?: string; initialize?: boolean }): Promise<DeployPlan>;
   /** The project's secrets (.kamal/secrets, then the environment). */
   secretsFor(plan: DeployPlan): ResolveSecret;
   stdout?: NodeJS.WritableStream;
@@ -18,7 +19,7 @@ export interface ImageCommandDeps {
 
 /** The real project: config, devcontainer and compose files in the folder, secrets from .kamal/secrets. */
 export const projectImageDeps: ImageCommandDeps = {
-  loadPlan: ({ cwd, tag }) => resolvePlan({ projectDir: resolve(cwd), tag }),
+  loadPlan: ({ cwd, tag, initialize }) => resolvePlan({ projectDir: resolve(cwd), tag, initialize: initialize ? initializeOnThisMachine : undefined }),
   secretsFor: (plan) => lazySecretResolver(plan.secretsFile),
 };
 

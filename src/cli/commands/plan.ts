@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
 import { remoteStackDir } from '../../spec/compose-mounts';
+import { warningLine } from '../../spec/devcontainer-keys';
+import type { LifecycleStep } from '../../spec/devcontainer-vars';
+import { lifecycleSchedule } from '../../spec/lifecycle';
 import { displayPath } from '../../spec/paths';
+import type { LifecyclePlan } from '../../spec/plan';
 import { ResolvedSpec, resolveSpec } from '../../spec/resolve';
 import type { CliDeps } from '../deps';
 import { printer } from '../output';
@@ -35,7 +39,7 @@ export async function runPlan(options: PlanOptions, stdout?: NodeJS.WritableStre
 }
 
 /** The `plan --json` document. Keys and their order are stable; secret values never appear (only names). */
-export function planJson({ plan, composeFiles, storedEnvironment }: ResolvedSpec): Record<string, unknown> {
+export function planJson({ plan, composeFiles, storedEnvironment, features, warnings }: ResolvedSpec): Record<string, unknown> {
   const primary = plan.builds.find((b) => b.service === plan.stack.primaryService);
   const primaryImage = (plan.stack.compose.services as Record<string, { image?: string }>)[plan.stack.primaryService]?.image;
   return {
@@ -62,10 +66,14 @@ export function planJson({ plan, composeFiles, storedEnvironment }: ResolvedSpec
     vms: plan.vms,
     provider: plan.provider,
     onFailure: plan.onFailure,
+    initializeCommand: plan.stack.initialize ?? [],
+    lifecycle: plan.stack.lifecycle ?? null,
+    features: features.map((f) => ({ ref: f.ref, id: f.manifest.id, version: f.manifest.version ?? null, options: f.options, digest: f.digest })),
+    warnings,
   };
 }
 
-export function planSummary({ plan, devcontainer, composeFiles, storedEnvironment }: ResolvedSpec): string {
+export function planSummary({ plan, devcontainer, composeFiles, storedEnvironment, features, warnings }: ResolvedSpec): string {
   const show = (file: string) => displayPath(plan.projectDir, file);
   const stackDir = remoteStackDir(plan.stack.projectName);
   const services = Object.keys((plan.stack.compose.services as object) ?? {});
@@ -85,7 +93,22 @@ export function planSummary({ plan, devcontainer, composeFiles, storedEnvironmen
       ? [`  warning        ${storedEnvironment.join(', ')} from the environment: the values are stored in the plan (Temporal history) and on the VMs; list any secret one under secrets: in config/dev.yml`]
       : []),
     ...plan.stack.dropped.map((d) => `  not copied     ${d.source}: ${d.reason}`),
+    ...(plan.stack.initialize ? [`  initialize     would run initializeCommand on this machine before the build (plan runs nothing): ${stepsText(plan.stack.initialize)}`] : []),
+    ...lifecycleLines(plan.stack.lifecycle),
+    ...features.map((f, i) => `  ${i === 0 ? 'features' : '        '}       ${i + 1}. ${f.ref} (${f.manifest.id}${f.manifest.version ? ` ${f.manifest.version}` : ''})${Object.keys(f.options).length ? ` ${Object.entries(f.options).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`),
+    ...warnings.map(warningLine),
   ];
   return lines.join('\n') + '\n';
 }
 
+
+function lifecycleLines(lifecycle: LifecyclePlan | undefined): string[] {
+  if (!lifecycle) return [];
+  const lines = lifecycleSchedule(lifecycle).map((h) => `  ${h.when === 'once' ? 'once per container' : 'on each start    '} ${h.hook}: ${stepsText(h.groups.flat())}${h.blocking ? '' : ' (after waitFor: a failure leaves the VM deployed)'}`);
+  if (lifecycle.postAttach) lines.push(`  on attach      postAttachCommand: ${stepsText(lifecycle.postAttach)} (recorded, not run by deploy)`);
+  return lines;
+}
+
+function stepsText(steps: LifecycleStep[]): string {
+  return steps.map((s) => `${s.feature ? `[${s.feature}] ` : ''}${s.name ? `${s.name}: ` : ''}${'shell' in s ? s.shell : JSON.stringify(s.argv)}`).join(' | ');
+}
