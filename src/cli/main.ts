@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import * as buildCommand from './commands/build';
 import * as cancelCommand from './commands/cancel';
 import * as deployCommand from './commands/deploy';
+import * as execCommand from './commands/exec';
+import * as forwardCommand from './commands/forward';
 import * as initCommand from './commands/init';
 import * as lifecycleCommands from './commands/lifecycle';
 import * as listCommand from './commands/list';
@@ -11,6 +13,7 @@ import * as pushCommand from './commands/push';
 import * as schemaCommand from './commands/schema';
 import * as serverCommand from './commands/server';
 import * as sshCommand from './commands/ssh';
+import * as sshConfigCommand from './commands/sshConfig';
 import * as statusCommand from './commands/status';
 import * as workerCommand from './commands/worker';
 import type { CliDeps } from './deps';
@@ -30,6 +33,9 @@ const COMMANDS: CommandModule[] = [
   statusCommand,
   lifecycleCommands,
   sshCommand,
+  execCommand,
+  sshConfigCommand,
+  forwardCommand,
   logsCommand,
   cancelCommand,
   workerCommand,

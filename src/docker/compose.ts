@@ -24,12 +24,20 @@ export const composeStart = (stack: StackRef) => composeArgv(stack, 'start');
 
 export const composeContainerId = (stack: StackRef, service: string) => composeArgv(stack, 'ps', '--quiet', service);
 
-/** A command in a service's running container, without a TTY: its output is read, not shown. */
-export function composeExec(stack: StackRef, service: string, command: string[], options: { workdir?: string; user?: string; env?: Record<string, string> } = {}): string[] {
+export interface ExecOptions {
+  workdir?: string;
+  user?: string;
+  env?: Record<string, string>;
+  /** A pseudo-terminal for a person at a terminal; without it the output is read, not shown. */
+  tty?: boolean;
+}
+
+/** A command in a service's running container. */
+export function composeExec(stack: StackRef, service: string, command: string[], options: ExecOptions = {}): string[] {
   return composeArgv(
     stack,
     'exec',
-    '-T',
+    ...(options.tty ? [] : ['-T']),
     ...(options.workdir ? ['--workdir', options.workdir] : []),
     ...(options.user ? ['--user', options.user] : []),
     ...Object.entries(options.env ?? {}).flatMap(([name, value]) => ['--env', `${name}=${value}`]),

@@ -99,6 +99,8 @@ export const devConfigSchema = z.strictObject({
   naming: z.string().includes('{index}', { message: 'must contain {index} so every VM gets its own name' }).optional(),
   temporal: temporalSection.optional(),
   on_failure: z.enum(['destroy', 'keep']).optional(),
+  /** Compose ports kept on every address of the VM; all others bind to 127.0.0.1 there. */
+  public_ports: z.array(z.string().regex(/^[A-Za-z0-9_.-]+:\d+$/, 'expected "service:port", e.g. app:3000')).optional(),
 });
 
 export type RawDevConfig = z.infer<typeof devConfigSchema>;

@@ -35,6 +35,8 @@ export interface DevConfig {
   naming: string;
   temporal: { address?: string; namespace: string; taskQueue: string; tls?: TemporalTls; apiKeySecret?: string; timeouts?: TimeoutOverrides };
   onFailure: 'destroy' | 'keep';
+  /** `public_ports`: SERVICE:PORT entries published on every address of the VM (src/spec/compose-ports.ts). */
+  publicPorts: string[];
 }
 
 export type TimeoutProfile = (typeof TIMEOUT_PROFILES)[number];
@@ -108,6 +110,7 @@ function normalizeConfig(raw: RawDevConfig, file: string | undefined, shown: str
       timeouts: timeoutOverrides(raw.temporal?.timeouts),
     },
     onFailure: raw.on_failure ?? 'destroy',
+    publicPorts: raw.public_ports ?? [],
   };
 }
 

@@ -24,6 +24,8 @@ export interface Devcontainer {
   remoteEnv: Record<string, string | null>;
   remoteUser?: string;
   forwardPorts: (number | string)[];
+  /** portsAttributes' labels by port ("3000", "db:5432"), shown by `kamal-dev forward`. */
+  portLabels: Record<string, string>;
   postCreateCommand: LifecycleStep[];
   postStartCommand: LifecycleStep[];
   /** Replace the primary service's command with a long sleep (default: yes for image/Dockerfile, no for compose). */
@@ -82,6 +84,7 @@ export function loadDevcontainer(file: string, projectDir: string, env: NodeJS.P
     remoteEnv: raw.remoteEnv ?? {},
     remoteUser: raw.remoteUser,
     forwardPorts: raw.forwardPorts ?? [],
+    portLabels: Object.fromEntries(Object.entries(raw.portsAttributes ?? {}).flatMap(([port, a]) => (a.label ? [[port, a.label]] : []))),
     postCreateCommand: lifecycleSteps(raw.postCreateCommand),
     postStartCommand: lifecycleSteps(raw.postStartCommand),
     overrideCommand: raw.overrideCommand ?? kind !== 'compose',

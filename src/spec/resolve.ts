@@ -82,6 +82,8 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
     runServices: devcontainer.compose?.runServices,
     envFiles: devcontainer.compose ? readEnvFileSources(composeFiles) : {},
     devcontainerFile: devcontainer.shown,
+    publicPorts: config.publicPorts,
+    configFile: configShown,
   });
   const deployed = (stack.compose.services ?? {}) as Record<string, unknown>;
   const builds = composeBuilds(model.services ?? {}, (model.secrets ?? {}) as never, images, { file: composeFiles[0] ? show(composeFiles[0]) : devcontainer.shown })

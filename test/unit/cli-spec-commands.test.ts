@@ -72,7 +72,7 @@ describe('kamal-dev plan', () => {
     const result = await cli(['-C', dir, 'plan', '--json', '--count', '2', '--tag', 'v1', '--from', 'alt']);
     expect(result.code).toBe(0);
     const json = JSON.parse(result.stdout);
-    expect(Object.keys(json)).toEqual(['kind', 'service', 'composeFiles', 'build', 'image', 'compose', 'sync', 'projectName', 'tag', 'registry', 'secrets', 'vms', 'provider', 'onFailure']);
+    expect(Object.keys(json)).toEqual(['kind', 'service', 'composeFiles', 'build', 'image', 'compose', 'sync', 'projectName', 'tag', 'registry', 'secrets', 'ports', 'vms', 'provider', 'onFailure']);
     expect(json).toMatchObject({ kind: 'image', service: 'my-app', composeFiles: [], build: {}, image: 'alpine', tag: 'v1' });
     expect(json.vms).toHaveLength(2);
   });

@@ -23,6 +23,7 @@ describe('config/dev.yml', () => {
       naming: '{service}-{index}',
       temporal: { address: undefined, namespace: 'default', taskQueue: 'kamal-dev', tls: undefined, apiKeySecret: undefined },
       onFailure: 'destroy',
+      publicPorts: [],
     });
   });
 
@@ -115,7 +116,7 @@ temporal:
 
   it('exports a JSON Schema that lists every top-level key and forbids unknown ones', () => {
     const schema = devConfigJsonSchema() as { properties: Record<string, unknown>; additionalProperties: boolean };
-    expect(Object.keys(schema.properties).sort()).toEqual(['build', 'image', 'naming', 'on_failure', 'provider', 'registry', 'service', 'ssh', 'temporal', 'vms']);
+    expect(Object.keys(schema.properties).sort()).toEqual(['build', 'image', 'naming', 'on_failure', 'provider', 'public_ports', 'registry', 'service', 'ssh', 'temporal', 'vms']);
     expect(schema.additionalProperties).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { remoteStackDir } from '../../spec/compose-mounts';
+import { publishedPorts } from '../../spec/compose-ports';
 import { displayPath } from '../../spec/paths';
 import { ResolvedSpec, resolveSpec } from '../../spec/resolve';
 import { contextOf, parseCount } from '../context';
@@ -33,7 +34,7 @@ export async function runPlan(options: PlanOptions, stdout: NodeJS.WritableStrea
 }
 
 /** The `plan --json` document. Keys and their order are stable; secret values never appear (only names). */
-export function planJson({ plan, composeFiles }: ResolvedSpec): Record<string, unknown> {
+export function planJson({ plan, config, composeFiles }: ResolvedSpec): Record<string, unknown> {
   const primary = plan.builds.find((b) => b.service === plan.stack.primaryService);
   const primaryImage = (plan.stack.compose.services as Record<string, { image?: string }>)[plan.stack.primaryService]?.image;
   return {
@@ -55,13 +56,14 @@ export function planJson({ plan, composeFiles }: ResolvedSpec): Record<string, u
     tag: plan.tag,
     registry: plan.registry,
     secrets: plan.stack.secrets,
+    ports: portsOf(plan, config.publicPorts),
     vms: plan.vms,
     provider: plan.provider,
     onFailure: plan.onFailure,
   };
 }
 
-export function planSummary({ plan, devcontainer, composeFiles }: ResolvedSpec): string {
+export function planSummary({ plan, config, devcontainer, composeFiles }: ResolvedSpec): string {
   const show = (file: string) => displayPath(plan.projectDir, file);
   const stackDir = remoteStackDir(plan.stack.projectName);
   const services = Object.keys((plan.stack.compose.services as object) ?? {});
@@ -76,8 +78,16 @@ export function planSummary({ plan, devcontainer, composeFiles }: ResolvedSpec):
     ...(plan.stack.workspace ? [`  workspace      ${plan.stack.workspace.source} -> ${stackDir}/${plan.stack.workspace.target} (without ${plan.stack.workspace.exclude.join(', ')})`] : []),
     ...plan.stack.files.map((f) => `  file           ${show(f.source)} -> ${stackDir}/${f.target}`),
     ...(plan.stack.secrets.length ? [`  run secrets    ${plan.stack.secrets.join(', ')} (mode-600 env file on each VM)`] : []),
+    ...portsOf(plan, config.publicPorts).map((p) =>
+      p.public
+        ? `  port           ${p.service}:${p.target} on ${p.hostIp}:${p.published} of each VM  (warning: public_ports opens it to every network the VM is on)`
+        : `  port           ${p.service}:${p.target} on ${p.hostIp}:${p.published} of each VM (private: kamal-dev forward NAME ${p.service}:${p.target})`,
+    ),
     ...plan.stack.dropped.map((d) => `  not copied     ${d.source}: ${d.reason}`),
   ];
   return lines.join('\n') + '\n';
 }
 
+function portsOf(plan: ResolvedSpec['plan'], publicPorts: string[]) {
+  return publishedPorts((plan.stack.compose.services ?? {}) as Record<string, Record<string, unknown>>, publicPorts);
+}
