@@ -4,6 +4,8 @@ import * as buildCommand from './commands/build';
 import * as cancelCommand from './commands/cancel';
 import * as deployCommand from './commands/deploy';
 import * as deploysCommand from './commands/deploys';
+import * as execCommand from './commands/exec';
+import * as forwardCommand from './commands/forward';
 import * as initCommand from './commands/init';
 import * as lifecycleCommands from './commands/lifecycle';
 import * as listCommand from './commands/list';
@@ -13,6 +15,7 @@ import * as pushCommand from './commands/push';
 import * as schemaCommand from './commands/schema';
 import * as serverCommand from './commands/server';
 import * as sshCommand from './commands/ssh';
+import * as sshConfigCommand from './commands/sshConfig';
 import * as statusCommand from './commands/status';
 import * as workerCommand from './commands/worker';
 import type { CliDeps } from './deps';
@@ -34,6 +37,9 @@ const COMMANDS: CommandModule[] = [
   lifecycleCommands,
   adoptCommand,
   sshCommand,
+  execCommand,
+  sshConfigCommand,
+  forwardCommand,
   logsCommand,
   cancelCommand,
   workerCommand,

@@ -2,10 +2,13 @@ import { configError } from '../errors';
 import { createActivities, WorkerActivities } from '../activities';
 import type { VmHandle } from '../activities/types';
 import type { DeployPlan } from '../spec/plan';
-import { resolvePlan } from '../spec/resolve';
+import type { Devcontainer } from '../spec/devcontainer';
+import { resolveSpec } from '../spec/resolve';
 
 export interface Workspaces {
   plan: DeployPlan;
+  /** devcontainer.json as read on this machine: how a person works in the primary service. */
+  devcontainer: Devcontainer;
   activities: WorkerActivities;
   /** Every VM of this deployment, as the provider reports it now. */
   vms(): Promise<VmHandle[]>;
@@ -18,7 +21,7 @@ export interface Workspaces {
  * is nothing to make durable about a look. Changes (deploy, stop, start, remove) go through Temporal.
  */
 export async function withWorkspaces<T>(projectDir: string, body: (workspaces: Workspaces) => Promise<T>): Promise<T> {
-  const plan = await resolvePlan({ projectDir });
+  const { plan, devcontainer } = await resolveSpec({ projectDir });
   const activities = createActivities();
   const vms = async () => (await activities.listVms({ plan })).sort((a, b) => a.index - b.index || a.name.localeCompare(b.name));
   const select = async (names: string[]) => {
@@ -35,7 +38,7 @@ export async function withWorkspaces<T>(projectDir: string, body: (workspaces: W
     });
   };
   try {
-    return await body({ plan, activities, vms, select });
+    return await body({ plan, devcontainer, activities, vms, select });
   } finally {
     await activities.close();
   }

@@ -24,21 +24,29 @@ export const composeStart = (stack: StackRef) => composeArgv(stack, 'start');
 
 export const composeContainerId = (stack: StackRef, service: string) => composeArgv(stack, 'ps', '--quiet', service);
 
+export interface ExecOptions {
+  workdir?: string;
+  user?: string;
+  env?: Record<string, string>;
+}
+
+const execFlags = (options: ExecOptions) => [
+  ...(options.workdir ? ['--workdir', options.workdir] : []),
+  ...(options.user ? ['--user', options.user] : []),
+  ...Object.entries(options.env ?? {}).flatMap(([name, value]) => ['--env', `${name}=${value}`]),
+];
+
 /**
  * A command in a running container, without a TTY: its output is read, not shown. Variables that
  * hold secrets come from `envFile` (mode 600 on the VM), never from argv.
  */
-export function dockerExec(container: string, command: string[], options: { workdir?: string; user?: string; env?: Record<string, string>; envFile?: string } = {}): string[] {
-  return [
-    'docker',
-    'exec',
-    ...(options.workdir ? ['--workdir', options.workdir] : []),
-    ...(options.user ? ['--user', options.user] : []),
-    ...Object.entries(options.env ?? {}).flatMap(([name, value]) => ['--env', `${name}=${value}`]),
-    ...(options.envFile ? ['--env-file', options.envFile] : []),
-    container,
-    ...command,
-  ];
+export function dockerExec(container: string, command: string[], options: ExecOptions & { envFile?: string } = {}): string[] {
+  return ['docker', 'exec', ...execFlags(options), ...(options.envFile ? ['--env-file', options.envFile] : []), container, ...command];
+}
+
+/** A command in a service's running container; `tty` for a person at a terminal (kamal-dev ssh/exec). */
+export function composeExec(stack: StackRef, service: string, command: string[], options: ExecOptions & { tty?: boolean } = {}): string[] {
+  return composeArgv(stack, 'exec', ...(options.tty ? [] : ['-T']), ...execFlags(options), service, ...command);
 }
 
 /** A container's last log lines (both of its streams), by the name Compose gave it. */

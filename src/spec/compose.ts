@@ -3,6 +3,7 @@ import { configError } from '../errors';
 import type { ComposeModel } from '../docker/compose-config';
 import type { EnvFileSources } from './compose-env-files';
 import { rewriteMounts, remoteStackDir, WORKSPACE_EXCLUDES, workspaceTarget } from './compose-mounts';
+import { privatePorts } from './compose-ports';
 import { restoreSecretReferences } from './compose-secrets';
 import { ActiveProfiles, selectServices } from './compose-services';
 import type { StackPlan, UploadFile } from './plan';
@@ -24,6 +25,9 @@ export interface StackInput {
   envFiles: Record<string, EnvFileSources>;
   /** Shown paths for messages. */
   devcontainerFile: string;
+  /** config `public_ports` (SERVICE:PORT) and the file that sets it. */
+  publicPorts?: string[];
+  configFile?: string;
 }
 
 /** The stack subfolder for env files: they may hold secrets, so they are written mode 600 on the VM. */
@@ -72,7 +76,8 @@ export function transformStack(input: StackInput): StackPlan {
     out[name] = service;
   }
   const secrets = new Set<string>();
-  const compose = restoreSecretReferences({ ...topLevel(input.model, out, files, stackDir, secrets), name: input.projectName, services: out }, secrets);
+  const published = privatePorts(out, input.publicPorts ?? [], input.configFile ?? 'config/dev.yml');
+  const compose = restoreSecretReferences({ ...topLevel(input.model, published, files, stackDir, secrets), name: input.projectName, services: published }, secrets);
   return {
     projectName: input.projectName,
     primaryService: input.primaryService,

@@ -102,6 +102,8 @@ export const devConfigSchema = z.strictObject({
   on_failure: z.enum(['destroy', 'keep']).optional(),
   /** Variables that hold secrets even when their value comes from the environment, not .kamal/secrets. */
   secrets: z.array(secretName).optional(),
+  /** Compose ports kept on every address of the VM; all others bind to 127.0.0.1 there. */
+  public_ports: z.array(z.string().regex(/^[A-Za-z0-9_.-]+:\d+$/, 'expected "service:port", e.g. app:3000')).optional(),
 });
 
 export type RawDevConfig = z.infer<typeof devConfigSchema>;

@@ -39,6 +39,8 @@ export interface DevConfig {
   secrets: string[];
   /** compose.profiles: the Compose profiles whose services are deployed too (as `--profile`). */
   composeProfiles: string[];
+  /** `public_ports`: SERVICE:PORT entries published on every address of the VM (src/spec/compose-ports.ts). */
+  publicPorts: string[];
 }
 
 export type TimeoutProfile = (typeof TIMEOUT_PROFILES)[number];
@@ -114,6 +116,7 @@ function normalizeConfig(raw: RawDevConfig, file: string | undefined, shown: str
     onFailure: raw.on_failure ?? 'destroy',
     secrets: raw.secrets ?? [],
     composeProfiles: raw.compose?.profiles ?? [],
+    publicPorts: raw.public_ports ?? [],
   };
 }
 

@@ -31,6 +31,7 @@ export const devcontainerSchema = z.looseObject({
   remoteEnv: z.record(z.string(), z.string().nullable()).optional(),
   remoteUser: z.string().min(1).optional(),
   forwardPorts: z.array(z.union([z.number().int().min(1).max(65535), z.string().regex(/^[A-Za-z0-9_.-]+:\d+$/, 'expected a port or "service:port"')])).optional(),
+  portsAttributes: z.record(z.string(), z.looseObject({ label: z.string().optional() })).optional(),
   postCreateCommand: command.optional(),
   postStartCommand: command.optional(),
   initializeCommand: command.optional(),

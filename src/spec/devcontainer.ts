@@ -32,6 +32,8 @@ export interface Devcontainer {
   initializeCommand: LifecycleStep[];
   onCreateCommand: LifecycleStep[];
   updateContentCommand: LifecycleStep[];
+  /** portsAttributes' labels by port ("3000", "db:5432"), shown by `kamal-dev forward`. */
+  portLabels: Record<string, string>;
   postCreateCommand: LifecycleStep[];
   postStartCommand: LifecycleStep[];
   postAttachCommand: LifecycleStep[];
@@ -106,6 +108,7 @@ export function loadDevcontainer(file: string, projectDir: string, env: NodeJS.P
     initializeCommand: lifecycleSteps(raw.initializeCommand),
     onCreateCommand: lifecycleSteps(raw.onCreateCommand),
     updateContentCommand: lifecycleSteps(raw.updateContentCommand),
+    portLabels: Object.fromEntries(Object.entries(raw.portsAttributes ?? {}).flatMap(([port, a]) => (a.label ? [[port, a.label]] : []))),
     postCreateCommand: lifecycleSteps(raw.postCreateCommand),
     postStartCommand: lifecycleSteps(raw.postStartCommand),
     postAttachCommand: lifecycleSteps(raw.postAttachCommand),

@@ -108,6 +108,8 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
     profiles: { names: config.composeProfiles, file: configShown },
     envFiles: devcontainer.compose ? readEnvFileSources(composeFiles) : {},
     devcontainerFile: devcontainer.shown,
+    publicPorts: config.publicPorts,
+    configFile: configShown,
   });
   const deployed = (stack.compose.services ?? {}) as Record<string, unknown>;
   const builds = composeBuilds(model.services ?? {}, (model.secrets ?? {}) as never, images, { file: composeFiles[0] ? show(composeFiles[0]) : devcontainer.shown })

@@ -108,6 +108,13 @@ export class SshSession {
       });
   }
 
+  /** A TCP connection made from the VM to host:port (e.g. a container's address there), carried over this connection. */
+  openTcp(host: string, port: number): Promise<ClientChannel> {
+    return new Promise((resolve, reject) =>
+      this.client.forwardOut('127.0.0.1', 0, host, port, (error, channel) => (error ? reject(error) : resolve(channel))),
+    );
+  }
+
   close(): void {
     this.client.end();
   }

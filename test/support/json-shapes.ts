@@ -73,6 +73,7 @@ export const JSON_SHAPES = {
     secrets: z.array(z.string()),
     lifecycleSecrets: z.array(z.string()),
     storedEnvironment: z.array(z.string()),
+    ports: z.array(z.strictObject({ service: z.string(), target: z.number(), published: z.string(), hostIp: z.string(), public: z.boolean() })),
     vms: z.array(z.object({ name: z.string(), index: z.number() })),
     provider: z.object({ type: z.string() }),
     onFailure: z.enum(['destroy', 'keep']),

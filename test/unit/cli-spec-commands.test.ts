@@ -72,7 +72,7 @@ describe('kamal-dev plan', () => {
     const result = await cli(['-C', dir, 'plan', '--json', '--count', '2', '--tag', 'v1', '--from', 'alt']);
     expect(result.code).toBe(0);
     const json = JSON.parse(result.stdout);
-    expect(Object.keys(json)).toEqual(['outcome', 'kind', 'service', 'composeFiles', 'build', 'image', 'compose', 'sync', 'projectName', 'tag', 'registry', 'secrets', 'lifecycleSecrets', 'storedEnvironment', 'vms', 'provider', 'onFailure', 'initializeCommand', 'lifecycle', 'features', 'warnings']);
+    expect(Object.keys(json)).toEqual(['outcome', 'kind', 'service', 'composeFiles', 'build', 'image', 'compose', 'sync', 'projectName', 'tag', 'registry', 'secrets', 'lifecycleSecrets', 'storedEnvironment', 'ports', 'vms', 'provider', 'onFailure', 'initializeCommand', 'lifecycle', 'features', 'warnings']);
     expect(json.warnings).toEqual([]);
     expect(json).toMatchObject({ kind: 'image', service: 'my-app', composeFiles: [], build: {}, image: 'alpine', tag: 'v1' });
     expect(json.vms).toHaveLength(2);

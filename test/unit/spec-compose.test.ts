@@ -80,7 +80,7 @@ describe('compose transform', () => {
   it('keeps depends_on conditions, healthchecks, ports, networks, named volumes and x- fields', () => {
     expect(services.app.depends_on).toEqual({ db: { condition: 'service_healthy', required: true } });
     expect(services.db.healthcheck).toEqual({ test: ['CMD', 'pg_isready'], interval: '2s' });
-    expect(services.app.ports).toEqual([{ mode: 'ingress', target: 3000, published: '3000', protocol: 'tcp' }]);
+    expect(services.app.ports).toEqual([{ mode: 'ingress', host_ip: '127.0.0.1', target: 3000, published: '3000', protocol: 'tcp' }]);
     expect(services.app.networks).toEqual({ default: null, back: null });
     expect(stack.compose['x-shared']).toEqual({ owner: 'me' });
     expect(services.app).not.toHaveProperty('command');

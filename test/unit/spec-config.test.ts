@@ -25,6 +25,7 @@ describe('config/dev.yml', () => {
       onFailure: 'destroy',
       secrets: [],
       composeProfiles: [],
+      publicPorts: [],
     });
   });
 
@@ -121,7 +122,7 @@ temporal:
 
   it('exports a JSON Schema that lists every top-level key and forbids unknown ones', () => {
     const schema = devConfigJsonSchema() as { properties: Record<string, unknown>; additionalProperties: boolean };
-    expect(Object.keys(schema.properties).sort()).toEqual(['build', 'compose', 'image', 'naming', 'on_failure', 'provider', 'registry', 'secrets', 'service', 'ssh', 'temporal', 'vms']);
+    expect(Object.keys(schema.properties).sort()).toEqual(['build', 'compose', 'image', 'naming', 'on_failure', 'provider', 'public_ports', 'registry', 'secrets', 'service', 'ssh', 'temporal', 'vms']);
     expect(schema.additionalProperties).toBe(false);
   });
 });

@@ -3,6 +3,7 @@ import { remoteStackDir } from '../../spec/compose-mounts';
 import { warningLine } from '../../spec/devcontainer-keys';
 import type { LifecycleStep } from '../../spec/devcontainer-vars';
 import { lifecycleSchedule } from '../../spec/lifecycle';
+import { publishedPorts } from '../../spec/compose-ports';
 import { displayPath } from '../../spec/paths';
 import type { LifecyclePlan } from '../../spec/plan';
 import { ResolvedSpec, resolveSpec } from '../../spec/resolve';
@@ -39,7 +40,7 @@ export async function runPlan(options: PlanOptions, stdout?: NodeJS.WritableStre
 }
 
 /** The `plan --json` document. Keys and their order are stable; secret values never appear (only names). */
-export function planJson({ plan, composeFiles, storedEnvironment, features, warnings }: ResolvedSpec): Record<string, unknown> {
+export function planJson({ plan, config, composeFiles, storedEnvironment, features, warnings }: ResolvedSpec): Record<string, unknown> {
   const primary = plan.builds.find((b) => b.service === plan.stack.primaryService);
   const primaryImage = (plan.stack.compose.services as Record<string, { image?: string }>)[plan.stack.primaryService]?.image;
   return {
@@ -63,6 +64,7 @@ export function planJson({ plan, composeFiles, storedEnvironment, features, warn
     secrets: plan.stack.secrets,
     lifecycleSecrets: plan.stack.lifecycle?.secrets ?? [],
     storedEnvironment,
+    ports: portsOf(plan, config.publicPorts),
     vms: plan.vms,
     provider: plan.provider,
     onFailure: plan.onFailure,
@@ -73,7 +75,7 @@ export function planJson({ plan, composeFiles, storedEnvironment, features, warn
   };
 }
 
-export function planSummary({ plan, devcontainer, composeFiles, storedEnvironment, features, warnings }: ResolvedSpec): string {
+export function planSummary({ plan, config, devcontainer, composeFiles, storedEnvironment, features, warnings }: ResolvedSpec): string {
   const show = (file: string) => displayPath(plan.projectDir, file);
   const stackDir = remoteStackDir(plan.stack.projectName);
   const services = Object.keys((plan.stack.compose.services as object) ?? {});
@@ -92,6 +94,11 @@ export function planSummary({ plan, devcontainer, composeFiles, storedEnvironmen
     ...(storedEnvironment.length
       ? [`  warning        ${storedEnvironment.join(', ')} from the environment: the values are stored in the plan (Temporal history) and on the VMs; list any secret one under secrets: in config/dev.yml`]
       : []),
+    ...portsOf(plan, config.publicPorts).map((p) =>
+      p.public
+        ? `  port           ${p.service}:${p.target} on ${p.hostIp}:${p.published} of each VM  (warning: public_ports opens it to every network the VM is on)`
+        : `  port           ${p.service}:${p.target} on ${p.hostIp}:${p.published} of each VM (private: kamal-dev forward NAME ${p.service}:${p.target})`,
+    ),
     ...plan.stack.dropped.map((d) => `  not copied     ${d.source}: ${d.reason}`),
     ...(plan.stack.initialize ? [`  initialize     would run initializeCommand on this machine before the build (plan runs nothing): ${stepsText(plan.stack.initialize)}`] : []),
     ...lifecycleLines(plan.stack.lifecycle),
@@ -111,4 +118,8 @@ function lifecycleLines(lifecycle: LifecyclePlan | undefined): string[] {
 
 function stepsText(steps: LifecycleStep[]): string {
   return steps.map((s) => `${s.feature ? `[${s.feature}] ` : ''}${s.name ? `${s.name}: ` : ''}${'shell' in s ? s.shell : JSON.stringify(s.argv)}`).join(' | ');
+}
+
+function portsOf(plan: ResolvedSpec['plan'], publicPorts: string[]) {
+  return publishedPorts((plan.stack.compose.services ?? {}) as Record<string, Record<string, unknown>>, publicPorts);
 }

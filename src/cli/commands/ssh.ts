@@ -1,9 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import type { Command } from 'commander';
-import { knownHostsFile } from '../../activities/vmContext';
-import { KamalDevError } from '../../errors';
-import { sshKeyPath } from '../../ssh/keys';
 import { contextOf } from '../context';
+import { containerArgv, INTERACTIVE_SHELL, opensshArgv, runOpenssh } from '../remoteShell';
 import { setExitCode } from '../session';
 import { withWorkspaces } from '../workspaces';
 
@@ -11,26 +8,23 @@ export function register(program: Command): void {
   program
     .command('ssh')
     .argument('<name>', 'VM name')
-    .argument('[command...]', 'a command to run instead of a shell')
-    .description("open a shell on a VM (OpenSSH, with the project's key and known_hosts)")
-    .action(async (name: string, remote: string[], _options: unknown, command: Command) => {
-      const context = contextOf(command);
-      const argv = await withWorkspaces(context.projectDir, async ({ plan, select }) => {
+    .argument('[command...]', 'a command to run instead of a shell (after --)')
+    .option('--host', 'on the VM itself instead of in the devcontainer')
+    .description(
+      "a shell in the VM's devcontainer (the primary service, as remoteUser, in workspaceFolder, with remoteEnv), " +
+        'or one command there; the exit code is the remote command\'s',
+    )
+    .addHelpText('after', "\nExamples:\n  kamal-dev ssh app-1\n  kamal-dev ssh app-1 -- bin/rails db:migrate\n  kamal-dev ssh app-1 --host -- df -h")
+    .action(async (name: string, command: string[], options: { host?: boolean }, cmd: Command) => {
+      const context = contextOf(cmd);
+      const interactive = command.length === 0;
+      const tty = interactive && process.stdin.isTTY === true;
+      const argv = await withWorkspaces(context.projectDir, async ({ plan, devcontainer, select }) => {
         const [vm] = await select([name]);
-        return [
-          '-i', sshKeyPath(plan),
-          '-p', String(vm.ssh.port),
-          '-o', `UserKnownHostsFile=${knownHostsFile(plan)}`,
-          '-o', 'StrictHostKeyChecking=yes',
-          '-o', 'IdentitiesOnly=yes',
-          ...(remote.length === 0 ? ['-t'] : []),
-          `${vm.ssh.user}@${vm.ssh.host}`,
-          ...remote,
-        ];
+        if (options.host) return opensshArgv(plan, vm, { argv: interactive ? undefined : command, tty: interactive });
+        const inContainer = containerArgv(plan, devcontainer, plan.stack.primaryService, interactive ? INTERACTIVE_SHELL : command, tty);
+        return opensshArgv(plan, vm, { argv: inContainer, root: true, tty });
       });
-      const result = spawnSync('ssh', argv, { stdio: 'inherit' });
-      if (result.error) throw new KamalDevError('prerequisite', 'ssh is not installed', { description: 'Install OpenSSH (Debian: apt-get install openssh-client).' });
-      // The remote command's exit code is ssh's, and so kamal-dev's.
-      setExitCode(command, result.status ?? 1);
+      setExitCode(cmd, runOpenssh(argv));
     });
 }

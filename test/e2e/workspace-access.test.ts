@@ -1,0 +1,166 @@
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { sh } from '../lab/exec';
+import { POSTGRES_IMAGE } from '../lab/parts/postgres';
+import { describeWithLab, labInfo } from '../support/lab';
+import { exampleProject, kamalDev, removeDeploymentLeftovers } from '../support/kamal-dev';
+
+jest.setTimeout(15 * 60_000);
+
+const SERVICE = 'e2e-access';
+const BIN = join(__dirname, '..', '..', 'bin', 'kamal-dev');
+/** Arguments a remote shell would split, expand or run if they were not quoted exactly once. */
+const HOSTILE_ARGS = ['a  b', 'c;echo INJECTED', '$HOME', 'x\ny', "it's", '`id`'];
+const EXPECTED = HOSTILE_ARGS.map((a) => `[${a}]\n`).join('');
+
+/**
+ * The Rails example with ports published as a compose file on a laptop would (Postgres on 5432, the
+ * app on 3000), remoteUser and remoteEnv set: one deploy of 2 VMs serves every access test.
+ */
+function accessProject() {
+  const local = labInfo<{ address: string }>('localRegistry');
+  const postgres = `${local.address}/lab/postgres:15`;
+  const example = join(__dirname, '..', '..', 'examples', 'rails', '.devcontainer', 'devcontainer.json');
+  const devcontainer = readFileSync(example, 'utf8')
+    .replace('"dockerComposeFile": ["compose.yaml"]', '"dockerComposeFile": ["compose.yaml", "compose.ports.yaml"]')
+    .replace('"forwardPorts"', '"remoteUser": "nobody",\n  "remoteEnv": { "ACCESS_CHECK": "remote env reached" },\n  "portsAttributes": { "3000": { "label": "Rails" } },\n  "forwardPorts"');
+  const dir = exampleProject('rails', {
+    'config/dev.yml': `service: ${SERVICE}\nbuild:\n  secrets: [RAILS_MASTER_KEY]\nvms:\n  count: 2\n`,
+    '.kamal/secrets': "RAILS_MASTER_KEY='access-master-key'\nPOSTGRES_PASSWORD=access-pg-password\n",
+    '.devcontainer/devcontainer.json': devcontainer,
+    '.devcontainer/compose.ports.yaml': 'services:\n  app:\n    ports: ["3000:3000"]\n  db:\n    ports: ["5432:5432"]\n',
+  });
+  const env = { BASE_IMAGE: 'debian:bookworm-slim', POSTGRES_IMAGE: postgres, TEMPORAL_ADDRESS: labInfo<{ address: string }>('temporal').address };
+  return { dir, env, postgres };
+}
+
+describeWithLab(['localRegistry', 'postgres', 'temporal', 'vmImage'], 'working in a deployed workspace', () => {
+  let project: ReturnType<typeof accessProject>;
+  const vm1 = `${SERVICE}-1`;
+  const vm2 = `${SERVICE}-2`;
+  const cli = (args: string[]) => kamalDev(args, { cwd: project.dir, env: project.env });
+  const userSshConfig = join(homedir(), '.ssh', 'config');
+  const savedSshConfig = `${userSshConfig}.kamal-dev-e2e-backup`;
+
+  beforeAll(async () => {
+    project = accessProject();
+    const deployed = await cli(['deploy', '--json']);
+    expect(deployed.stderr).not.toMatch(/\n\s+at /);
+    expect({ code: deployed.code, stdout: deployed.stdout.slice(-3000) }).toMatchObject({ code: 0 });
+  });
+
+  let forwarding: ReturnType<typeof spawn> | undefined;
+
+  afterAll(async () => {
+    forwarding?.kill('SIGKILL');
+    // ssh-config --write touched this machine's ~/.ssh/config and Docker contexts: put them back.
+    if (existsSync(savedSshConfig)) {
+      copyFileSync(savedSshConfig, userSshConfig);
+      rmSync(savedSshConfig);
+    } else rmSync(userSshConfig, { force: true });
+    for (const name of [vm1, vm2]) await sh(['docker', 'context', 'rm', '-f', name]).catch(() => undefined);
+    if (project) {
+      await cli(['remove', '--all', '--force']);
+      rmSync(project.dir, { recursive: true, force: true });
+    }
+    await removeDeploymentLeftovers(SERVICE);
+  });
+
+  it('exec runs as remoteUser in workspaceFolder with remoteEnv, and passes the exit code through', async () => {
+    const result = await cli(['exec', vm1, '--', 'sh', '-c', 'echo "$(id -un) $(pwd) $ACCESS_CHECK"; exit 7']);
+    expect(result.stdout).toBe('nobody /workspaces/rails-app remote env reached\n');
+    expect(result.code).toBe(7);
+    const db = await cli(['exec', vm1, '--service', 'db', '--', 'id', '-un']);
+    expect([db.code, db.stdout]).toEqual([0, 'root\n']);
+    const unknown = await cli(['exec', vm1, '--service', 'redis', '--', 'true']);
+    expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringContaining('no service named redis')]);
+  });
+
+  it.each([
+    ['exec', [vm1, '--']],
+    ['ssh', [vm1, '--']],
+    ['ssh --host', [vm1, '--host', '--']],
+  ])('%s hands its arguments to the remote command exactly as given', async (command, args) => {
+    const result = await cli([command.split(' ')[0], ...args, 'printf', '[%s]\\n', ...HOSTILE_ARGS]);
+    expect([result.code, result.stdout]).toEqual([0, EXPECTED]);
+  });
+
+  it('ssh --host lands on the VM, ssh without it in the container', async () => {
+    expect((await cli(['ssh', vm1, '--host', '--', 'cat', '/etc/hostname'])).stdout.trim()).not.toBe((await cli(['ssh', vm1, '--', 'cat', '/etc/hostname'])).stdout.trim());
+    expect((await cli(['ssh', vm1, '--', 'sh', '-c', 'exit 3'])).code).toBe(3);
+  });
+
+  it('ssh on a terminal gives an interactive shell in the container', async () => {
+    // script(1) is the terminal; exec keeps /bin/sh out of the way (see test/integration/interrupt.test.ts).
+    const child = spawn('script', ['-qfec', `exec ${BIN} ssh ${vm1}`, '/dev/null'], { cwd: project.dir, env: { ...process.env, ...project.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.stdin.write('echo "in $(pwd) as $(id -un): $((6 * 7))"\nexit 4\n');
+    expect(await exited).toBe(4);
+    expect(output).toContain('in /workspaces/rails-app as nobody: 42');
+  });
+
+  it('publishes compose ports on 127.0.0.1 of the VM only: nothing but sshd listens on other addresses', async () => {
+    for (const vm of [vm1, vm2]) {
+      const listening = (await sh(['docker', 'exec', vm, 'ss', '-Hltn'])).split('\n').map((line) => line.trim().split(/\s+/)[3]);
+      expect(listening).toEqual(expect.arrayContaining(['127.0.0.1:5432', '127.0.0.1:3000']));
+      const elsewhere = listening.filter((address) => !/^(127\.\d+\.\d+\.\d+|\[::1\]):\d+$/.test(address));
+      expect(new Set(elsewhere.map((address) => address.replace(/^.*:/, '')))).toEqual(new Set(['22']));
+    }
+  });
+
+  it('forward --all reaches each VM through its own ports, until Ctrl-C', async () => {
+    // An HTTP answer from the app container of VM 1 (perl is in every Debian image).
+    const server = `use IO::Socket::INET; my $s = IO::Socket::INET->new(LocalPort => 3000, Listen => 5, ReuseAddr => 1) or die; while (my $c = $s->accept) { <$c>; print $c "HTTP/1.0 200 OK\\r\\n\\r\\nhello from the app\\n"; close $c }`;
+    await sh(['docker', 'exec', vm1, 'docker', 'compose', '-p', SERVICE, 'exec', '-d', 'app', 'perl', '-e', server]);
+
+    const child = spawn(BIN, ['forward', '--all', '--json'], { cwd: project.dir, env: { ...process.env, ...project.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    forwarding = child;
+    // One JSON document once every forward listens (then the command forwards until it is stopped).
+    const parsed = () => {
+      try {
+        return JSON.parse(output) as unknown;
+      } catch {
+        return undefined;
+      }
+    };
+    while (!parsed()) await new Promise((resolve) => setTimeout(resolve, 100));
+    const { forwards } = parsed() as { forwards: { vm: string; service: string; port: number; local: number; label?: string }[] };
+    const local = (vm: string, service: string) => forwards.find((f) => f.vm === vm && f.service === service)!.local;
+    expect(forwards.find((f) => f.vm === vm1 && f.service === 'app')).toMatchObject({ port: 3000, label: 'Rails' });
+    expect(local(vm2, 'app')).toBeGreaterThanOrEqual(4000);
+
+    const page = await fetch(`http://127.0.0.1:${local(vm1, 'app')}/`);
+    expect(await page.text()).toBe('hello from the app\n');
+    const psql = (port: number) =>
+      sh(['docker', 'run', '--rm', '--network', 'host', '-e', 'PGPASSWORD=access-pg-password', '--entrypoint', 'psql', POSTGRES_IMAGE, '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-Atc', 'select system_identifier from pg_control_system()']);
+    const [first, second] = [await psql(local(vm1, 'db')), await psql(local(vm2, 'db'))];
+    expect(first).toMatch(/^\d+$/);
+    expect(second).not.toBe(first);
+
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    await expect(fetch(`http://127.0.0.1:${local(vm1, 'app')}/`)).rejects.toThrow();
+  });
+
+  it('ssh-config makes NAME.kamal-dev reachable with OpenSSH, and --write a Docker context per VM', async () => {
+    const printed = await cli(['ssh-config']);
+    expect(printed.code).toBe(0);
+    const file = join(project.dir, '.kamal', 'printed_ssh_config');
+    writeFileSync(file, printed.stdout);
+    expect((await sh(['ssh', '-F', file, '-o', 'BatchMode=yes', `${vm1}.kamal-dev`, 'true']).then(() => 0, () => 1))).toBe(0);
+
+    if (existsSync(userSshConfig)) copyFileSync(userSshConfig, savedSshConfig);
+    const written = await cli(['ssh-config', '--write']);
+    expect(written.code).toBe(0);
+    expect(readFileSync(userSshConfig, 'utf8')).toContain(`Include ${join(project.dir, '.kamal', 'ssh_config')}`);
+    const ps = await sh(['docker', '--context', vm2, 'ps', '--format', '{{.Names}}']);
+    expect(ps.split('\n').sort()).toEqual([`${SERVICE}-app-1`, `${SERVICE}-db-1`]);
+  });
+});
