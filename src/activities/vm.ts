@@ -14,7 +14,7 @@ import { stateFilePath, updateState } from '../state/devState';
 
 export type VmActivities = Pick<
   DeployActivities,
-  'provisionVm' | 'destroyVm' | 'waitForSsh' | 'bootstrapVm' | 'uploadStack' | 'composeUp' | 'verifyStack' | 'runDevcontainerCommands'
+  'provisionVm' | 'destroyVm' | 'waitForSsh' | 'bootstrapVm' | 'uploadStack' | 'composeUp' | 'rollbackStack' | 'verifyStack' | 'runDevcontainerCommands'
 > &
   LifecycleActivities & { close(): Promise<void> };
 

@@ -68,7 +68,7 @@ const timeoutOverride = z.strictObject({
 });
 
 /** One entry per activity profile of src/workflows/policies.ts. */
-export const TIMEOUT_PROFILES = ['quick', 'long', 'provision', 'ssh', 'verify', 'compensation'] as const;
+export const TIMEOUT_PROFILES = ['quick', 'long', 'upload', 'provision', 'ssh', 'verify', 'compensation'] as const;
 
 const timeoutsSection = z.strictObject(Object.fromEntries(TIMEOUT_PROFILES.map((name) => [name, timeoutOverride.optional()])) as Record<
   (typeof TIMEOUT_PROFILES)[number],
@@ -99,6 +99,7 @@ export const devConfigSchema = z.strictObject({
   naming: z.string().includes('{index}', { message: 'must contain {index} so every VM gets its own name' }).optional(),
   temporal: temporalSection.optional(),
   on_failure: z.enum(['destroy', 'keep']).optional(),
+  workspace: z.strictObject({ include_git: z.boolean().optional() }).optional(),
 });
 
 export type RawDevConfig = z.infer<typeof devConfigSchema>;

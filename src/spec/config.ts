@@ -35,6 +35,8 @@ export interface DevConfig {
   naming: string;
   temporal: { address?: string; namespace: string; taskQueue: string; tls?: TemporalTls; apiKeySecret?: string; timeouts?: TimeoutOverrides };
   onFailure: 'destroy' | 'keep';
+  /** `workspace.include_git`: the workspace copy carries `.git`. */
+  workspaceIncludesGit: boolean;
 }
 
 export type TimeoutProfile = (typeof TIMEOUT_PROFILES)[number];
@@ -108,6 +110,7 @@ function normalizeConfig(raw: RawDevConfig, file: string | undefined, shown: str
       timeouts: timeoutOverrides(raw.temporal?.timeouts),
     },
     onFailure: raw.on_failure ?? 'destroy',
+    workspaceIncludesGit: raw.workspace?.include_git ?? false,
   };
 }
 

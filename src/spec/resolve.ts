@@ -89,6 +89,7 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
     .map((b) => (b.service === primaryService ? applyConfigBuild(b, config.build, b.image.slice(0, b.image.lastIndexOf(':'))) : b));
 
   const lifecycle = lifecyclePlan(devcontainer);
+  if (stack.workspace && config.workspaceIncludesGit) stack.workspace.includeGit = true;
   const plan: DeployPlan = {
     projectDir,
     identity: projectIdentity(projectDir),

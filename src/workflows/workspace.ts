@@ -1,7 +1,8 @@
-import { proxyActivities, setCurrentDetails, setHandler, defineQuery, workflowInfo, isCancellation } from '@temporalio/workflow';
+import { proxyActivities, setCurrentDetails, setHandler, defineQuery, workflowInfo, isCancellation, patched } from '@temporalio/workflow';
 import type { DeployActivities } from '../activities/types';
 import { compensate, type Compensation } from './compensation';
 import { profile } from './policies';
+import { ROLLBACK_PATCH, ROLLED_BACK, withNote } from './rollback';
 import { failureMessage, PROGRESS_QUERY, setPhase, StepTracker } from './progress';
 import type { DeployWorkspaceInput, WorkspaceProgress, WorkspaceResult } from './types';
 
@@ -18,8 +19,8 @@ const progressQuery = defineQuery<WorkspaceProgress>(PROGRESS_QUERY);
 export async function DeployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceResult> {
   const { plan, vm: ref, skipPush, profiles } = input;
   const act = (name: Parameters<typeof profile>[0]) => proxyActivities<DeployActivities>(profile(name, profiles));
-  const [quick, long, provision, ssh, verify, undo] = [
-    act('quick'),
+  const [upload, long, provision, ssh, verify, undo] = [
+    act('upload'),
     act('long'),
     act('provision'),
     act('ssh'),
@@ -31,6 +32,7 @@ export async function DeployWorkspace(input: DeployWorkspaceInput): Promise<Work
   setHandler(progressQuery, () => progress);
 
   const compensations: Compensation[] = [];
+  let rolledBack = false;
   try {
     setPhase('provision');
     if (plan.onFailure !== 'keep') {
@@ -43,8 +45,16 @@ export async function DeployWorkspace(input: DeployWorkspaceInput): Promise<Work
     await tracker.run('waitForSsh', () => ssh.waitForSsh({ plan, vm }));
     await tracker.run('bootstrapVm', () => long.bootstrapVm({ plan, vm }), (r) => `docker ${r.docker}, compose ${r.compose}${r.installed ? ' (installed)' : ''}`);
     setPhase('compose');
-    await tracker.run('uploadStack', () => quick.uploadStack({ plan, vm }), (r) => r.stackDir);
-    await tracker.run('composeUp', () => long.composeUp({ plan, vm, skipPush }));
+    await tracker.run('uploadStack', () => upload.uploadStack({ plan, vm }), (r) => `${r.stackDir}${r.workspace ? `, workspace ${r.workspace}` : ''}`);
+    // The release is this workflow: only its own compensation may roll back the stack it swapped out.
+    const release = workflowInfo().workflowId;
+    if (patched(ROLLBACK_PATCH)) {
+      compensations.push({
+        name: 'rollbackStack',
+        undo: async () => void (rolledBack = (await undo.rollbackStack({ plan, vm, release })).rolledBack),
+      });
+    }
+    await tracker.run('composeUp', () => long.composeUp({ plan, vm, skipPush, release }));
     setPhase('verify');
     const containers = await tracker.run('verifyStack', () => verify.verifyStack({ plan, vm }), (c) => `${c.length} container(s) up`);
     progress.containers = containers;
@@ -61,8 +71,10 @@ export async function DeployWorkspace(input: DeployWorkspaceInput): Promise<Work
     setPhase(progress.state);
     await compensate(compensations, (name) => {
       if (name === 'destroyVm') tracker.mark('provisionVm', 'compensated', 'VM destroyed');
+      if (name === 'rollbackStack' && rolledBack) tracker.mark('composeUp', 'compensated', ROLLED_BACK);
     });
+    if (rolledBack) progress.error = `${progress.error}; ${ROLLED_BACK}`;
     setCurrentDetails(`**${ref.name}** ${progress.state}: ${progress.error}`);
-    throw error;
+    throw rolledBack && progress.state === 'failed' ? withNote(error, ROLLED_BACK) : error;
   }
 }

@@ -23,7 +23,13 @@ describe('config/dev.yml', () => {
       naming: '{service}-{index}',
       temporal: { address: undefined, namespace: 'default', taskQueue: 'kamal-dev', tls: undefined, apiKeySecret: undefined },
       onFailure: 'destroy',
+      workspaceIncludesGit: false,
     });
+  });
+
+  it('workspace.include_git: the workspace copy carries .git; a wrong type names the key', () => {
+    expect(load('workspace:\n  include_git: true\n').workspaceIncludesGit).toBe(true);
+    expect(() => load('workspace:\n  include_git: yes please\n')).toThrow(expect.objectContaining({ key: 'workspace.include_git' }));
   });
 
   it('treats an empty file like no file', () => {
@@ -115,7 +121,7 @@ temporal:
 
   it('exports a JSON Schema that lists every top-level key and forbids unknown ones', () => {
     const schema = devConfigJsonSchema() as { properties: Record<string, unknown>; additionalProperties: boolean };
-    expect(Object.keys(schema.properties).sort()).toEqual(['build', 'image', 'naming', 'on_failure', 'provider', 'registry', 'service', 'ssh', 'temporal', 'vms']);
+    expect(Object.keys(schema.properties).sort()).toEqual(['build', 'image', 'naming', 'on_failure', 'provider', 'registry', 'service', 'ssh', 'temporal', 'vms', 'workspace']);
     expect(schema.additionalProperties).toBe(false);
   });
 });

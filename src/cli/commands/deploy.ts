@@ -11,6 +11,9 @@ import { followDeploy, type FollowResult } from '../follow';
 import { ProgressPrinter } from '../progress';
 import { setExitCode, withTemporal, type CommandContext } from '../session';
 import { summaryTable } from '../summaryTable';
+import { remoteStackDir } from '../../spec/compose-mounts';
+import type { DeployPlan } from '../../spec/plan';
+import { workspaceSelection } from '../../spec/workspace-files';
 
 interface DeployOptions {
   count?: number;
@@ -21,6 +24,7 @@ interface DeployOptions {
   cache?: boolean;
   attach?: string;
   json?: boolean;
+  syncWorkspace?: boolean;
 }
 
 export function register(program: Command, deps: CliDeps): void {
@@ -32,11 +36,14 @@ export function register(program: Command, deps: CliDeps): void {
     .option('--skip-build', 'use images that are already built')
     .option('--skip-push', 'copy images to the VMs instead of pushing them to a registry')
     .option('--no-cache', 'build without the build cache')
+    .option('--sync-workspace', "copy this folder's files over the workspace copy on VMs that have one (by default only a first deploy seeds it)")
     .option('--attach <workflowId>', 'follow a deploy that is already running instead of starting one')
     .action(async (options: DeployOptions, command: Command) => {
       const { json, cwd } = command.optsWithGlobals<{ json?: boolean; cwd?: string }>();
       // Bad config, devcontainer or compose files stop here, before any server, worker or workflow.
-      const count = options.attach ? options.count : (await planOf(deps)({ projectDir: resolve(cwd ?? process.cwd()), count: options.count })).vms.length;
+      const plan = options.attach ? undefined : await planOf(deps)({ projectDir: resolve(cwd ?? process.cwd()), count: options.count });
+      const count = plan ? plan.vms.length : options.count;
+      if (plan && options.syncWorkspace) (deps.stderr ?? process.stderr).write(`${await syncWarning(plan)}\n`);
       const code = await withTemporal(deps, command, (ctx) => deploy(ctx, deps, { ...options, count, json }), { shutdownSignals: [] });
       setExitCode(command, code);
     });
@@ -50,7 +57,15 @@ async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions
     (
       await startDeploy(
         session.client,
-        { projectDir, count: options.count, tag: options.tag, skipBuild: !!options.skipBuild, skipPush: !!options.skipPush, noCache: options.cache === false ? true : undefined },
+        {
+          projectDir,
+          count: options.count,
+          tag: options.tag,
+          skipBuild: !!options.skipBuild,
+          skipPush: !!options.skipPush,
+          noCache: options.cache === false ? true : undefined,
+          ...(options.syncWorkspace ? { syncWorkspace: true } : {}),
+        },
         { sharedQueue: session.settings.sharedQueue, sourceQueue: ctx.sourceQueue, profiles: session.settings.profiles },
       )
     ).workflowId;
@@ -120,6 +135,18 @@ function deployError(error: unknown, workflowId: string): KamalDevError {
     description,
     cause: error,
   });
+}
+
+/** What --sync-workspace is about to overwrite, said before anything starts. */
+async function syncWarning(plan: DeployPlan): Promise<string> {
+  const workspace = plan.stack.workspace;
+  if (!workspace) return '--sync-workspace: this stack mounts no workspace; there is nothing to copy';
+  const { paths, bytes } = await workspaceSelection(workspace.source, workspace);
+  const where = `${remoteStackDir(plan.stack.projectName)}/${workspace.target}`;
+  return (
+    `--sync-workspace: on ${plan.vms.map((v) => v.name).join(', ')}, ${where} gets the ${paths.length} file(s) (${(bytes / 1e6).toFixed(1)} MB) of ${workspace.source}, ` +
+    'overwriting the copy of each that is there (edits made on the VM to those files are lost); files that exist only on the VM are kept'
+  );
 }
 
 function positiveInt(value: string): number {
