@@ -35,7 +35,8 @@ export function workspaceDir(plan: DeployPlan): string {
   return plan.stack.workspace ? inStack(stackRef(plan).dir, plan.stack.workspace.target) : '';
 }
 
-// $1 stack folder, $2 release, $3 workspace copy (or ''), $4 PreviousStack as JSON.
+// $1 stack folder, $2 release, $3 workspace copy (or ''), $4 PreviousStack as JSON, $5 owner of the
+// workspace files (the SSH user). Run as root: containers may have written root-owned files there.
 // Each step can be run again after a crash: the backup is complete once `release` is written, and
 // an attempt that finds it made by this release goes on from the swap.
 const SWAP = `set -eu
@@ -52,7 +53,10 @@ if [ "$(cat ${PREVIOUS_DIR}/release 2>/dev/null || true)" != "$2" ]; then
   rm -rf ${PREVIOUS_DIR} && mv ${PREVIOUS_DIR}.new ${PREVIOUS_DIR}
 fi
 if [ -f ${STAGED_DIR}/${WORKSPACE_SYNC_TAR} ]; then
-  if [ -n "$3" ]; then tar -x --no-same-owner -C "$3" -f ${STAGED_DIR}/${WORKSPACE_SYNC_TAR}; fi
+  if [ -n "$3" ]; then
+    tar -x --no-same-owner -C "$3" -f ${STAGED_DIR}/${WORKSPACE_SYNC_TAR}
+    tar -tf ${STAGED_DIR}/${WORKSPACE_SYNC_TAR} | (cd "$3" && xargs -r -d '\\n' chown -h -- "$5")
+  fi
   rm -f ${STAGED_DIR}/${WORKSPACE_SYNC_TAR}
 fi
 rm -rf compose.yaml ${SECRETS_ENV_FILE} env files
@@ -63,7 +67,7 @@ rmdir ${STAGED_DIR}
 /** Swaps the staged release in (a no-op when an earlier attempt did). */
 export async function swapInStaged(session: SshSession, plan: DeployPlan, release: string): Promise<void> {
   const previous = await runningStack(session, plan);
-  await session.run(['sh', '-c', SWAP, 'sh', stackRef(plan).dir, release, workspaceDir(plan), JSON.stringify(previous)]);
+  await session.run(['sh', '-c', SWAP, 'sh', stackRef(plan).dir, release, workspaceDir(plan), JSON.stringify(previous), session.user], { root: true });
 }
 
 // $1 stack folder, $2 release, $3 workspace copy (or ''). Prints what it found.
@@ -88,7 +92,7 @@ export type RestoreOutcome = 'restored' | 'rolled-back' | 'no-stack' | 'not-ours
 /** The previous release's files (and workspace copy) back in place; the caller starts them. */
 export async function restorePrevious(session: SshSession, plan: DeployPlan, release: string): Promise<{ outcome: RestoreOutcome; previous?: PreviousStack }> {
   const dir = stackRef(plan).dir;
-  const outcome = (await session.run(['sh', '-c', RESTORE, 'sh', dir, release, workspaceDir(plan)])).stdout.trim() as RestoreOutcome;
+  const outcome = (await session.run(['sh', '-c', RESTORE, 'sh', dir, release, workspaceDir(plan)], { root: true })).stdout.trim() as RestoreOutcome;
   if (outcome !== 'restored') return { outcome };
   const previous = JSON.parse((await session.run(['cat', '--', posix.join(dir, PREVIOUS_DIR, 'stack.json')])).stdout) as PreviousStack;
   // The images the previous containers ran get their names back, so `up` recreates nothing new.
@@ -97,7 +101,8 @@ export async function restorePrevious(session: SshSession, plan: DeployPlan, rel
 }
 
 export async function markRolledBack(session: SshSession, plan: DeployPlan, release: string): Promise<void> {
-  await session.upload(posix.join(stackRef(plan).dir, PREVIOUS_DIR, 'rolled-back'), release);
+  // The backup folder is root's (see SWAP).
+  await session.run(['tee', '--', posix.join(stackRef(plan).dir, PREVIOUS_DIR, 'rolled-back')], { input: release, root: true });
 }
 
 /** The devcontainer-commands record as it was before the swap ('' when there was none). */

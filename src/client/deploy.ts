@@ -59,7 +59,22 @@ async function enrichFromDescribe(handle: WorkflowHandle, steps: StepProgress[])
     const step = running.find((s) => s.name === pending.activityType?.name);
     if (!step) continue;
     step.attempt = pending.attempt ?? undefined;
-    if (pending.lastFailure?.message) step.message = `retrying: ${pending.lastFailure.message}`;
+    const sent = uploadProgress(pending.heartbeatDetails?.payloads?.[0]?.data);
+    if (sent) step.message = sent;
+    if (pending.lastFailure?.message) step.message = `retrying: ${pending.lastFailure.message}${sent ? `; ${sent}` : ''}`;
+  }
+}
+
+/** uploadStack's heartbeat details (`{ step: 'upload', bytes, totalBytes }`, JSON) as a progress line. */
+export function uploadProgress(data: Uint8Array | null | undefined): string | undefined {
+  if (!data) return undefined;
+  try {
+    const details = JSON.parse(Buffer.from(data).toString()) as { step?: string; bytes?: number; totalBytes?: number };
+    if (details.step !== 'upload' || typeof details.bytes !== 'number') return undefined;
+    const mb = (n: number) => (n / 1e6).toFixed(1);
+    return `sent ${mb(details.bytes)}${details.totalBytes ? ` of ${mb(details.totalBytes)}` : ''} MB`;
+  } catch {
+    return undefined;
   }
 }
 
