@@ -7,6 +7,9 @@ import { knownHostsFile } from '../../src/activities/vmContext';
 import type { DeployPlan, LifecyclePlan, StackPlan } from '../../src/spec/plan';
 import { SshPool } from '../../src/ssh/pool';
 import type { SshSession } from '../../src/ssh/session';
+import { msToNumber } from '@temporalio/common/lib/time';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { profile } from '../../src/workflows/policies';
 import { sh } from '../lab/exec';
 import { describeWithLab, labInfo } from '../support/lab';
 import { buildTestImage, destroyDeployment, testPlan, testProject } from '../support/vms';
@@ -201,5 +204,37 @@ describeWithLab(['vmImage', 'registry', 'postgres'], 'redeploy of a stack on a V
     expect(await onVm(['cat', `${remoteWorkspace}/hello.txt`, `${remoteWorkspace}/vm-only.txt`])).toBe('synced\nwritten on the VM');
     expect(await onVm(['stat', '-c', '%U', `${remoteWorkspace}/hello.txt`])).toBe('dev');
     expect(await psql('select note from notes')).toBe('kept across redeploys');
+  });
+
+  it('a 300 MB workspace goes up in one attempt of the upload profile, heartbeating the bytes sent', async () => {
+    const big = mkdtempSync(join(tmpdir(), 'kamal-dev-vms-redeploy-big-'));
+    try {
+      await sh(['sh', '-c', 'head -c 300M /dev/urandom > "$1"', 'sh', join(big, 'data.bin')]);
+      const digest = (await sh(['sha256sum', join(big, 'data.bin')])).split(' ')[0];
+      const plan = testPlan({
+        projectDir: project.dir,
+        keyPath: project.keyPath,
+        service: `${service}-big`,
+        user: 'dev',
+        stack: { compose: { services: {} }, workspace: { source: big, target: 'workspaces/big', exclude: [] } },
+      });
+      const upload = profile('upload');
+      const env = new MockActivityEnvironment({ startToCloseTimeoutMs: msToNumber(upload.startToCloseTimeout!), heartbeatTimeoutMs: msToNumber(upload.heartbeatTimeout!), attempt: 1 });
+      const beats: { at: number; step: string; bytes: number; totalBytes: number }[] = [];
+      env.on('heartbeat', (details: { step: string; bytes: number; totalBytes: number }) => beats.push({ at: Date.now(), ...details }));
+      const started = Date.now();
+      const result: Awaited<ReturnType<typeof activities.uploadStack>> = await env.run(activities.uploadStack, { plan, vm });
+      expect(result).toMatchObject({ workspace: 'seeded' });
+      expect(result.bytes).toBeGreaterThan(300 * 1024 * 1024);
+      // A heartbeat within every heartbeat timeout, from the start to the end: the attempt never times out.
+      const gaps = [started, ...beats.map((b) => b.at), Date.now()].map((t, i, all) => (i ? t - all[i - 1] : 0));
+      expect(Math.max(...gaps)).toBeLessThan(msToNumber(upload.heartbeatTimeout!));
+      expect(beats.map((b) => b.bytes)).toEqual([...beats.map((b) => b.bytes)].sort((a, b) => a - b));
+      expect(beats.at(-1)).toMatchObject({ step: 'upload', bytes: result.bytes, totalBytes: 300 * 1024 * 1024 });
+      expect((await onVm(['sha256sum', `/opt/kamal-dev/${service}-big/workspaces/big/data.bin`])).split(' ')[0]).toBe(digest);
+    } finally {
+      rmSync(big, { recursive: true, force: true });
+      await onVm(['rm', '-rf', `/opt/kamal-dev/${service}-big`]);
+    }
   });
 });
