@@ -22,15 +22,29 @@ export const postgresPart: LabPart = {
     const { address, username, password } = registry.info as { address: string; username: string; password: string };
     const pushed = `${address}/lab/postgres:15`;
     await sh(['docker', 'login', address, '--username', username, '--password-stdin'], { input: password });
-    await sh(['docker', 'tag', POSTGRES_IMAGE, pushed]);
-    await sh(['docker', 'push', '-q', pushed]);
-    await sh(['docker', 'rmi', pushed]);
+    await publish(pushed);
     const local = readLabState().localRegistry;
     if (!local?.ok) throw new Error('the local registry is not up');
     const pushedLocal = `${(local.info as { address: string }).address}/lab/postgres:15`;
-    await sh(['docker', 'tag', POSTGRES_IMAGE, pushedLocal]);
-    await sh(['docker', 'push', '-q', pushedLocal]);
-    await sh(['docker', 'rmi', pushedLocal]);
+    await publish(pushedLocal);
     return { local: POSTGRES_IMAGE, pushed, pushedLocal };
   },
 };
+
+/**
+ * Pushes the image under `target` and drops the local tag. Two test runs on one machine (two
+ * worktrees) may do this at once, and one's `rmi` can take the tag from under the other's push: so a
+ * failed push tags again and retries, and a tag that is already gone is fine.
+ */
+async function publish(target: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await sh(['docker', 'tag', POSTGRES_IMAGE, target]);
+      await sh(['docker', 'push', '-q', target]);
+      break;
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
+  await sh(['docker', 'rmi', target]).catch(() => undefined);
+}
