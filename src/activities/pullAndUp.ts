@@ -7,7 +7,7 @@ import type { SshSession } from '../ssh/session';
 import { KamalDevError } from '../errors';
 import { userFailure } from './failures';
 import { stackRef } from './stackDir';
-import { hasStagedRelease, stagedRef, swapInStaged } from './stackRelease';
+import { hasStagedRelease, stagedPullRef, swapInStaged } from './stackRelease';
 
 /**
  * Pull (from the staged release when there is one), then swap it in and `up -d`: until every
@@ -16,7 +16,7 @@ import { hasStagedRelease, stagedRef, swapInStaged } from './stackRelease';
  */
 export async function pullAndUp(session: SshSession, plan: DeployPlan, options: { skipPush: boolean; release: string; onLine: () => void }): Promise<void> {
   const { onLine } = options;
-  const source = (await hasStagedRelease(session, plan)) ? stagedRef(plan) : stackRef(plan);
+  const source = (await hasStagedRelease(session, plan)) ? stagedPullRef(plan) : stackRef(plan);
   let pullServices: string[] = [];
   let pullNeeded = true;
   if (options.skipPush && plan.builds.length > 0) {

@@ -20,15 +20,29 @@ export interface PreviousStack {
   containers: { id: string; service: string; image: string; imageId: string }[];
 }
 
-/** The staged release as Compose sees it (the project folder stays the live one: paths in it are absolute). */
-export function stagedRef(plan: DeployPlan): StackRef {
+/** Beside the staged compose.yaml: its services' images only, what `compose pull` needs. */
+export const PULL_FILE = 'pull.yaml';
+
+/**
+ * The staged release's images as Compose pulls them. The staged compose.yaml itself cannot be
+ * loaded before the swap: its env files and other paths point at the live folder, where they are
+ * not yet.
+ */
+export function stagedPullRef(plan: DeployPlan): StackRef {
   const live = stackRef(plan);
   const staged = posix.join(live.dir, STAGED_DIR);
-  return { ...live, file: posix.join(staged, 'compose.yaml'), ...(live.envFile ? { envFile: posix.join(staged, SECRETS_ENV_FILE) } : {}) };
+  return { ...live, file: posix.join(staged, PULL_FILE), ...(live.envFile ? { envFile: posix.join(staged, SECRETS_ENV_FILE) } : {}) };
+}
+
+/** The pull file of a compose document: each service with its image, platform and pull policy. */
+export function pullDocument(compose: Record<string, unknown>): Record<string, unknown> {
+  const services = (compose.services ?? {}) as Record<string, Record<string, unknown>>;
+  const pick = (service: Record<string, unknown>) => Object.fromEntries(['image', 'platform', 'pull_policy'].filter((k) => service[k] !== undefined).map((k) => [k, service[k]]));
+  return { ...(compose.name ? { name: compose.name } : {}), services: Object.fromEntries(Object.entries(services).map(([name, s]) => [name, pick(s)])) };
 }
 
 export async function hasStagedRelease(session: SshSession, plan: DeployPlan): Promise<boolean> {
-  return (await session.exec(['test', '-f', stagedRef(plan).file!])).exitCode === 0;
+  return (await session.exec(['test', '-f', stagedPullRef(plan).file!])).exitCode === 0;
 }
 
 export function workspaceDir(plan: DeployPlan): string {
@@ -59,7 +73,7 @@ if [ -f ${STAGED_DIR}/${WORKSPACE_SYNC_TAR} ]; then
   fi
   rm -f ${STAGED_DIR}/${WORKSPACE_SYNC_TAR}
 fi
-rm -rf compose.yaml ${SECRETS_ENV_FILE} env files
+rm -rf compose.yaml ${SECRETS_ENV_FILE} env files ${STAGED_DIR}/${PULL_FILE}
 find ${STAGED_DIR} -mindepth 1 -maxdepth 1 -exec mv -t . {} +
 rmdir ${STAGED_DIR}
 `;

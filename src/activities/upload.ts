@@ -8,7 +8,7 @@ import type { DeployPlan, WorkspacePlan } from '../spec/plan';
 import { workspaceSelection } from '../spec/workspace-files';
 import type { SshSession } from '../ssh/session';
 import { envFileContent, inStack, SECRETS_ENV_FILE } from './stackDir';
-import { STAGED_DIR, WORKSPACE_SYNC_TAR } from './stackRelease';
+import { PULL_FILE, pullDocument, STAGED_DIR, WORKSPACE_SYNC_TAR } from './stackRelease';
 
 /** What happened to the workspace copy on the VM. */
 export type WorkspaceUpload = 'seeded' | 'kept' | 'staged for sync';
@@ -45,6 +45,7 @@ export async function uploadStackTo(
   await session.run(['mkdir', '--', staged]);
 
   await session.upload(posix.join(staged, 'compose.yaml'), stringify(plan.stack.compose));
+  await session.upload(posix.join(staged, PULL_FILE), stringify(pullDocument(plan.stack.compose)));
   for (const file of plan.stack.files) {
     const target = inStack(staged, file.target);
     await session.run(['mkdir', '-p', '--', posix.dirname(target)]);

@@ -1,8 +1,8 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { uploadProgress } from '../../src/client/deploy';
-import { composeUp, containerImages, dockerTag, projectContainers } from '../../src/docker/compose';
-import { stagedRef } from '../../src/activities/stackRelease';
+import { composePull, containerImages, dockerTag, projectContainers } from '../../src/docker/compose';
+import { pullDocument, stagedPullRef } from '../../src/activities/stackRelease';
 import { workspaceSelection } from '../../src/spec/workspace-files';
 import { fakePlan } from '../support/fakePlan';
 import { cleanupProjects, tempProject } from '../support/project';
@@ -51,10 +51,25 @@ describe('the workspace copy: what goes to a VM', () => {
 describe('a staged release', () => {
   it('is pulled from .staged in the live project folder, with its own env file', () => {
     const plan = fakePlan({ projectDir: '/src/wftest', count: 1, skipBuild: false, skipPush: false });
-    expect(composeUp(stagedRef(plan))).toEqual([
-      'docker', 'compose', '-p', 'wftest', '--project-directory', '/opt/kamal-dev/wftest', '-f', '/opt/kamal-dev/wftest/.staged/compose.yaml',
-      '--env-file', '/opt/kamal-dev/wftest/.staged/secrets.env', 'up', '-d', '--remove-orphans',
+    expect(composePull(stagedPullRef(plan))).toEqual([
+      'docker', 'compose', '-p', 'wftest', '--project-directory', '/opt/kamal-dev/wftest', '-f', '/opt/kamal-dev/wftest/.staged/pull.yaml',
+      '--env-file', '/opt/kamal-dev/wftest/.staged/secrets.env', 'pull',
     ]);
+  });
+
+  it('pulls from a file of images only: the env files and paths of the staged compose file are not in place yet', () => {
+    const compose = {
+      name: 'shop',
+      services: {
+        app: { image: 'reg/app:v2', env_file: ['/opt/kamal-dev/shop/env/1-app.env'], volumes: ['/opt/kamal-dev/shop/workspaces/shop:/w'], platform: 'linux/amd64' },
+        db: { image: 'postgres:16', pull_policy: 'missing', environment: { PW: '${DB_PASSWORD}' } },
+      },
+      volumes: { data: {} },
+    };
+    expect(pullDocument(compose)).toEqual({
+      name: 'shop',
+      services: { app: { image: 'reg/app:v2', platform: 'linux/amd64' }, db: { image: 'postgres:16', pull_policy: 'missing' } },
+    });
   });
 
   it('records what the running containers run, and gives images their names back', () => {
