@@ -108,6 +108,22 @@ async function runSteps(
   }
 }
 
+/**
+ * After a rollback: the record of the stack before the swap, moved to the rolled-back primary
+ * container when postCreateCommand had run in the one it replaces (a rollback is not a new
+ * workspace, so it does not run postCreateCommand again; its postStartCommand runs at the next deploy).
+ */
+export async function carryCommandsRecord(session: SshSession, plan: DeployPlan, record: string, previousContainerId: string | undefined): Promise<void> {
+  if (!record.trim()) return;
+  const marker = parseMarker(record);
+  const stack = stackRef(plan);
+  const containerId = (await session.run(composeContainerId(stack, plan.stack.primaryService), { root: true })).stdout.trim();
+  // compose ps may print short ids, docker inspect prints long ones.
+  const same = !!previousContainerId && !!marker.created && (previousContainerId.startsWith(marker.created) || marker.created.startsWith(previousContainerId));
+  const created = same && containerId ? containerId : marker.created;
+  await session.upload(posix.join(stack.dir, MARKER_FILE), JSON.stringify({ created, started: marker.started } satisfies Marker));
+}
+
 function parseMarker(text: string): Marker {
   try {
     return JSON.parse(text) as Marker;

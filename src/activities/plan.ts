@@ -21,6 +21,7 @@ export function createPlanActivity(secretsFor: (plan: DeployPlan) => (name: stri
       for (const name of requiredSecretNames(plan)) {
         if (!(input.skipBuild && buildSecrets.has(name) && !plan.stack.secrets.includes(name))) resolve(name);
       }
-      return plan;
+      const workspace = plan.stack.workspace;
+      return input.syncWorkspace && workspace ? { ...plan, stack: { ...plan.stack, workspace: { ...workspace, sync: true } } } : plan;
     });
 }

@@ -7,22 +7,28 @@ import type { SshSession } from '../ssh/session';
 import { KamalDevError } from '../errors';
 import { withDockerConfig } from './registryAccess';
 import { stackRef } from './stackDir';
+import { hasStagedRelease, stagedPullRef, swapInStaged } from './stackRelease';
 
 /**
- * `pull` then `up -d`; with skipPush the built images are streamed over first and only the rest is
- * pulled. `dockerConfig` holds the registry login (openRegistryAccess).
+ * Pull (from the staged release when there is one), then swap it in and `up -d`: until every
+ * image is on the VM the running stack is not touched. With skipPush the built images are
+ * streamed over first and only the rest is pulled. `dockerConfig` holds the registry login
+ * (openRegistryAccess).
  */
-export async function pullAndUp(session: SshSession, plan: DeployPlan, skipPush: boolean, onLine: () => void, dockerConfig?: string): Promise<void> {
-  const stack = stackRef(plan);
+export async function pullAndUp(session: SshSession, plan: DeployPlan, options: { skipPush: boolean; release: string; onLine: () => void; dockerConfig?: string }): Promise<void> {
+  const { onLine, dockerConfig } = options;
+  const source = (await hasStagedRelease(session, plan)) ? stagedPullRef(plan) : stackRef(plan);
   let pullServices: string[] = [];
-  if (skipPush && plan.builds.length > 0) {
+  let pullNeeded = true;
+  if (options.skipPush && plan.builds.length > 0) {
     await pipeToRemote(dockerSave(plan.builds.map((b) => b.image)), session, dockerLoad(), { root: true, onLine });
     const built = new Set(plan.builds.map((b) => b.service));
     pullServices = Object.keys((plan.stack.compose.services ?? {}) as object).filter((s) => !built.has(s));
-    if (pullServices.length === 0) return void (await session.run(withDockerConfig(dockerConfig, composeUp(stack)), { root: true, onLine }));
+    pullNeeded = pullServices.length > 0;
   }
-  await session.run(withDockerConfig(dockerConfig, composePull(stack, pullServices)), { root: true, onLine });
-  await session.run(withDockerConfig(dockerConfig, composeUp(stack)), { root: true, onLine });
+  if (pullNeeded) await session.run(withDockerConfig(dockerConfig, composePull(source, pullServices)), { root: true, onLine });
+  await swapInStaged(session, plan, options.release);
+  await session.run(withDockerConfig(dockerConfig, composeUp(stackRef(plan))), { root: true, onLine });
 }
 
 /** Compose's per-layer and per-container progress: noise in an error message. */

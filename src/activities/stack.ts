@@ -8,12 +8,16 @@ import { KamalDevError } from '../errors';
 import { composeFailure, logsOfFailedContainers, pullAndUp } from './pullAndUp';
 import { openRegistryAccess } from './registryAccess';
 import type { DeployActivities, LifecycleActivities } from './types';
-import { uploadStackTo } from './upload';
+import { rollbackStackOn } from './rollback';
+import { uploadStackTo, type UploadProgress } from './upload';
 import { describeFailure, stackStates, waitForStack } from './verify';
 import { heartbeat, heartbeating } from './activityContext';
 import { VmContext } from './vmContext';
 
-type StackActivities = Pick<DeployActivities, 'uploadStack' | 'composeUp' | 'verifyStack' | 'runDevcontainerCommands'> & Pick<LifecycleActivities, 'stackStatus'>;
+type StackActivities = Pick<DeployActivities, 'uploadStack' | 'composeUp' | 'rollbackStack' | 'verifyStack' | 'runDevcontainerCommands'> & Pick<LifecycleActivities, 'stackStatus'>;
+
+/** composeUp of a workflow that predates releases: its swap can be rolled back by no one. */
+const UNNAMED_RELEASE = 'unnamed';
 
 export function createStackActivities(
   ctx: VmContext,
@@ -33,17 +37,22 @@ export function createStackActivities(
     uploadStack: ({ plan, vm }) =>
       classified('ConfigInvalid', async () => {
         const session = await ctx.session(plan, vm);
-        const stackDir = await uploadStackTo(session, plan, await secretsOf(plan, plan.stack.secrets), () => heartbeat('upload'));
-        return { stackDir };
+        const secretValues = await secretsOf(plan, plan.stack.secrets);
+        let progress: UploadProgress = { bytes: 0, totalBytes: 0 };
+        // Heartbeats carry the bytes sent: the CLI shows them, and a retry could start from them.
+        return heartbeating(
+          () => ({ step: 'upload', ...progress }),
+          (beat) => uploadStackTo(session, plan, secretValues, (p) => ((progress = p), beat())),
+        );
       }),
 
-    composeUp: ({ plan, vm, skipPush }) =>
+    composeUp: ({ plan, vm, skipPush, release }) =>
       classified('ComposeInvalid', async () => {
         const session = await ctx.session(plan, vm);
         try {
           const access = await openRegistryAccess(session, plan, await registryCredentials(plan));
           try {
-            await heartbeating('compose', (onLine) => pullAndUp(session, plan, skipPush, onLine, access.dockerConfig));
+            await heartbeating('compose', (onLine) => pullAndUp(session, plan, { skipPush, release: release ?? UNNAMED_RELEASE, onLine, dockerConfig: access.dockerConfig }));
           } finally {
             await access.close();
           }
@@ -51,6 +60,21 @@ export function createStackActivities(
           const logs = await logsOfFailedContainers(session, error, Object.values(await secretsOf(plan, plan.stack.secrets)));
           throw composeFailure(error, vm.name, logs);
         }
+      }),
+
+    rollbackStack: ({ plan, vm, release }) =>
+      classified('StackUnhealthy', async () => {
+        const session = await ctx.session(plan, vm);
+        const rolledBack = await heartbeating('rollback', async (onPoll) =>
+          rollbackStackOn(session, plan, {
+            release,
+            timeoutMs: ctx.deps.verifyTimeoutMs ?? 180_000,
+            logTail: ctx.deps.logTail ?? 40,
+            secretValues: Object.values(await secretsOf(plan, plan.stack.secrets)),
+            onPoll,
+          }),
+        );
+        return { rolledBack };
       }),
 
     verifyStack: ({ plan, vm }) =>

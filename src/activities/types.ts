@@ -52,6 +52,8 @@ export interface DeployInput {
   skipBuild: boolean;
   skipPush: boolean;
   noCache?: boolean;
+  /** --sync-workspace: copy the local files over the workspace copy on VMs that have one (else only a first deploy seeds it). */
+  syncWorkspace?: boolean;
 }
 
 /**
@@ -82,9 +84,22 @@ export interface DeployActivities {
   destroyVm(input: { plan: DeployPlan; vm: VmRef; createdBy?: string }): Promise<{ outcome: DestroyOutcome }>;
   waitForSsh(input: { plan: DeployPlan; vm: VmHandle }): Promise<void>;
   bootstrapVm(input: { plan: DeployPlan; vm: VmHandle }): Promise<{ installed: boolean; docker: string; compose: string }>;
-  uploadStack(input: { plan: DeployPlan; vm: VmHandle }): Promise<{ stackDir: string }>;
-  /** Registry login or tunnel (or image transfer with skipPush), pull, up -d. */
-  composeUp(input: { plan: DeployPlan; vm: VmHandle; skipPush: boolean }): Promise<void>;
+  /**
+   * The new stack staged beside the running one (nothing running changes); the workspace copy seeded
+   * when the VM has none, else kept (or with plan.stack.workspace.sync staged to be copied over it).
+   * Heartbeats carry `{ step: 'upload', bytes, totalBytes }`.
+   */
+  uploadStack(input: { plan: DeployPlan; vm: VmHandle }): Promise<{ stackDir: string; workspace?: string; bytes?: number }>;
+  /**
+   * Registry login or tunnel (or image transfer with skipPush), pull the staged stack's images, then
+   * swap it in (keeping the one it replaces under `release`) and up -d.
+   */
+  composeUp(input: { plan: DeployPlan; vm: VmHandle; skipPush: boolean; release?: string }): Promise<void>;
+  /**
+   * Compensation: the stack that composeUp of `release` swapped out back in place, with the images
+   * it ran, healthy; false when that release swapped nothing out (first deploy, or it never got there).
+   */
+  rollbackStack(input: { plan: DeployPlan; vm: VmHandle; release: string }): Promise<{ rolledBack: boolean }>;
   /** Every service running, healthy where it has a healthcheck; fails with the failing services' logs. */
   verifyStack(input: { plan: DeployPlan; vm: VmHandle }): Promise<ContainerState[]>;
   /**

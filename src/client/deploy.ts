@@ -76,11 +76,26 @@ async function enrichFromDescribe(handle: WorkflowHandle, steps: StepProgress[])
   }
 }
 
+/** uploadStack's heartbeat details (`{ step: 'upload', bytes, totalBytes }`, JSON) as a progress line. */
+export function uploadProgress(data: Uint8Array | null | undefined): string | undefined {
+  if (!data) return undefined;
+  try {
+    const details = JSON.parse(Buffer.from(data).toString()) as { step?: string; bytes?: number; totalBytes?: number };
+    if (details.step !== 'upload' || typeof details.bytes !== 'number') return undefined;
+    const mb = (n: number) => (n / 1e6).toFixed(1);
+    return `sent ${mb(details.bytes)}${details.totalBytes ? ` of ${mb(details.totalBytes)}` : ''} MB`;
+  } catch {
+    return undefined;
+  }
+}
+
 function fromPending(pending: PendingActivity): Partial<StepProgress> {
   const live = heartbeatOf(pending);
+  const sent = uploadProgress(pending.heartbeatDetails?.payloads?.[0]?.data);
+  const message = [pending.lastFailure?.message && `retrying: ${pending.lastFailure.message}`, sent].filter(Boolean).join('; ');
   return {
     attempt: pending.attempt ?? undefined,
-    ...(pending.lastFailure?.message ? { message: `retrying: ${pending.lastFailure.message}` } : {}),
+    ...(message ? { message } : {}),
     ...(live ? { live } : {}),
   };
 }

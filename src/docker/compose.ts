@@ -5,12 +5,14 @@ import type { ContainerState } from '../activities/types';
 export interface StackRef {
   project: string;
   dir: string;
+  /** Default: compose.yaml in `dir`; a staged release's file is elsewhere (src/activities/stackRelease.ts). */
+  file?: string;
   envFile?: string;
 }
 
 export function composeArgv(stack: StackRef, ...args: string[]): string[] {
   const envFile = stack.envFile ? ['--env-file', stack.envFile] : [];
-  return ['docker', 'compose', '-p', stack.project, '--project-directory', stack.dir, '-f', posix.join(stack.dir, 'compose.yaml'), ...envFile, ...args];
+  return ['docker', 'compose', '-p', stack.project, '--project-directory', stack.dir, '-f', stack.file ?? posix.join(stack.dir, 'compose.yaml'), ...envFile, ...args];
 }
 
 export const composePull = (stack: StackRef, services: string[] = []) => composeArgv(stack, 'pull', ...services);
@@ -60,6 +62,12 @@ export function failedContainers(stderr: string): string[] {
 }
 
 export const containerStartedAt = (id: string) => ['docker', 'inspect', '--format', '{{.State.StartedAt}}', id];
+
+/** Every container of a compose project (running or not), by id. */
+export const projectContainers = (project: string) => ['docker', 'ps', '-aq', '--no-trunc', '--filter', `label=com.docker.compose.project=${project}`];
+/** One line per container: its id, compose service, image reference and the image id it runs. */
+export const containerImages = (ids: string[]) => ['docker', 'inspect', '--format', '{{.Id}} {{index .Config.Labels "com.docker.compose.service"}} {{.Config.Image}} {{.Image}}', ...ids];
+export const dockerTag = (imageId: string, ref: string) => ['docker', 'tag', imageId, ref];
 
 export const dockerSave = (images: string[]) => ['docker', 'save', ...images];
 export const dockerLoad = () => ['docker', 'load'];

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { PassThrough } from 'node:stream';
+import { Transform } from 'node:stream';
 import { CommandFailedError, tailLines } from './runner';
 import type { SshSession } from '../ssh/session';
 
@@ -11,7 +11,7 @@ export async function pipeToRemote(
   localArgv: string[],
   session: SshSession,
   remoteArgv: string[],
-  options: { cwd?: string; root?: boolean; onLine?: (line: string) => void } = {},
+  options: { cwd?: string; root?: boolean; onLine?: (line: string) => void; onBytes?: (bytes: number) => void } = {},
 ): Promise<void> {
   const [command, ...args] = localArgv;
   const child = spawn(command, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -23,7 +23,14 @@ export async function pipeToRemote(
   });
   // Consumed at once: Node discards the unread output of a child that exits before the SSH channel
   // opens (it resumes stdio streams without readers on exit).
-  const output = child.stdout.pipe(new PassThrough());
+  const output = child.stdout.pipe(
+    new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        options.onBytes?.(chunk.length);
+        done(null, chunk);
+      },
+    }),
+  );
   const remote = session.run(remoteArgv, { input: output, root: options.root, onLine: options.onLine }).catch((error: unknown) => {
     // Nobody reads the producer's output any more: left alone it would block on a full pipe forever
     // and keep the worker process from exiting.

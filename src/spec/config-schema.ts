@@ -68,7 +68,7 @@ const timeoutOverride = z.strictObject({
 });
 
 /** One entry per activity profile of src/workflows/policies.ts. */
-export const TIMEOUT_PROFILES = ['quick', 'long', 'provision', 'ssh', 'verify', 'compensation'] as const;
+export const TIMEOUT_PROFILES = ['quick', 'long', 'upload', 'provision', 'ssh', 'verify', 'compensation'] as const;
 
 const timeoutsSection = z.strictObject(Object.fromEntries(TIMEOUT_PROFILES.map((name) => [name, timeoutOverride.optional()])) as Record<
   (typeof TIMEOUT_PROFILES)[number],
@@ -104,6 +104,7 @@ export const devConfigSchema = z.strictObject({
   secrets: z.array(secretName).optional(),
   /** Compose ports kept on every address of the VM; all others bind to 127.0.0.1 there. */
   public_ports: z.array(z.string().regex(/^[A-Za-z0-9_.-]+:\d+$/, 'expected "service:port", e.g. app:3000')).optional(),
+  workspace: z.strictObject({ include_git: z.boolean().optional() }).optional(),
 });
 
 export type RawDevConfig = z.infer<typeof devConfigSchema>;

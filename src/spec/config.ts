@@ -41,6 +41,8 @@ export interface DevConfig {
   composeProfiles: string[];
   /** `public_ports`: SERVICE:PORT entries published on every address of the VM (src/spec/compose-ports.ts). */
   publicPorts: string[];
+  /** `workspace.include_git`: the workspace copy carries `.git`. */
+  workspaceIncludesGit: boolean;
 }
 
 export type TimeoutProfile = (typeof TIMEOUT_PROFILES)[number];
@@ -117,6 +119,7 @@ function normalizeConfig(raw: RawDevConfig, file: string | undefined, shown: str
     secrets: raw.secrets ?? [],
     composeProfiles: raw.compose?.profiles ?? [],
     publicPorts: raw.public_ports ?? [],
+    workspaceIncludesGit: raw.workspace?.include_git ?? false,
   };
 }
 

@@ -63,6 +63,22 @@ export interface UploadFile {
   target: string;
 }
 
+/**
+ * The project folder, copied to the VM so the workspace bind mount has something to mount. The copy
+ * is the developer's: the first deploy seeds it, later deploys leave it alone unless `sync` is set.
+ */
+export interface WorkspacePlan {
+  source: string;
+  /** Relative to the stack folder on the VM. */
+  target: string;
+  /** gitignore patterns, besides .gitignore and .kamal-dev-ignore (see src/spec/workspace-files.ts). */
+  exclude: string[];
+  /** config `workspace.include_git`: `.git` goes along. */
+  includeGit?: boolean;
+  /** `deploy --sync-workspace`: this deploy copies the local files over an existing copy. */
+  sync?: boolean;
+}
+
 export interface StackPlan {
   /** Compose project name on the VM. */
   projectName: string;
@@ -72,7 +88,7 @@ export interface StackPlan {
   /** env files and other files the compose document points at, copied next to compose.yaml. */
   files: UploadFile[];
   /** The project folder, copied to the VM so the workspace bind mount has something to mount. */
-  workspace?: { source: string; target: string; exclude: string[] };
+  workspace?: WorkspacePlan;
   /** Secret names the stack needs at run time: written to a mode-600 env file on the VM. */
   secrets: string[];
   /** Bind mounts and files that are not copied, with the reason (shown to the user as warnings). */

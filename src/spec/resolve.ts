@@ -119,6 +119,7 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
   const withStage = builds.map((b) => (b.service === primaryService && features.length ? { ...b, features: featuresStage(features, devcontainer.metadata, featuresBase) } : b));
 
   const lifecycle = lifecyclePlan(devcontainer, featureCommands(features));
+  if (stack.workspace && config.workspaceIncludesGit) stack.workspace.includeGit = true;
   const plan: DeployPlan = {
     projectDir,
     identity: projectIdentity(projectDir),

@@ -19,6 +19,11 @@ const DEAD_WORKER_NOTICED = '30s';
 const PROFILES: Record<ProfileName, ActivityOptions> = {
   /** Plan, image checks, uploads, status: seconds of work. */
   quick: { startToCloseTimeout: '2m', retry: retry(5) },
+  /**
+   * The stack and the workspace copy: as long as the data needs, so its clock is the heartbeat (it
+   * beats as bytes go out, each beat carrying how many), not a start-to-close sized for quick steps.
+   */
+  upload: { startToCloseTimeout: '4h', heartbeatTimeout: '1m', retry: retry(5) },
   /** Build, push, bootstrap, compose up: minutes, so they heartbeat and a dead worker is noticed quickly. */
   long: { startToCloseTimeout: '60m', heartbeatTimeout: DEAD_WORKER_NOTICED, retry: retry(3) },
   /** A half-made VM must finish (or fail) before its compensation destroys it. */

@@ -4,6 +4,7 @@ import type { DestroyOutcome } from '../providers/types';
 import { compensate, type Compensation } from './compensation';
 import { awaitCommit, reportSettled } from './handoff';
 import { profile } from './policies';
+import { ROLLBACK_PATCH, ROLLED_BACK, withNote } from './rollback';
 import { failureMessage, PROGRESS_QUERY, setPhase, StepTracker } from './progress';
 import type { DeployWorkspaceInput, WorkspaceProgress, WorkspaceResult } from './types';
 
@@ -28,8 +29,8 @@ export const DESTROY_ONLY_CREATED = 'destroy-only-created-vms';
 export async function DeployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceResult> {
   const { plan, vm: ref, skipPush, profiles, holdForCommit } = input;
   const act = (name: Parameters<typeof profile>[0]) => proxyActivities<DeployActivities>(profile(name, profiles));
-  const [quick, long, provision, ssh, verify, undo] = [
-    act('quick'),
+  const [upload, long, provision, ssh, verify, undo] = [
+    act('upload'),
     act('long'),
     act('provision'),
     act('ssh'),
@@ -44,6 +45,7 @@ export async function DeployWorkspace(input: DeployWorkspaceInput): Promise<Work
   // Runs started before ownership existed replay as they ran: their undo took the VM of that name.
   const createdBy = patched(DESTROY_ONLY_CREATED) ? workflowInfo().workflowId : undefined;
   let destroyed: DestroyOutcome | undefined;
+  let rolledBack = false;
   try {
     setPhase('provision');
     if (plan.onFailure !== 'keep') {
@@ -58,8 +60,16 @@ export async function DeployWorkspace(input: DeployWorkspaceInput): Promise<Work
     await tracker.run('waitForSsh', () => ssh.waitForSsh({ plan, vm }));
     await tracker.run('bootstrapVm', () => long.bootstrapVm({ plan, vm }), (r) => `docker ${r.docker}, compose ${r.compose}${r.installed ? ' (installed)' : ''}`);
     setPhase('compose');
-    await tracker.run('uploadStack', () => quick.uploadStack({ plan, vm }), (r) => r.stackDir);
-    await tracker.run('composeUp', () => long.composeUp({ plan, vm, skipPush }));
+    await tracker.run('uploadStack', () => upload.uploadStack({ plan, vm }), (r) => `${r.stackDir}${r.workspace ? `, workspace ${r.workspace}` : ''}`);
+    // The release is this workflow: only its own compensation may roll back the stack it swapped out.
+    const release = workflowInfo().workflowId;
+    if (patched(ROLLBACK_PATCH)) {
+      compensations.push({
+        name: 'rollbackStack',
+        undo: async () => void (rolledBack = (await undo.rollbackStack({ plan, vm, release })).rolledBack),
+      });
+    }
+    await tracker.run('composeUp', () => long.composeUp({ plan, vm, skipPush, release }));
     setPhase('verify');
     const containers = await tracker.run('verifyStack', () => verify.verifyStack({ plan, vm }), (c) => `${c.length} container(s) up`);
     progress.containers = containers;
@@ -76,14 +86,16 @@ export async function DeployWorkspace(input: DeployWorkspaceInput): Promise<Work
     progress.error = failureMessage(error);
     setPhase(progress.state);
     await compensate(compensations, (name) => {
+      if (name === 'rollbackStack' && rolledBack) tracker.mark('composeUp', 'compensated', ROLLED_BACK);
       if (name !== 'destroyVm' || !destroyed) return;
       tracker.mark('provisionVm', 'compensated', DISPOSALS[destroyed]);
       if (destroyed !== 'gone') progress.cleanup = destroyed === 'destroyed' ? 'removed' : 'kept';
     });
     if (!progress.cleanup && progress.vm) progress.cleanup = 'kept';
+    if (rolledBack) progress.error = `${progress.error}; ${ROLLED_BACK}`;
     setCurrentDetails(`**${ref.name}** ${progress.state}: ${progress.error}${progress.cleanup ? `; VM ${progress.cleanup}` : ''}`);
     if (holdForCommit) await reportSettled(progress);
-    throw error;
+    throw rolledBack && progress.state === 'failed' ? withNote(error, ROLLED_BACK) : error;
   }
 }
 

@@ -4,7 +4,7 @@ import type { DeployInput } from '../../src/activities/types';
 import { fetchProgress, startDeploy } from '../../src/client/deploy';
 import { KamalDevError } from '../../src/errors';
 import { DEPLOY_FAILED_TYPE } from '../../src/workflows/names';
-import type { DeploySummary } from '../../src/workflows/types';
+import type { DeploySummary, WorkspaceProgress } from '../../src/workflows/types';
 import { DESTROY_ONLY_CREATED } from '../../src/workflows/workspace';
 import { done, fakeActivities, type FakeCall, type FakeOptions } from '../support/fakeActivities';
 import { fakePlan } from '../support/fakePlan';
@@ -73,7 +73,7 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
 
   it('one failed VM is compensated; the others are kept and the parent still completes', async () => {
     const fail: FakeOptions['fail'] = (step, vm) => (step === 'composeUp' && vm === 'wftest-2' ? ApplicationFailure.nonRetryable('port in use', 'KamalDevError.compose') : undefined);
-    const { summary, calls, handle } = await deploy({ fail }, input(3));
+    const { summary, calls, handle } = await deploy({ fail, createdVms: ['wftest-1', 'wftest-2', 'wftest-3'] }, input(3));
     expect(summary?.outcome).toBe('partial');
     expect(summary?.vms.map((v) => v.state)).toEqual(['deployed', 'failed', 'deployed']);
     expect(summary?.vms[1]).toMatchObject({ error: 'port in use', cleanup: 'removed' });
@@ -83,7 +83,7 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
     expect(description.searchAttributes).toMatchObject({ KamalDevPhase: ['partial'] });
     expect(await description.memo).toMatchObject({ summary: '2/3 VM(s) deployed; failed: wftest-2: port in use' });
     const vm2 = calls.filter((c) => c.vm === 'wftest-2' && c.event === 'done').map((c) => c.step);
-    expect(vm2).toEqual(['provisionVm', 'waitForSsh', 'bootstrapVm', 'uploadStack', 'destroyVm']);
+    expect(vm2).toEqual(['provisionVm', 'waitForSsh', 'bootstrapVm', 'uploadStack', 'rollbackStack', 'destroyVm']);
     await recordHistory(handle, 'deploy-partial');
     await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-1`), 'workspace-held-deployed');
     await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-2`), 'workspace-held-compensated');
@@ -98,6 +98,39 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
     expect(calls.filter((c) => c.event === 'done' && c.vm).map((c) => c.step)).toEqual(['provisionVm', 'waitForSsh', 'bootstrapVm', 'uploadStack', 'composeUp', 'verifyStack', 'runDevcontainerCommands']);
     const plain = await deploy({}, input(1));
     expect(done(plain.calls, 'runDevcontainerCommands')).toEqual([]);
+  });
+
+  it('a redeploy whose verify or postCreateCommand fails rolls its VM back to the previous stack, and says so', async () => {
+    const lifecycle = { workdir: '/src', env: {}, postCreate: [{ shell: 'bin/setup' }], postStart: [] };
+    const withCommands = (i: DeployInput) => { const p = fakePlan(i); return { ...p, stack: { ...p.stack, lifecycle } }; };
+    const unhealthy: FakeOptions['fail'] = (step) => (step === 'verifyStack' ? ApplicationFailure.nonRetryable('app (running, unhealthy)', 'StackUnhealthy') : undefined);
+    const { summary, calls, handle } = await deploy({ fail: unhealthy }, input(1));
+    expect(summary?.vms[0]).toMatchObject({ state: 'failed', error: 'app (running, unhealthy); rolled back to the previous stack' });
+    const steps = calls.filter((c) => c.vm === 'wftest-1' && c.event === 'done').map((c) => c.step);
+    // Newest first: the stack is rolled back before anything older is undone.
+    expect(steps.slice(0, 5)).toEqual(['provisionVm', 'waitForSsh', 'bootstrapVm', 'uploadStack', 'composeUp']);
+    expect(steps[5]).toBe('rollbackStack');
+    const childId = `${handle.workflowId}/vm/wftest-1`;
+    const { activities } = fakeActivities();
+    const worker = await startWorker(h, { ...queues('wf-rollback-query'), shared: (await handle.describe()).taskQueue }, activities);
+    const child = await worker.runUntil(h.client.workflow.getHandle(childId).query<WorkspaceProgress>('progress'));
+    expect(child.steps.find((s) => s.name === 'composeUp')).toMatchObject({ state: 'compensated', message: 'rolled back to the previous stack' });
+    await recordHistory(h.client.workflow.getHandle(childId), 'workspace-rolled-back');
+
+    const commandFails: FakeOptions['fail'] = (step) => (step === 'runDevcontainerCommands' ? ApplicationFailure.nonRetryable('postCreateCommand failed on wftest-1 (exit code 3)', 'DevcontainerCommandFailed') : undefined);
+    const failed = await deploy({ fail: commandFails, plan: withCommands }, input(1));
+    expect(failed.summary?.vms[0].error).toBe('postCreateCommand failed on wftest-1 (exit code 3); rolled back to the previous stack');
+    expect(done(failed.calls, 'rollbackStack')).toEqual(['wftest-1']);
+
+    // A VM that had no stack before this run: nothing to roll back, and the message does not claim it.
+    const fresh = await deploy({ fail: unhealthy, createdVms: ['wftest-1'] }, input(1));
+    expect(fresh.summary?.vms[0].error).toBe('app (running, unhealthy)');
+  });
+
+  it('a failure before composeUp has no stack to roll back', async () => {
+    const fail: FakeOptions['fail'] = (step) => (step === 'uploadStack' ? new KamalDevError('config', 'env file .env.missing not found') : undefined);
+    const { calls } = await deploy({ fail }, input(1));
+    expect(calls.filter((c) => c.step === 'rollbackStack')).toEqual([]);
   });
 
   it('keeps a failed VM when the plan says onFailure: keep; with no VM deployed the deploy fails, its summary in the details', async () => {

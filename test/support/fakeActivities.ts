@@ -18,6 +18,8 @@ export interface FakeOptions {
   plan?: (input: DeployInput) => DeployPlan;
   /** Receives every start and completion, e.g. to append them to a file another process reads. */
   record?: (call: FakeCall) => void;
+  /** VMs that had no stack before this run (rollbackStack finds nothing to roll back there). */
+  createdVms?: string[];
   /** What a real worker resolves secret names to; the fakes use values only in memory. */
   secrets?: Record<string, string>;
   /** VMs of this project that exist before the run (an earlier deploy made them): a redeploy finds them. */
@@ -83,6 +85,8 @@ export function fakeActivities(options: FakeOptions = {}): { activities: Activit
     composeUp: step('composeUp', vmName, (i: { vm: VmRef; plan: DeployPlan }) => {
       resolve([i.plan.registry.passwordSecret, ...i.plan.stack.secrets]);
     }),
+    // As the real one: a VM that this run made had no stack before it, so there is nothing to roll back.
+    rollbackStack: step('rollbackStack', vmName, (i: { vm: VmRef }) => ({ rolledBack: !options.createdVms?.includes(i.vm.name) })),
     verifyStack: step('verifyStack', vmName, () => [{ service: 'app', name: 'wftest-app-1', state: 'running', health: 'healthy', ports: ['3000'] }]),
     listVms: step('listVms', none, (i: { plan: DeployPlan }) => i.plan.vms.map((v) => handle({ deployment: i.plan.service, ...v }))),
     stopVm: step('stopVm', vmName, none),

@@ -26,7 +26,13 @@ describe('config/dev.yml', () => {
       secrets: [],
       composeProfiles: [],
       publicPorts: [],
+      workspaceIncludesGit: false,
     });
+  });
+
+  it('workspace.include_git: the workspace copy carries .git; a wrong type names the key', () => {
+    expect(load('workspace:\n  include_git: true\n').workspaceIncludesGit).toBe(true);
+    expect(() => load('workspace:\n  include_git: yes please\n')).toThrow(expect.objectContaining({ key: 'workspace.include_git' }));
   });
 
   it('reads the Compose profiles to deploy', () => {
@@ -122,7 +128,7 @@ temporal:
 
   it('exports a JSON Schema that lists every top-level key and forbids unknown ones', () => {
     const schema = devConfigJsonSchema() as { properties: Record<string, unknown>; additionalProperties: boolean };
-    expect(Object.keys(schema.properties).sort()).toEqual(['build', 'compose', 'image', 'naming', 'on_failure', 'provider', 'public_ports', 'registry', 'secrets', 'service', 'ssh', 'temporal', 'vms']);
+    expect(Object.keys(schema.properties).sort()).toEqual(['build', 'compose', 'image', 'naming', 'on_failure', 'provider', 'public_ports', 'registry', 'secrets', 'service', 'ssh', 'temporal', 'vms', 'workspace']);
     expect(schema.additionalProperties).toBe(false);
   });
 });

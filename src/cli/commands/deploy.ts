@@ -19,6 +19,8 @@ import { followDeploy, type FollowResult } from '../follow';
 import { ProgressPrinter } from '../progress';
 import { setExitCode, withTemporal, type CommandContext } from '../session';
 import { summaryTable } from '../summaryTable';
+import { remoteStackDir } from '../../spec/compose-mounts';
+import { workspaceSelection } from '../../spec/workspace-files';
 
 interface DeployOptions {
   count?: number;
@@ -31,6 +33,7 @@ interface DeployOptions {
   /** `--attach` alone: the project's newest running deploy. */
   attach?: string | true;
   follow?: boolean;
+  syncWorkspace?: boolean;
 }
 
 export function register(program: Command, deps: CliDeps): void {
@@ -43,14 +46,17 @@ export function register(program: Command, deps: CliDeps): void {
     .option('--skip-build', 'use images that are already built (the last `kamal-dev build`, or --tag)')
     .option('--skip-push', 'copy images to the VMs instead of pushing them to a registry')
     .option('--no-cache', NO_CACHE_HELP)
+    .option('--sync-workspace', "copy this folder's files over the workspace copy on VMs that have one (by default only a first deploy seeds it)")
     .option('--attach [workflowId]', 'follow a deploy that is already running (default: the newest running one) instead of starting one')
     .option('--follow', 'with --json: one JSON object per progress change (newline-delimited), then the result')
     .action(async (options: DeployOptions, command: Command) => {
       const projectDir = contextOf(command).projectDir;
       // Bad config, devcontainer or compose files stop here, before any server, worker or workflow.
       const checked = typeof options.attach === 'string' ? undefined : await checkedPlanOf(deps)({ projectDir, count: options.count, from: options.from });
-      for (const warning of checked?.warnings ?? []) printerOf(command, deps).note(warningLine(warning));
+      const print = printerOf(command, deps);
+      for (const warning of checked?.warnings ?? []) print.note(warningLine(warning));
       const plan = checked?.plan;
+      if (plan && options.syncWorkspace) print.note(await syncWarning(plan));
       const code = await withTemporal(deps, command, (ctx) => deploy(ctx, deps, options, plan), { shutdownSignals: [] });
       setExitCode(command, code);
     });
@@ -65,7 +71,16 @@ async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions
     (
       await startDeploy(
         session.client,
-        { projectDir, count: plan?.vms.length, tag: options.tag, from: options.from, skipBuild: !!options.skipBuild, skipPush: !!options.skipPush, noCache: options.cache === false ? true : undefined },
+        {
+          projectDir,
+          count: plan?.vms.length,
+          tag: options.tag,
+          from: options.from,
+          skipBuild: !!options.skipBuild,
+          skipPush: !!options.skipPush,
+          noCache: options.cache === false ? true : undefined,
+          ...(options.syncWorkspace ? { syncWorkspace: true } : {}),
+        },
         // Only --attach comes without a plan, and it starts nothing.
         { sharedQueue: session.settings.sharedQueue, sourceQueue: ctx.sourceQueue, profiles: session.settings.profiles, identity: plan!.identity },
       )
@@ -175,6 +190,18 @@ function deployError(error: unknown, workflowId: string, cleanup?: CleanupReport
     // Bad input (exit 2) stays bad input through Temporal; a transient fault whose attempts are spent is exit 1.
     retry: info.retry,
   });
+}
+
+/** What --sync-workspace is about to overwrite, said before anything starts. */
+async function syncWarning(plan: DeployPlan): Promise<string> {
+  const workspace = plan.stack.workspace;
+  if (!workspace) return '--sync-workspace: this stack mounts no workspace; there is nothing to copy';
+  const { paths, bytes } = await workspaceSelection(workspace.source, workspace);
+  const where = `${remoteStackDir(plan.stack.projectName)}/${workspace.target}`;
+  return (
+    `--sync-workspace: on ${plan.vms.map((v) => v.name).join(', ')}, ${where} gets the ${paths.length} file(s) (${(bytes / 1e6).toFixed(1)} MB) of ${workspace.source}, ` +
+    'overwriting the copy of each that is there (edits made on the VM to those files are lost); files that exist only on the VM are kept'
+  );
 }
 
 const nullStream = { write: () => true } as unknown as NodeJS.WritableStream;

@@ -1,0 +1,240 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { VmHandle } from '../../src/activities/types';
+import { createVmActivities } from '../../src/activities/vm';
+import { knownHostsFile } from '../../src/activities/vmContext';
+import type { DeployPlan, LifecyclePlan, StackPlan } from '../../src/spec/plan';
+import { SshPool } from '../../src/ssh/pool';
+import type { SshSession } from '../../src/ssh/session';
+import { msToNumber } from '@temporalio/common/lib/time';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { profile } from '../../src/workflows/policies';
+import { sh } from '../lab/exec';
+import { describeWithLab, labInfo } from '../support/lab';
+import { buildTestImage, destroyDeployment, testPlan, testProject } from '../support/vms';
+
+jest.setTimeout(900_000);
+
+/**
+ * Redeploys of an app + Postgres stack on one real VM (non-root SSH user): each failing redeploy
+ * leaves the database row, the files written on the VM and the running containers as they were.
+ * The scenarios share the first deploy, in order.
+ */
+describeWithLab(['vmImage', 'registry', 'postgres'], 'redeploy of a stack on a VM', () => {
+  const service = `vms-redeploy-${process.pid}`;
+  const registry = () => labInfo<{ address: string; username: string; password: string }>('registry');
+  const image = (tag: string) => `${registry().address}/vms/redeploy-app:${tag}-${process.pid}`;
+  const secrets: Record<string, string> = {};
+  const activities = createVmActivities({ resolveSecret: async (name) => secrets[name], verifyTimeoutMs: 60_000, logTail: 10 });
+  const stackDir = `/opt/kamal-dev/${service}`;
+  const remoteWorkspace = `${stackDir}/workspaces/proj`;
+  let project: { dir: string; keyPath: string };
+  let local: string;
+  let vm: VmHandle;
+  let pool: SshPool;
+  let session: SshSession;
+  let releases = 0;
+
+  const lifecycle: LifecyclePlan = { workdir: '/workspace', env: {}, postCreate: [{ shell: 'echo created >> /workspace/created.log' }], postStart: [] };
+  /** The stack as the spec layer would transform it: app (v1 or v2) with the workspace mounted, and Postgres with a named volume. */
+  const stack = (app: { image: string; healthcheck?: string[]; rev: string }, extra: Partial<StackPlan> = {}): DeployPlan =>
+    testPlan({
+      projectDir: project.dir,
+      keyPath: project.keyPath,
+      service,
+      user: 'dev',
+      registry: { server: registry().address, namespace: 'vms', local: false, usernameSecret: 'REG_USER', passwordSecret: 'REG_PASS' },
+      stack: {
+        compose: {
+          services: {
+            app: {
+              image: app.image,
+              init: true,
+              environment: { REV: app.rev },
+              volumes: [{ type: 'bind', source: remoteWorkspace, target: '/workspace' }],
+              healthcheck: { test: ['CMD', ...(app.healthcheck ?? ['test', '-f', '/workspace/hello.txt'])], interval: '1s', timeout: '2s', retries: 2 },
+              depends_on: { db: { condition: 'service_healthy' } },
+            },
+            db: {
+              image: labInfo<{ pushed: string }>('postgres').pushed,
+              environment: { POSTGRES_PASSWORD: '${DB_PASSWORD}' },
+              volumes: ['pgdata:/var/lib/postgresql/data'],
+              healthcheck: { test: ['CMD-SHELL', 'pg_isready -U postgres'], interval: '1s', timeout: '3s', retries: 30 },
+            },
+          },
+          volumes: { pgdata: {} },
+        },
+        secrets: ['DB_PASSWORD'],
+        workspace: { source: local, target: 'workspaces/proj', exclude: ['.kamal', 'node_modules'] },
+        lifecycle,
+        ...extra,
+      },
+    });
+  const v1 = () => stack({ image: image('v1'), rev: '1' });
+
+  /** The deploy's VM steps in the workflow's order, with its rollback compensation on failure. */
+  async function deploy(plan: DeployPlan): Promise<{ error?: { type?: string; message: string }; rolledBack?: boolean }> {
+    const release = `release-${++releases}`;
+    try {
+      await activities.uploadStack({ plan, vm });
+      await activities.composeUp({ plan, vm, skipPush: false, release });
+      await activities.verifyStack({ plan, vm });
+      await activities.runDevcontainerCommands({ plan, vm });
+      return {};
+    } catch (error) {
+      const { rolledBack } = await activities.rollbackStack({ plan, vm, release });
+      return { error: error as Error, rolledBack };
+    }
+  }
+
+  const onVm = async (command: string[]) => (await session.run(command, { root: true })).stdout.trim();
+  const compose = (...args: string[]) => onVm(['docker', 'compose', '-p', service, '--project-directory', stackDir, '-f', `${stackDir}/compose.yaml`, '--env-file', `${stackDir}/secrets.env`, ...args]);
+  const psql = (sql: string) => compose('exec', '-T', 'db', 'psql', '-U', 'postgres', '-Atc', sql);
+  let before: { composeFile: string; appImage: string; dbContainer: string };
+
+  /** What the first deploy left, plus the developer's row and files, exactly as they were. */
+  async function expectUntouched(): Promise<void> {
+    expect(await psql('select note from notes')).toBe('kept across redeploys');
+    expect(await onVm(['cat', `${remoteWorkspace}/vm-only.txt`, `${remoteWorkspace}/hello.txt`])).toBe('written on the VM\nedited on the VM');
+    expect(await onVm(['cat', `${stackDir}/compose.yaml`])).toBe(before.composeFile);
+    const states = JSON.parse(`[${(await compose('ps', '--format', 'json')).split('\n').join(',')}]`) as { Service: string; State: string; Health: string }[];
+    expect(states.map((s) => [s.Service, s.State, s.Health]).sort()).toEqual([['app', 'running', 'healthy'], ['db', 'running', 'healthy']]);
+    expect(await onVm(['docker', 'inspect', '--format', '{{.Image}}', `${service}-app-1`])).toBe(before.appImage);
+    expect(await compose('exec', '-T', 'app', 'printenv', 'REV')).toBe('1');
+    // postCreateCommand ran once, at the first deploy: not in a failed redeploy's container, nor in a rolled-back one.
+    expect(await onVm(['cat', `${remoteWorkspace}/created.log`])).toBe('created');
+  }
+
+  beforeAll(async () => {
+    Object.assign(secrets, { REG_USER: registry().username, REG_PASS: registry().password, DB_PASSWORD: 'redeploy-pg-pass' });
+    project = await testProject('redeploy');
+    local = mkdtempSync(join(tmpdir(), 'kamal-dev-vms-redeploy-src-'));
+    writeFileSync(join(local, 'hello.txt'), 'from the laptop\n');
+    mkdirSync(join(local, 'src'));
+    writeFileSync(join(local, 'src', 'main.txt'), 'source\n');
+    writeFileSync(join(local, '.gitignore'), 'build/\n');
+    mkdirSync(join(local, 'build'));
+    writeFileSync(join(local, 'build', 'out.bin'), 'build output\n');
+    writeFileSync(join(local, '.kamal-dev-ignore'), 'notes/\n');
+    mkdirSync(join(local, 'notes'));
+    writeFileSync(join(local, 'notes', 'private.txt'), 'mine\n');
+    mkdirSync(join(local, '.kamal'));
+    writeFileSync(join(local, '.kamal', 'secrets'), 'NEVER=copied\n');
+    await sh(['git', '-C', local, 'init', '-q']);
+
+    const dockerfile = (marker: string) => `FROM debian:bookworm-slim\nCMD ["sh", "-c", "echo ${marker}; exec sleep infinity"]\n`;
+    await buildTestImage(image('v1'), dockerfile('v1'));
+    await buildTestImage(image('v2'), dockerfile('v2'));
+    const env = { ...process.env, DOCKER_CONFIG: mkdtempSync(join(tmpdir(), 'kamal-dev-vms-docker-config-')) };
+    await sh(['docker', 'login', registry().address, '--username', registry().username, '--password-stdin'], { input: registry().password, env });
+    for (const tag of ['v1', 'v2']) await sh(['docker', 'push', '-q', image(tag)], { env });
+    vm = await activities.provisionVm({ plan: v1(), vm: { deployment: service, name: `${service}-1`, index: 1 } });
+    await activities.waitForSsh({ plan: v1(), vm });
+    await activities.bootstrapVm({ plan: v1(), vm });
+    pool = new SshPool({ privateKeyPath: project.keyPath, knownHostsFile: knownHostsFile(v1()) });
+    session = await pool.session(vm.ssh);
+  });
+
+  afterAll(async () => {
+    await pool?.closeAll();
+    await activities.close();
+    await destroyDeployment(service);
+    await sh(['docker', 'rmi', '-f', image('v1'), image('v2')]).catch(() => undefined);
+    for (const dir of [project?.dir, local]) if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the first deploy seeds the workspace copy: .gitignore, .kamal-dev-ignore, .git and .kamal stay behind', async () => {
+    expect(await deploy(v1())).toEqual({});
+    const listing = (await onVm(['find', remoteWorkspace, '-printf', '%P\\n'])).split('\n').sort();
+    expect(listing).toEqual(expect.arrayContaining(['hello.txt', 'src/main.txt', '.gitignore', '.kamal-dev-ignore', 'created.log']));
+    expect(listing.filter((p) => /^(build|notes|\.git|\.kamal)(\/|$)/.test(p))).toEqual([]);
+    expect(await onVm(['stat', '-c', '%U', `${remoteWorkspace}/hello.txt`])).toBe('dev');
+
+    await psql('create table notes (note text)');
+    await psql("insert into notes values ('kept across redeploys')");
+    await onVm(['sh', '-c', `echo 'written on the VM' > ${remoteWorkspace}/vm-only.txt; echo 'edited on the VM' > ${remoteWorkspace}/hello.txt`]);
+    before = {
+      composeFile: await onVm(['cat', `${stackDir}/compose.yaml`]),
+      appImage: await onVm(['docker', 'inspect', '--format', '{{.Image}}', `${service}-app-1`]),
+      dbContainer: await compose('ps', '-q', 'db'),
+    };
+    await expectUntouched();
+  });
+
+  it('a redeploy whose healthcheck fails is rolled back: row, files, images and containers as before', async () => {
+    const result = await deploy(stack({ image: image('v2'), rev: '2', healthcheck: ['false'] }));
+    expect(result.error).toMatchObject({ type: 'StackUnhealthy' });
+    expect(result.rolledBack).toBe(true);
+    await expectUntouched();
+    // The database container was never replaced: its data volume was not even remounted.
+    expect(await compose('ps', '-q', 'db')).toBe(before.dbContainer);
+  });
+
+  it('a redeploy whose postCreateCommand fails is rolled back, and the rolled-back container does not run it again', async () => {
+    const failing = stack({ image: image('v2'), rev: '2' }, { lifecycle: { ...lifecycle, postCreate: [{ shell: 'echo "boom: no such table" >&2; exit 3' }] } });
+    const result = await deploy(failing);
+    expect(result.error).toMatchObject({ type: 'DevcontainerCommandFailed' });
+    expect(result.rolledBack).toBe(true);
+    await expectUntouched();
+    expect(await activities.runDevcontainerCommands({ plan: v1(), vm })).toEqual({ ran: [] });
+    expect(await onVm(['cat', `${remoteWorkspace}/created.log`])).toBe('created');
+  });
+
+  it('a redeploy whose images cannot be pulled changes nothing and has nothing to roll back', async () => {
+    const result = await deploy(stack({ image: image('missing'), rev: '2' }));
+    expect(result.error).toMatchObject({ type: 'ImageNotFound' });
+    expect(result.rolledBack).toBe(false);
+    await expectUntouched();
+  });
+
+  it('a redeploy keeps the workspace copy; --sync-workspace copies over it (and is rolled back with the rest)', async () => {
+    writeFileSync(join(local, 'hello.txt'), 'changed on the laptop\n');
+    expect(await deploy(v1())).toEqual({});
+    await expectUntouched();
+
+    const sync = (plan: DeployPlan): DeployPlan => ({ ...plan, stack: { ...plan.stack, workspace: { ...plan.stack.workspace!, sync: true } } });
+    writeFileSync(join(local, 'hello.txt'), 'synced, then rolled back\n');
+    const failed = await deploy(sync(stack({ image: image('v2'), rev: '2', healthcheck: ['false'] })));
+    expect(failed.rolledBack).toBe(true);
+    await expectUntouched();
+
+    writeFileSync(join(local, 'hello.txt'), 'synced\n');
+    expect(await deploy(sync(v1()))).toEqual({});
+    expect(await onVm(['cat', `${remoteWorkspace}/hello.txt`, `${remoteWorkspace}/vm-only.txt`])).toBe('synced\nwritten on the VM');
+    expect(await onVm(['stat', '-c', '%U', `${remoteWorkspace}/hello.txt`])).toBe('dev');
+    expect(await psql('select note from notes')).toBe('kept across redeploys');
+  });
+
+  it('a 300 MB workspace goes up in one attempt of the upload profile, heartbeating the bytes sent', async () => {
+    const big = mkdtempSync(join(tmpdir(), 'kamal-dev-vms-redeploy-big-'));
+    try {
+      await sh(['sh', '-c', 'head -c 300M /dev/urandom > "$1"', 'sh', join(big, 'data.bin')]);
+      const digest = (await sh(['sha256sum', join(big, 'data.bin')])).split(' ')[0];
+      const plan = testPlan({
+        projectDir: project.dir,
+        keyPath: project.keyPath,
+        service: `${service}-big`,
+        user: 'dev',
+        stack: { compose: { services: {} }, workspace: { source: big, target: 'workspaces/big', exclude: [] } },
+      });
+      const upload = profile('upload');
+      const env = new MockActivityEnvironment({ startToCloseTimeoutMs: msToNumber(upload.startToCloseTimeout!), heartbeatTimeoutMs: msToNumber(upload.heartbeatTimeout!), attempt: 1 });
+      const beats: { at: number; step: string; bytes: number; totalBytes: number }[] = [];
+      env.on('heartbeat', (details: { step: string; bytes: number; totalBytes: number }) => beats.push({ at: Date.now(), ...details }));
+      const started = Date.now();
+      const result: Awaited<ReturnType<typeof activities.uploadStack>> = await env.run(activities.uploadStack, { plan, vm });
+      expect(result).toMatchObject({ workspace: 'seeded' });
+      expect(result.bytes).toBeGreaterThan(300 * 1024 * 1024);
+      // A heartbeat within every heartbeat timeout, from the start to the end: the attempt never times out.
+      const gaps = [started, ...beats.map((b) => b.at), Date.now()].map((t, i, all) => (i ? t - all[i - 1] : 0));
+      expect(Math.max(...gaps)).toBeLessThan(msToNumber(upload.heartbeatTimeout!));
+      expect(beats.map((b) => b.bytes)).toEqual([...beats.map((b) => b.bytes)].sort((a, b) => a - b));
+      expect(beats.at(-1)).toMatchObject({ step: 'upload', bytes: result.bytes, totalBytes: 300 * 1024 * 1024 });
+      expect((await onVm(['sha256sum', `/opt/kamal-dev/${service}-big/workspaces/big/data.bin`])).split(' ')[0]).toBe(digest);
+    } finally {
+      rmSync(big, { recursive: true, force: true });
+      await onVm(['rm', '-rf', `/opt/kamal-dev/${service}-big`]);
+    }
+  });
+});
