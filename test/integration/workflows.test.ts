@@ -15,6 +15,12 @@ jest.setTimeout(120_000);
 
 const input = (count: number, extra: Partial<DeployInput> = {}): DeployInput => ({ projectDir: '/src/wftest', count, skipBuild: false, skipPush: false, ...extra });
 
+/** A deploy with no VM deployed fails; its summary is then the failure's details. */
+function withSummary<T extends { summary?: DeploySummary; error?: unknown }>(result: T): T {
+  const cause = (result.error as WorkflowFailedError | undefined)?.cause as ApplicationFailure | undefined;
+  return { ...result, summary: result.summary ?? (cause?.details?.[0] as DeploySummary | undefined) };
+}
+
 describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () => {
   let h: Harness;
   beforeAll(async () => {
@@ -104,7 +110,7 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
     const lifecycle = { workdir: '/src', env: {}, postCreate: [{ shell: 'bin/setup' }], postStart: [] };
     const withCommands = (i: DeployInput) => { const p = fakePlan(i); return { ...p, stack: { ...p.stack, lifecycle } }; };
     const unhealthy: FakeOptions['fail'] = (step) => (step === 'verifyStack' ? ApplicationFailure.nonRetryable('app (running, unhealthy)', 'StackUnhealthy') : undefined);
-    const { summary, calls, handle } = await deploy({ fail: unhealthy }, input(1));
+    const { summary, calls, handle } = await deploy({ fail: unhealthy }, input(1)).then(withSummary);
     expect(summary?.vms[0]).toMatchObject({ state: 'failed', error: 'app (running, unhealthy); rolled back to the previous stack' });
     const steps = calls.filter((c) => c.vm === 'wftest-1' && c.event === 'done').map((c) => c.step);
     // Newest first: the stack is rolled back before anything older is undone.
@@ -118,12 +124,12 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
     await recordHistory(h.client.workflow.getHandle(childId), 'workspace-rolled-back');
 
     const commandFails: FakeOptions['fail'] = (step) => (step === 'runDevcontainerCommands' ? ApplicationFailure.nonRetryable('postCreateCommand failed on wftest-1 (exit code 3)', 'DevcontainerCommandFailed') : undefined);
-    const failed = await deploy({ fail: commandFails, plan: withCommands }, input(1));
+    const failed = await deploy({ fail: commandFails, plan: withCommands }, input(1)).then(withSummary);
     expect(failed.summary?.vms[0].error).toBe('postCreateCommand failed on wftest-1 (exit code 3); rolled back to the previous stack');
     expect(done(failed.calls, 'rollbackStack')).toEqual(['wftest-1']);
 
     // A VM that had no stack before this run: nothing to roll back, and the message does not claim it.
-    const fresh = await deploy({ fail: unhealthy, createdVms: ['wftest-1'] }, input(1));
+    const fresh = await deploy({ fail: unhealthy, createdVms: ['wftest-1'] }, input(1)).then(withSummary);
     expect(fresh.summary?.vms[0].error).toBe('app (running, unhealthy)');
   });
 
@@ -135,7 +141,8 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
 
   it('keeps a failed VM when the plan says onFailure: keep; with no VM deployed the deploy fails, its summary in the details', async () => {
     const fail: FakeOptions['fail'] = (step) => (step === 'verifyStack' ? ApplicationFailure.nonRetryable('unhealthy', 'KamalDevError.compose') : undefined);
-    const { error, calls, handle } = await deploy({ fail, plan: (i) => fakePlan(i, { onFailure: 'keep' }) }, input(1));
+    // Made by this run, so there is no earlier stack to roll back to: the failure is the VM's own.
+    const { error, calls, handle } = await deploy({ fail, createdVms: ['wftest-1'], plan: (i) => fakePlan(i, { onFailure: 'keep' }) }, input(1));
     expect(done(calls, 'destroyVm')).toEqual([]);
     const cause = (error as WorkflowFailedError).cause as ApplicationFailure;
     expect(cause).toMatchObject({ type: DEPLOY_FAILED_TYPE, message: 'no VM deployed: wftest-1: unhealthy' });
