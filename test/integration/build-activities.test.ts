@@ -127,7 +127,8 @@ describeWithLab(['registry', 'temporal'], 'build and push activities on a real T
     const { handle } = await build(plan(registry().address, 'FROM debian:bookworm-slim\nRUN echo "oops-output" && false\n'), 'broken');
     const failure = await failureOf(handle.result());
     expect(failure).toMatchObject({ type: 'BuildFailed', nonRetryable: true });
-    expect(failure.message).toBe('building the image of service app failed at step [2/2] RUN echo "oops-output" && false');
+    // The failure names the Dockerfile it comes from, as every failure with a file does.
+    expect(failure.message).toMatch(/Dockerfile: building the image of service app failed at step \[2\/2\] RUN echo "oops-output" && false$/);
     expect(JSON.stringify(failure.details)).toContain('oops-output');
     expect(attempts.buildImages).toBe(1);
     // The name still holds the image of the good build before it.

@@ -25,6 +25,8 @@ const vmHandle = z.strictObject({
   provider: z.string(),
   ssh: z.strictObject({ host: z.string(), port: z.number().int(), user: z.string() }),
   ip: z.string(),
+  // Made by this run (true) or found (false); absent where no deploy made the handle.
+  created: z.boolean().optional(),
   status: z.enum(['running', 'stopped', 'starting', 'unknown']).optional(),
 });
 const step = z.object({
