@@ -26,7 +26,7 @@ export async function listDeploys(client: Client, identity: string, options: { l
 }
 
 async function record(client: Client, execution: WorkflowExecutionInfo, ui?: { namespace: string; uiUrl?: string }): Promise<DeployRecord> {
-  const deployed = await client.workflow.count(`ParentWorkflowId = "${execution.workflowId}" AND ExecutionStatus = "Completed"`);
+  const deployed = await client.workflow.count(`ParentWorkflowId = "${execution.workflowId}" AND WorkflowType = "DeployWorkspace" AND ExecutionStatus = "Completed"`);
   const total = Number((execution.memo as { count?: unknown } | undefined)?.count);
   return {
     workflowId: execution.workflowId,
