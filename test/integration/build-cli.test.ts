@@ -48,9 +48,17 @@ describeWithLab(['registry'], 'kamal-dev build and push', () => {
     writeFileSync(join(dir, 'Dockerfile'), 'FROM debian:bookworm-slim\nCOPY hello.txt /hello.txt\n');
   });
 
-  afterAll(async () => {
+  // Every build of the file, undone newest first: each gives its names back to what they held before it.
+  const builds: string[] = [];
+  const build = async (...args: string[]) => {
+    const output = await cli(...args);
     const record = readLastBuild(dir);
-    if (record) await removeBuildImages(record.buildId).catch(() => undefined);
+    if (record && !builds.includes(record.buildId)) builds.push(record.buildId);
+    return output;
+  };
+
+  afterAll(async () => {
+    for (const buildId of builds.reverse()) await removeBuildImages(buildId).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -59,7 +67,7 @@ describeWithLab(['registry'], 'kamal-dev build and push', () => {
   });
 
   it('build shows steps and records the tag; push pushes exactly that', async () => {
-    const built = await cli('build', '--tag', RUN);
+    const built = await build('build', '--tag', RUN);
     // Progress goes to stderr, in the lines a deploy shows; the result to stdout.
     expect(progress).toMatch(/^app \[1\/2\] FROM docker.io\/library\/debian:bookworm-slim  (running|CACHED|done)/m);
     expect(built).toContain(`built ${registry().address}/build-test/app:${RUN}`);
@@ -71,7 +79,7 @@ describeWithLab(['registry'], 'kamal-dev build and push', () => {
   });
 
   it('build --json and push --json print one document each', async () => {
-    const built = expectJson('build', await cli('--json', 'build', '--tag', RUN)) as { images: { image: string }[] };
+    const built = expectJson('build', await build('--json', 'build', '--tag', RUN)) as { images: { image: string }[] };
     expect(built.images.map((i) => i.image)).toEqual([`${registry().address}/build-test/app:${RUN}`]);
     const pushed = expectJson('push', await cli('--json', 'push')) as { images: { image: string }[] };
     expect(pushed.images.map((i) => i.image)).toEqual([`${registry().address}/build-test/app:${RUN}`]);
