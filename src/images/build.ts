@@ -63,14 +63,17 @@ async function buildOne(
   revision: string | undefined,
   options: BuildImagesOptions,
 ): Promise<BuiltImage> {
-  if (!build.features?.baseImage) await buildDockerfile(plan, build, env, revision, options);
+  const buildsBase = !build.features?.baseImage;
+  if (buildsBase) await buildDockerfile(plan, build, env, revision, options);
   if (build.features) {
+    const baseId = buildsBase ? await localImageId(build.image) : undefined;
     const features = { ...build, features: build.features };
     const progress = new BuildProgressParser();
     const onLine = (line: string) => {
       for (const event of progress.push(line)) options.onEvent?.(build.service, event);
     };
     await buildFeaturesStage(features, build.features.baseImage ?? build.image, { deployment: plan.service, revision, noCache: options.noCache, signal: options.signal, onLine });
+    if (baseId) await removeUnnamedImage(baseId, options.signal);
   }
   const { stdout } = await run(imageInspectArgv(build.image), { signal: options.signal });
   return { service: build.service, image: build.image, imageId: stdout.trim() };
@@ -117,6 +120,16 @@ export async function removeBuildImages(buildId: string, signal?: AbortSignal): 
   }
   removeJournal(buildId);
   return undone;
+}
+
+/**
+ * The features stage takes the name from the Dockerfile's image, which then has none: it goes, so
+ * every build does not leave an untagged image behind. Its layers stay (the final image holds them)
+ * and so does the build cache. An image someone named meanwhile is kept.
+ */
+async function removeUnnamedImage(imageId: string, signal?: AbortSignal): Promise<void> {
+  const { stdout } = await run(imageInspectArgv(imageId, '{{len .RepoTags}}'), { signal });
+  if (stdout.trim() === '0') await run(untagArgv(imageId), { signal }).catch(() => undefined); // in use by a container: it stays
 }
 
 async function gitRevision(projectDir: string): Promise<string | undefined> {

@@ -77,6 +77,8 @@ describeWithLab(['docker', 'baseImage'], 'Dev Container Features built into the 
     );
     const { images } = await build(dir, 'df');
     expect(await inImage(images[0].image, 'cat /base /opt/hello/greeting; id -un')).toBe('base\nhello\nnobody');
+    // The Dockerfile's image handed its name to the features image: no untagged copy of it stays.
+    expect((await run(['docker', 'image', 'ls', '--quiet', '--filter', 'dangling=true', '--filter', `label=kamal-dev.service=${RUN}`])).stdout.trim()).toBe('');
   });
 
   it('a failing install.sh fails the build naming the feature, with its last output, and leaves no image', async () => {
