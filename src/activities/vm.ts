@@ -66,12 +66,12 @@ export function createVmActivities(deps: VmActivityDeps): VmActivities {
 
     waitForSsh: ({ plan, vm }) =>
       classified('SshAuthFailed', async () => {
-        // An existing host (provider ssh) has its keys already: a refusal there is final at once.
-        const grace = plan.provider.type === 'ssh' ? 0 : NEW_VM_KEY_GRACE_MS;
+        const grace = keyGraceFor(plan, vm) ? NEW_VM_KEY_GRACE_MS : 0;
         const keyRefusalsUntil = (currentActivity()?.info.scheduledTimestampMs ?? Date.now()) + grace;
         try {
           await (await ctx.session(plan, vm, keyRefusalsUntil)).run(['true']);
         } catch (error) {
+          if (isKeyRefused(error) && vm.created === false) throw foundVmRefusedKey(plan, vm, error);
           // A VM that went down (a local VM whose init failed) would refuse connections until every retry is spent.
           const now = await findVm(plan, vm.name).catch(() => undefined);
           if (now && now.status === 'stopped') {
@@ -140,6 +140,27 @@ export function createVmActivities(deps: VmActivityDeps): VmActivities {
 
     close: () => ctx.closeAll(),
   };
+}
+
+/**
+ * Only a VM this run made can still be waiting for cloud-init to install the key. A VM that was
+ * there (a redeploy found it) and an existing host (provider ssh) have their keys already. A handle
+ * from a run that predates `created` keeps the grace it had.
+ */
+export function keyGraceFor(plan: DeployPlan, vm: Pick<VmHandle, 'created'>): boolean {
+  return plan.provider.type !== 'ssh' && vm.created !== false;
+}
+
+function foundVmRefusedKey(plan: DeployPlan, vm: VmHandle, refusal: KamalDevError): KamalDevError {
+  return new KamalDevError('ssh', `${vm.name} was already there (this deploy found it, it did not create it) and ${refusal.message}`, {
+    type: refusal.type,
+    retry: 'final',
+    description:
+      `A VM that was there has its keys already, so kamal-dev does not wait for them. It was made with another key ` +
+      `(another checkout, or ssh.key_path changed): authorise ${plan.ssh.keyPath}.pub for ${vm.ssh.user} on it ` +
+      `(provider docker: kamal-dev adopt ${vm.name} does that).`,
+    cause: refusal,
+  });
 }
 
 async function record(plan: DeployPlan, vm: VmHandle & VmRef, status: string): Promise<void> {
