@@ -102,17 +102,17 @@ export function createVmActivities(deps: VmActivityDeps): VmActivities {
       }),
 
     stopVm: ({ plan, vm }) =>
-      classified('ProviderError', async () => {
-        await ctx.provider(plan).stop(vm.name);
+      classified('ProviderError', () => heartbeating('stop', async () => {
+        await ctx.provider(plan).stop(vm.name, currentActivity()?.cancellationSignal);
         await updateState(stateFilePath(plan.projectDir), (state) => {
           if (state.deployments[vm.name]) state.deployments[vm.name].status = 'stopped';
         });
-      }),
+      })),
 
     startVm: ({ plan, vm }) =>
       classified('ProviderError', () => heartbeating('start', async () => {
         const provider = ctx.provider(plan);
-        const handle = handleOf(vm, await provider.start(vm.name), provider.type);
+        const handle = handleOf(vm, await provider.start(vm.name, currentActivity()?.cancellationSignal), provider.type);
         // The ssh provider restarts the stack itself; a restarted machine needs its engine and stack back.
         if (provider.type !== 'ssh') await startEngineIfInstalled(await ctx.session(plan, handle), plan);
         await record(plan, handle, 'running');
