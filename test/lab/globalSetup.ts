@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LAB_OPTIONAL, labRun, missingParts, readable } from './labRun';
+import { LAB_OPTIONAL, labRun, missingParts, readable, unfinishedRunGuard } from './labRun';
 import { bringUp, LAB_DIR, tearDown } from './lab';
 import { dockerObjects } from './leftovers';
 import { allParts } from './parts';
@@ -14,6 +14,7 @@ import { leaseHolders, recordRunEnd, recordRunStart } from './runs';
  */
 export default async function globalSetup(): Promise<void> {
   const start = Date.now();
+  unfinishedRunGuard.arm();
   recordRunStart(process.pid, start);
   mkdirSync(LAB_DIR, { recursive: true });
   // kamal-dev's machine-wide state (build journals) goes to a folder of this run, removed at the end;
@@ -23,6 +24,7 @@ export default async function globalSetup(): Promise<void> {
   const { state, started } = await bringUp(allParts, log);
   const missing = missingParts(state);
   if (missing && !LAB_OPTIONAL) {
+    unfinishedRunGuard.disarm();
     await tearDown(started, log);
     rmSync(process.env.XDG_STATE_HOME, { recursive: true, force: true });
     recordRunEnd(process.pid, start, Date.now());

@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { labRun, readable } from './labRun';
+import { labRun, readable, unfinishedRunGuard } from './labRun';
 import { tearDown } from './lab';
 import { describeLeftovers, dockerObjects, leftovers } from './leftovers';
 import { otherRuns, recordRunEnd } from './runs';
@@ -23,6 +23,7 @@ export default async function globalTeardown(): Promise<void> {
     recordRunEnd(process.pid, run.start, Date.now());
     if (process.env.XDG_STATE_HOME?.includes('kamal-dev-test-state-')) rmSync(process.env.XDG_STATE_HOME, { recursive: true, force: true });
     await tearDown(run.started, log);
+    unfinishedRunGuard.disarm();
   }
   if (left) throw readable(`the tests left Docker objects behind: ${left}`);
 }

@@ -45,3 +45,18 @@ export function readable(message: string): Error {
   error.stack = message;
   return error;
 }
+
+/**
+ * A run whose process runs out of work before the global teardown (an await on something that can
+ * never settle) would end with exit 0 and no test run: such a run fails instead, saying so.
+ * Armed by the global setup, disarmed at the end of the teardown.
+ */
+function endedEarly(): void {
+  process.exitCode = 1;
+  process.stderr.write('the test run ended before its global teardown (nothing was left to wait for): it fails, whatever ran\n');
+}
+
+export const unfinishedRunGuard = {
+  arm: () => process.once('beforeExit', endedEarly),
+  disarm: () => process.off('beforeExit', endedEarly),
+};
