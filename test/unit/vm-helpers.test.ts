@@ -91,7 +91,7 @@ describe('dev_state.yml', () => {
       ),
     );
     expect(Object.keys(readState(file).ssh_claims)).toHaveLength(8);
-    expect(readState(join(tmp(), 'missing.yml'))).toEqual({ deployments: {}, ssh_claims: {}, adopted_containers: {} });
+    expect(readState(join(tmp(), 'missing.yml'))).toEqual({ deployments: {}, ssh_claims: {} });
   });
 });
 
