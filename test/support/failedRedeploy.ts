@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sh } from '../lab/exec';
+import { expectJson } from './json-shapes';
 import { execInStack, kamalDev } from './kamal-dev';
 
 /** The Rails example's app with a healthcheck that can never pass: the new stack fails verify. */
@@ -28,13 +29,14 @@ export async function expectFailedRedeployRollsBack(project: { dir: string; env:
   const composeFile = join(project.dir, '.devcontainer', 'compose.yaml');
   const compose = readFileSync(composeFile, 'utf8');
   writeFileSync(composeFile, withFailingAppHealthcheck(compose));
-  const failed = await kamalDev(['deploy'], { cwd: project.dir, env: project.env }).finally(() => writeFileSync(composeFile, compose));
+  const failed = await kamalDev(['deploy', '--json'], { cwd: project.dir, env: project.env }).finally(() => writeFileSync(composeFile, compose));
 
   expect(failed.stderr).not.toMatch(/\n\s+at /);
   expect(failed.code).toBe(1);
-  const output = `${failed.stdout}\n${failed.stderr}`;
-  for (const name of vms) expect(output).toMatch(new RegExp(`${name}[^\\n]*; rolled back to the previous stack`));
-  expect(output).not.toContain('VM destroyed');
+  const summary = expectJson('deploy', failed.stdout) as { outcome: string; vms: { name: string; state: string; error?: string; cleanup?: string }[] };
+  expect(summary.outcome).toBe('failed');
+  expect(summary.vms.map((v) => [v.name, v.state, v.cleanup])).toEqual(vms.map((name) => [name, 'failed', 'kept']));
+  for (const v of summary.vms) expect(v.error).toMatch(/unhealthy[\s\S]*; rolled back to the previous stack/);
   expect(await vmState()).toEqual(vmsBefore);
   expect(await innerVolumes()).toBe(volumesBefore);
   expect(await psql('select note from e2e_kept')).toBe('written before the failed redeploy');
