@@ -1,10 +1,10 @@
 import Docker from 'dockerode';
 import { KamalDevError } from '../errors';
-import { readState, updateState } from '../state/devState';
 import { adoptMissingError, notOursError, ownershipOf } from './ownership';
 import { DestroyOutcome, LABELS, Provider, ProvisionedVm, ProvisionRequest, VmInstance } from './types';
 import { run } from '../docker/runner';
 import { authorizeKeyArgv, freeLocalPort, vmContainerOptions } from './docker-container';
+import { adoptArgv, adoptedBy, effectiveLabels } from './docker-owner';
 import { DEFAULT_BASE_IMAGE, ensureVmImage } from './vmImage';
 
 export interface DockerProviderOptions {
@@ -14,8 +14,6 @@ export interface DockerProviderOptions {
   sshUser: string;
   /** The project identity whose VMs this provider sees. */
   identity: string;
-  /** .kamal/dev_state.yml: where adoptions of local VMs are recorded. */
-  stateFile: string;
   docker?: Docker;
 }
 
@@ -50,11 +48,12 @@ export class DockerProvider implements Provider {
   async destroy(name: string, options: { createdBy?: string } = {}): Promise<DestroyOutcome> {
     const info = await this.inspect(name);
     if (!info) return 'gone';
-    const labels = info.Config.Labels ?? {};
+    // Adopted by another project since this run made it: that project's now, so kept.
+    const labels = await effectiveLabels(this.docker, info);
     if (options.createdBy !== undefined) {
       if (labels[LABELS.createdBy] !== options.createdBy || labels[LABELS.project] !== this.options.identity) return 'kept';
     } else {
-      this.check(name, info, await this.adoptions());
+      this.check(name, labels);
     }
     try {
       // By id, not name: the container checked above is the one removed.
@@ -62,7 +61,6 @@ export class DockerProvider implements Provider {
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode !== 404) throw error;
     }
-    await updateState(this.options.stateFile, (state) => void delete state.adopted_containers[info.Id]);
     return 'destroyed';
   }
 
@@ -70,8 +68,8 @@ export class DockerProvider implements Provider {
     const { [LABELS.project]: _project, ...rest } = labels;
     const filters = { label: [`${LABELS.managed}=true`, ...Object.entries(rest).map(([k, v]) => `${k}=${v}`)] };
     const containers = await this.docker.listContainers({ all: true, filters });
-    const adopted = await this.adoptions();
-    const ours = containers.filter((c) => c.Labels[LABELS.project] === this.options.identity || adopted.has(c.Id));
+    const owners = await Promise.all(containers.map(async (c) => (await adoptedBy(this.docker, c.Id)) ?? c.Labels[LABELS.project]));
+    const ours = containers.filter((_, i) => owners[i] === this.options.identity);
     const instances = await Promise.all(ours.map((c) => this.instance(c.Names[0].replace(/^\//, '')).catch(() => undefined)));
     return instances.filter((i): i is VmInstance => i !== undefined);
   }
@@ -100,40 +98,34 @@ export class DockerProvider implements Provider {
   async adopt(name: string, access: { sshPublicKey: string }): Promise<VmInstance> {
     const info = await this.inspect(name);
     if (!info) throw adoptMissingError(name);
-    const ownership = ownershipOf(info.Config.Labels ?? {}, this.options.identity);
+    const ownership = ownershipOf(await effectiveLabels(this.docker, info), this.options.identity);
     if (ownership === 'not-kamal-dev') throw notOursError(name, ownership);
     if (!info.State.Running) await this.docker.getContainer(info.Id).start();
     const user = info.Config.Env?.find((e) => e.startsWith('KAMAL_DEV_SSH_USER='))?.split('=')[1] ?? 'root';
     await run(authorizeKeyArgv(info.Id, user, access.sshPublicKey));
-    // Docker cannot change a container's labels: the adoption is recorded in .kamal/dev_state.yml.
-    if (ownership !== 'ours') await updateState(this.options.stateFile, (state) => void (state.adopted_containers[info.Id] = name));
+    // Recorded in the VM, not in this checkout: from now on the maker's checkout sees it as foreign.
+    if (ownership !== 'ours') await run(adoptArgv(info.Id, this.options.identity));
     return this.instance(name);
   }
 
   private async reuse(existing: Docker.ContainerInspectInfo, request: ProvisionRequest): Promise<ProvisionedVm> {
-    this.check(request.name, existing, await this.adoptions());
+    this.check(request.name, await effectiveLabels(this.docker, existing));
     if (!existing.State.Running) await this.docker.getContainer(existing.Id).start();
     const madeByThisRun = request.createdBy !== undefined && existing.Config.Labels?.[LABELS.createdBy] === request.createdBy;
     return { ...(await this.instance(request.name)), created: madeByThisRun };
   }
 
-  /** Throws, naming the VM, unless it is this project's (by label or by adoption). */
-  private check(name: string, info: Docker.ContainerInspectInfo, adopted: Set<string>): void {
-    const labels = info.Config.Labels ?? {};
+  /** Throws, naming the VM, unless it is this project's (by its label, or by its adoption: effectiveLabels). */
+  private check(name: string, labels: Record<string, string>): void {
     const ownership = ownershipOf(labels, this.options.identity);
-    if (ownership === 'ours' || (ownership !== 'not-kamal-dev' && adopted.has(info.Id))) return;
-    throw notOursError(name, ownership, labels);
+    if (ownership !== 'ours') throw notOursError(name, ownership, labels);
   }
 
   private async ours(name: string): Promise<Docker.ContainerInspectInfo> {
     const info = await this.inspect(name);
     if (!info) throw vmMissing(name);
-    this.check(name, info, await this.adoptions());
+    this.check(name, await effectiveLabels(this.docker, info));
     return info;
-  }
-
-  private async adoptions(): Promise<Set<string>> {
-    return new Set(Object.keys(readState(this.options.stateFile).adopted_containers));
   }
 
   private async inspect(name: string): Promise<Docker.ContainerInspectInfo | undefined> {
@@ -149,15 +141,14 @@ export class DockerProvider implements Provider {
     const info = await this.inspect(name);
     if (!info) throw vmMissing(name);
     const binding = info.HostConfig.PortBindings?.['22/tcp']?.[0];
-    const labels = info.Config.Labels ?? {};
+    const labels = await effectiveLabels(this.docker, info);
     return {
       id: info.Id,
       name,
       status: info.State.Running ? 'running' : info.State.Restarting ? 'starting' : 'stopped',
       ssh: { host: '127.0.0.1', port: Number(binding?.HostPort), user: this.options.sshUser },
       ip: '127.0.0.1',
-      // An adopted VM reports this project's identity: that is whose it is now.
-      labels: labels[LABELS.managed] === 'true' ? { ...labels, [LABELS.project]: this.options.identity } : labels,
+      labels,
     };
   }
 }

@@ -20,7 +20,7 @@ export interface ProviderDeps {
 export function createProvider(config: ProviderConfig, deps: ProviderDeps): Provider {
   switch (config.type) {
     case 'docker':
-      return new DockerProvider({ image: config.image, baseImage: config.baseImage, sshUser: deps.sshUser, identity: deps.identity, stateFile: deps.stateFile });
+      return new DockerProvider({ image: config.image, baseImage: config.baseImage, sshUser: deps.sshUser, identity: deps.identity });
     case 'ssh':
       return new SshProvider({
         hosts: config.hosts,

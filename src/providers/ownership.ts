@@ -1,7 +1,7 @@
 import { KamalDevError } from '../errors';
 import { LABELS } from './types';
 
-/** Whose VM a VM is, as its labels say (local VMs also count the adoptions in .kamal/dev_state.yml). */
+/** Whose VM a VM is, as its labels say (for a local VM: as effectiveLabels says, its adoption counted). */
 export type Ownership = 'ours' | 'foreign' | 'unowned' | 'not-kamal-dev';
 
 export function ownershipOf(labels: Record<string, string>, identity: string): Ownership {

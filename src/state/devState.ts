@@ -36,11 +36,6 @@ export interface DevState {
    * made before project identities existed: not this project's until `kamal-dev adopt NAME`.
    */
   ssh_claims: Record<string, SshClaim | string>;
-  /**
-   * Provider `docker`: local VMs of another identity (or none) taken over with `kamal-dev adopt`,
-   * container id -> VM name. Docker cannot relabel a container, so the adoption is recorded here.
-   */
-  adopted_containers: Record<string, string>;
 }
 
 export function stateFilePath(projectDir: string): string {
@@ -52,7 +47,7 @@ export function readState(file: string): DevState {
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    return { deployments: {}, ssh_claims: {}, adopted_containers: {} };
+    return { deployments: {}, ssh_claims: {} };
   }
   let doc: Partial<DevState> | null;
   try {
@@ -64,7 +59,7 @@ export function readState(file: string): DevState {
       cause: error,
     });
   }
-  return { deployments: doc?.deployments ?? {}, ssh_claims: doc?.ssh_claims ?? {}, adopted_containers: doc?.adopted_containers ?? {} };
+  return { deployments: doc?.deployments ?? {}, ssh_claims: doc?.ssh_claims ?? {} };
 }
 
 /** Read-modify-write under the lock; the new file replaces the old one by an atomic rename. */

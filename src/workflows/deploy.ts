@@ -17,7 +17,7 @@ import type { BuiltImage, DeployActivities, PushedImage } from '../activities/ty
 import type { DeployPlan } from '../spec/plan';
 import { compensate } from './compensation';
 import { workspaceCommitSignal, workspaceReportSignal } from './handoff';
-import { LOCK_PATCH, withLock } from './lock';
+import { LOCK_PATCH, withLock, type HeldLock } from './lock';
 import { concludeCancelled, conclude, countDeployed, finish, outcomeOf } from './outcome';
 import { profile } from './policies';
 import { failureMessage, PHASE_ATTRIBUTE, PROGRESS_QUERY, SERVICE_ATTRIBUTE, setPhase, StepTracker } from './progress';
@@ -33,11 +33,11 @@ const progressQuery = defineQuery<DeployProgress>(PROGRESS_QUERY);
  */
 export async function DeployWorkspaces(input: DeployWorkspacesInput): Promise<DeploySummary> {
   const current = patched(LOCK_PATCH);
-  if (current && input.identity) return withLock(input.identity, 'deploy', () => deployAll(input, true));
+  if (current && input.identity) return withLock(input.identity, 'deploy', (lock) => deployAll(input, true, lock));
   return deployAll(input, current);
 }
 
-async function deployAll(input: DeployWorkspacesInput, current: boolean): Promise<DeploySummary> {
+async function deployAll(input: DeployWorkspacesInput, current: boolean, lock?: HeldLock): Promise<DeploySummary> {
   const { sourceTaskQueue, profiles, identity: _identity, ...deployInput } = input;
   const onSource = (name: 'quick' | 'long' | 'compensation') => proxyActivities<DeployActivities>(profile(name, profiles, sourceTaskQueue));
   const [quick, long, undo] = [onSource('quick'), onSource('long'), onSource('compensation')];
@@ -81,7 +81,9 @@ async function deployAll(input: DeployWorkspacesInput, current: boolean): Promis
   progress.vms = plan.vms.map((v) => ({ name: v.name, workflowId: `${workflowId}/vm/${v.name}`, state: 'pending', steps: [] }));
   const children = new Map<string, ChildWorkflowHandle<typeof DeployWorkspace>>();
   if (current) setHandler(workspaceReportSignal, (report) => void Object.assign(progress.vms.find((v) => v.name === report.name) ?? {}, pick(report)));
-  const runs = progress.vms.map((vm, i) => deployOne(plan, vm, plan.vms[i].index, input, current ? children : undefined));
+  // Should this run be terminated, the lock stays held until these children have compensated.
+  lock?.holding(progress.vms.map((vm) => vm.workflowId));
+  const runs = progress.vms.map((vm, i) => deployOne(plan, vm, plan.vms[i].index, input, current ? children : undefined, lock?.workflowId));
   const committed = current && (await commitWhenSettled(progress.vms, children));
   await Promise.allSettled(runs);
 
@@ -113,12 +115,19 @@ async function commitWhenSettled(vms: WorkspaceProgress[], children: Map<string,
   return true;
 }
 
-async function deployOne(plan: DeployPlan, vm: WorkspaceProgress, index: number, input: DeployWorkspacesInput, children?: Map<string, ChildWorkflowHandle<typeof DeployWorkspace>>): Promise<void> {
+async function deployOne(
+  plan: DeployPlan,
+  vm: WorkspaceProgress,
+  index: number,
+  input: DeployWorkspacesInput,
+  children?: Map<string, ChildWorkflowHandle<typeof DeployWorkspace>>,
+  lock?: string,
+): Promise<void> {
   vm.state = 'running';
   try {
     const child = await startChild(DeployWorkspace, {
       workflowId: vm.workflowId,
-      args: [{ plan, vm: { deployment: plan.service, name: vm.name, index }, skipPush: input.skipPush, profiles: input.profiles, ...(children ? { holdForCommit: true } : {}) }],
+      args: [{ plan, vm: { deployment: plan.service, name: vm.name, index }, skipPush: input.skipPush, profiles: input.profiles, ...(children ? { holdForCommit: true } : {}), ...(lock ? { lock } : {}) }],
       typedSearchAttributes: [
         { key: SERVICE_ATTRIBUTE, value: plan.service },
         { key: PHASE_ATTRIBUTE, value: 'provision' },

@@ -26,6 +26,8 @@ export interface DeployWorkspaceInput {
    * Absent in histories recorded before it, which replay unchanged.
    */
   holdForCommit?: boolean;
+  /** The deploy's lock workflow, told when this child closes (src/workflows/lock.ts); absent before it. */
+  lock?: string;
 }
 
 export interface LifecycleInput {

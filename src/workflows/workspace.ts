@@ -3,6 +3,7 @@ import type { DeployActivities, VmHandle } from '../activities/types';
 import type { DestroyOutcome } from '../providers/types';
 import { compensate, type Compensation } from './compensation';
 import { awaitCommit, reportSettled } from './handoff';
+import { sayClosed } from './lock';
 import { profile } from './policies';
 import { ROLLBACK_PATCH, ROLLED_BACK, withNote } from './rollback';
 import { failureMessage, PROGRESS_QUERY, setPhase, StepTracker } from './progress';
@@ -27,6 +28,15 @@ export const DESTROY_ONLY_CREATED = 'destroy-only-created-vms';
  * commands; undo on failure or cancel.
  */
 export async function DeployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceResult> {
+  if (!input.lock) return deployWorkspace(input);
+  try {
+    return await deployWorkspace(input);
+  } finally {
+    await sayClosed(input.lock);
+  }
+}
+
+async function deployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceResult> {
   const { plan, vm: ref, skipPush, profiles, holdForCommit } = input;
   const act = (name: Parameters<typeof profile>[0]) => proxyActivities<DeployActivities>(profile(name, profiles));
   const [upload, long, provision, ssh, verify, undo] = [

@@ -3,6 +3,7 @@ import { sh } from '../lab/exec';
 import { describeWithLab, labInfo } from '../support/lab';
 import type { DeployProgress } from '../../src/workflows/types';
 import { startCli } from '../support/faults';
+import { expectFailedRedeployRollsBack } from '../support/failedRedeploy';
 import { expectJson } from '../support/json-shapes';
 import { execInStack, exampleProject, kamalDev, removeDeploymentLeftovers, vmContainers, type CliResult } from '../support/kamal-dev';
 
@@ -100,6 +101,8 @@ async function deployAndProve(service: string, project: { dir: string; env: Node
     expect(await containerIds()).toEqual(before);
     // Same container, so postCreateCommand did not run again: this probe is the third, not the fourth.
     expect(await execInStack(summary.vms[0].name, plan.compose.name, 'app', ['db-probe'])).toContain('probes=3');
+    // A redeploy that fails verify is rolled back: status below sees every stack running as before.
+    await expectFailedRedeployRollsBack(project, summary.vms.map((vm) => vm.name), plan.compose.name);
   }
 
   const status = await kamalDev(['status', '--all', '--json'], { cwd: project.dir, env: project.env });

@@ -1,4 +1,3 @@
-import { stateFilePath } from '../../src/state/devState';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,7 +78,7 @@ describeWithLab(['temporal', 'vmImage'], 'fault: remove and stop on a real Tempo
 
       expect(summary.vms).toEqual([expect.objectContaining({ name: `${service}-1`, state: 'done' })]);
       expect(attempts).toMatchObject({ removeStack: 1, destroyVm: 1 });
-      expect(await new DockerProvider({ sshUser: 'root', identity: plan.identity, stateFile: stateFilePath(project.dir) }).list({ [LABELS.deployment]: service })).toEqual([]);
+      expect(await new DockerProvider({ sshUser: 'root', identity: plan.identity }).list({ [LABELS.deployment]: service })).toEqual([]);
       rmSync(project.dir, { recursive: true, force: true });
     });
   });

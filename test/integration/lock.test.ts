@@ -32,7 +32,7 @@ describeWithLab(['temporal'], 'one operation per project, and what a cancel or t
   afterAll(() => h?.close());
 
   /** Starts a 3-VM deploy, runs `during` once it is under way, and waits for every child to close. */
-  async function interrupted(fake: FakeOptions, during: (handle: WorkflowHandle, calls: FakeCall[]) => Promise<void>) {
+  async function interrupted(fake: FakeOptions, during: (handle: WorkflowHandle, calls: FakeCall[], project: { identity: string; q: ReturnType<typeof queues> }) => Promise<void>) {
     const { activities, calls } = fakeActivities(fake);
     const q = queues('lock');
     const identity = testIdentity('cancel');
@@ -40,7 +40,7 @@ describeWithLab(['temporal'], 'one operation per project, and what a cancel or t
     const handle = await startDeploy(h.client, input(3), { sharedQueue: q.shared, sourceQueue: q.source, identity });
     const { error, cleanup } = await worker.runUntil(
       (async () => {
-        await during(handle, calls);
+        await during(handle, calls, { identity, q });
         const error = await handle.result().then(() => undefined, (e: unknown) => e);
         return { error, cleanup: await childCleanup(h.client, handle.workflowId) };
       })(),
@@ -152,14 +152,34 @@ describeWithLab(['temporal'], 'one operation per project, and what a cancel or t
     expect(cleanup).toEqual({ removed: [], kept: ['wftest-1', 'wftest-2', 'wftest-3'], deployed: [] });
   });
 
-  it('terminate of the deploy: its children still compensate, and the lock is released', async () => {
-    const { error, cleanup, calls, lock, identity, q } = await interrupted({ delay: slow('bootstrapVm', 10_000, 'wftest-3') }, async (handle, calls) => {
+  it('terminate of the deploy: its children still compensate, and the lock is held until they have', async () => {
+    const seen: { lock?: string; early?: unknown; direct?: unknown; destroyed?: string[] } = {};
+    const delay = (step: string, vm?: string) => (step === 'destroyVm' ? 15_000 : slow('bootstrapVm', 10_000, 'wftest-3')(step, vm));
+    const { error, cleanup, calls, identity, q, handle } = await interrupted({ delay }, async (handle, calls, { identity, q }) => {
       await until(() => done(calls, 'verifyStack').length === 2);
       await handle.terminate('test: terminate mid-deploy');
+      await until(() => calls.some((c) => c.step === 'destroyVm'));
+      // The children are destroying what the run created: the lock is still held, for them.
+      seen.lock = (await h.client.workflow.getHandle(lockWorkflowId(identity)).describe()).status.name;
+      seen.early = await startDeploy(h.client, input(1), { sharedQueue: q.shared, sourceQueue: q.source, identity }).catch((e: unknown) => e);
+      // A deploy that skips the early check (started by hand, or in the moment between) is refused by the lock.
+      const direct = await h.client.workflow.start('DeployWorkspaces', { taskQueue: q.shared, workflowId: `${handle.workflowId}-direct`, args: [{ ...input(1), sourceTaskQueue: q.source, identity }] });
+      seen.direct = await direct.result().catch((e: unknown) => e);
+      seen.destroyed = done(calls, 'destroyVm');
     });
     expect((error as WorkflowFailedError).cause?.name).toBe('TerminatedFailure');
     expectClean(calls, cleanup);
-    expect(lock.status.name).toBe('TERMINATED');
+    expect(seen.lock).toBe('RUNNING');
+    expect(seen.destroyed).toEqual([]);
+    expect((seen.early as KamalDevError).message).toMatch(/^deploy refused: deploy-wftest-\S+ \(deploy, started .*\) was terminated, and its VMs are still being cleaned up$/);
+    expect((seen.early as KamalDevError).description).toBe(`Run the command again once ${lockWorkflowId(identity)} has ended: it is held until each VM of that run has destroyed what the run created.`);
+    expect(((seen.direct as WorkflowFailedError).cause as ApplicationFailure).type).toBe(LOCKED_FAILURE_TYPE);
+    // Released once the last child has closed.
+    const lock = h.client.workflow.getHandle(lockWorkflowId(identity));
+    await lock.result();
+    expect((await lock.describe()).status.name).toBe('COMPLETED');
+    await recordHistory(lock, 'operation-lock-after-terminate');
+    await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-1`), 'workspace-terminated-parent-tells-lock');
     await expectStartsAgain(identity, q);
   });
 });

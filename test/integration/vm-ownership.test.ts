@@ -1,13 +1,13 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import Docker from 'dockerode';
 import { createVmActivities } from '../../src/activities/vm';
 import { main } from '../../src/cli/main';
 import { freeLocalPort, vmContainerOptions } from '../../src/providers/docker-container';
+import { adoptedBy } from '../../src/providers/docker-owner';
 import { LABELS } from '../../src/providers/types';
 import { DEFAULT_BASE_IMAGE, ensureVmImage } from '../../src/providers/vmImage';
-import { readState, stateFilePath } from '../../src/state/devState';
 import { sh } from '../lab/exec';
 import { LAB_LABEL } from '../lab/lab';
 import { describeWithLab } from '../support/lab';
@@ -96,7 +96,7 @@ describeWithLab(['vmImage'], 'local VMs belong to one project identity', () => {
 
     const adopted = await activities.adoptVm({ plan: mine, name });
     expect(adopted).toMatchObject({ name, id: old.id, index: 3, provider: 'docker' });
-    expect(readState(stateFilePath(mine.projectDir)).adopted_containers).toEqual({ [old.id]: name });
+    expect(await adoptedBy(docker, old.id)).toBe(mine.identity);
     const found = await activities.provisionVm({ plan: mine, vm: vm(3), createdBy: 'mine-run' });
     expect(found).toMatchObject({ id: old.id, created: false });
     // Made with another checkout's key: adopt authorised this project's, so the VM can be deployed to.
@@ -106,7 +106,6 @@ describeWithLab(['vmImage'], 'local VMs belong to one project identity', () => {
 
     expect(await activities.destroyVm({ plan: mine, vm: vm(3) })).toEqual({ outcome: 'destroyed' });
     await expect(docker.getContainer(name).inspect()).rejects.toMatchObject({ statusCode: 404 });
-    expect(readState(stateFilePath(mine.projectDir)).adopted_containers).toEqual({});
   });
 
   it('`kamal-dev adopt NAME` takes a VM over; a name no VM has is exit 2 with a message', async () => {
@@ -120,7 +119,7 @@ describeWithLab(['vmImage'], 'local VMs belong to one project identity', () => {
     try {
       expect(await main(['node', 'kamal-dev', '-C', projectDir, 'adopt', name])).toBe(0);
       expect(output.join('')).toMatch(new RegExp(`${name}.*adopted: now this project's`));
-      expect(readState(stateFilePath(projectDir)).adopted_containers).toEqual({ [old.id]: name });
+      expect(await adoptedBy(docker, old.id)).toBe(readFileSync(join(projectDir, '.kamal', 'project_id'), 'utf8').split(' ')[0]);
       output.length = 0;
       expect(await main(['node', 'kamal-dev', '-C', projectDir, 'adopt', `${cliService}-7`])).toBe(2);
       expect(output.join('')).toBe(`error: no kamal-dev VM named ${cliService}-7 exists\n  Run \`kamal-dev list\` to see the VMs of this project; adopt takes over a VM that exists but belongs to another identity.\n`);
@@ -129,5 +128,29 @@ describeWithLab(['vmImage'], 'local VMs belong to one project identity', () => {
       await old.remove({ force: true, v: true });
       cleanupProjects();
     }
+  });
+
+  it('adoption is exclusive: once the twin checkout adopts a VM, the checkout that made it never touches it again', async () => {
+    const name = vm(1).name;
+    const made = await docker.getContainer(name).inspect();
+    expect(made.Config.Labels[LABELS.createdBy]).toBe('mine-run');
+    await activities.adoptVm({ plan: theirs, name });
+    expect(await adoptedBy(docker, made.Id)).toBe(theirs.identity);
+    expect((await activities.listVms({ plan: theirs })).map((h) => h.id)).toEqual([made.Id]);
+    expect(await activities.listVms({ plan: mine })).toEqual([]);
+
+    const foreign = { type: 'ProviderError', message: `VM ${name} belongs to another kamal-dev project (${LABELS.project}=${theirs.identity}); kamal-dev left it untouched` };
+    await expect(activities.provisionVm({ plan: mine, vm: vm(1), createdBy: 'mine-run' })).rejects.toMatchObject(foreign);
+    // The maker's compensation, as a cancel of the run that made it would run it: kept, though the label names that run.
+    expect(await activities.destroyVm({ plan: mine, vm: vm(1), createdBy: 'mine-run' })).toEqual({ outcome: 'kept' });
+    await expect(activities.stopVm({ plan: mine, vm: vm(1) })).rejects.toMatchObject(foreign);
+    // Stopped, the VM still says whose it is (read without a running container).
+    await activities.stopVm({ plan: theirs, vm: vm(1) });
+    await expect(activities.startVm({ plan: mine, vm: vm(1) })).rejects.toMatchObject(foreign);
+    await expect(activities.destroyVm({ plan: mine, vm: vm(1) })).rejects.toMatchObject(foreign);
+    expect((await docker.getContainer(name).inspect()).Id).toBe(made.Id);
+
+    expect(await activities.destroyVm({ plan: theirs, vm: vm(1) })).toEqual({ outcome: 'destroyed' });
+    await expect(docker.getContainer(name).inspect()).rejects.toMatchObject({ statusCode: 404 });
   });
 });

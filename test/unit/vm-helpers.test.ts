@@ -8,6 +8,7 @@ import type { DeployPlan } from '../../src/spec/plan';
 import { checkHostKey, forgetHost, keyLine } from '../../src/ssh/knownHosts';
 import { ensureSshKey } from '../../src/ssh/keys';
 import { authorizeKeyArgv } from '../../src/providers/docker-container';
+import { adoptArgv } from '../../src/providers/docker-owner';
 import { readState, updateState } from '../../src/state/devState';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'kamal-dev-vms-unit-'));
@@ -91,7 +92,7 @@ describe('dev_state.yml', () => {
       ),
     );
     expect(Object.keys(readState(file).ssh_claims)).toHaveLength(8);
-    expect(readState(join(tmp(), 'missing.yml'))).toEqual({ deployments: {}, ssh_claims: {}, adopted_containers: {} });
+    expect(readState(join(tmp(), 'missing.yml'))).toEqual({ deployments: {}, ssh_claims: {} });
   });
 });
 
@@ -139,6 +140,13 @@ describe('adopting a local VM', () => {
       'docker', 'exec', '--user', 'root', 'c0ffee', 'sh', '-c',
       'for _ in $(seq 30); do home=$(getent passwd "$1" | cut -d: -f6); [ -n "$home" ] && [ -d "$home/.ssh" ] && break; sleep 1; done; file="$home/.ssh/authorized_keys2"; grep -qxF "$2" "$file" 2>/dev/null || printf "%s\\n" "$2" >>"$file"; chown "$1" "$file" && chmod 600 "$file"',
       'sh', 'dev', key,
+    ]);
+  });
+
+  it('records the adopting identity in the VM as a link, replacing an earlier one (paths as argv, not in the script)', () => {
+    expect(adoptArgv('c0ffee', '3f9c0a1b2c3d4e5f')).toEqual([
+      'docker', 'exec', '--user', 'root', 'c0ffee', 'sh', '-c', 'mkdir -p "$(dirname "$1")" && ln -sfn "$2" "$1"',
+      'sh', '/etc/kamal-dev/adopted-by', '/etc/kamal-dev/projects/3f9c0a1b2c3d4e5f',
     ]);
   });
 });
