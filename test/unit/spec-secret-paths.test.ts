@@ -35,7 +35,7 @@ describe('which variables are secrets', () => {
     expect(requiredSecretNames(plan).sort()).toEqual(['FILE_SECRET', 'FROM_LIST', 'GH_TOKEN', 'STRIPE_API_KEY']);
     expect(storedEnvironment).toEqual(['REGION']);
     const spec = await resolveSpec({ projectDir: dir, tag: 't', env });
-    expect(planSummary(spec)).toContain('warning        REGION from the environment: the values are stored in the plan (Temporal history)');
+    expect(planSummary(spec)).toContain('warning: REGION from the environment: not secrets, so their values are stored (the plan in Temporal history');
     expect(planSummary(spec)).toContain('cmd secrets    FILE_SECRET, FROM_LIST, GH_TOKEN');
     expect(planJson(spec)).toMatchObject({ storedEnvironment: ['REGION'], lifecycleSecrets: ['FILE_SECRET', 'FROM_LIST', 'GH_TOKEN'] });
   });
