@@ -8,6 +8,7 @@ import { faultService, labEnv, temporalClient } from '../support/faults';
 import { describeWithLab, labInfo } from '../support/lab';
 import { CliResult, exampleProject, execInStack, kamalDev, removeDeploymentLeftovers } from '../support/kamal-dev';
 import { UpcloudFake } from '../support/upcloud-fake';
+import { projectIdentity } from '../../src/state/identity';
 
 jest.setTimeout(20 * 60_000);
 
@@ -147,8 +148,11 @@ describeWithLab(['registry', 'localRegistry', 'postgres', 'temporal', 'vmImage']
     for (const dir of [ok, fails, upcloud]) expect((await cli('cleanup', dir, ['remove', '--all', '--force'])).code).toBe(0);
 
     const { client, close } = await temporalClient();
-    const histories = await workflowHistories(client, since, [OK, FAILS, UPCLOUD, ...dirs.map((d) => d.split('/').pop()!.toLowerCase())]).finally(close);
-    expect(histories.length).toBeGreaterThanOrEqual(6);
+    // Deploys and removes by service or folder name, each project's operation lock by its identity.
+    const names = [OK, FAILS, UPCLOUD, ...dirs.map((d) => d.split('/').pop()!.toLowerCase()), ...dirs.map(projectIdentity)];
+    const histories = await workflowHistories(client, since, names).finally(close);
+    expect(histories.filter((h) => h.where.includes('kamal-dev-lock/')).length).toBeGreaterThanOrEqual(3);
+    expect(histories.length).toBeGreaterThanOrEqual(9);
     found.push(...sightings([...printed, ...histories, ...[ok, fails, upcloud].flatMap(stateFiles)], canaries));
     if (found.length > 0) process.stderr.write(`canaries found:\n  ${found.join('\n  ')}\n`);
     expect(found).toEqual([]);
