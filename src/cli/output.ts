@@ -64,7 +64,7 @@ export function printer(json: boolean, streams: Streams = {}): Printer {
 export function specWarningLines({ storedEnvironment, warnings }: { storedEnvironment: string[]; warnings: SpecWarning[] }): string[] {
   const stored = storedEnvironment.length
     ? [
-        `warning: ${storedEnvironment.join(', ')} from the environment: not secrets, so their values are stored ` +
+        `warning: ${storedEnvironment.join(', ')} from the environment or .env: not secrets, so their values are stored ` +
           "(the plan in Temporal history, the VMs' compose.yaml, image build arguments); list any secret one under secrets: in config/dev.yml",
       ]
     : [];

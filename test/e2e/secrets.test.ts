@@ -112,7 +112,7 @@ describeWithLab(['registry', 'localRegistry', 'postgres', 'temporal', 'vmImage']
     expect(deployed.code).toBe(0);
     expect(JSON.parse(deployed.stdout).outcome).toBe('deployed');
     // The compose file's plain variables are named before the deploy starts; the secrets are not.
-    expect(deployed.stderr).toMatch(/^warning: BASE_IMAGE, POSTGRES_IMAGE from the environment: not secrets, so their values are stored/m);
+    expect(deployed.stderr).toMatch(/^warning: BASE_IMAGE, POSTGRES_IMAGE from the environment or .env: not secrets, so their values are stored/m);
     // Each secret reached what needs it: remoteEnv and the command in postCreateCommand, the app's environment.
     const project = OK;
     expect(await execInStack(`${OK}-1`, project, 'app', ['cat', '/tmp/remote-env.sha'])).toBe(`${sha(`Bearer ${canaries.remoteEnv}`)}  -`);

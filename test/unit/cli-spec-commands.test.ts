@@ -107,7 +107,7 @@ describe('the stored-environment warning', () => {
     process.env.KAMAL_DEV_TEST_REGION = 'eu-north';
     process.env.KAMAL_DEV_TEST_API_KEY = 'not-shown';
     try {
-      const warning = /^warning: KAMAL_DEV_TEST_REGION from the environment: not secrets, so their values are stored \(the plan in Temporal history/m;
+      const warning = /^warning: KAMAL_DEV_TEST_REGION from the environment or .env: not secrets, so their values are stored \(the plan in Temporal history/m;
       const built = await cli(['-C', dir, '--json', 'build', '--tag', 't1']);
       expect(built.code).toBe(0);
       expect(JSON.parse(built.stdout)).toEqual({ outcome: 'ok', images: [] });

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { planJson, planSummary } from '../../src/cli/commands/plan';
-import { composeVariables, devcontainerVariables } from '../../src/spec/interpolated';
+import { composeVariables, devcontainerVariables, dotEnvNames } from '../../src/spec/interpolated';
 import { execEnvFileContent, lifecycleExec } from '../../src/spec/lifecycle-secrets';
 import { requiredSecretNames } from '../../src/spec/resolve-parts';
 import { resolveSpec } from '../../src/spec/resolve';
@@ -35,7 +35,7 @@ describe('which variables are secrets', () => {
     expect(requiredSecretNames(plan).sort()).toEqual(['FILE_SECRET', 'FROM_LIST', 'GH_TOKEN', 'STRIPE_API_KEY']);
     expect(storedEnvironment).toEqual(['REGION']);
     const spec = await resolveSpec({ projectDir: dir, tag: 't', env });
-    expect(planSummary(spec)).toContain('warning: REGION from the environment: not secrets, so their values are stored (the plan in Temporal history');
+    expect(planSummary(spec)).toContain('warning: REGION from the environment or .env: not secrets, so their values are stored (the plan in Temporal history');
     expect(planSummary(spec)).toContain('cmd secrets    FILE_SECRET, FROM_LIST, GH_TOKEN');
     expect(planJson(spec)).toMatchObject({ storedEnvironment: ['REGION'], lifecycleSecrets: ['FILE_SECRET', 'FROM_LIST', 'GH_TOKEN'] });
   });
@@ -71,6 +71,8 @@ describe('which variables are secrets', () => {
   it('reads the variables a compose file and devcontainer.json refer to', () => {
     expect(composeVariables('a: ${A}\nb: ${B:-x}\nc: $C\nd: $$D\ne: $${E}')).toEqual(['A', 'B', 'C']);
     expect(devcontainerVariables('{"a": "${localEnv:A}", "b": "${env:B:default}", "c": "${containerEnv:C}"}')).toEqual(['A', 'B']);
+    expect(dotEnvNames('# c\nA=1\nexport B = 2\n\nnot a line\n')).toEqual(['A', 'B']);
+    expect(dotEnvNames(undefined)).toEqual([]);
   });
 });
 
