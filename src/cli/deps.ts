@@ -1,9 +1,11 @@
 import type { Activities } from '../activities/types';
 import type { TemporalConfig } from '../client/settings';
 import type { DeployPlan } from '../spec/plan';
-import type { SpecWarning } from '../spec/devcontainer-keys';
 import { initializeOnThisMachine } from './initialize';
-import { resolvePlan, resolveSpec } from '../spec/resolve';
+import { type ResolvedSpec, resolvePlan, resolveSpec } from '../spec/resolve';
+
+/** A plan with what the command says about it first (specWarningLines). */
+export type CheckedPlan = Pick<ResolvedSpec, 'plan' | 'storedEnvironment' | 'warnings'>;
 
 /** What the CLI needs from outside: real activities and config in production, fakes in tests. */
 export interface CliDeps {
@@ -26,9 +28,9 @@ export function planOf(deps: CliDeps): NonNullable<CliDeps['plan']> {
   return deps.plan ?? (({ from, ...options }) => resolvePlan({ ...options, devcontainerPath: from }));
 }
 
-/** For `deploy`: initializeCommand run, then the plan and what it does not apply; an injected planner has nothing to warn about. */
-export function checkedPlanOf(deps: CliDeps): (options: { projectDir: string; count?: number; from?: string }) => Promise<{ plan: DeployPlan; warnings: SpecWarning[] }> {
-  if (deps.plan) return async (options) => ({ plan: await deps.plan!(options), warnings: [] });
+/** For `deploy`: initializeCommand run, then the plan and its warnings; an injected planner has nothing to warn about. */
+export function checkedPlanOf(deps: CliDeps): (options: { projectDir: string; count?: number; from?: string }) => Promise<CheckedPlan> {
+  if (deps.plan) return async (options) => ({ plan: await deps.plan!(options), storedEnvironment: [], warnings: [] });
   return ({ from, ...options }) =>
     resolveSpec({ ...options, devcontainerPath: from, initialize: (steps, where) => initializeOnThisMachine(steps, where, deps.stderr ?? process.stderr) });
 }

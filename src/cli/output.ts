@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { CommandFailedError } from '../docker/runner';
 import { isKamalDevError, KamalDevError } from '../errors';
+import { type SpecWarning, warningLine } from '../spec/devcontainer-keys';
 
 export interface GlobalOptions {
   verbose?: boolean;
@@ -54,6 +55,20 @@ export function printer(json: boolean, streams: Streams = {}): Printer {
       stderr.write(`${line}\n`);
     },
   };
+}
+
+/**
+ * What `plan`, `build` and `deploy` say about the project before they act: the variables whose
+ * values are stored because they are not secrets, then what kamal-dev does not apply.
+ */
+export function specWarningLines({ storedEnvironment, warnings }: { storedEnvironment: string[]; warnings: SpecWarning[] }): string[] {
+  const stored = storedEnvironment.length
+    ? [
+        `warning: ${storedEnvironment.join(', ')} from the environment or .env: not secrets, so their values are stored ` +
+          "(the plan in Temporal history, the VMs' compose.yaml, image build arguments); list any secret one under secrets: in config/dev.yml",
+      ]
+    : [];
+  return [...stored, ...warnings.map(warningLine)];
 }
 
 /** The `--json` document of any failure. */

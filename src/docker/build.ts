@@ -31,6 +31,8 @@ export interface BuildArgvOptions {
   push?: boolean;
   /** More image labels (the features stage's devcontainer.metadata). */
   labels?: Record<string, string>;
+  /** Build secret name -> the mode-600 file that holds its value (secretFiles in src/images/secret-files.ts). */
+  secretFiles?: Record<string, string>;
 }
 
 export const IMAGE_LABELS = {
@@ -48,7 +50,7 @@ export function buildxBuildArgv(build: ImageBuild, options: BuildArgvOptions): s
     '--progress=plain',
     '--file', build.dockerfile,
     ...Object.entries(build.args).flatMap(([name, value]) => ['--build-arg', `${name}=${value}`]),
-    ...build.secrets.flatMap((name) => ['--secret', secretSpec(name)]),
+    ...build.secrets.flatMap((name) => ['--secret', secretSpec(name, options.secretFiles?.[name])]),
     ...(build.target ? ['--target', build.target] : []),
     ...(build.platform ? ['--platform', build.platform] : []),
     ...Object.entries(buildLabels(build, options)).flatMap(([key, value]) => ['--label', `${key}=${value}`]),
@@ -69,13 +71,14 @@ export function buildLabels(build: ImageBuild, options: BuildArgvOptions): Recor
   };
 }
 
-/** The secret's value reaches buildx through the child's environment variable of the same name, never argv. */
-function secretSpec(name: string): string {
-  // A comma or '=' would let a name inject other fields into buildx's CSV option.
+/** The secret's value reaches buildx through a mode-600 file, never argv or the environment. */
+function secretSpec(name: string, file: string | undefined): string {
+  // A comma, '=' or quote would let a name or path inject other fields into buildx's CSV option.
   if (!SECRET_NAME.test(name)) {
     throw configError(`invalid build secret name ${JSON.stringify(name)}`, { key: 'build.secrets', description: 'Secret names are environment variable names: letters, digits and _.' });
   }
-  return `id=${name},env=${name}`;
+  if (!file || /[,="]/.test(file)) throw new Error(`build secret ${name} has no usable file (${JSON.stringify(file)})`);
+  return `id=${name},src=${file}`;
 }
 
 function cacheArgv(build: ImageBuild, options: BuildArgvOptions): string[] {
@@ -85,7 +88,3 @@ function cacheArgv(build: ImageBuild, options: BuildArgvOptions): string[] {
   return [...build.cacheFrom.flatMap((from) => ['--cache-from', source(from)]), '--cache-to', 'type=inline'];
 }
 
-/** The environment a build's child process needs: each build secret under its own name. */
-export function buildSecretEnv(build: ImageBuild, resolveSecret: (name: string) => string): Record<string, string> {
-  return Object.fromEntries(build.secrets.map((name) => [name, resolveSecret(name)]));
-}

@@ -12,6 +12,7 @@ import { buildFeaturesStage } from './features';
 import { writeLastBuild } from './last-build';
 import { withRegistryLogin } from './login';
 import { localImageId } from './recorded';
+import { withSecretFiles } from './secret-files';
 
 export interface BuildImagesOptions {
   /** Names this build's journal, by which removeBuildImages undoes it. */
@@ -35,7 +36,7 @@ export async function buildImages(plan: DeployPlan, options: BuildImagesOptions)
   const credentials = (options.checkCredentials ?? true) ? registryCredentials(plan, options.resolveSecret) : undefined;
   // Reading --cache-from images from a private registry needs a login; nothing else in a build does.
   const usesRegistryCache = !options.noCache && plan.builds.some((b) => b.cacheFrom.length > 0);
-  const secretEnvs = plan.builds.map((build) => buildSecretValues(plan, build, options.resolveSecret));
+  const secretValues = plan.builds.map((build) => buildSecretValues(plan, build, options.resolveSecret));
   const revision = await gitRevision(plan.projectDir);
   pruneJournals();
   const built: BuiltImage[] = [];
@@ -43,7 +44,7 @@ export async function buildImages(plan: DeployPlan, options: BuildImagesOptions)
     await withRegistryLogin(plan.registry.server, usesRegistryCache ? credentials : undefined, options.signal, async (dockerEnv) => {
       for (const [i, build] of plan.builds.entries()) {
         appendJournal(options.buildId, { image: build.image, previousImageId: await localImageId(build.image) });
-        const image = await buildOne(plan, build, { ...dockerEnv, ...secretEnvs[i] }, revision, options);
+        const image = await withSecretFiles(secretValues[i], (files) => buildOne(plan, build, { env: dockerEnv, files, values: secretValues[i] }, revision, options));
         recordBuilt(options.buildId, image.image, image.imageId);
         built.push(image);
       }
@@ -56,15 +57,16 @@ export async function buildImages(plan: DeployPlan, options: BuildImagesOptions)
   return built;
 }
 
-async function buildOne(
-  plan: DeployPlan,
-  build: ImageBuild,
-  env: Record<string, string>,
-  revision: string | undefined,
-  options: BuildImagesOptions,
-): Promise<BuiltImage> {
+/** What a Dockerfile build runs with: the registry login's environment, and its secrets as files (and values, to redact). */
+interface BuildInputs {
+  env: Record<string, string>;
+  files: Record<string, string>;
+  values: Record<string, string>;
+}
+
+async function buildOne(plan: DeployPlan, build: ImageBuild, inputs: BuildInputs, revision: string | undefined, options: BuildImagesOptions): Promise<BuiltImage> {
   const buildsBase = !build.features?.baseImage;
-  if (buildsBase) await buildDockerfile(plan, build, env, revision, options);
+  if (buildsBase) await buildDockerfile(plan, build, inputs, revision, options);
   if (build.features) {
     const baseId = buildsBase ? await localImageId(build.image) : undefined;
     const features = { ...build, features: build.features };
@@ -79,14 +81,14 @@ async function buildOne(
   return { service: build.service, image: build.image, imageId: stdout.trim() };
 }
 
-async function buildDockerfile(plan: DeployPlan, build: ImageBuild, env: Record<string, string>, revision: string | undefined, options: BuildImagesOptions): Promise<void> {
-  const argv = buildxBuildArgv(build, { deployment: plan.service, revision, noCache: options.noCache });
+async function buildDockerfile(plan: DeployPlan, build: ImageBuild, inputs: BuildInputs, revision: string | undefined, options: BuildImagesOptions): Promise<void> {
+  const argv = buildxBuildArgv(build, { deployment: plan.service, revision, noCache: options.noCache, secretFiles: inputs.files });
   const parser = new BuildProgressParser();
   try {
     await run(argv, {
       cwd: build.context,
-      env,
-      secrets: build.secrets.map((name) => env[name]),
+      env: inputs.env,
+      secrets: Object.values(inputs.values),
       signal: options.signal,
       onLine: (line) => {
         for (const event of parser.push(line)) options.onEvent?.(build.service, event);

@@ -25,7 +25,7 @@ export interface BuildWhere {
 /**
  * One ImageBuild per service with `build:`. Build secrets must come from the environment
  * (`secrets: {NAME: {environment: NAME}}`) with the secret id equal to the variable name, because
- * the build passes `--secret id=NAME,env=NAME` with values from .kamal/secrets.
+ * the build passes `--secret id=NAME,src=FILE` with values from .kamal/secrets in mode-600 files.
  */
 export function composeBuilds(
   services: Record<string, Service>,
@@ -80,7 +80,7 @@ function buildSecretName(id: string, topSecrets: TopSecrets, file: string, key: 
     throw configError(`build secret ${id} must come from the environment variable of the same name`, {
       file,
       key: `secrets.${id}`,
-      description: `Write secrets: {${id}: {environment: ${id}}} and put ${id} in .kamal/secrets; kamal-dev passes build secrets as --secret id=${id},env=${id}.`,
+      description: `Write secrets: {${id}: {environment: ${id}}} and put ${id} in .kamal/secrets; kamal-dev passes each build secret to the build in a mode-600 file.`,
     });
   }
   return id;

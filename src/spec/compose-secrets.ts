@@ -35,6 +35,11 @@ export function replacePlaceholders<T>(value: T, reference: (name: string) => st
   return value;
 }
 
+/** Replaces placeholders by devcontainer.json's own `${localEnv:NAME}`: the form an image's label keeps, so no value lands in it. */
+export function localEnvReferences<T>(value: T): T {
+  return replacePlaceholders(value, (name) => '${localEnv:' + name + '}');
+}
+
 /** Replaces placeholders by `${NAME}` (interpolated on the VM) in every string; collects the names. */
 export function restoreSecretReferences<T>(value: T, found: Set<string>): T {
   return replacePlaceholders(value, (name) => {

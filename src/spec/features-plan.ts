@@ -1,3 +1,4 @@
+import { localEnvReferences } from './compose-secrets';
 import { optionsEnvFile } from './features';
 import type { LoadedFeature } from './features-load';
 import { featuresDockerfile, metadataLabel } from './features-stage';
@@ -6,13 +7,13 @@ import { lifecycleSteps } from './devcontainer-vars';
 import type { FeaturesStage, ImageBuild } from './plan';
 import { ContainerContext, ContainerSettings, containerSettings, withContainerSettings } from './devcontainer-container';
 
-/** The FeaturesStage of the primary build: pure, from the loaded features and devcontainer.json as written. */
+/** The FeaturesStage of the primary build: pure, from the loaded features and devcontainer.json's own metadata (a secret in it as `${localEnv:NAME}`). */
 export function featuresStage(features: LoadedFeature[], own: Record<string, unknown>, baseImage?: string): FeaturesStage {
   return {
     ...(baseImage ? { baseImage } : {}),
     dockerfile: featuresDockerfile(features, { containerUser: own.containerUser as string | undefined, remoteUser: own.remoteUser as string | undefined }),
     features: features.map((f) => ({ dir: f.dir, source: f.sourceDir, env: optionsEnvFile(f.options) })),
-    metadata: metadataLabel([], features, own),
+    metadata: metadataLabel([], features, localEnvReferences(own)),
   };
 }
 

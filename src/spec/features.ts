@@ -1,4 +1,5 @@
 import { configError } from '../errors';
+import { placeholdersIn } from './compose-secrets';
 
 /**
  * Dev Container Features (containers.dev/implementors/features): the pure part. A reference is
@@ -79,6 +80,14 @@ export function resolveOptions(manifest: FeatureManifest, given: Record<string, 
     Object.entries(declared).map(([name, option]) => {
       const value = given[name] ?? option.default ?? (option.type === 'boolean' ? false : '');
       const key = `${where.key}.${name}`;
+      const secret = placeholdersIn(value)[0];
+      if (secret) {
+        throw configError(`takes the secret ${secret}: a feature's options are written into the image, where anyone who pulls it reads them`, {
+          ...where,
+          key,
+          description: `Give the secret to the container instead (containerEnv, remoteEnv or a lifecycle command: \${localEnv:${secret}}), or use a build secret.`,
+        });
+      }
       if (option.type === 'boolean' && typeof value !== 'boolean') throw configError(`expected true or false, got ${JSON.stringify(value)}`, { ...where, key });
       if (option.type === 'string' && typeof value !== 'string') throw configError(`expected a string, got ${JSON.stringify(value)}`, { ...where, key });
       if (option.enum && !option.enum.includes(value as string)) throw configError(`expected one of ${option.enum.join(', ')}, got ${JSON.stringify(value)}`, { ...where, key });

@@ -16,9 +16,16 @@ export function devcontainerVariables(text: string): string[] {
   return unique([...text.matchAll(DEVCONTAINER_REFERENCE)].map((m) => m[1]));
 }
 
-/** The referenced names that are set in the environment and are not secrets: their values go into the plan. */
-export function storedEnvironmentValues(referenced: string[], env: NodeJS.ProcessEnv, secretNames: Set<string>): string[] {
-  return unique(referenced.filter((name) => env[name] !== undefined && !secretNames.has(name))).sort();
+/** The referenced names set in the environment or Compose's `.env` that are not secrets: their values go into the plan. */
+export function storedEnvironmentValues(referenced: string[], env: NodeJS.ProcessEnv, secretNames: Set<string>, dotEnvNames: string[] = []): string[] {
+  const set = new Set(dotEnvNames);
+  return unique(referenced.filter((name) => (env[name] !== undefined || set.has(name)) && !secretNames.has(name))).sort();
+}
+
+/** The names a Compose `.env` file sets (`NAME=...`, `export NAME=...`); none when there is no file. */
+export function dotEnvNames(text: string | undefined): string[] {
+  if (text === undefined) return [];
+  return unique(text.split('\n').map((line) => /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(line)?.[1]));
 }
 
 function unique(names: (string | undefined)[]): string[] {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { normalizeCompose } from '../docker/compose-config';
 import { configError } from '../errors';
@@ -22,7 +22,7 @@ import type { DeployPlan, RegistryPlan } from './plan';
 import { secretNamesOf, vmNames } from './resolve-parts';
 import { DEFAULT_SECRETS_PATH, readLiteralSecret, readSecretNames } from './secrets';
 import { computeTag } from './tag';
-import { composeVariables, devcontainerVariables, storedEnvironmentValues } from './interpolated';
+import { composeVariables, devcontainerVariables, dotEnvNames, storedEnvironmentValues } from './interpolated';
 import { projectIdentity } from '../state/identity';
 
 export interface ResolveOptions {
@@ -46,7 +46,7 @@ export interface ResolvedSpec {
   devcontainer: Devcontainer;
   /** Absolute compose files in merge order (empty for image/Dockerfile devcontainers). */
   composeFiles: string[];
-  /** Variables taken from the environment that are not secrets: their values are stored in the plan. */
+  /** Variables taken from the environment (or Compose's .env) that are not secrets: their values are stored in the plan. */
   storedEnvironment: string[];
   /** devcontainer.json's features, fetched, checked and in install order. */
   features: LoadedFeature[];
@@ -138,12 +138,14 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
   };
   const hostWarnings = checkHostRequirements(devcontainer.hostRequirements, config.provider, { devcontainer: devcontainer.shown, config: configShown });
   const referenced = [...devcontainerVariables(readFileSync(devcontainerFile, 'utf8')), ...composeFiles.flatMap((f) => composeVariables(readFileSync(f, 'utf8')))];
+  // Compose reads `.env` from its project directory: the first compose file's folder.
+  const dotEnv = composeFiles[0] ? join(dirname(composeFiles[0]), '.env') : undefined;
   return {
     plan,
     config,
     devcontainer,
     composeFiles,
-    storedEnvironment: storedEnvironmentValues(referenced, env, new Set(secretNames)),
+    storedEnvironment: storedEnvironmentValues(referenced, env, new Set(secretNames), dotEnvNames(dotEnv && existsSync(dotEnv) ? readFileSync(dotEnv, 'utf8') : undefined)),
     features,
     warnings: [...devcontainer.warnings, ...hostWarnings, ...featureSettings.warnings, ...unmergedFeatureKeys(features, devcontainer.shown)],
   };

@@ -8,6 +8,7 @@ import { faultService, labEnv, temporalClient } from '../support/faults';
 import { describeWithLab, labInfo } from '../support/lab';
 import { CliResult, exampleProject, execInStack, kamalDev, removeDeploymentLeftovers } from '../support/kamal-dev';
 import { UpcloudFake } from '../support/upcloud-fake';
+import { projectIdentity } from '../../src/state/identity';
 
 jest.setTimeout(20 * 60_000);
 
@@ -16,8 +17,17 @@ const FAILS = faultService('sec-fail');
 const UPCLOUD = faultService('sec-upc');
 const sha = (value: string) => createHash('sha256').update(value).digest('hex');
 
+/** A local feature that installs nothing (its stage writes the devcontainer.metadata label), and a secret in containerEnv. */
+const WITH_FEATURE = {
+  devcontainer: { features: { './features/canary': {} }, containerEnv: { CONTAINER_SECRET: '${localEnv:COMMAND_SECRET}' } },
+  files: {
+    '.devcontainer/features/canary/devcontainer-feature.json': JSON.stringify({ id: 'canary', version: '1.0.0' }),
+    '.devcontainer/features/canary/install.sh': '#!/bin/sh\necho canary feature installed\n',
+  },
+};
+
 /** The Rails example with a secret of every kind, each a canary; `postCreate` is its postCreateCommand. */
-function railsWithCanaries(service: string, canaries: Canaries, postCreate: string, onFailure: string): string {
+function railsWithCanaries(service: string, canaries: Canaries, postCreate: string, onFailure: string, extra: Partial<typeof WITH_FEATURE> = {}): string {
   const registry = labInfo<{ address: string; username: string; password: string }>('registry');
   return exampleProject('rails', {
     '.devcontainer/devcontainer.json': JSON.stringify({
@@ -26,7 +36,9 @@ function railsWithCanaries(service: string, canaries: Canaries, postCreate: stri
       workspaceFolder: '/workspaces/rails-app',
       remoteEnv: { API_AUTH: 'Bearer ${localEnv:REMOTE_ENV_SECRET}' },
       postCreateCommand: postCreate,
+      ...extra.devcontainer,
     }),
+    ...extra.files,
     'config/dev.yml': [
       `service: ${service}`,
       'image: {devcontainer: .devcontainer/devcontainer.json}',
@@ -88,7 +100,7 @@ describeWithLab(['registry', 'localRegistry', 'postgres', 'temporal', 'vmImage']
     };
 
     const proof = 'bin/db-probe && printf %s "$API_AUTH" | sha256sum > /tmp/remote-env.sha && printf %s "${localEnv:COMMAND_SECRET}" | sha256sum > /tmp/command.sha';
-    const ok = railsWithCanaries(OK, canaries, proof, 'destroy');
+    const ok = railsWithCanaries(OK, canaries, proof, 'destroy', WITH_FEATURE);
     const fails = railsWithCanaries(FAILS, canaries, 'env; echo "auth $API_AUTH, command ${localEnv:COMMAND_SECRET}"; exit 3', 'keep');
     fake = await UpcloudFake.start('canary-api-user', canaries.provider);
     fake.publicIp = '127.0.0.1';
@@ -99,11 +111,19 @@ describeWithLab(['registry', 'localRegistry', 'postgres', 'temporal', 'vmImage']
     const deployed = await cli('ok', ok, ['deploy', '--json', '--verbose']);
     expect(deployed.code).toBe(0);
     expect(JSON.parse(deployed.stdout).outcome).toBe('deployed');
+    // The compose file's plain variables are named before the deploy starts; the secrets are not.
+    expect(deployed.stderr).toMatch(/^warning: BASE_IMAGE, POSTGRES_IMAGE from the environment or .env: not secrets, so their values are stored/m);
     // Each secret reached what needs it: remoteEnv and the command in postCreateCommand, the app's environment.
     const project = OK;
     expect(await execInStack(`${OK}-1`, project, 'app', ['cat', '/tmp/remote-env.sha'])).toBe(`${sha(`Bearer ${canaries.remoteEnv}`)}  -`);
     expect(await execInStack(`${OK}-1`, project, 'app', ['cat', '/tmp/command.sha'])).toBe(`${sha(canaries.command)}  -`);
     expect(await execInStack(`${OK}-1`, project, 'app', ['printenv', 'PGPASSWORD'])).toBe(canaries.runtime);
+    expect(await execInStack(`${OK}-1`, project, 'app', ['printenv', 'CONTAINER_SECRET'])).toBe(canaries.command);
+    // The features stage labelled the image with devcontainer.json's entry as written: each secret by name.
+    const image = (JSON.parse(deployed.stdout) as { images: { image: string }[] }).images[0].image;
+    const label = JSON.parse(await sh(['docker', 'image', 'inspect', '--format', '{{index .Config.Labels "devcontainer.metadata"}}', image])) as Record<string, unknown>[];
+    expect(label.map((entry) => entry.id ?? 'devcontainer.json')).toEqual(['./features/canary', 'devcontainer.json']);
+    expect(label[1]).toMatchObject({ containerEnv: { CONTAINER_SECRET: '${localEnv:COMMAND_SECRET}' }, remoteEnv: { API_AUTH: 'Bearer ${localEnv:REMOTE_ENV_SECRET}' }, postCreateCommand: proof });
 
     const failed = await cli('fails', fails, ['deploy']);
     expect(failed.code).toBe(1);
@@ -120,15 +140,18 @@ describeWithLab(['registry', 'localRegistry', 'postgres', 'temporal', 'vmImage']
       found.push(...files.sightings);
       // The files meant to hold secrets: the stack's env file for Compose, and the copied env files.
       expect(files.secretFiles.map((f) => f.split('/').slice(4).join('/')).sort()).toEqual(['env/1-app.env', 'secrets.env']);
-      found.push(...sightings(await containerInspections(vm, ['PGPASSWORD', 'POSTGRES_PASSWORD']), canaries));
+      found.push(...sightings(await containerInspections(vm, ['PGPASSWORD', 'POSTGRES_PASSWORD', 'CONTAINER_SECRET']), canaries));
     }
-    const image = (await sh(['docker', 'images', '-q', '--filter', `label=kamal-dev.service=${OK}`])).split('\n')[0];
+    // The features image: its label and config, its history, and every layer (the Dockerfile's ones below the features').
     found.push(...(await imageSightings(image, canaries)));
     for (const dir of [ok, fails, upcloud]) expect((await cli('cleanup', dir, ['remove', '--all', '--force'])).code).toBe(0);
 
     const { client, close } = await temporalClient();
-    const histories = await workflowHistories(client, since, [OK, FAILS, UPCLOUD, ...dirs.map((d) => d.split('/').pop()!.toLowerCase())]).finally(close);
-    expect(histories.length).toBeGreaterThanOrEqual(6);
+    // Deploys and removes by service or folder name, each project's operation lock by its identity.
+    const names = [OK, FAILS, UPCLOUD, ...dirs.map((d) => d.split('/').pop()!.toLowerCase()), ...dirs.map(projectIdentity)];
+    const histories = await workflowHistories(client, since, names).finally(close);
+    expect(histories.filter((h) => h.where.includes('kamal-dev-lock/')).length).toBeGreaterThanOrEqual(3);
+    expect(histories.length).toBeGreaterThanOrEqual(9);
     found.push(...sightings([...printed, ...histories, ...[ok, fails, upcloud].flatMap(stateFiles)], canaries));
     if (found.length > 0) process.stderr.write(`canaries found:\n  ${found.join('\n  ')}\n`);
     expect(found).toEqual([]);

@@ -28,7 +28,7 @@ describeWithLab(['registry'], 'kamal-dev build and push', () => {
     };
     const deps: ImageCommandDeps = {
       // The computed tag would be the git commit; a fixed one shows `push` follows the record, not the plan.
-      loadPlan: async ({ cwd, tag }) => buildPlan(cwd, registryPlan, tag ?? `${RUN}-computed`),
+      loadPlan: async ({ cwd, tag }) => ({ plan: buildPlan(cwd, registryPlan, tag ?? `${RUN}-computed`), storedEnvironment: [], warnings: [] }),
       secretsFor: () => resolverWith({ CLI_USER: registry().username, CLI_PASS: registry().password }),
       stdout: { write: (chunk: string) => ((output += chunk), true) } as unknown as NodeJS.WritableStream,
       stderr: { write: (chunk: string) => ((progress += chunk), true) } as unknown as NodeJS.WritableStream,

@@ -91,6 +91,15 @@ describeWithLab(['docker'], 'kamal-dev plan on compose devcontainers (real docke
     expect(json.secrets).toEqual(['POSTGRES_PASSWORD']);
   });
 
+  it("names the plain variables it stores, from the environment and from Compose's .env, never a secret", async () => {
+    const dir = railsWithSecrets();
+    writeFileSync(join(dir, '.devcontainer/.env'), 'POSTGRES_IMAGE=localhost:5556/lab/postgres:15\nPOSTGRES_PASSWORD=dotenv-value-1\n');
+    const json = await planJsonOf(dir);
+    expect(json.compose.services.db.image).toBe('localhost:5556/lab/postgres:15');
+    expect(JSON.stringify(json)).not.toContain('dotenv-value-1');
+    expect(json.storedEnvironment).toEqual(['BASE_IMAGE', 'POSTGRES_IMAGE']);
+  });
+
   it('writes a compose file that Compose accepts in the stack folder layout, secrets from an env file', async () => {
     const json = await planJsonOf(railsWithSecrets());
     const stackDir = mkdtempSync(join(tmpdir(), 'kamal-dev-spec-stack-'));

@@ -99,6 +99,29 @@ describe('kamal-dev plan', () => {
   });
 });
 
+describe('the stored-environment warning', () => {
+  const devcontainer = { '.devcontainer/devcontainer.json': '{"image": "alpine", "containerEnv": {"AT": "${localEnv:KAMAL_DEV_TEST_REGION}", "KEY": "${localEnv:KAMAL_DEV_TEST_API_KEY}"}}' };
+
+  it('names the plain variables, not the secret-looking one, before build and plan go on (stderr for build, so --json stays one document)', async () => {
+    const dir = tempProject({ ...devcontainer, 'config/dev.yml': 'service: tool\n' });
+    process.env.KAMAL_DEV_TEST_REGION = 'eu-north';
+    process.env.KAMAL_DEV_TEST_API_KEY = 'not-shown';
+    try {
+      const warning = /^warning: KAMAL_DEV_TEST_REGION from the environment or .env: not secrets, so their values are stored \(the plan in Temporal history/m;
+      const built = await cli(['-C', dir, '--json', 'build', '--tag', 't1']);
+      expect(built.code).toBe(0);
+      expect(JSON.parse(built.stdout)).toEqual({ outcome: 'ok', images: [] });
+      expect(built.stderr).toMatch(warning);
+      expect(built.stderr).not.toContain('API_KEY');
+      const planned = await cli(['-C', dir, 'plan', '--tag', 't1']);
+      expect(planned.stdout).toMatch(warning);
+    } finally {
+      delete process.env.KAMAL_DEV_TEST_REGION;
+      delete process.env.KAMAL_DEV_TEST_API_KEY;
+    }
+  });
+});
+
 describe('kamal-dev schema', () => {
   it('prints the JSON Schema of config/dev.yml', async () => {
     const result = await cli(['schema']);

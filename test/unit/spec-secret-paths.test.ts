@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { planJson, planSummary } from '../../src/cli/commands/plan';
-import { composeVariables, devcontainerVariables } from '../../src/spec/interpolated';
+import { composeVariables, devcontainerVariables, dotEnvNames } from '../../src/spec/interpolated';
 import { execEnvFileContent, lifecycleExec } from '../../src/spec/lifecycle-secrets';
 import { requiredSecretNames } from '../../src/spec/resolve-parts';
 import { resolveSpec } from '../../src/spec/resolve';
@@ -35,14 +35,44 @@ describe('which variables are secrets', () => {
     expect(requiredSecretNames(plan).sort()).toEqual(['FILE_SECRET', 'FROM_LIST', 'GH_TOKEN', 'STRIPE_API_KEY']);
     expect(storedEnvironment).toEqual(['REGION']);
     const spec = await resolveSpec({ projectDir: dir, tag: 't', env });
-    expect(planSummary(spec)).toContain('warning        REGION from the environment: the values are stored in the plan (Temporal history)');
+    expect(planSummary(spec)).toContain('warning: REGION from the environment or .env: not secrets, so their values are stored (the plan in Temporal history');
     expect(planSummary(spec)).toContain('cmd secrets    FILE_SECRET, FROM_LIST, GH_TOKEN');
     expect(planJson(spec)).toMatchObject({ storedEnvironment: ['REGION'], lifecycleSecrets: ['FILE_SECRET', 'FROM_LIST', 'GH_TOKEN'] });
+  });
+
+  it('keeps ${localEnv:NAME} of every secret in the devcontainer.metadata label a feature build writes; a feature option refuses one', async () => {
+    const feature = {
+      '.devcontainer/features/canary/devcontainer-feature.json': JSON.stringify({ id: 'canary', version: '1.0.0', options: { note: { type: 'string', default: '' } } }),
+      '.devcontainer/features/canary/install.sh': '#!/bin/sh\n',
+      '.kamal/secrets': 'FILE_SECRET=$(exit 1)\n',
+      'config/dev.yml': 'service: shop\nsecrets: [FROM_LIST]\n',
+    };
+    const withFeature = (options: Record<string, string>) => JSON.stringify({ ...JSON.parse(devcontainer), features: { './features/canary': options } });
+    const dir = tempProject({ ...feature, '.devcontainer/devcontainer.json': withFeature({}) });
+    const { plan } = await resolveSpec({ projectDir: dir, tag: 't', env });
+    const label = plan.builds[0].features!.metadata;
+    for (const value of ['listed-value-1', 'stripe-value-2', 'gh-value-3', '__KAMAL_DEV_SECRET_']) expect(label).not.toContain(value);
+    expect(JSON.parse(label)[1]).toMatchObject({
+      containerEnv: { LISTED: '${localEnv:FROM_LIST}', LOOKS: '${localEnv:STRIPE_API_KEY}', PLAIN: 'eu-north' },
+      remoteEnv: { AUTH: 'Bearer ${localEnv:FILE_SECRET}', EDITOR: 'vim' },
+      postCreateCommand: 'echo ${localEnv:FROM_LIST} > /tmp/x',
+      postStartCommand: ['curl', '-H', 'token: ${localEnv:GH_TOKEN}', 'https://example.invalid'],
+    });
+
+    const optioned = tempProject({ ...feature, '.devcontainer/devcontainer.json': withFeature({ note: 'key ${localEnv:GH_TOKEN}' }) });
+    await expect(resolveSpec({ projectDir: optioned, tag: 't', env })).rejects.toMatchObject({
+      kind: 'config',
+      file: '.devcontainer/devcontainer.json',
+      key: 'features../features/canary.note',
+      message: expect.stringContaining('takes the secret GH_TOKEN'),
+    });
   });
 
   it('reads the variables a compose file and devcontainer.json refer to', () => {
     expect(composeVariables('a: ${A}\nb: ${B:-x}\nc: $C\nd: $$D\ne: $${E}')).toEqual(['A', 'B', 'C']);
     expect(devcontainerVariables('{"a": "${localEnv:A}", "b": "${env:B:default}", "c": "${containerEnv:C}"}')).toEqual(['A', 'B']);
+    expect(dotEnvNames('# c\nA=1\nexport B = 2\n\nnot a line\n')).toEqual(['A', 'B']);
+    expect(dotEnvNames(undefined)).toEqual([]);
   });
 });
 

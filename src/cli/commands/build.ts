@@ -3,7 +3,7 @@ import { buildImages } from '../../images/build';
 import { lastBuildPath } from '../../images/last-build';
 import type { CliDeps } from '../deps';
 import { contextOf, NO_CACHE_HELP, TAG_HELP } from '../context';
-import { printerOf } from '../output';
+import { printerOf, specWarningLines } from '../output';
 import { ImageCommandDeps, projectImageDeps, newBuildId, progressLines } from './images';
 
 /** `kamal-dev build [--tag T] [--no-cache]`: build only, recorded for `push` and `deploy --skip-build`. */
@@ -15,7 +15,9 @@ export function registerBuildCommand(program: Command, deps: ImageCommandDeps): 
     .option('--no-cache', NO_CACHE_HELP)
     .action(async (options: { tag?: string; cache: boolean }, command: Command) => {
       const print = printerOf(command, deps);
-      const plan = await deps.loadPlan({ cwd: contextOf(command).projectDir, tag: options.tag, initialize: true });
+      const checked = await deps.loadPlan({ cwd: contextOf(command).projectDir, tag: options.tag, initialize: true });
+      for (const line of specWarningLines(checked)) print.note(line);
+      const plan = checked.plan;
       if (plan.builds.length === 0) return print.result({ outcome: 'ok', images: [] }, () => 'nothing to build: the devcontainer uses a prebuilt image');
       const show = progressLines(print.note);
       const images = await buildImages(plan, {

@@ -8,13 +8,12 @@ import { refusalOf } from '../../client/lock';
 import { latestRunningDeploy } from '../../client/deploys';
 import type { DeployPlan } from '../../spec/plan';
 import { contextOf, COUNT_HELP, FROM_HELP, NO_CACHE_HELP, parseCount, TAG_HELP } from '../context';
-import { printerOf, type JsonDocument, type Printer } from '../output';
+import { printerOf, specWarningLines, type JsonDocument, type Printer } from '../output';
 import type { FailureDetails } from '../../activities/failures';
 import { KamalDevError, type ErrorKind } from '../../errors';
 import { DEPLOY_FAILED_TYPE } from '../../workflows/names';
 import type { DeployProgress, DeploySummary } from '../../workflows/types';
 import { checkedPlanOf, type CliDeps } from '../deps';
-import { warningLine } from '../../spec/devcontainer-keys';
 import { followDeploy, type FollowResult } from '../follow';
 import { ProgressPrinter } from '../progress';
 import { setExitCode, withTemporal, type CommandContext } from '../session';
@@ -54,7 +53,7 @@ export function register(program: Command, deps: CliDeps): void {
       // Bad config, devcontainer or compose files stop here, before any server, worker or workflow.
       const checked = typeof options.attach === 'string' ? undefined : await checkedPlanOf(deps)({ projectDir, count: options.count, from: options.from });
       const print = printerOf(command, deps);
-      for (const warning of checked?.warnings ?? []) print.note(warningLine(warning));
+      for (const line of checked ? specWarningLines(checked) : []) print.note(line);
       const plan = checked?.plan;
       if (plan && options.syncWorkspace) print.note(await syncWarning(plan));
       const code = await withTemporal(deps, command, (ctx) => deploy(ctx, deps, options, plan), { shutdownSignals: [] });

@@ -4,13 +4,14 @@ import type { ResolveSecret } from '../../images/credentials';
 import { ImageProgress, ImageProgressTracker } from '../../images/progress';
 import type { DeployPlan } from '../../spec/plan';
 import { initializeOnThisMachine } from '../initialize';
-import { resolvePlan } from '../../spec/resolve';
+import { resolveSpec } from '../../spec/resolve';
+import type { CheckedPlan } from '../deps';
 import { lazySecretResolver } from '../../spec/secrets';
 
 /** What `build` and `push` need from the spec layer, passed in so these commands stay apart from config parsing. */
 export interface ImageCommandDeps {
-  /** The resolved plan of the project in `cwd`, with `tag` overriding the computed one; `initialize` runs initializeCommand first. */
-  loadPlan(options: { cwd: string; tag?: string; initialize?: boolean }): Promise<DeployPlan>;
+  /** The resolved plan of the project in `cwd` and its warnings, with `tag` overriding the computed one; `initialize` runs initializeCommand first. */
+  loadPlan(options: { cwd: string; tag?: string; initialize?: boolean }): Promise<CheckedPlan>;
   /** The project's secrets (.kamal/secrets, then the environment). */
   secretsFor(plan: DeployPlan): ResolveSecret;
   stdout?: NodeJS.WritableStream;
@@ -19,7 +20,7 @@ export interface ImageCommandDeps {
 
 /** The real project: config, devcontainer and compose files in the folder, secrets from .kamal/secrets. */
 export const projectImageDeps: ImageCommandDeps = {
-  loadPlan: ({ cwd, tag, initialize }) => resolvePlan({ projectDir: resolve(cwd), tag, initialize: initialize ? initializeOnThisMachine : undefined }),
+  loadPlan: ({ cwd, tag, initialize }) => resolveSpec({ projectDir: resolve(cwd), tag, initialize: initialize ? initializeOnThisMachine : undefined }),
   secretsFor: (plan) => lazySecretResolver(plan.secretsFile),
 };
 

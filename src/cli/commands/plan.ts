@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { remoteStackDir } from '../../spec/compose-mounts';
-import { warningLine } from '../../spec/devcontainer-keys';
 import type { LifecycleStep } from '../../spec/devcontainer-vars';
 import { lifecycleSchedule } from '../../spec/lifecycle';
 import { publishedPorts } from '../../spec/compose-ports';
@@ -8,7 +7,7 @@ import { displayPath } from '../../spec/paths';
 import type { LifecyclePlan } from '../../spec/plan';
 import { ResolvedSpec, resolveSpec } from '../../spec/resolve';
 import type { CliDeps } from '../deps';
-import { printer } from '../output';
+import { printer, specWarningLines } from '../output';
 import { contextOf, COUNT_HELP, FROM_HELP, parseCount, TAG_HELP } from '../context';
 
 export interface PlanOptions {
@@ -75,7 +74,8 @@ export function planJson({ plan, config, composeFiles, storedEnvironment, featur
   };
 }
 
-export function planSummary({ plan, config, devcontainer, composeFiles, storedEnvironment, features, warnings }: ResolvedSpec): string {
+export function planSummary(spec: ResolvedSpec): string {
+  const { plan, config, devcontainer, composeFiles, features } = spec;
   const show = (file: string) => displayPath(plan.projectDir, file);
   const stackDir = remoteStackDir(plan.stack.projectName);
   const services = Object.keys((plan.stack.compose.services as object) ?? {});
@@ -91,9 +91,6 @@ export function planSummary({ plan, config, devcontainer, composeFiles, storedEn
     ...plan.stack.files.map((f) => `  file           ${show(f.source)} -> ${stackDir}/${f.target}`),
     ...(plan.stack.secrets.length ? [`  run secrets    ${plan.stack.secrets.join(', ')} (mode-600 env file on each VM)`] : []),
     ...(plan.stack.lifecycle?.secrets?.length ? [`  cmd secrets    ${plan.stack.lifecycle.secrets.join(', ')} (remoteEnv and lifecycle commands, mode-600 env file while they run)`] : []),
-    ...(storedEnvironment.length
-      ? [`  warning        ${storedEnvironment.join(', ')} from the environment: the values are stored in the plan (Temporal history) and on the VMs; list any secret one under secrets: in config/dev.yml`]
-      : []),
     ...portsOf(plan, config.publicPorts).map((p) =>
       p.public
         ? `  port           ${p.service}:${p.target} on ${p.hostIp}:${p.published} of each VM  (warning: public_ports opens it to every network the VM is on)`
@@ -103,7 +100,7 @@ export function planSummary({ plan, config, devcontainer, composeFiles, storedEn
     ...(plan.stack.initialize ? [`  initialize     would run initializeCommand on this machine before the build (plan runs nothing): ${stepsText(plan.stack.initialize)}`] : []),
     ...lifecycleLines(plan.stack.lifecycle),
     ...features.map((f, i) => `  ${i === 0 ? 'features' : '        '}       ${i + 1}. ${f.ref} (${f.manifest.id}${f.manifest.version ? ` ${f.manifest.version}` : ''})${Object.keys(f.options).length ? ` ${Object.entries(f.options).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`),
-    ...warnings.map(warningLine),
+    ...specWarningLines(spec),
   ];
   return lines.join('\n') + '\n';
 }

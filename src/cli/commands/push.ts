@@ -16,9 +16,9 @@ export function registerPushCommand(program: Command, deps: ImageCommandDeps): v
     .action(async (options: { tag?: string; keep?: boolean }, command: Command) => {
       const print = printerOf(command, deps);
       const cwd = contextOf(command).projectDir;
-      const located = await deps.loadPlan({ cwd, tag: options.tag });
+      const located = (await deps.loadPlan({ cwd, tag: options.tag })).plan;
       const record = requireLastBuild(located.projectDir, options.tag);
-      const plan = record.tag === located.tag ? located : await deps.loadPlan({ cwd, tag: record.tag });
+      const plan = record.tag === located.tag ? located : (await deps.loadPlan({ cwd, tag: record.tag })).plan;
       const show = progressLines(print.note);
       const pushed = await pushImages(plan, record.images, {
         resolveSecret: deps.secretsFor(plan),
