@@ -40,7 +40,8 @@ describe('features in the plan step', () => {
     ['a feature without install.sh', { './features/x': true }, { '.devcontainer/features/x/devcontainer-feature.json': '{"id": "x"}' }, 'features../features/x', /has no install.sh/],
     ['an option outside its enum', { './features/app': { flavour: 'wild' } }, feature('app', { options: { flavour: { type: 'string', enum: ['hot'] } } }), 'features../features/app.flavour', /expected one of hot, got "wild"/],
     ['an option of the wrong type', { './features/app': { loud: 'yes' } }, feature('app', { options: { loud: { type: 'boolean' } } }), 'features../features/app.loud', /expected true or false/],
-    ['an OCI reference', { 'ghcr.io/devcontainers/features/github-cli:1': true }, {}, 'features.ghcr.io/devcontainers/features/github-cli:1', /OCI features are not fetched by this version/],
+    ['an OCI feature whose registry cannot be reached', { 'localhost:1/devcontainers/features/github-cli:1': true }, {}, 'features.localhost:1/devcontainers/features/github-cli:1', /feature localhost:1\/devcontainers\/features\/github-cli:1 cannot be fetched: could not reach the registry/],
+    ['a tarball URL', { 'https://example.com/f.tgz': true }, {}, 'features.https://example.com/f.tgz', /tarball features are not fetched by this version/],
   ])('refuses %s, naming the file and the key (exit 2)', async (_name, features, files, key, message) => {
     const error = await resolveIn(project({ features }, files as Record<string, string>)).catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'config', exitCode: 2, file: DC, key, message: expect.stringMatching(message) });
