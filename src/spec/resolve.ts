@@ -14,7 +14,7 @@ import type { SpecWarning } from './devcontainer-keys';
 import { ociFeatureFetcher } from './features-fetch';
 import { featureLock, readFeatureLock, writeFeatureLock } from './features-lock';
 import { LoadedFeature, loadFeatures } from './features-load';
-import { featureCommands, featureContainerSettings, featuresOnlyBuild, featuresStage, unmergedFeatureKeys } from './features-plan';
+import { featureCommands, featureContainerSettings, featureEntrypoints, featuresOnlyBuild, featuresStage, unappliedEntrypoints } from './features-plan';
 import { assertValidTag, imageRepository, imageRef } from './image-ref';
 import { checkHostRequirements } from './host-requirements';
 import { displayPath } from './paths';
@@ -114,6 +114,7 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
     images,
     containerEnv: devcontainer.containerEnv,
     overrideCommand: devcontainer.overrideCommand,
+    featureEntrypoints: featureEntrypoints(features),
     runServices: devcontainer.compose?.runServices,
     profiles: { names: config.composeProfiles, file: configShown },
     envFiles: devcontainer.compose ? readEnvFileSources(composeFiles) : {},
@@ -155,7 +156,7 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
     composeFiles,
     storedEnvironment: storedEnvironmentValues(referenced, env, new Set(secretNames)),
     features,
-    warnings: [...devcontainer.warnings, ...hostWarnings, ...featureSettings.warnings, ...unmergedFeatureKeys(features, devcontainer.shown)],
+    warnings: [...devcontainer.warnings, ...hostWarnings, ...featureSettings.warnings, ...unappliedEntrypoints(features, devcontainer.shown, devcontainer.overrideCommand || Boolean(model.services?.[primaryService]?.entrypoint))],
   };
 }
 
