@@ -47,7 +47,8 @@ describeWithLab(['docker', 'baseImage'], 'Dev Container Features built into the 
     const containers = (await run(['docker', 'ps', '-aq', '--filter', `label=${LABEL}=${RUN}`])).stdout.split('\n').filter(Boolean);
     const upImages = await Promise.all(containers.map(async (c) => (await run(['docker', 'inspect', '--format', '{{.Config.Image}}', c])).stdout.trim()));
     if (containers.length) await run(['docker', 'rm', '-f', ...containers]);
-    for (const upImage of upImages.filter((i) => i.startsWith('vsc-'))) await run(['docker', 'image', 'rm', '-f', upImage]).catch(() => undefined);
+    // `up` builds vsc-NAME-HASH-features (and a -uid image on top of it when it updates the remote user's UID).
+    for (const upImage of upImages.filter((i) => i.startsWith('vsc-'))) await run(['docker', 'image', 'rm', '-f', upImage, upImage.replace(/-uid$/, '')]).catch(() => undefined);
     for (const id of buildIds) await removeBuildImages(id).catch(() => undefined);
     for (const oracle of oracles) await run(['docker', 'image', 'rm', '-f', oracle]).catch(() => undefined);
     cleanupProjects();
