@@ -48,7 +48,7 @@ describeWithLab(['docker', 'baseImage', 'registry'], 'Dev Container Features fro
     const dir = project({
       image: 'debian:bookworm-slim',
       remoteUser: 'nobody',
-      features: { [`${tools()}:0`]: { level: 'full' }, [`${hello()}:1`]: { greeting: 'hei', shout: true } },
+      features: { [`${tools()}:0.1.0`]: { level: 'full' }, [`${hello()}:1`]: { greeting: 'hei', shout: true } },
       overrideFeatureInstallOrder: [hello(), tools()],
       postCreateCommand: 'echo own',
     });
@@ -58,7 +58,7 @@ describeWithLab(['docker', 'baseImage', 'registry'], 'Dev Container Features fro
     const [built] = await buildImages(plan, { buildId, resolveSecret: () => '', checkCredentials: false });
     expect(await inImage(built.image, INSPECT)).toBe('HEI\nHEI\nfull\ncontainer=root remote=nobody remote_home=/nonexistent\n/opt/hello set-by-feature\nroot');
     const ours = await label(built.image);
-    expect(ours.map((entry: { id?: string }) => entry.id ?? 'devcontainer.json')).toEqual([`${hello()}:1`, `${tools()}:0`, 'devcontainer.json']);
+    expect(ours.map((entry: { id?: string }) => entry.id ?? 'devcontainer.json')).toEqual([`${hello()}:1`, `${tools()}:0.1.0`, 'devcontainer.json']);
     expect(plan.stack.lifecycle?.postCreate).toEqual([{ shell: 'echo hello-feature-post-create >> /tmp/feature-hooks', feature: 'hello' }, { shell: 'echo own' }]);
     const lock = JSON.parse(readFileSync(join(dir, '.devcontainer/devcontainer-lock.json'), 'utf8'));
     expect(lock.features[`${hello()}:1`]).toEqual({ version: '1.2.0', resolved: expect.stringMatching(new RegExp(`^${hello()}@sha256:[0-9a-f]{64}$`)), integrity: expect.stringMatching(/^sha256:/) });
