@@ -15,7 +15,7 @@ export function createPlanActivity(secretsFor: (plan: DeployPlan) => (name: stri
     classified('ConfigInvalid', async () => {
       // --skip-build deploys what was built last (or the tag named), never a tag nobody built.
       const tag = input.skipBuild ? requireLastBuild(input.projectDir, input.tag).tag : input.tag;
-      const plan = await resolvePlan({ projectDir: input.projectDir, count: input.count, tag, devcontainerPath: input.from });
+      const plan = await resolvePlan({ projectDir: input.projectDir, count: input.count, tag, devcontainerPath: input.from, writeLockfile: !input.skipBuild });
       const buildSecrets = new Set(plan.builds.flatMap((b) => b.secrets));
       const resolve = secretsFor(plan);
       for (const name of requiredSecretNames(plan)) {

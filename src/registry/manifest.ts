@@ -54,7 +54,7 @@ export async function verifyManifest(image: string, expectedDigest: string, cred
 }
 
 /** `Bearer realm="https://auth/token",service="registry",scope="..."` -> the Authorization header to send. */
-async function answerChallenge(
+export async function answerChallenge(
   header: string,
   repository: string,
   credentials: RegistryCredentials | undefined,
@@ -98,7 +98,7 @@ export function parseChallenge(params: string): Record<string, string> {
 const ATTEMPTS = 3;
 const FIRST_DELAY_MS = 500;
 
-async function request(url: string, init: RequestInit, image: string): Promise<Response> {
+export async function request(url: string, init: RequestInit, image: string): Promise<Response> {
   for (let attempt = 1; ; attempt++) {
     const last = attempt >= ATTEMPTS;
     try {

@@ -24,7 +24,8 @@ export function registryLocation(image: string): RegistryLocation {
   return { baseUrl: apiBase(host), repository, tag };
 }
 
-function apiBase(host: string): string {
+/** The v2 API's base URL of a registry host. */
+export function apiBase(host: string): string {
   if (host === 'docker.io' || host === 'index.docker.io') return `https://${DOCKER_HUB_API}`;
   const [name, port] = host.split(':');
   if (name === 'localhost' || name === '127.0.0.1') {

@@ -20,6 +20,8 @@ export interface StackInput {
   images: Record<string, string>;
   containerEnv: Record<string, string>;
   overrideCommand: boolean;
+  /** The features' `entrypoint`s in install order: run when the primary container starts, before its command. */
+  featureEntrypoints?: string[];
   runServices?: string[];
   profiles?: ActiveProfiles;
   envFiles: Record<string, EnvFileSources>;
@@ -35,6 +37,16 @@ export const ENV_FILES_FOLDER = 'env';
 
 // What devcontainer tools run when overrideCommand is on: stays up, and stops at once on SIGTERM.
 const KEEP_ALIVE = ['/bin/sh', '-c', "trap 'exit 0' TERM; while sleep 1000 & wait $$!; do :; done"];
+
+/**
+ * The reference CLI's entrypoint when features bring their own: a shell that runs each feature's
+ * entrypoint in install order, then execs the service's own entrypoint and command (its arguments),
+ * or stays up when there are none. `$` is doubled for compose.
+ */
+export function withFeatureEntrypoints(entrypoints: string[], own: string[]): string[] {
+  const script = ['echo Container started', 'trap "exit 0" 15', ...entrypoints.map((e) => e.split('$').join('$$')), 'exec "$$@"', 'while sleep 1 & wait $$!; do :; done'].join('\n');
+  return ['/bin/sh', '-c', script, '-', ...own];
+}
 
 /** The PURE transform of a normalised Compose model into what one VM runs. */
 export function transformStack(input: StackInput): StackPlan {
@@ -68,10 +80,13 @@ export function transformStack(input: StackInput): StackPlan {
     if (name === input.primaryService) {
       const escaped = Object.fromEntries(Object.entries(input.containerEnv).map(([k, v]) => [k, v.split('$').join('$$')]));
       service.environment = { ...(service.environment as object), ...escaped };
-      if (input.overrideCommand) {
+      const entrypoints = input.featureEntrypoints ?? [];
+      if (entrypoints.length && (input.overrideCommand || service.entrypoint)) {
+        service.entrypoint = withFeatureEntrypoints(entrypoints, input.overrideCommand ? [] : [service.entrypoint].flat() as string[]);
+      } else if (input.overrideCommand) {
         service.entrypoint = KEEP_ALIVE;
-        delete service.command;
       }
+      if (input.overrideCommand) delete service.command;
     }
     out[name] = service;
   }

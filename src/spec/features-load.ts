@@ -1,37 +1,50 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { configError } from '../errors';
 import { parseJsonc } from './devcontainer';
-import { featureRequests, FeatureManifest, parseFeatureSource, resolveOptions, type FeatureRequest } from './features';
+import { featureRequests, FeatureManifest, FeatureSource, parseFeatureSource, resolveOptions, type FeatureRequest } from './features';
+import { FeatureLock, lockfilePath } from './features-lock';
 import { installOrder, withoutVersion } from './features-order';
 import type { ResolvedFeature } from './features-stage';
 
 /** A resolved feature plus where its files are on this machine. */
 export type LoadedFeature = ResolvedFeature & { sourceDir: string };
 
+/** Fetches a feature that is not a local folder (an OCI reference) into a folder on this machine. */
+export type FetchFeature = (source: Extract<FeatureSource, { type: 'oci' }>, pinned: string | undefined) => Promise<{ dir: string; digest: string }>;
+
+export interface FeatureLoadContext {
+  file: string;
+  devcontainerDir: string;
+  fetch: FetchFeature;
+  /** devcontainer-lock.json's pins: a feature named there is fetched by its recorded digest. */
+  lock?: FeatureLock;
+}
+
 /**
- * The thin loader: finds each feature's files, reads devcontainer-feature.json, adds what
- * `dependsOn` asks for, checks options and orders them. Runs in the plan step, before any VM.
- * Local folders only for now: OCI references and tarball URLs are refused with a clear error.
+ * The thin loader: finds or fetches each feature's files, reads devcontainer-feature.json, adds
+ * what `dependsOn` asks for, checks options and orders them. Runs in the plan step, before any VM.
+ * Tarball URLs are refused with a clear error.
  */
-export function loadFeatures(features: Record<string, unknown>, override: string[], where: { file: string; devcontainerDir: string }): LoadedFeature[] {
+export async function loadFeatures(features: Record<string, unknown>, override: string[], where: FeatureLoadContext): Promise<LoadedFeature[]> {
   const loaded: (LoadedFeature & { key: string; id: string; dependsOn: string[]; installsAfter: string[] })[] = [];
   const queue: { request: FeatureRequest; key: string }[] = featureRequests(features, where.file).map((request) => ({ request, key: `features.${request.ref}` }));
   while (queue.length > 0) {
     const { request, key } = queue.shift()!;
     if (loaded.some((f) => f.key === withoutVersion(request.ref))) continue;
-    const sourceDir = featureFolder(request.ref, { file: where.file, key }, where.devcontainerDir);
+    const source = parseFeatureSource(request.ref, { file: where.file, key });
+    const { sourceDir, digest } = await featureFiles(request.ref, source, { ...where, key });
     const manifest = readManifest(sourceDir, { file: where.file, key });
     const options = resolveOptions(manifest, request.options, { file: where.file, key });
     const dependsOn = Object.keys(manifest.dependsOn ?? {});
     loaded.push({
       ref: request.ref,
-      source: { type: 'local', path: request.ref },
+      source,
       manifest,
       options,
       dir: '',
-      digest: folderDigest(sourceDir),
+      digest,
       sourceDir,
       key: withoutVersion(request.ref),
       id: manifest.id,
@@ -45,18 +58,33 @@ export function loadFeatures(features: Record<string, unknown>, override: string
   return installOrder(loaded, override, where.file).map(({ key: _k, id: _i, dependsOn: _d, installsAfter: _a, ...feature }, i) => ({ ...feature, dir: `${i}_${feature.manifest.id.replace(/[^\w.-]/g, '_')}` }));
 }
 
-function featureFolder(ref: string, where: { file: string; key: string }, devcontainerDir: string): string {
-  const source = parseFeatureSource(ref, where);
-  if (source.type !== 'local') {
-    throw configError(`${source.type === 'oci' ? 'OCI' : 'tarball'} features are not fetched by this version of kamal-dev`, {
-      ...where,
-      description: 'Copy the feature into a folder next to devcontainer.json and name it "./features/NAME" for now.',
+async function featureFiles(ref: string, source: FeatureSource, where: FeatureLoadContext & { key: string }): Promise<{ sourceDir: string; digest: string }> {
+  const at = { file: where.file, key: where.key };
+  if (source.type === 'tarball') {
+    throw configError('tarball features are not fetched by this version of kamal-dev', {
+      ...at,
+      description: 'Publish the feature to an OCI registry (devcontainer features publish) and name it "registry/namespace/feature:tag", or copy it into a folder next to devcontainer.json ("./features/NAME").',
     });
   }
-  const dir = resolve(devcontainerDir, source.path);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw configError(`feature folder ${dir} does not exist`, where);
-  if (!existsSync(join(dir, 'install.sh'))) throw configError(`feature ${ref} has no install.sh`, { ...where, description: `Looked at ${join(dir, 'install.sh')}.` });
-  return dir;
+  if (source.type === 'oci') {
+    const pinned = source.digest ?? where.lock?.features[ref]?.integrity;
+    try {
+      const fetched = await where.fetch(source, pinned);
+      if (!existsSync(join(fetched.dir, 'install.sh'))) throw new Error(`it has no install.sh`);
+      return { sourceDir: fetched.dir, digest: fetched.digest };
+    } catch (error) {
+      if ((error as Error).name === 'AbortError') throw error;
+      throw configError(`feature ${ref} cannot be fetched: ${(error as Error).message}`, {
+        ...at,
+        cause: error,
+        description: pinned && !source.digest ? `Pinned to ${pinned} by ${basename(lockfilePath(where.file))}; delete its entry there to take the tag's current version.` : undefined,
+      });
+    }
+  }
+  const dir = resolve(where.devcontainerDir, source.path);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw configError(`feature folder ${dir} does not exist`, at);
+  if (!existsSync(join(dir, 'install.sh'))) throw configError(`feature ${ref} has no install.sh`, { ...at, description: `Looked at ${join(dir, 'install.sh')}.` });
+  return { sourceDir: dir, digest: folderDigest(dir) };
 }
 
 function readManifest(dir: string, where: { file: string; key: string }): FeatureManifest {

@@ -34,10 +34,21 @@ export function featureContainerSettings(features: LoadedFeature[], context: Con
   return merged;
 }
 
-/** Feature metadata that the deployed container does not get yet: one warning per feature and key. */
-export function unmergedFeatureKeys(features: LoadedFeature[], file: string): { file: string; key: string; message: string }[] {
-  const keys = ['entrypoint'];
-  return features.flatMap((f) => keys.filter((k) => f.manifest[k] !== undefined).map((k) => ({ file, key: `features.${f.ref}`, message: `the feature's ${k} is not applied to the container yet` })));
+/** The features' entrypoints, in install order. */
+export function featureEntrypoints(features: LoadedFeature[]): string[] {
+  return features.map((f) => f.manifest.entrypoint).filter((e): e is string => typeof e === 'string' && e !== '');
+}
+
+/**
+ * A feature's entrypoint wraps the primary service's entrypoint, which kamal-dev knows only when
+ * it replaces it (overrideCommand) or the compose service names one; otherwise it is the image's,
+ * known only after the build: one warning per feature then.
+ */
+export function unappliedEntrypoints(features: LoadedFeature[], file: string, applied: boolean): { file: string; key: string; message: string }[] {
+  if (applied) return [];
+  return features
+    .filter((f) => f.manifest.entrypoint)
+    .map((f) => ({ file, key: `features.${f.ref}`, message: "the feature's entrypoint is not applied: the primary service has no entrypoint of its own in compose and overrideCommand is false (set either)" }));
 }
 
 /** Each feature's lifecycle commands, in install order: they run before the devcontainer's own. */

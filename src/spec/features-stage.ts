@@ -78,14 +78,14 @@ function quoteEnv(value: string): string {
 /**
  * The `devcontainer.metadata` label as the reference CLI writes it: what the base image already
  * carried, then one entry per feature in install order (`id` and its metadata keys), then the
- * devcontainer.json's own entry.
+ * devcontainer.json's own entry; an entry with nothing in it is left out.
  */
 export function metadataLabel(baseEntries: Record<string, unknown>[], features: ResolvedFeature[], own: Record<string, unknown>): string {
   const entries = [
     ...baseEntries,
     ...features.map((f) => ({ id: f.ref, ...Object.fromEntries(FEATURE_METADATA_KEYS.filter((k) => f.manifest[k] !== undefined).map((k) => [k, f.manifest[k]])) })),
     own,
-  ];
+  ].filter((entry) => Object.keys(entry).length > 0);
   return JSON.stringify(entries);
 }
 

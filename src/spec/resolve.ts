@@ -11,8 +11,10 @@ import { DevConfig, loadConfig } from './config';
 import { registryNamespace } from './config-registry';
 import { Devcontainer, loadDevcontainer, locateDevcontainer } from './devcontainer';
 import type { SpecWarning } from './devcontainer-keys';
+import { ociFeatureFetcher } from './features-fetch';
+import { featureLock, readFeatureLock, writeFeatureLock } from './features-lock';
 import { LoadedFeature, loadFeatures } from './features-load';
-import { featureCommands, featureContainerSettings, featuresOnlyBuild, featuresStage, unmergedFeatureKeys } from './features-plan';
+import { featureCommands, featureContainerSettings, featureEntrypoints, featuresOnlyBuild, featuresStage, unappliedEntrypoints } from './features-plan';
 import { assertValidTag, imageRepository, imageRef } from './image-ref';
 import { checkHostRequirements } from './host-requirements';
 import { displayPath } from './paths';
@@ -20,7 +22,7 @@ import type { LifecycleStep } from './devcontainer-vars';
 import { lifecyclePlan } from './lifecycle';
 import type { DeployPlan, RegistryPlan } from './plan';
 import { secretNamesOf, vmNames } from './resolve-parts';
-import { DEFAULT_SECRETS_PATH, readLiteralSecret, readSecretNames } from './secrets';
+import { DEFAULT_SECRETS_PATH, lazySecretResolver, readLiteralSecret, readSecretNames } from './secrets';
 import { computeTag } from './tag';
 import { composeVariables, devcontainerVariables, dotEnvNames, storedEnvironmentValues } from './interpolated';
 import { projectIdentity } from '../state/identity';
@@ -35,6 +37,8 @@ export interface ResolveOptions {
   configPath?: string;
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  /** Records the fetched features' digests in devcontainer-lock.json (`build`, `deploy`; `plan` only reads it). */
+  writeLockfile?: boolean;
   /** Runs devcontainer.json's initializeCommand (`build`, `deploy`), before compose and env files are read. */
   initialize?: (steps: LifecycleStep[], where: { projectDir: string; file: string }) => Promise<void>;
 }
@@ -77,7 +81,13 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
   const devcontainer = loadDevcontainer(devcontainerFile, projectDir, { ...env, ...placeholders });
 
   // Bad features stop here, before any build or VM.
-  const features = loadFeatures(devcontainer.features, devcontainer.overrideFeatureInstallOrder, { file: devcontainer.shown, devcontainerDir: dirname(devcontainer.file) });
+  const features = await loadFeatures(devcontainer.features, devcontainer.overrideFeatureInstallOrder, {
+    file: devcontainer.shown,
+    devcontainerDir: dirname(devcontainer.file),
+    fetch: ociFeatureFetcher(registry, lazySecretResolver(secretsFile, env), env, options.signal),
+    lock: readFeatureLock(devcontainer.file, devcontainer.shown),
+  });
+  if (options.writeLockfile) writeFeatureLock(devcontainer.file, featureLock(features));
   if (options.initialize && devcontainer.initializeCommand.length) await options.initialize(devcontainer.initializeCommand, { projectDir, file: devcontainer.shown });
   const show = (file: string) => displayPath(projectDir, file);
   const composeFiles = devcontainer.compose?.files ?? [];
@@ -104,6 +114,7 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
     images,
     containerEnv: devcontainer.containerEnv,
     overrideCommand: devcontainer.overrideCommand,
+    featureEntrypoints: featureEntrypoints(features),
     runServices: devcontainer.compose?.runServices,
     profiles: { names: config.composeProfiles, file: configShown },
     envFiles: devcontainer.compose ? readEnvFileSources(composeFiles) : {},
@@ -147,7 +158,7 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
     composeFiles,
     storedEnvironment: storedEnvironmentValues(referenced, env, new Set(secretNames), dotEnvNames(dotEnv && existsSync(dotEnv) ? readFileSync(dotEnv, 'utf8') : undefined)),
     features,
-    warnings: [...devcontainer.warnings, ...hostWarnings, ...featureSettings.warnings, ...unmergedFeatureKeys(features, devcontainer.shown)],
+    warnings: [...devcontainer.warnings, ...hostWarnings, ...featureSettings.warnings, ...unappliedEntrypoints(features, devcontainer.shown, devcontainer.overrideCommand || Boolean(model.services?.[primaryService]?.entrypoint))],
   };
 }
 

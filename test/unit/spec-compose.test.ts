@@ -134,6 +134,18 @@ describe('compose transform', () => {
     expect(app.entrypoint).toEqual(['/bin/sh', '-c', "trap 'exit 0' TERM; while sleep 1000 & wait $$!; do :; done"]);
   });
 
+  it("runs the features' entrypoints before the compose service's own entrypoint and command, as the reference CLI does", () => {
+    const m = model();
+    m.services!.app.entrypoint = ['/docker-entrypoint.sh', '--$flag'];
+    m.services!.app.command = ['sleep', 'infinity'];
+    const script = 'echo Container started\ntrap "exit 0" 15\n/a-init.sh\necho $$HOME\nexec "$$@"\nwhile sleep 1 & wait $$!; do :; done';
+    const app = (transformStack(input({ model: m, featureEntrypoints: ['/a-init.sh', 'echo $HOME'] })).compose.services as Record<string, Record<string, unknown>>).app;
+    expect(app).toMatchObject({ entrypoint: ['/bin/sh', '-c', script, '-', '/docker-entrypoint.sh', '--$flag'], command: ['sleep', 'infinity'] });
+    const replaced = (transformStack(input({ model: m, overrideCommand: true, featureEntrypoints: ['/a-init.sh', 'echo $HOME'] })).compose.services as Record<string, Record<string, unknown>>).app;
+    expect(replaced.entrypoint).toEqual(['/bin/sh', '-c', script, '-']);
+    expect(replaced.command).toBeUndefined();
+  });
+
   it('with runServices deploys those, the primary service and their dependencies only', () => {
     const names = Object.keys(transformStack(input({ runServices: [] })).compose.services as object);
     expect(names).toEqual(['app', 'db']);

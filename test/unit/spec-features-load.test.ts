@@ -40,20 +40,23 @@ describe('features in the plan step', () => {
     ['a feature without install.sh', { './features/x': true }, { '.devcontainer/features/x/devcontainer-feature.json': '{"id": "x"}' }, 'features../features/x', /has no install.sh/],
     ['an option outside its enum', { './features/app': { flavour: 'wild' } }, feature('app', { options: { flavour: { type: 'string', enum: ['hot'] } } }), 'features../features/app.flavour', /expected one of hot, got "wild"/],
     ['an option of the wrong type', { './features/app': { loud: 'yes' } }, feature('app', { options: { loud: { type: 'boolean' } } }), 'features../features/app.loud', /expected true or false/],
-    ['an OCI reference', { 'ghcr.io/devcontainers/features/github-cli:1': true }, {}, 'features.ghcr.io/devcontainers/features/github-cli:1', /OCI features are not fetched by this version/],
+    ['an OCI feature whose registry cannot be reached', { 'localhost:1/devcontainers/features/github-cli:1': true }, {}, 'features.localhost:1/devcontainers/features/github-cli:1', /feature localhost:1\/devcontainers\/features\/github-cli:1 cannot be fetched: could not reach the registry/],
+    ['a tarball URL', { 'https://example.com/f.tgz': true }, {}, 'features.https://example.com/f.tgz', /tarball features are not fetched by this version/],
   ])('refuses %s, naming the file and the key (exit 2)', async (_name, features, files, key, message) => {
     const error = await resolveIn(project({ features }, files as Record<string, string>)).catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'config', exitCode: 2, file: DC, key, message: expect.stringMatching(message) });
   });
 
-  it("merges the features' container metadata before devcontainer.json's own, and warns about entrypoint", async () => {
+  it("merges the features' container metadata before devcontainer.json's own; their entrypoints run first, as the reference CLI runs them", async () => {
     const files = { ...feature('x', { capAdd: ['SYS_PTRACE'], privileged: true, mounts: ['source=x-cache,target=/x,type=volume'], entrypoint: '/usr/local/share/x-init.sh' }), ...feature('y', { capAdd: ['NET_ADMIN'], init: true, securityOpt: ['seccomp=unconfined'] }) };
     const spec = await resolveIn(project({ features: { './features/x': true, './features/y': true }, capAdd: ['SYS_ADMIN'] }, files));
     const app = (spec.plan.stack.compose.services as Record<string, Record<string, unknown>>).app;
     expect(app).toMatchObject({ cap_add: ['SYS_PTRACE', 'NET_ADMIN', 'SYS_ADMIN'], privileged: true, init: true, security_opt: ['seccomp=unconfined'] });
     expect(app.volumes).toEqual(expect.arrayContaining([{ type: 'volume', source: 'x-cache', target: '/x' }]));
     expect(spec.plan.stack.compose.volumes).toEqual({ 'x-cache': {} });
-    expect(spec.warnings).toEqual([{ file: DC, key: 'features../features/x', message: "the feature's entrypoint is not applied to the container yet" }]);
+    expect(app.entrypoint).toEqual(['/bin/sh', '-c', 'echo Container started\ntrap "exit 0" 15\n/usr/local/share/x-init.sh\nexec "$$@"\nwhile sleep 1 & wait $$!; do :; done', '-']);
+    expect(app.command).toBeUndefined();
+    expect(spec.warnings).toEqual([]);
   });
 
   it('refuses a dependency cycle', async () => {

@@ -20,7 +20,8 @@ export interface ImageCommandDeps {
 
 /** The real project: config, devcontainer and compose files in the folder, secrets from .kamal/secrets. */
 export const projectImageDeps: ImageCommandDeps = {
-  loadPlan: ({ cwd, tag, initialize }) => resolveSpec({ projectDir: resolve(cwd), tag, initialize: initialize ? initializeOnThisMachine : undefined }),
+  // `build` (the one caller that initializes) fetches features to build them: it records their digests.
+  loadPlan: ({ cwd, tag, initialize }) => resolveSpec({ projectDir: resolve(cwd), tag, initialize: initialize ? initializeOnThisMachine : undefined, writeLockfile: initialize }),
   secretsFor: (plan) => lazySecretResolver(plan.secretsFile),
 };
 
