@@ -160,6 +160,8 @@ describeWithLab(['localRegistry', 'postgres', 'temporal', 'vmImage'], 'working i
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     await expect(fetch(`http://127.0.0.1:${local(vm1, 'app')}/`)).rejects.toThrow();
+    // forward attaches no shell: postAttachCommand ran once, for the interactive ssh above.
+    expect((await cli(['exec', vm1, '--', 'wc', '-l', '/tmp/attached.sha'])).stdout).toBe('1 /tmp/attached.sha\n');
   });
 
   it('ssh-config makes NAME.kamal-dev reachable with OpenSSH, and --write a Docker context per VM', async () => {
