@@ -1,13 +1,10 @@
 import { posix } from 'node:path';
-import { composeContainerId, containerStartedAt, dockerExec } from '../docker/compose';
-import { CommandFailedError } from '../docker/runner';
+import { composeContainerId, containerStartedAt } from '../docker/compose';
 import { KamalDevError } from '../errors';
-import type { LifecycleStep } from '../spec/devcontainer-vars';
 import { lifecycleSchedule } from '../spec/lifecycle';
-import { execEnvFileContent, lifecycleExec } from '../spec/lifecycle-secrets';
-import { redact } from '../spec/redact';
-import type { DeployPlan, LifecyclePlan } from '../spec/plan';
+import type { DeployPlan } from '../spec/plan';
 import type { SshSession } from '../ssh/session';
+import { runLifecycleSteps } from './lifecycleSteps';
 import { stackRef } from './stackDir';
 
 /**
@@ -62,7 +59,7 @@ export async function runDevcontainerCommands(
       recordedCreate = true;
     }
     try {
-      for (const group of hook.groups) await runSteps(session, lifecycle, containerId, secrets, { name: hook.hook, steps: group, vmName, onLine });
+      for (const group of hook.groups) await runLifecycleSteps(session, lifecycle, containerId, secrets, { name: hook.hook, steps: group, vmName, onLine });
       result.ran.push(hook.hook);
     } catch (error) {
       if (hook.blocking || !(error instanceof KamalDevError)) throw error;
@@ -71,41 +68,6 @@ export async function runDevcontainerCommands(
   }
   await session.upload(markerFile, JSON.stringify({ created: containerId, started: startedAt } satisfies Marker));
   return result;
-}
-
-/** The entries of an object-form command run in parallel, as devcontainer tools run them. */
-async function runSteps(
-  session: SshSession,
-  lifecycle: LifecyclePlan,
-  containerId: string,
-  secrets: { values: Record<string, string>; file: string },
-  what: { name: string; steps: LifecycleStep[]; vmName: string; onLine: () => void },
-): Promise<void> {
-  const execs = what.steps.map((step) => ({ step, ...lifecycleExec(step, lifecycle.env, secrets.values) }));
-  const secretEnv = Object.assign({}, ...execs.map((e) => e.secretEnv)) as Record<string, string>;
-  const withFile = Object.keys(secretEnv).length > 0;
-  if (withFile) await session.upload(secrets.file, execEnvFileContent(secretEnv), 0o600);
-  const hidden = Object.values(secrets.values);
-  try {
-    await Promise.all(
-      execs.map(async ({ step, command, env }) => {
-        const argv = dockerExec(containerId, command, { workdir: lifecycle.workdir, user: lifecycle.user, env, ...(withFile ? { envFile: secrets.file } : {}) });
-        try {
-          await session.run(argv, { root: true, onLine: what.onLine, secrets: hidden });
-        } catch (error) {
-          if (!(error instanceof CommandFailedError)) throw error;
-          const label = [what.name, step.feature && `of feature ${step.feature}`, step.name].filter(Boolean).join(' ');
-          const output = redact(`${error.stdout}\n${error.stderr}`, hidden).split('\n').filter((l) => l.trim());
-          // A KamalDevError is not retried: the user's own command failed, and running it again may not be safe.
-          throw new KamalDevError('compose', `${label} failed on ${what.vmName} (exit code ${error.exitCode})${output.length ? `: ${output.at(-1)}` : ''}`, {
-            description: output.slice(-20, -1).join('\n') || undefined,
-          });
-        }
-      }),
-    );
-  } finally {
-    if (withFile) await session.exec(['rm', '-f', '--', secrets.file]);
-  }
 }
 
 /**

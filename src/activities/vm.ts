@@ -7,6 +7,7 @@ import { attemptDeadline, currentActivity, heartbeating } from './activityContex
 import { handleOf, knownHostsFile, VmActivityDeps, VmContext } from './vmContext';
 import { KamalDevError } from '../errors';
 import { LABELS } from '../providers/types';
+import { publicHostPorts } from '../spec/compose-ports';
 import type { DeployPlan } from '../spec/plan';
 import { ensureSshKey } from '../ssh/keys';
 import { forgetHost } from '../ssh/knownHosts';
@@ -42,7 +43,8 @@ export function createVmActivities(deps: VmActivityDeps): VmActivities {
         const { publicKey } = await ensureSshKey(plan);
         const provider = ctx.provider(plan);
         const labels = { [LABELS.service]: plan.service, [LABELS.deployment]: vm.deployment, [LABELS.index]: String(vm.index) };
-        const request = { name: vm.name, labels, createdBy, sshPublicKey: publicKey, deadline: attemptDeadline() };
+        const openPorts = publicHostPorts((plan.stack.compose.services ?? {}) as Record<string, Record<string, unknown>>);
+        const request = { name: vm.name, labels, createdBy, sshPublicKey: publicKey, openPorts, deadline: attemptDeadline() };
         const instance = await provider.provision(request, currentActivity()?.cancellationSignal);
         const handle = { ...handleOf(vm, instance, provider.type), created: instance.created };
         await record(plan, handle, 'provisioned');

@@ -27,6 +27,11 @@ export function sshConfigText(plan: DeployPlan, vms: VmHandle[]): string {
   return header + hosts.join('\n');
 }
 
+/** What a Docker context made by `ssh-config --write` says about itself: `remove` drops only these. */
+export function dockerContextDescription(plan: DeployPlan): string {
+  return `kamal-dev VM of ${plan.service} (${plan.projectDir})`;
+}
+
 export function projectSshConfigFile(plan: DeployPlan): string {
   return join(plan.projectDir, '.kamal', 'ssh_config');
 }

@@ -1,3 +1,5 @@
+import type { OpenPort } from '../spec/compose-ports';
+
 /** One interface for every place a VM can come from; one file per provider implements it. */
 export interface VmInstance {
   /** Provider's id: container id, server uuid, or host name. */
@@ -11,6 +13,8 @@ export interface VmInstance {
   labels: Record<string, string>;
 }
 
+export type { OpenPort };
+
 export interface ProvisionRequest {
   name: string;
   /** kamal-dev.service, kamal-dev.deployment, kamal-dev.index (managed and project are the provider's own). */
@@ -22,6 +26,8 @@ export interface ProvisionRequest {
   createdBy?: string;
   /** OpenSSH public key line that must be authorised for the SSH user. */
   sshPublicKey: string;
+  /** Besides SSH, what may be reached from other machines; absent: nothing. */
+  openPorts?: OpenPort[];
   /**
    * Epoch ms after which a provider that waits for a VM to come up gives up with its own error
    * (and deletes what it made), rather than being cut off by Temporal's activity timeout.

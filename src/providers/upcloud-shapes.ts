@@ -15,6 +15,7 @@ export interface ServerSummary {
 }
 
 export interface ServerDetails extends ServerSummary {
+  firewall?: 'on' | 'off';
   ip_addresses?: { ip_address: { access: string; family: string; address: string }[] };
 }
 
@@ -99,6 +100,9 @@ export function publicIpv4(server: ServerDetails): string | undefined {
   return server.ip_addresses?.ip_address.find((ip) => ip.access === 'public' && ip.family === 'IPv4')?.address;
 }
 
+/** sshd of UpCloud's templates, which kamal-dev logs in to as root. */
+export const UPCLOUD_SSH_PORT = 22;
+
 const STATUS: Record<ServerState, VmInstance['status']> = {
   started: 'running',
   stopped: 'stopped',
@@ -112,7 +116,7 @@ export function toVmInstance(server: ServerDetails): VmInstance {
     id: server.uuid,
     name: server.title,
     status: STATUS[server.state] ?? 'unknown',
-    ssh: { host: ip, port: 22, user: 'root' },
+    ssh: { host: ip, port: UPCLOUD_SSH_PORT, user: 'root' },
     ip,
     labels: fromUpcloudLabels(server.labels?.label ?? []),
   };

@@ -3,8 +3,9 @@ import { ProviderConfig } from '../spec/plan';
 import { adoptMissingError } from './ownership';
 import { DestroyOutcome, LABELS, Provider, ProvisionedVm, ProvisionRequest, VmInstance } from './types';
 import { realSleep, ResolveSecret, RetryPolicy, Sleep, UpcloudApi } from './upcloud-api';
+import { applyFirewall, firewallRules } from './upcloud-firewall';
 import { labelQuery, toUpcloudLabels } from './upcloud-labels';
-import { chooseTemplate, createServerBody, labelsOf, notOursOf, PlanSummary, publicIpv4, ServerDetails, ServerSummary, StorageSummary, toVmInstance } from './upcloud-shapes';
+import { chooseTemplate, createServerBody, labelsOf, notOursOf, PlanSummary, publicIpv4, ServerDetails, ServerSummary, StorageSummary, toVmInstance, UPCLOUD_SSH_PORT } from './upcloud-shapes';
 import { ServerStates } from './upcloud-states';
 
 export type UpcloudConfig = Extract<ProviderConfig, { type: 'upcloud' }>;
@@ -67,11 +68,11 @@ class UpcloudProvider implements Provider {
     const existing = await this.one(request.name, signal, 'none is fine');
     if (existing) {
       const madeByThisRun = request.createdBy !== undefined && labelsOf(existing)[LABELS.createdBy] === request.createdBy;
-      return { ...reachable(await this.states.start(existing, startTimeoutMs, signal)), created: madeByThisRun };
+      return { ...reachable(await this.guarded(await this.states.start(existing, startTimeoutMs, signal), request, signal)), created: madeByThisRun };
     }
     const created = await this.create(request, signal);
     try {
-      return { ...reachable(await this.states.waitFor(created, 'started', startTimeoutMs, signal)), created: true };
+      return { ...reachable(await this.guarded(await this.states.waitFor(created, 'started', startTimeoutMs, signal), request, signal)), created: true };
     } catch (error) {
       // A cancelled activity is compensated by destroy(name); anything else is cleaned up here.
       if (signal?.aborted) throw error;
@@ -124,6 +125,15 @@ class UpcloudProvider implements Provider {
     const labels = { ...labelsOf(others[0]), [LABELS.project]: this.identity };
     const body = { server: { labels: { label: toUpcloudLabels(labels) } } };
     return toVmInstance((await this.api.request<{ server: ServerDetails }>('PUT', `/server/${others[0].uuid}`, body)).server);
+  }
+
+  /**
+   * Its firewall, once it runs: before that only sshd listens on a new server (Docker and the stack
+   * come later, in bootstrap and composeUp), and a redeploy brings a change of public_ports along.
+   */
+  private async guarded(server: ServerDetails, request: ProvisionRequest, signal?: AbortSignal): Promise<ServerDetails> {
+    await applyFirewall(this.api, server, firewallRules(UPCLOUD_SSH_PORT, request.openPorts ?? []), signal);
+    return server;
   }
 
   private async create(request: ProvisionRequest, signal?: AbortSignal): Promise<ServerSummary> {

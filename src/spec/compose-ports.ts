@@ -20,6 +20,15 @@ export interface PublishedPort {
   public: boolean;
 }
 
+/** A host port range the stack publishes beyond the VM's loopback: a provider with a firewall opens it. */
+export interface OpenPort {
+  /** SERVICE:PORT, as public_ports names it. */
+  name: string;
+  protocol: 'tcp' | 'udp';
+  from: number;
+  to: number;
+}
+
 const LOOPBACK = '127.0.0.1';
 const EVERY_ADDRESS = new Set(['', '0.0.0.0', '::']);
 
@@ -65,5 +74,21 @@ export function publishedPorts(services: Record<string, Service>, publicPorts: s
       hostIp: port.host_ip ?? '0.0.0.0',
       public: publicPorts.includes(`${name}:${port.target}`),
     })),
+  );
+}
+
+/**
+ * The host ports of a transformed stack that listen beyond the VM's loopback (public_ports, or a
+ * specific address), for a provider's firewall: a random host port (none published) has no number to open.
+ */
+export function publicHostPorts(services: Record<string, Service>): OpenPort[] {
+  return Object.entries(services).flatMap(([name, service]) =>
+    ((service.ports as PortEntry[] | undefined) ?? []).flatMap((port) => {
+      const range = /^(\d+)(?:-(\d+))?$/.exec(String(port.published ?? ''));
+      const loopback = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(port.host_ip ?? '');
+      const protocol = port.protocol ?? 'tcp';
+      if (!range || loopback || (protocol !== 'tcp' && protocol !== 'udp')) return [];
+      return [{ name: `${name}:${port.target}`, protocol, from: Number(range[1]), to: Number(range[2] ?? range[1]) }];
+    }),
   );
 }

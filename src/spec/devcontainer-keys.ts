@@ -30,6 +30,7 @@ const APPLIED = new Set([
   'forwardPorts',
   'postCreateCommand',
   'postStartCommand',
+  'postAttachCommand',
   'initializeCommand',
   'onCreateCommand',
   'updateContentCommand',
@@ -51,7 +52,6 @@ const NOT_FOR_COMPOSE = new Set(['runArgs', 'workspaceMount', 'appPort']);
 
 /** Keys of the spec that kamal-dev reads but does not apply (yet, or on a VM at all), with why. */
 const NOT_APPLIED: Record<string, string> = {
-  postAttachCommand: 'recorded in the plan, not run: running it when a user attaches comes with an interactive kamal-dev ssh',
   portsAttributes: 'not applied (port attributes are for editors that forward ports)',
   otherPortsAttributes: 'not applied (port attributes are for editors that forward ports)',
   userEnvProbe: 'not applied: lifecycle commands run with remoteEnv and the container environment only',

@@ -54,13 +54,13 @@ export interface ScheduledHook {
 export function lifecycleSchedule(lifecycle: LifecyclePlan): ScheduledHook[] {
   const waitFor: WaitFor = lifecycle.waitFor ?? 'postCreateCommand';
   const last = waitFor === 'initializeCommand' ? -1 : waitFor === 'postAttachCommand' ? VM_HOOKS.length - 1 : VM_HOOKS.indexOf(waitFor);
-  return VM_HOOKS.map((hook, i) => ({ hook, groups: groupsOf(lifecycle[KEYS[hook]] ?? []), when: hook === 'postStartCommand' ? ('start' as const) : ('once' as const), blocking: i <= last })).filter(
+  return VM_HOOKS.map((hook, i) => ({ hook, groups: lifecycleGroups(lifecycle[KEYS[hook]] ?? []), when: hook === 'postStartCommand' ? ('start' as const) : ('once' as const), blocking: i <= last })).filter(
     (h) => h.groups.length > 0,
   );
 }
 
 /** Consecutive steps of the same origin (a feature, or the devcontainer itself) form one group. */
-function groupsOf(steps: LifecycleStep[]): LifecycleStep[][] {
+export function lifecycleGroups(steps: LifecycleStep[]): LifecycleStep[][] {
   const groups: LifecycleStep[][] = [];
   for (const step of steps) {
     const current = groups.at(-1);

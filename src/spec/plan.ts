@@ -118,7 +118,7 @@ export interface LifecyclePlan {
   updateContent?: LifecycleStep[];
   postCreate: LifecycleStep[];
   postStart: LifecycleStep[];
-  /** Recorded for `kamal-dev ssh` to run when a user attaches (not run by a deploy). */
+  /** Run when an interactive `kamal-dev ssh` attaches (src/cli/attach.ts), not by a deploy, `exec` or `forward`. */
   postAttach?: LifecycleStep[];
   /** Absent: postCreateCommand (kamal-dev's default; the spec's is updateContentCommand). */
   waitFor?: WaitFor;

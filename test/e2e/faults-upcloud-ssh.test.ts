@@ -15,7 +15,8 @@ const SERVICE = faultService('flt-upc-key');
 /**
  * A new cloud server runs sshd before cloud-init has installed the deploy's key. The UpCloud fake
  * backs its server with a real lab VM that refuses the key for the first 60 s: waitForSsh tries
- * again within its grace (3 minutes) and the deploy goes on to a healthy stack.
+ * again within its grace (3 minutes) and the deploy goes on to a healthy stack, behind the server's
+ * firewall (SSH only).
  */
 describeWithLab(['localRegistry', 'postgres', 'temporal', 'vmImage'], 'fault: a new UpCloud server refuses the key at first', () => {
   let fake: UpcloudFake;
@@ -56,6 +57,11 @@ describeWithLab(['localRegistry', 'postgres', 'temporal', 'vmImage'], 'fault: a 
     expect(machines.refusalSeen).toBe(true);
     expect(fake.requests.filter((r) => r === 'POST /server')).toHaveLength(1);
     expect(fake.requests.some((r) => r.startsWith('DELETE '))).toBe(false);
+    // The deploy's server got its firewall: of fixed ports only SSH is open (no public_ports here).
+    const [server] = fake.servers.values();
+    expect(server.firewall).toBe('on');
+    expect(server.firewallRules.filter((r) => r.action === 'accept' && r.protocol === 'tcp').map((r) => r.destination_port_start)).toEqual(['22', '32768']);
+    expect(server.firewallRules.at(-1)).toMatchObject({ direction: 'in', action: 'drop' });
 
     const removed = await kamalDev(['remove', '--all', '--force'], { cwd: dir, env: labEnv() });
     expect(removed.code).toBe(0);

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,9 @@ const BIN = join(__dirname, '..', '..', 'bin', 'kamal-dev');
 /** Arguments a remote shell would split, expand or run if they were not quoted exactly once. */
 const HOSTILE_ARGS = ['a  b', 'c;echo INJECTED', '$HOME', 'x\ny', "it's", '`id`'];
 const EXPECTED = HOSTILE_ARGS.map((a) => `[${a}]\n`).join('');
+const ATTACH_SECRET = 'attach-s3cret-value';
+/** Says where it runs, and leaves a hash of its secret in the container: proof that it ran, how often, and with what. */
+const POST_ATTACH = 'echo "postAttach as $(id -un) in $(pwd)"; printf %s "${localEnv:ATTACH_SECRET}" | sha256sum >> /tmp/attached.sha';
 
 /**
  * The Rails example with ports published as a compose file on a laptop would (Postgres on 5432, the
@@ -25,10 +29,11 @@ function accessProject() {
   const example = join(__dirname, '..', '..', 'examples', 'rails', '.devcontainer', 'devcontainer.json');
   const devcontainer = readFileSync(example, 'utf8')
     .replace('"dockerComposeFile": ["compose.yaml"]', '"dockerComposeFile": ["compose.yaml", "compose.ports.yaml"]')
+    .replace('"forwardPorts"', `"postAttachCommand": ${JSON.stringify(POST_ATTACH)},\n  "forwardPorts"`)
     .replace('"forwardPorts"', '"remoteUser": "nobody",\n  "remoteEnv": { "ACCESS_CHECK": "remote env reached" },\n  "portsAttributes": { "3000": { "label": "Rails" } },\n  "forwardPorts"');
   const dir = exampleProject('rails', {
     'config/dev.yml': `service: ${SERVICE}\nbuild:\n  secrets: [RAILS_MASTER_KEY]\nvms:\n  count: 2\n`,
-    '.kamal/secrets': "RAILS_MASTER_KEY='access-master-key'\nPOSTGRES_PASSWORD=access-pg-password\n",
+    '.kamal/secrets': `RAILS_MASTER_KEY='access-master-key'\nPOSTGRES_PASSWORD=access-pg-password\nATTACH_SECRET=${ATTACH_SECRET}\n`,
     '.devcontainer/devcontainer.json': devcontainer,
     '.devcontainer/compose.ports.yaml': 'services:\n  app:\n    ports: ["3000:3000"]\n  db:\n    ports: ["5432:5432"]\n',
   });
@@ -92,7 +97,10 @@ describeWithLab(['localRegistry', 'postgres', 'temporal', 'vmImage'], 'working i
     expect((await cli(['ssh', vm1, '--', 'sh', '-c', 'exit 3'])).code).toBe(3);
   });
 
-  it('ssh on a terminal gives an interactive shell in the container', async () => {
+  it('ssh on a terminal runs postAttachCommand, then gives an interactive shell in the container', async () => {
+    const attached = () => cli(['exec', vm1, '--', 'cat', '/tmp/attached.sha']);
+    // exec, ssh -- CMD and ssh --host above did not run it.
+    expect((await attached()).code).not.toBe(0);
     // script(1) is the terminal; exec keeps /bin/sh out of the way (see test/integration/interrupt.test.ts).
     const child = spawn('script', ['-qfec', `exec ${BIN} ssh ${vm1}`, '/dev/null'], { cwd: project.dir, env: { ...process.env, ...project.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let output = '';
@@ -101,6 +109,11 @@ describeWithLab(['localRegistry', 'postgres', 'temporal', 'vmImage'], 'working i
     child.stdin.write('echo "in $(pwd) as $(id -un): $((6 * 7))"\nexit 4\n');
     expect(await exited).toBe(4);
     expect(output).toContain('in /workspaces/rails-app as nobody: 42');
+    expect(output).toContain('postAttach as nobody in /workspaces/rails-app');
+    expect(output).not.toContain(ATTACH_SECRET);
+    expect((await attached()).stdout).toBe(`${createHash('sha256').update(ATTACH_SECRET).digest('hex')}  -\n`);
+    // The secret's env file was there only while the command ran.
+    expect(await sh(['docker', 'exec', vm1, 'find', '/opt/kamal-dev', '-name', 'attach-*'])).toBe('');
   });
 
   it('publishes compose ports on 127.0.0.1 of the VM only: nothing but sshd listens on other addresses', async () => {
@@ -147,6 +160,8 @@ describeWithLab(['localRegistry', 'postgres', 'temporal', 'vmImage'], 'working i
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     await expect(fetch(`http://127.0.0.1:${local(vm1, 'app')}/`)).rejects.toThrow();
+    // forward attaches no shell: postAttachCommand ran once, for the interactive ssh above.
+    expect((await cli(['exec', vm1, '--', 'wc', '-l', '/tmp/attached.sha'])).stdout).toBe('1 /tmp/attached.sha\n');
   });
 
   it('ssh-config makes NAME.kamal-dev reachable with OpenSSH, and --write a Docker context per VM', async () => {
@@ -161,6 +176,16 @@ describeWithLab(['localRegistry', 'postgres', 'temporal', 'vmImage'], 'working i
     expect(written.code).toBe(0);
     expect(readFileSync(userSshConfig, 'utf8')).toContain(`Include ${join(project.dir, '.kamal', 'ssh_config')}`);
     const ps = await sh(['docker', '--context', vm2, 'ps', '--format', '{{.Names}}']);
+    expect(ps.split('\n').sort()).toEqual([`${SERVICE}-app-1`, `${SERVICE}-db-1`]);
+  });
+
+  it('remove drops the Docker context and ssh_config entry of the VM it removes, and only those', async () => {
+    const file = join(project.dir, '.kamal', 'ssh_config');
+    expect((await cli(['remove', vm2, '--force'])).code).toBe(0);
+    expect(await sh(['docker', 'context', 'inspect', vm2]).then(() => 'kept', () => 'gone')).toBe('gone');
+    expect(readFileSync(file, 'utf8')).not.toContain(`Host ${vm2}.kamal-dev`);
+    expect(readFileSync(file, 'utf8')).toContain(`Host ${vm1}.kamal-dev`);
+    const ps = await sh(['docker', '--context', vm1, 'ps', '--format', '{{.Names}}']);
     expect(ps.split('\n').sort()).toEqual([`${SERVICE}-app-1`, `${SERVICE}-db-1`]);
   });
 });

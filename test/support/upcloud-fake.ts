@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { parseFirewallRules, StoredRule } from './upcloud-fake-firewall';
 
 /**
  * A small stand-in for UpCloud API 1.3 on 127.0.0.1: the endpoints the upcloud provider uses, servers
@@ -21,6 +22,8 @@ export interface FakeServer {
   created: Record<string, unknown>;
   /** GETs left in `maintenance` before `started`. */
   pollsLeft: number;
+  firewall: 'on' | 'off';
+  firewallRules: StoredRule[];
 }
 
 export interface Fault {
@@ -154,9 +157,18 @@ export class UpcloudFake {
       Object.assign(server, { state: 'maintenance', pollsLeft: this.startPolls });
       return send(200, { server: details(server) });
     }
+    if (action === 'firewall_rule' && (method === 'GET' || method === 'PUT')) {
+      if (method === 'GET') return send(200, { firewall_rules: { firewall_rule: server.firewallRules } });
+      const parsed = parseFirewallRules(JSON.parse(Buffer.concat(chunks).toString()));
+      if ('error' in parsed) return error(400, 'FIREWALL_RULE_INVALID', parsed.error);
+      server.firewallRules = parsed.rules;
+      return send(200, { firewall_rules: { firewall_rule: parsed.rules } });
+    }
     if (method === 'PUT' && !action) {
-      // Modify server: of its fields only labels matter here; a label list given replaces the old one.
+      // Modify server: of its fields only labels and firewall matter here; a label list given replaces the old one.
       const changes = JSON.parse(Buffer.concat(chunks).toString()).server ?? {};
+      if (changes.firewall !== undefined && !['on', 'off'].includes(changes.firewall)) return error(400, 'FIREWALL_INVALID', 'firewall must be on or off');
+      if (changes.firewall) server.firewall = changes.firewall;
       if (changes.labels) server.labels = changes.labels.label ?? [];
       return send(202, { server: details(server) });
     }
@@ -180,6 +192,7 @@ export class UpcloudFake {
     if (!PLANS.some((p) => p.name === s.plan)) return error(400, 'PLAN_INVALID', 'The plan is invalid.');
     if (!TEMPLATES.some((t) => t.uuid === s.storage_devices?.storage_device?.[0]?.storage)) return error(400, 'STORAGE_INVALID', 'The storage is invalid.');
     if (!s.title || !s.hostname) return error(400, 'TITLE_MISSING', 'The title and hostname are required.');
+    if (s.firewall !== undefined && !['on', 'off'].includes(s.firewall)) return error(400, 'FIREWALL_INVALID', 'firewall must be on or off');
     const server: FakeServer = {
       uuid: randomUUID(),
       title: s.title,
@@ -191,6 +204,8 @@ export class UpcloudFake {
       ip: this.publicIp ?? `203.0.113.${this.nextIp++}`,
       created: s,
       pollsLeft: this.startPolls,
+      firewall: s.firewall ?? 'off',
+      firewallRules: [],
     };
     if (this.machines) server.ip = this.machines.create(server);
     this.servers.set(server.uuid, server);
@@ -211,6 +226,7 @@ function summary(s: FakeServer) {
 function details(s: FakeServer) {
   return {
     ...summary(s),
+    firewall: s.firewall,
     ip_addresses: {
       ip_address: [
         { access: 'utility', family: 'IPv4', address: '10.1.0.5' },

@@ -25,11 +25,7 @@ describe('unappliedKeys', () => {
   });
 
   it('names every other key once, in the order of the file', () => {
-    expect(keysOf({ portsAttributes: {}, image: 'debian', postAttachCommand: 'x', userEnvProbe: 'loginShell' })).toEqual([
-      'portsAttributes',
-      'postAttachCommand',
-      'userEnvProbe',
-    ]);
+    expect(keysOf({ portsAttributes: {}, image: 'debian', postAttachCommand: 'x', userEnvProbe: 'loginShell' })).toEqual(['portsAttributes', 'userEnvProbe']);
   });
 
   it('calls a key that is not in the spec unknown', () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { VmHandle } from '../../src/activities/types';
 import { portSpecs } from '../../src/cli/forward';
 import { containerArgv, INTERACTIVE_SHELL, opensshArgv } from '../../src/cli/remoteShell';
+import { withoutHosts } from '../../src/cli/forgetAccess';
 import { includeInUserConfig, sshConfigText } from '../../src/cli/sshConfig';
 import { privatePorts, publishedPorts } from '../../src/spec/compose-ports';
 import type { Devcontainer } from '../../src/spec/devcontainer';
@@ -122,5 +123,12 @@ describe('kamal-dev ssh-config', () => {
     } finally {
       rmSync(home, { recursive: true, force: true });
     }
+  });
+
+  it('drops the entries of removed VMs only, keeping the header and the others', () => {
+    const vms = ['shop-1', 'shop-2', 'shop-10'].map((name, i) => ({ ...vm, name, ssh: { ...vm.ssh, port: 2201 + i } }));
+    const text = withoutHosts(sshConfigText(plan, vms), ['shop-1']);
+    expect(text).toBe(sshConfigText(plan, vms.slice(1)));
+    expect(withoutHosts(text, ['shop-3'])).toBe(text);
   });
 });

@@ -6,6 +6,7 @@ import { refusalOf } from '../../client/lock';
 import { configError } from '../../errors';
 import type { LifecycleSummary } from '../../workflows/types';
 import { contextOf } from '../context';
+import { forgetRemovedVms } from '../forgetAccess';
 import { planOf, type CliDeps } from '../deps';
 import { setExitCode, withTemporal } from '../session';
 import { table } from '../table';
@@ -39,6 +40,10 @@ export function register(program: Command, deps: CliDeps): void {
         const result = (await (await worker()).runUntil(handle.result()).catch(async (error: unknown) => {
           throw (await refusalOf(session.client, error, plan.identity, action.name)) ?? error;
         })) as LifecycleSummary;
+        if (action.name === 'remove') {
+          const removed = result.vms.filter((vm) => vm.state === 'done').map((vm) => vm.name);
+          for (const line of await forgetRemovedVms(plan, removed)) log(line);
+        }
         print.result({ outcome: result.vms.some((vm) => vm.state === 'failed') ? 'failed' : 'ok', ...result }, () => render(result, action.done));
         return result;
       });

@@ -109,7 +109,7 @@ export function planSummary(spec: ResolvedSpec): string {
 function lifecycleLines(lifecycle: LifecyclePlan | undefined): string[] {
   if (!lifecycle) return [];
   const lines = lifecycleSchedule(lifecycle).map((h) => `  ${h.when === 'once' ? 'once per container' : 'on each start    '} ${h.hook}: ${stepsText(h.groups.flat())}${h.blocking ? '' : ' (after waitFor: a failure leaves the VM deployed)'}`);
-  if (lifecycle.postAttach) lines.push(`  on attach      postAttachCommand: ${stepsText(lifecycle.postAttach)} (recorded, not run by deploy)`);
+  if (lifecycle.postAttach) lines.push(`  on attach      postAttachCommand: ${stepsText(lifecycle.postAttach)} (runs when \`kamal-dev ssh\` opens a shell, not at deploy)`);
   return lines;
 }
 

@@ -1,4 +1,8 @@
 import type { Command } from 'commander';
+import type { VmHandle } from '../../activities/types';
+import { isKamalDevError } from '../../errors';
+import type { DeployPlan } from '../../spec/plan';
+import { runPostAttach } from '../attach';
 import { contextOf } from '../context';
 import { containerArgv, INTERACTIVE_SHELL, opensshArgv, runOpenssh } from '../remoteShell';
 import { setExitCode } from '../session';
@@ -12,7 +16,7 @@ export function register(program: Command): void {
     .option('--host', 'on the VM itself instead of in the devcontainer')
     .description(
       "a shell in the VM's devcontainer (the primary service, as remoteUser, in workspaceFolder, with remoteEnv), " +
-        'or one command there; the exit code is the remote command\'s',
+        "or one command there; the exit code is the remote command's. An interactive shell runs devcontainer.json's postAttachCommand first",
     )
     .addHelpText('after', "\nExamples:\n  kamal-dev ssh app-1\n  kamal-dev ssh app-1 -- bin/rails db:migrate\n  kamal-dev ssh app-1 --host -- df -h")
     .action(async (name: string, command: string[], options: { host?: boolean }, cmd: Command) => {
@@ -21,10 +25,21 @@ export function register(program: Command): void {
       const tty = interactive && process.stdin.isTTY === true;
       const argv = await withWorkspaces(context.projectDir, async ({ plan, devcontainer, select }) => {
         const [vm] = await select([name]);
+        if (interactive && !options.host) await attachOrSay(plan, vm);
         if (options.host) return opensshArgv(plan, vm, { argv: interactive ? undefined : command, tty: interactive });
         const inContainer = containerArgv(plan, devcontainer, plan.stack.primaryService, interactive ? INTERACTIVE_SHELL : command, tty);
         return opensshArgv(plan, vm, { argv: inContainer, root: true, tty });
       });
       setExitCode(cmd, runOpenssh(argv));
     });
+}
+
+/** A failed postAttachCommand is said, and the shell still opens: the person may be there to fix it. */
+async function attachOrSay(plan: DeployPlan, vm: VmHandle): Promise<void> {
+  try {
+    await runPostAttach(plan, vm, { stdout: process.stdout, stderr: process.stderr });
+  } catch (error) {
+    if (!isKamalDevError(error) || error.kind !== 'compose') throw error;
+    process.stderr.write(`kamal-dev: ${error.message}; opening the shell anyway\n${error.description ? `${error.description}\n` : ''}`);
+  }
 }

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { run } from '../../docker/runner';
 import { contextOf } from '../context';
 import { printerOf } from '../output';
-import { HOST_SUFFIX, includeInUserConfig, projectSshConfigFile, sshConfigText } from '../sshConfig';
+import { dockerContextDescription, HOST_SUFFIX, includeInUserConfig, projectSshConfigFile, sshConfigText } from '../sshConfig';
 import { withWorkspaces } from '../workspaces';
 
 export function register(program: Command): void {
@@ -28,7 +28,7 @@ export function register(program: Command): void {
         for (const vm of vms) {
           const host = `host=ssh://${vm.name}${HOST_SUFFIX}`;
           const exists = await run(['docker', 'context', 'inspect', vm.name]).then(() => true, () => false);
-          await run(['docker', 'context', exists ? 'update' : 'create', vm.name, '--description', `kamal-dev VM of ${plan.service}`, '--docker', host]);
+          await run(['docker', 'context', exists ? 'update' : 'create', vm.name, '--description', dockerContextDescription(plan), '--docker', host]);
           contexts.push(vm.name);
         }
         print.result({ outcome: 'ok', file, included, hosts: vms.map((vm) => `${vm.name}${HOST_SUFFIX}`), contexts }, () =>
