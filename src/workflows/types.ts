@@ -26,6 +26,11 @@ export interface DeployWorkspaceInput {
    * Absent in histories recorded before it, which replay unchanged.
    */
   holdForCommit?: boolean;
+  /**
+   * Started before the build (src/workflows/images.ts): pull the images that are not built, then
+   * wait for the parent's images signal before composeUp. Absent in histories recorded before it.
+   */
+  awaitImages?: boolean;
 }
 
 export interface LifecycleInput {
