@@ -62,7 +62,10 @@ async function deployAll(input: DeployWorkspacesInput, current: boolean): Promis
     // What the build left behind is removed while the children undo whatever they made.
     const removeBuild = input.skipBuild ? undefined : compensate([{ name: 'removeBuildImages', undo: () => undo.removeBuildImages({ buildId }) }]);
     await Promise.all([Promise.allSettled(children), removeBuild]);
-    finish(progress, CancellationScope.current().consideredCancelled ? 'cancelled' : 'failed', failureMessage(error));
+    const cancelled = CancellationScope.current().consideredCancelled;
+    // The children's compensations ran: say which VMs they removed, as a cancel at any later moment does.
+    if (cancelled && children.length > 0) concludeCancelled(progress);
+    finish(progress, cancelled ? 'cancelled' : 'failed', failureMessage(error));
     throw error;
   };
   const listVms = () => {
