@@ -87,6 +87,7 @@ export async function withTemporal<T>(deps: CliDeps, command: Command, fn: (ctx:
   const sourceQueue = sourceTaskQueue(projectDir);
   // Activities hold SSH connections; they must be closed or the command never exits.
   let activities: (Activities & { close?(): Promise<void> }) | undefined;
+  let created: KamalDevWorker | undefined;
   try {
     const open = await openWorkflows(session.client, settings.sharedQueue).catch(() => []);
     if (open.length) log(`resuming ${open.length} open workflow(s) while this command runs: ${open.map((w) => w.workflowId).join(', ')}`);
@@ -97,15 +98,16 @@ export async function withTemporal<T>(deps: CliDeps, command: Command, fn: (ctx:
         });
       }
       installRuntime(runtime.shutdownSignals ?? ['SIGINT', 'SIGTERM'], runtime.logToFile === false ? {} : { logFile: workerLogFile(command), verbose: globals.verbose });
-      return createWorker({
+      return (created = await createWorker({
         connection: await session.nativeConnection(),
         namespace: settings.namespace,
         taskQueues: { shared: settings.sharedQueue, source: sourceQueue },
         activities: (activities = await deps.activities({ projectDir })),
-      });
+      }));
     };
     return await fn({ projectDir, session, sourceQueue, print, log, worker });
   } finally {
+    await created?.release();
     await activities?.close?.();
     await session.close();
   }
