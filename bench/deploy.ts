@@ -10,6 +10,7 @@ import { temporalClient } from './lib/history';
 import { BENCH_LABEL, KamalDevRun, kamalDevDeploy, PipelineRun, removeKamalDevDeployment, removePipelineLeftovers, runPipeline } from './lib/measure';
 import { DEPLOY_ENV, pipelineWorkDir, railsProject, ROOT, SECRETS } from './lib/project';
 import { kamalDevBreakdown, pipelineBreakdown } from './lib/report';
+import { deploySpans, overlapOf, timelineLines } from './lib/timeline';
 
 /** How many times each kamal-dev / pipeline pair runs (BENCH_REPEAT, default 2). */
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 2);
@@ -121,6 +122,15 @@ async function measure(vmImage: string): Promise<void> {
 
   const temporal = await temporalClient(DEPLOY_ENV.TEMPORAL_ADDRESS);
   try {
+    // How much of each VM's preparation the build and push hid (src/workflows/images.ts).
+    const [spans1, spans4] = [await deploySpans(temporal.client, kd1), await deploySpans(temporal.client, kd4)];
+    const [overlap1, overlap4] = [overlapOf(spans1), overlapOf(spans4)];
+    figure('overlap_n1_s', overlap1.seconds, 1);
+    figure('overlap_n1', overlap1.fraction);
+    figure('vm_waited_for_push_n1_s', overlap1.waitedS, 1);
+    figure('overlap_n4_s', overlap4.seconds, 1);
+    figure('overlap_n4', overlap4.fraction);
+    figure('vm_waited_for_push_n4_s', overlap4.waitedS, 1);
     const lines = [
       ...pipelineBreakdown('pipeline N=1', p1.runs),
       ...(await kamalDevBreakdown(temporal.client, 'kamal-dev N=1 cold', kd1)),
@@ -128,6 +138,8 @@ async function measure(vmImage: string): Promise<void> {
       ...(await kamalDevBreakdown(temporal.client, 'kamal-dev N=2', kd2)),
       ...pipelineBreakdown('4 pipelines in parallel (slowest)', p4.runs),
       ...(await kamalDevBreakdown(temporal.client, 'kamal-dev N=4', kd4)),
+      '',
+      ...timelineLines('kamal-dev N=1 cold', kd1, spans1),
     ];
     process.stdout.write(`\n${lines.join('\n')}\n`);
   } finally {

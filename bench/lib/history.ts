@@ -12,6 +12,9 @@ export interface ActivityTiming {
   /** Seconds from picked up to completed (the last attempt when it retried). */
   ranS: number;
   attempts: number;
+  /** Epoch milliseconds: asked for by the workflow, and completed. */
+  scheduledAt: number;
+  completedAt: number;
 }
 
 export interface WorkflowTiming {
@@ -47,7 +50,7 @@ export async function workflowTiming(client: Client, workflowId: string): Promis
     if (done) {
       const s = scheduled.get(String(done.scheduledEventId));
       const st = started.get(String(done.scheduledEventId));
-      if (s && st) activities.push({ name: s.name, queuedS: (st.at - s.at) / 1000, ranS: (at - st.at) / 1000, attempts: st.attempt });
+      if (s && st) activities.push({ name: s.name, queuedS: (st.at - s.at) / 1000, ranS: (at - st.at) / 1000, attempts: st.attempt, scheduledAt: s.at, completedAt: at });
     }
   }
   const first = ms(events[0]?.eventTime as Timestamp);

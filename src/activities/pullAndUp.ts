@@ -9,24 +9,38 @@ import { withDockerConfig } from './registryAccess';
 import { stackRef } from './stackDir';
 import { hasStagedRelease, stagedPullRef, swapInStaged } from './stackRelease';
 
+/** Where the stack's images are pulled from: the staged release when there is one. */
+async function pullSource(session: SshSession, plan: DeployPlan) {
+  return (await hasStagedRelease(session, plan)) ? stagedPullRef(plan) : stackRef(plan);
+}
+
+/** The images of these services only (never an empty list: Compose would take it for every service). */
+export async function pullServiceImages(session: SshSession, plan: DeployPlan, services: string[], options: { onLine: () => void; dockerConfig?: string }): Promise<void> {
+  if (services.length === 0) return;
+  const source = await pullSource(session, plan);
+  await session.run(withDockerConfig(options.dockerConfig, composePull(source, services)), { root: true, onLine: options.onLine });
+}
+
 /**
  * Pull (from the staged release when there is one), then swap it in and `up -d`: until every
  * image is on the VM the running stack is not touched. With skipPush the built images are
- * streamed over first and only the rest is pulled. `dockerConfig` holds the registry login
- * (openRegistryAccess).
+ * streamed over first and only the rest is pulled; the images of `pulled` are on the VM already
+ * (pullImages). `dockerConfig` holds the registry login (openRegistryAccess).
  */
-export async function pullAndUp(session: SshSession, plan: DeployPlan, options: { skipPush: boolean; release: string; onLine: () => void; dockerConfig?: string }): Promise<void> {
+export async function pullAndUp(
+  session: SshSession,
+  plan: DeployPlan,
+  options: { skipPush: boolean; release: string; onLine: () => void; dockerConfig?: string; pulled?: string[] },
+): Promise<void> {
   const { onLine, dockerConfig } = options;
-  const source = (await hasStagedRelease(session, plan)) ? stagedPullRef(plan) : stackRef(plan);
-  let pullServices: string[] = [];
-  let pullNeeded = true;
+  const present = new Set(options.pulled ?? []);
   if (options.skipPush && plan.builds.length > 0) {
     await pipeToRemote(dockerSave(plan.builds.map((b) => b.image)), session, dockerLoad(), { root: true, onLine });
-    const built = new Set(plan.builds.map((b) => b.service));
-    pullServices = Object.keys((plan.stack.compose.services ?? {}) as object).filter((s) => !built.has(s));
-    pullNeeded = pullServices.length > 0;
+    for (const build of plan.builds) present.add(build.service);
   }
-  if (pullNeeded) await session.run(withDockerConfig(dockerConfig, composePull(source, pullServices)), { root: true, onLine });
+  const services = Object.keys((plan.stack.compose.services ?? {}) as object);
+  if (present.size === 0) await session.run(withDockerConfig(dockerConfig, composePull(await pullSource(session, plan))), { root: true, onLine });
+  else await pullServiceImages(session, plan, services.filter((s) => !present.has(s)), { onLine, dockerConfig });
   await swapInStaged(session, plan, options.release);
   await session.run(withDockerConfig(dockerConfig, composeUp(stackRef(plan))), { root: true, onLine });
 }

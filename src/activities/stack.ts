@@ -5,7 +5,7 @@ import { stateFilePath, updateState } from '../state/devState';
 import { runDevcontainerCommands } from './devcontainerCommands';
 import { classified } from './failures';
 import { KamalDevError } from '../errors';
-import { composeFailure, logsOfFailedContainers, pullAndUp } from './pullAndUp';
+import { composeFailure, logsOfFailedContainers, pullAndUp, pullServiceImages } from './pullAndUp';
 import { openRegistryAccess } from './registryAccess';
 import type { DeployActivities, LifecycleActivities } from './types';
 import { rollbackStackOn } from './rollback';
@@ -13,8 +13,9 @@ import { uploadStackTo, type UploadProgress } from './upload';
 import { describeFailure, stackStates, waitForStack } from './verify';
 import { heartbeat, heartbeating } from './activityContext';
 import { VmContext } from './vmContext';
+import type { SshSession } from '../ssh/session';
 
-type StackActivities = Pick<DeployActivities, 'uploadStack' | 'composeUp' | 'rollbackStack' | 'verifyStack' | 'runDevcontainerCommands'> & Pick<LifecycleActivities, 'stackStatus'>;
+type StackActivities = Pick<DeployActivities, 'uploadStack' | 'pullImages' | 'composeUp' | 'rollbackStack' | 'verifyStack' | 'runDevcontainerCommands'> & Pick<LifecycleActivities, 'stackStatus'>;
 
 /** composeUp of a workflow that predates releases: its swap can be rolled back by no one. */
 const UNNAMED_RELEASE = 'unnamed';
@@ -33,6 +34,15 @@ export function createStackActivities(
     return { username: values[usernameSecret], password: values[passwordSecret] };
   }
 
+  async function withRegistryAccess(session: SshSession, plan: DeployPlan, work: (dockerConfig?: string) => Promise<void>): Promise<void> {
+    const access = await openRegistryAccess(session, plan, await registryCredentials(plan));
+    try {
+      await work(access.dockerConfig);
+    } finally {
+      await access.close();
+    }
+  }
+
   return {
     uploadStack: ({ plan, vm }) =>
       classified('ConfigInvalid', async () => {
@@ -46,16 +56,23 @@ export function createStackActivities(
         );
       }),
 
-    composeUp: ({ plan, vm, skipPush, release }) =>
+    pullImages: ({ plan, vm, services }) =>
       classified('ComposeInvalid', async () => {
         const session = await ctx.session(plan, vm);
         try {
-          const access = await openRegistryAccess(session, plan, await registryCredentials(plan));
-          try {
-            await heartbeating('compose', (onLine) => pullAndUp(session, plan, { skipPush, release: release ?? UNNAMED_RELEASE, onLine, dockerConfig: access.dockerConfig }));
-          } finally {
-            await access.close();
-          }
+          await withRegistryAccess(session, plan, (dockerConfig) => heartbeating('pull', (onLine) => pullServiceImages(session, plan, services, { onLine, dockerConfig })));
+        } catch (error) {
+          throw composeFailure(error, vm.name);
+        }
+      }),
+
+    composeUp: ({ plan, vm, skipPush, release, pulled }) =>
+      classified('ComposeInvalid', async () => {
+        const session = await ctx.session(plan, vm);
+        try {
+          await withRegistryAccess(session, plan, (dockerConfig) =>
+            heartbeating('compose', (onLine) => pullAndUp(session, plan, { skipPush, release: release ?? UNNAMED_RELEASE, onLine, dockerConfig, pulled })),
+          );
         } catch (error) {
           const logs = await logsOfFailedContainers(session, error, Object.values(await secretsOf(plan, plan.stack.secrets)));
           throw composeFailure(error, vm.name, logs);

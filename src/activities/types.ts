@@ -91,10 +91,16 @@ export interface DeployActivities {
    */
   uploadStack(input: { plan: DeployPlan; vm: VmHandle }): Promise<{ stackDir: string; workspace?: string; bytes?: number }>;
   /**
-   * Registry login or tunnel (or image transfer with skipPush), pull the staged stack's images, then
-   * swap it in (keeping the one it replaces under `release`) and up -d.
+   * Registry login or tunnel, then the staged stack's images of `services` pulled (those that are not
+   * built: they can come down while the source machine builds). Nothing running changes.
    */
-  composeUp(input: { plan: DeployPlan; vm: VmHandle; skipPush: boolean; release?: string }): Promise<void>;
+  pullImages(input: { plan: DeployPlan; vm: VmHandle; services: string[] }): Promise<void>;
+  /**
+   * Registry login or tunnel (or image transfer with skipPush), pull the staged stack's images (but
+   * those of `pulled`, which pullImages brought already), then swap it in (keeping the one it
+   * replaces under `release`) and up -d.
+   */
+  composeUp(input: { plan: DeployPlan; vm: VmHandle; skipPush: boolean; release?: string; pulled?: string[] }): Promise<void>;
   /**
    * Compensation: the stack that composeUp of `release` swapped out back in place, with the images
    * it ran, healthy; false when that release swapped nothing out (first deploy, or it never got there).

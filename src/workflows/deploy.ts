@@ -1,35 +1,22 @@
-import {
-  CancellationScope,
-  CancelledFailure,
-  condition,
-  defineQuery,
-  ParentClosePolicy,
-  patched,
-  proxyActivities,
-  setHandler,
-  startChild,
-  upsertMemo,
-  upsertSearchAttributes,
-  workflowInfo,
-  type ChildWorkflowHandle,
-} from '@temporalio/workflow';
+import { CancellationScope, CancelledFailure, defineQuery, patched, proxyActivities, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { BuiltImage, DeployActivities, PushedImage } from '../activities/types';
-import type { DeployPlan } from '../spec/plan';
+import { commitWhenSettled, followWorkspace, pick, sendImages, startWorkspace, type WorkspaceChild } from './children';
 import { compensate } from './compensation';
-import { workspaceCommitSignal, workspaceReportSignal } from './handoff';
+import { workspaceReportSignal } from './handoff';
+import { OVERLAP_PATCH } from './images';
 import { LOCK_PATCH, withLock, type HeldLock } from './lock';
 import { concludeCancelled, conclude, countDeployed, finish, outcomeOf } from './outcome';
 import { profile } from './policies';
-import { failureMessage, PHASE_ATTRIBUTE, PROGRESS_QUERY, SERVICE_ATTRIBUTE, setPhase, StepTracker } from './progress';
-import type { DeployPhase, DeployProgress, DeploySummary, DeployWorkspacesInput, WorkspaceProgress } from './types';
-import { DeployWorkspace } from './workspace';
+import { failureMessage, PROGRESS_QUERY, SERVICE_ATTRIBUTE, setPhase, StepTracker } from './progress';
+import type { DeployPhase, DeployProgress, DeploySummary, DeployWorkspacesInput } from './types';
 
 const progressQuery = defineQuery<DeployProgress>(PROGRESS_QUERY);
 
 /**
- * Plan, build and push once on the source machine, then one DeployWorkspace child per VM, in
- * parallel, holding the project's operation lock throughout (histories from before the lock replay
- * without it, and without the changes that came with it).
+ * Plan, then build and push once on the source machine while one DeployWorkspace child per VM
+ * prepares its VM, in parallel, holding the project's operation lock throughout. Histories from
+ * before the overlap (OVERLAP_PATCH) replay build first, children after; those from before the
+ * lock replay without it, and without the changes that came with it.
  */
 export async function DeployWorkspaces(input: DeployWorkspacesInput): Promise<DeploySummary> {
   const current = patched(LOCK_PATCH);
@@ -56,38 +43,68 @@ async function deployAll(input: DeployWorkspacesInput, current: boolean, lock?: 
   Object.assign(progress, { service: plan.service, tag: plan.tag });
   upsertSearchAttributes([{ key: SERVICE_ATTRIBUTE, value: plan.service }]);
   upsertMemo({ service: plan.service, tag: plan.tag, count: plan.vms.length, ...(current ? { vms: plan.vms.map((v) => v.name) } : {}) });
+  const overlap = current && patched(OVERLAP_PATCH);
 
   const buildId = runId;
-  let images: BuiltImage[];
-  let pushed: PushedImage[] = [];
-  try {
+  const buildAndPush = async (): Promise<Built> => {
     enter('build');
-    images = input.skipBuild
+    const images = input.skipBuild
       ? await tracker.run('buildImages', () => quick.checkImages({ plan }), (i) => `using existing ${i.map((x) => x.image).join(', ')}`)
       : await tracker.run('buildImages', () => long.buildImages({ plan, buildId, noCache: input.noCache }), (i) => i.map((x) => x.image).join(', '));
-    if (input.skipPush) tracker.mark('pushImages', 'skipped');
-    else {
-      enter('push');
-      pushed = await tracker.run('pushImages', () => long.pushImages({ plan, images }), (p) => p.map((x) => x.digest).join(', '));
+    if (input.skipPush) {
+      tracker.mark('pushImages', 'skipped');
+      return { images, pushed: [] };
     }
-  } catch (error) {
-    // Nothing was provisioned yet; only what the build left behind needs removing.
-    if (!input.skipBuild) await compensate([{ name: 'removeBuildImages', undo: () => undo.removeBuildImages({ buildId }) }]);
-    finish(progress, CancellationScope.current().consideredCancelled ? 'cancelled' : 'failed', failureMessage(error));
+    enter('push');
+    return { images, pushed: await tracker.run('pushImages', () => long.pushImages({ plan, images }), (p) => p.map((x) => x.digest).join(', ')) };
+  };
+  const buildFailed = async (error: unknown, children: Promise<unknown>[] = []): Promise<never> => {
+    // What the build left behind is removed while the children undo whatever they made.
+    const removeBuild = input.skipBuild ? undefined : compensate([{ name: 'removeBuildImages', undo: () => undo.removeBuildImages({ buildId }) }]);
+    await Promise.all([Promise.allSettled(children), removeBuild]);
+    const cancelled = CancellationScope.current().consideredCancelled;
+    // The children's compensations ran: say which VMs they removed, as a cancel at any later moment does.
+    if (cancelled && children.length > 0) concludeCancelled(progress);
+    finish(progress, cancelled ? 'cancelled' : 'failed', failureMessage(error));
     throw error;
-  }
+  };
+  const listVms = () => {
+    progress.vms = plan.vms.map((v) => ({ name: v.name, workflowId: `${workflowId}/vm/${v.name}`, state: 'pending', steps: [] }));
+    if (current) setHandler(workspaceReportSignal, (report) => void Object.assign(progress.vms.find((v) => v.name === report.name) ?? {}, pick(report)));
+  };
+  const children = new Map<string, WorkspaceChild>();
+  const options = { holdForCommit: current, awaitImages: overlap, lock: lock?.workflowId };
 
-  enter('vms');
-  progress.vms = plan.vms.map((v) => ({ name: v.name, workflowId: `${workflowId}/vm/${v.name}`, state: 'pending', steps: [] }));
-  const children = new Map<string, ChildWorkflowHandle<typeof DeployWorkspace>>();
-  if (current) setHandler(workspaceReportSignal, (report) => void Object.assign(progress.vms.find((v) => v.name === report.name) ?? {}, pick(report)));
-  // Should this run be terminated, the lock stays held until these children have compensated.
-  lock?.holding(progress.vms.map((vm) => vm.workflowId));
-  const runs = progress.vms.map((vm, i) => deployOne(plan, vm, plan.vms[i].index, input, current ? children : undefined, lock?.workflowId));
+  // Should this run be terminated, the lock stays held until the children named to it have compensated:
+  // they are named in the workflow task that starts them.
+  let built: Built;
+  let runs: Promise<void>[];
+  if (overlap) {
+    // Every VM is made ready while the images build; only composeUp waits for them (src/workflows/images.ts).
+    listVms();
+    lock?.holding(progress.vms.map((vm) => vm.workflowId));
+    const started = progress.vms.map((vm, i) => startWorkspace(plan, vm, plan.vms[i].index, input, options));
+    runs = progress.vms.map((vm, i) => followWorkspace(vm, started[i], children));
+    try {
+      built = await buildAndPush();
+    } catch (error) {
+      if (!CancellationScope.current().consideredCancelled) await sendImages(started, { ready: false, error: failureMessage(error) });
+      return buildFailed(error, runs); // a cancel reached the children by itself
+    }
+    await sendImages(started, { ready: true });
+    enter('vms');
+  } else {
+    // Nothing is provisioned before the build here: only what the build left behind needs removing.
+    built = await buildAndPush().catch((error: unknown) => buildFailed(error));
+    enter('vms');
+    listVms();
+    lock?.holding(progress.vms.map((vm) => vm.workflowId));
+    runs = progress.vms.map((vm, i) => followWorkspace(vm, startWorkspace(plan, vm, plan.vms[i].index, input, options), current ? children : undefined));
+  }
   const committed = current && (await commitWhenSettled(progress.vms, children));
   await Promise.allSettled(runs);
 
-  const summary: DeploySummary = { workflowId, service: plan.service, tag: plan.tag, outcome: outcomeOf(progress.vms), images, pushed, vms: progress.vms };
+  const summary: DeploySummary = { workflowId, service: plan.service, tag: plan.tag, outcome: outcomeOf(progress.vms), ...built, vms: progress.vms };
   if (current) {
     if (!committed && CancellationScope.current().consideredCancelled) concludeCancelled(progress);
     return conclude(progress, summary);
@@ -100,54 +117,7 @@ async function deployAll(input: DeployWorkspacesInput, current: boolean, lock?: 
   return summary;
 }
 
-/**
- * Once every child has reported (deployed, or failed and compensated), lets the deployed ones
- * return. A cancel before that reaches every child, deployed or not, and their compensations run.
- */
-async function commitWhenSettled(vms: WorkspaceProgress[], children: Map<string, ChildWorkflowHandle<typeof DeployWorkspace>>): Promise<boolean> {
-  const settled = (v: WorkspaceProgress) => v.state === 'deployed' || v.state === 'failed' || v.state === 'cancelled';
-  try {
-    await condition(() => vms.every(settled));
-  } catch {
-    return false; // cancelled: the children got the cancel with it
-  }
-  await Promise.all(vms.filter((v) => v.state === 'deployed').map((v) => children.get(v.name)?.signal(workspaceCommitSignal)));
-  return true;
-}
-
-async function deployOne(
-  plan: DeployPlan,
-  vm: WorkspaceProgress,
-  index: number,
-  input: DeployWorkspacesInput,
-  children?: Map<string, ChildWorkflowHandle<typeof DeployWorkspace>>,
-  lock?: string,
-): Promise<void> {
-  vm.state = 'running';
-  try {
-    const child = await startChild(DeployWorkspace, {
-      workflowId: vm.workflowId,
-      args: [{ plan, vm: { deployment: plan.service, name: vm.name, index }, skipPush: input.skipPush, profiles: input.profiles, ...(children ? { holdForCommit: true } : {}), ...(lock ? { lock } : {}) }],
-      typedSearchAttributes: [
-        { key: SERVICE_ATTRIBUTE, value: plan.service },
-        { key: PHASE_ATTRIBUTE, value: 'provision' },
-      ],
-      memo: { service: plan.service, vm: vm.name },
-      // A terminated deploy still lets each child compensate (destroy what this run created).
-      ...(children ? { parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL } : {}),
-    });
-    children?.set(vm.name, child);
-    const result = await child.result();
-    Object.assign(vm, { state: 'deployed', vm: result.vm, containers: result.containers });
-  } catch (error) {
-    const message = failureMessage(error);
-    // Recorded, not rethrown: the siblings go on, and the outcome counts it.
-    Object.assign(vm, { state: message === 'cancelled' ? 'cancelled' : 'failed', error: message });
-  }
-}
-
-/** What a child's report may change in the parent's view (not its workflow id or steps). */
-function pick(report: WorkspaceProgress): Partial<WorkspaceProgress> {
-  const { state, vm, containers, error, cleanup } = report;
-  return { state, vm, containers, error, cleanup };
+interface Built {
+  images: BuiltImage[];
+  pushed: PushedImage[];
 }

@@ -28,6 +28,11 @@ export interface DeployWorkspaceInput {
   holdForCommit?: boolean;
   /** The deploy's lock workflow, told when this child closes (src/workflows/lock.ts); absent before it. */
   lock?: string;
+  /**
+   * Started before the build (src/workflows/images.ts): pull the images that are not built, then
+   * wait for the parent's images signal before composeUp. Absent in histories recorded before it.
+   */
+  awaitImages?: boolean;
 }
 
 export interface LifecycleInput {

@@ -4,6 +4,7 @@ import type { DestroyOutcome } from '../providers/types';
 import { compensate, type Compensation } from './compensation';
 import { awaitCommit, reportSettled } from './handoff';
 import { sayClosed } from './lock';
+import { listenForImages, unbuiltServices } from './images';
 import { profile } from './policies';
 import { ROLLBACK_PATCH, ROLLED_BACK, withNote } from './rollback';
 import { failureMessage, PROGRESS_QUERY, setPhase, StepTracker } from './progress';
@@ -19,13 +20,24 @@ function commandsSummary(result: { ran: string[]; failed?: string[] }): string {
   return result.failed?.length ? `${ran}; failed after waitFor: ${result.failed.join('; ')}` : ran;
 }
 
+/** With awaitImages: the wait for the parent's build and push, after what needs no image of it. */
+const IMAGES_STEP = 'waitForImages';
+
+function stepsOf(plan: DeployWorkspaceInput['plan'], awaitImages: boolean | undefined, unbuilt: string[]): string[] {
+  const beforeUp = WORKSPACE_STEPS.indexOf('composeUp');
+  const early = awaitImages ? [...(unbuilt.length > 0 ? ['pullImages'] : []), IMAGES_STEP] : [];
+  const steps = [...WORKSPACE_STEPS.slice(0, beforeUp), ...early, ...WORKSPACE_STEPS.slice(beforeUp)];
+  return plan.stack.lifecycle ? [...steps, COMMANDS_STEP] : steps;
+}
+
 const progressQuery = defineQuery<WorkspaceProgress>(PROGRESS_QUERY);
 /** From here on a compensation destroys only the VM its own run made (provisionVm's createdBy). */
 export const DESTROY_ONLY_CREATED = 'destroy-only-created-vms';
 
 /**
  * One VM: provision, reach, bootstrap, upload the stack, start it, verify it, run devcontainer.json's
- * commands; undo on failure or cancel.
+ * commands; undo on failure or cancel. With awaitImages (src/workflows/images.ts) it is started
+ * before the build: the unbuilt images are pulled, then it waits for the parent's push to start.
  */
 export async function DeployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceResult> {
   if (!input.lock) return deployWorkspace(input);
@@ -37,7 +49,7 @@ export async function DeployWorkspace(input: DeployWorkspaceInput): Promise<Work
 }
 
 async function deployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceResult> {
-  const { plan, vm: ref, skipPush, profiles, holdForCommit } = input;
+  const { plan, vm: ref, skipPush, profiles, holdForCommit, awaitImages } = input;
   const act = (name: Parameters<typeof profile>[0]) => proxyActivities<DeployActivities>(profile(name, profiles));
   const [upload, long, provision, ssh, verify, undo] = [
     act('upload'),
@@ -47,7 +59,9 @@ async function deployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceRe
     act('verify'),
     act('compensation'),
   ];
-  const tracker = new StepTracker(plan.stack.lifecycle ? [...WORKSPACE_STEPS, COMMANDS_STEP] : WORKSPACE_STEPS);
+  const waitForImages = awaitImages ? listenForImages() : undefined;
+  const unbuilt = awaitImages ? unbuiltServices(plan) : [];
+  const tracker = new StepTracker(stepsOf(plan, awaitImages, unbuilt));
   const progress: WorkspaceProgress = { name: ref.name, workflowId: workflowInfo().workflowId, state: 'running', steps: tracker.steps };
   setHandler(progressQuery, () => progress);
 
@@ -79,7 +93,13 @@ async function deployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceRe
         undo: async () => void (rolledBack = (await undo.rollbackStack({ plan, vm, release })).rolledBack),
       });
     }
-    await tracker.run('composeUp', () => long.composeUp({ plan, vm, skipPush, release }));
+    if (unbuilt.length > 0) await tracker.run('pullImages', () => long.pullImages({ plan, vm, services: unbuilt }), () => unbuilt.join(', '));
+    if (waitForImages) {
+      setPhase('images');
+      await tracker.run(IMAGES_STEP, waitForImages);
+    }
+    const pulled = unbuilt.length > 0 ? { pulled: unbuilt } : {};
+    await tracker.run('composeUp', () => long.composeUp({ plan, vm, skipPush, release, ...pulled }));
     setPhase('verify');
     const containers = await tracker.run('verifyStack', () => verify.verifyStack({ plan, vm }), (c) => `${c.length} container(s) up`);
     progress.containers = containers;

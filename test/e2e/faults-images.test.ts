@@ -84,9 +84,9 @@ describeWithLab(['docker', 'baseImage', 'registry', 'localRegistry', 'temporal']
     expect(result.stderr).not.toMatch(/\n\s+at /);
     const attempts = await activityAttempts(temporal.client, id!);
     expect(attempts.pushImages).toBe(1);
-    expect(attempts.provisionVm).toBeUndefined();
     expect(await deploymentImages(AUTH)).toEqual([]);
     expect(await sh(['docker', 'images', '-q', `${address}/lab/${AUTH}-dev`])).toBe('');
+    // The VMs made while the build and push ran are destroyed before the deploy fails.
     expect(await vmContainers(AUTH)).toEqual([]);
   });
 });

@@ -23,7 +23,8 @@ import {
 jest.setTimeout(420_000);
 
 const SERVICE = faultService('flt-kill');
-const STEPS = ['buildImages', 'pushImages', 'provisionVm', 'bootstrapVm', 'uploadStack', 'composeUp'];
+// In the order a deploy reaches them: the VMs are made ready while the image builds (src/workflows/images.ts).
+const STEPS = ['provisionVm', 'bootstrapVm', 'uploadStack', 'buildImages', 'pushImages', 'composeUp'];
 const DOCKERFILE = readFileSync(join(__dirname, '..', '..', 'examples', 'rails', '.devcontainer', 'Dockerfile'), 'utf8');
 
 /**
@@ -56,6 +57,7 @@ describeWithLab(['docker', 'baseImage', 'localRegistry', 'postgres', 'temporal',
     const env = labEnv();
     const t0 = Date.now();
     const timings: string[] = [];
+    vmCreatedWatch = watchVmCreate(SERVICE); // the VMs are made right after the plan
     let cli = (run.cli = startCli(['deploy', '--count', '2', '--json'], run.dir, env));
     const id = await cli.workflowId;
 
@@ -69,7 +71,6 @@ describeWithLab(['docker', 'baseImage', 'localRegistry', 'postgres', 'temporal',
       process.stderr.write(`fault kill: ${timings.at(-1)}\n`);
       await killCli(cli);
       cli = run.cli = startCli(['deploy', '--attach', id, '--json'], run.dir, env);
-      if (step === 'pushImages') vmCreatedWatch = watchVmCreate(SERVICE);
     }
     const result = await cli.done;
     timings.push(`deployed at ${((Date.now() - t0) / 1000).toFixed(1)}s`);

@@ -36,7 +36,7 @@ describeWithLab(['temporal'], 'Ctrl-C during kamal-dev deploy without a terminal
     );
     const workflowId = await started;
     child.kill('SIGINT');
-    expect(await exited).toBe(130);
+    expect({ code: await exited, stderr }).toMatchObject({ code: 130 });
     expect(stderr).toContain(`detached; ${workflowId} goes on when a worker runs: kamal-dev deploy --attach ${workflowId}`);
     expect((await h.client.workflow.getHandle(workflowId).describe()).status.name).toBe('RUNNING');
 

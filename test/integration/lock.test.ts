@@ -106,15 +106,15 @@ describeWithLab(['temporal'], 'one operation per project, and what a cancel or t
     await expectStartsAgain(identity, q);
   });
 
-  it('cancel during the build: nothing is provisioned, the build is undone', async () => {
-    const { error, cleanup, calls, lock } = await interrupted({ delay: slow('buildImages', 10_000) }, async (handle, calls) => {
-      await until(() => calls.some((c) => c.step === 'buildImages'));
+  it('cancel during the build: the build is undone, and the VMs made meanwhile are destroyed before the lock is released', async () => {
+    const { error, cleanup, calls, lock } = await interrupted({ delay: slow('buildImages', 60_000) }, async (handle, calls) => {
+      await until(() => done(calls, 'provisionVm').length === 3);
       await handle.cancel();
     });
     expect((error as WorkflowFailedError).cause?.name).toBe('CancelledFailure');
     expect(done(calls, 'removeBuildImages')).toHaveLength(1);
-    expect(provisioned(calls)).toEqual([]);
-    expect(cleanup).toEqual({ removed: [], kept: [], deployed: [] });
+    expect(provisioned(calls)).toEqual(['wftest-1', 'wftest-2', 'wftest-3']);
+    expectClean(calls, cleanup);
     expect(lock.status.name).toBe('COMPLETED');
   });
 
@@ -139,8 +139,8 @@ describeWithLab(['temporal'], 'one operation per project, and what a cancel or t
     const description = await handle.describe();
     expect(description.status.name).toBe('CANCELLED');
     expect(await description.memo).toMatchObject({ summary: 'cancelled: removed wftest-1, wftest-2, wftest-3; kept no VM' });
-    await recordHistory(handle, 'deploy-cancelled-after-deployed');
-    await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-1`), 'workspace-deployed-then-cancelled');
+    await recordHistory(handle, 'deploy-cancelled-after-deployed-overlap');
+    await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-1`), 'workspace-overlap-deployed-then-cancelled');
   });
 
   it('a cancel with on_failure: keep keeps the VMs and says so', async () => {

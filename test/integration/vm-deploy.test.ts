@@ -114,7 +114,10 @@ describeWithLab(['vmImage', 'registry'], 'a stack on a bootstrapped VM (non-root
     expect(listing).not.toContain('node_modules');
     expect(listing).not.toContain('.kamal');
 
-    await activities.composeUp({ plan: stackPlan, vm, skipPush: false });
+    // What is not built comes down first, while the source machine would still build; composeUp pulls the rest.
+    await activities.pullImages({ plan: stackPlan, vm, services: ['sidecar'] });
+    expect((await session.exec(['docker', 'image', 'inspect', '--format', '{{.Id}}', pushedImage()], { root: true })).exitCode).toBe(0);
+    await activities.composeUp({ plan: stackPlan, vm, skipPush: false, pulled: ['sidecar'] });
     // The login went to a throwaway Docker config, removed after the pull: none stays in root's.
     const configs = await session.exec(['sh', '-c', 'ls -d /tmp/kamal-dev-docker-config.* /root/.docker/config.json 2>/dev/null; cat /root/.docker/config.json 2>/dev/null'], { root: true });
     expect(configs.stdout).not.toContain('kamal-dev-docker-config');

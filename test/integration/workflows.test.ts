@@ -58,7 +58,7 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
     const description = await handle.describe();
     expect(description.searchAttributes).toMatchObject({ KamalDevService: ['wftest'], KamalDevPhase: ['done'] });
     expect(await description.memo).toMatchObject({ service: 'wftest', summary: '3/3 VM(s) deployed' });
-    await recordHistory(handle, 'deploy-3-vms-locked');
+    await recordHistory(handle, 'deploy-3-vms-overlap');
   });
 
   it('answers the progress query on the parent and every child, also after completion', async () => {
@@ -73,7 +73,9 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
       ['buildImages', 'done'],
       ['pushImages', 'done'],
     ]);
-    expect(progress.vms[1].steps.map((s) => s.state)).toEqual(Array(6).fill('done'));
+    expect(progress.vms[1].steps.map((s) => [s.name, s.state])).toEqual(
+      ['provisionVm', 'waitForSsh', 'bootstrapVm', 'uploadStack', 'waitForImages', 'composeUp', 'verifyStack'].map((name) => [name, 'done']),
+    );
     expect(progress.vms[1].steps[0].startedAt).toMatch(/^\d{4}-/);
   });
 
@@ -90,9 +92,9 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
     expect(await description.memo).toMatchObject({ summary: '2/3 VM(s) deployed; failed: wftest-2: port in use' });
     const vm2 = calls.filter((c) => c.vm === 'wftest-2' && c.event === 'done').map((c) => c.step);
     expect(vm2).toEqual(['provisionVm', 'waitForSsh', 'bootstrapVm', 'uploadStack', 'rollbackStack', 'destroyVm']);
-    await recordHistory(handle, 'deploy-partial');
-    await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-1`), 'workspace-held-deployed');
-    await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-2`), 'workspace-held-compensated');
+    await recordHistory(handle, 'deploy-partial-overlap');
+    await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-1`), 'workspace-overlap-deployed');
+    await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-2`), 'workspace-overlap-compensated');
   });
 
   it("runs devcontainer.json's commands after verify, only for a plan that has them", async () => {
@@ -100,7 +102,7 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
     const withCommands = (i: DeployInput) => { const p = fakePlan(i); return { ...p, stack: { ...p.stack, lifecycle } }; };
     const { summary, calls, handle } = await deploy({ plan: withCommands }, input(1));
     expect(summary?.outcome).toBe('deployed');
-    await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-1`), 'workspace-held-with-commands');
+    await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-1`), 'workspace-overlap-with-commands');
     expect(calls.filter((c) => c.event === 'done' && c.vm).map((c) => c.step)).toEqual(['provisionVm', 'waitForSsh', 'bootstrapVm', 'uploadStack', 'composeUp', 'verifyStack', 'runDevcontainerCommands']);
     const plain = await deploy({}, input(1));
     expect(done(plain.calls, 'runDevcontainerCommands')).toEqual([]);
@@ -121,7 +123,7 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
     const worker = await startWorker(h, { ...queues('wf-rollback-query'), shared: (await handle.describe()).taskQueue }, activities);
     const child = await worker.runUntil(h.client.workflow.getHandle(childId).query<WorkspaceProgress>('progress'));
     expect(child.steps.find((s) => s.name === 'composeUp')).toMatchObject({ state: 'compensated', message: 'rolled back to the previous stack' });
-    await recordHistory(h.client.workflow.getHandle(childId), 'workspace-rolled-back');
+    await recordHistory(h.client.workflow.getHandle(childId), 'workspace-overlap-rolled-back');
 
     const commandFails: FakeOptions['fail'] = (step) => (step === 'runDevcontainerCommands' ? ApplicationFailure.nonRetryable('postCreateCommand failed on wftest-1 (exit code 3)', 'DevcontainerCommandFailed') : undefined);
     const failed = await deploy({ fail: commandFails, plan: withCommands }, input(1)).then(withSummary);
@@ -150,7 +152,7 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
     const description = await handle.describe();
     expect(description.status.name).toBe('FAILED');
     expect(description.searchAttributes).toMatchObject({ KamalDevPhase: ['failed'] });
-    await recordHistory(handle, 'deploy-all-failed');
+    await recordHistory(handle, 'deploy-all-failed-overlap');
   });
 
   it('a failed redeploy keeps the VM it found; only the VM this run made is destroyed', async () => {
@@ -164,26 +166,69 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
       Object.values(e.markerRecordedEventAttributes?.details ?? {}).flatMap((p) => (p.payloads ?? []).map((x) => Buffer.from(x.data ?? []).toString())),
     );
     expect(markers.join('\n')).toContain(DESTROY_ONLY_CREATED);
-    await recordHistory(child, 'workspace-redeploy-keeps-found-vm');
+    await recordHistory(child, 'workspace-overlap-redeploy-keeps-found-vm');
   });
 
-  it('a build failure provisions nothing and removes the build images', async () => {
+  it('prepares every VM while the images build: only composeUp waits for the push', async () => {
+    const withDb = (i: DeployInput) => { const p = fakePlan(i); return { ...p, stack: { ...p.stack, compose: { services: { app: { image: 'x' }, db: { image: 'postgres:16' } } } } }; };
+    // The build goes on only once both VMs have pulled Postgres: with VMs made after the build it never would (30 s, then the order fails).
+    const gate = (step: string, live: FakeCall[]) => step !== 'buildImages' || done(live, 'pullImages').length === 2;
+    const { summary, calls, handle } = await deploy({ gate, plan: withDb }, input(2));
+    expect(summary?.outcome).toBe('deployed');
+    const at = (step: string, event: FakeCall['event'], vm?: string) => calls.findIndex((c) => c.step === step && c.event === event && c.vm === vm);
+    const pushed = at('pushImages', 'done');
+    for (const vm of ['wftest-1', 'wftest-2']) {
+      // Provisioned, bootstrapped, given its stack and Postgres before the push has finished...
+      for (const step of ['provisionVm', 'waitForSsh', 'bootstrapVm', 'uploadStack', 'pullImages']) expect(at(step, 'done', vm)).toBeLessThan(at('buildImages', 'done'));
+      // ...and started only with the pushed images.
+      expect(at('composeUp', 'start', vm)).toBeGreaterThan(pushed);
+    }
+    await recordHistory(handle, 'deploy-overlap-with-unbuilt-images');
+    await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-1`), 'workspace-overlap-pulls-unbuilt-images');
+  });
+
+  it('a build failure leaves no VM behind: the VMs made meanwhile are destroyed, the build images removed', async () => {
     const fail: FakeOptions['fail'] = (step) => (step === 'buildImages' ? new KamalDevError('build', 'Dockerfile:3: RUN exited 1') : undefined);
-    const { summary, error, calls, handle } = await deploy({ fail }, input(2));
+    const gate = (step: string, live: FakeCall[]) => step !== 'buildImages' || done(live, 'provisionVm').length === 2;
+    const { summary, error, calls, handle, vms } = await deploy({ fail, gate }, input(2));
     expect(summary).toBeUndefined();
     expect(error).toBeInstanceOf(WorkflowFailedError);
+    expect(causes(error)).toContain('Dockerfile:3: RUN exited 1'); // the build's own failure, not a VM's
     expect(calls.filter((c) => c.step === 'buildImages').map((c) => c.attempt)).toEqual([1]); // a build error is not retried
     expect(done(calls, 'removeBuildImages')).toEqual(['removeBuildImages']);
-    expect(calls.filter((c) => c.step === 'provisionVm')).toEqual([]);
-    await recordHistory(handle, 'deploy-build-fails-locked');
+    expect(done(calls, 'provisionVm').sort()).toEqual(['wftest-1', 'wftest-2']);
+    expect(done(calls, 'destroyVm').sort()).toEqual(['wftest-1', 'wftest-2']);
+    expect(done(calls, 'composeUp')).toEqual([]);
+    expect([...vms.keys()]).toEqual([]);
+    expect((await h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-1`).describe()).status.name).toBe('FAILED');
+    await recordHistory(handle, 'deploy-build-fails-overlap');
+    await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-1`), 'workspace-overlap-build-failed');
   });
 
-  it('a push failure provisions nothing and removes the build images', async () => {
+  it('a push failure leaves no VM behind either', async () => {
     const fail: FakeOptions['fail'] = (step) => (step === 'pushImages' ? new KamalDevError('config', 'registry: unauthorized') : undefined);
-    const { error, calls } = await deploy({ fail }, input(2));
+    const { error, calls, vms } = await deploy({ fail }, input(2));
     expect(error).toBeInstanceOf(WorkflowFailedError);
     expect(done(calls, 'removeBuildImages')).toHaveLength(1);
-    expect(calls.filter((c) => c.step === 'provisionVm')).toEqual([]);
+    expect(done(calls, 'composeUp')).toEqual([]);
+    expect([...vms.keys()]).toEqual([]);
+  });
+
+  it('a cancel during the build destroys every VM made meanwhile and undoes the build', async () => {
+    const delay = (step: string) => (step === 'buildImages' ? 60_000 : 20);
+    const { error, calls, handle, vms } = await deploy({ delay }, input(3), async (workflowId, live) => {
+      const started = Date.now();
+      while (done(live, 'uploadStack').length < 3 && Date.now() - started < 30_000) await sleep(100);
+      await h.client.workflow.getHandle(workflowId).cancel();
+    });
+    expect((error as WorkflowFailedError).cause?.name).toBe('CancelledFailure');
+    expect(done(calls, 'buildImages')).toEqual([]);
+    expect(done(calls, 'removeBuildImages')).toEqual(['removeBuildImages']);
+    expect(done(calls, 'destroyVm').sort()).toEqual(['wftest-1', 'wftest-2', 'wftest-3']);
+    expect([...vms.keys()]).toEqual([]);
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
+    await recordHistory(handle, 'deploy-cancelled-during-build');
+    await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-1`), 'workspace-overlap-cancelled-during-build');
   });
 
   it('--skip-build checks the images instead of building; --skip-push pushes nothing', async () => {
@@ -207,8 +252,8 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
     expect(done(calls, 'destroyVm').sort()).toEqual(provisioned);
     expect(done(calls, 'composeUp')).toEqual([]);
     expect((await handle.describe()).status.name).toBe('CANCELLED');
-    await recordHistory(handle, 'deploy-cancelled-locked');
-    await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-3`), 'workspace-held-cancelled');
+    await recordHistory(handle, 'deploy-cancelled-overlap');
+    await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-3`), 'workspace-overlap-cancelled');
   });
 
   it('retries a transient error and does not retry a user error', async () => {
@@ -227,3 +272,6 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The messages of an error and of its causes, outermost first. */
+const causes = (error: unknown): string[] => (error instanceof Error ? [error.message, ...causes((error as { cause?: unknown }).cause)] : []);

@@ -13,6 +13,8 @@ export interface FakeCall {
 export interface FakeOptions {
   /** How long each step takes (ms); cancellation-aware. */
   delay?: (step: string, vm?: string) => number;
+  /** Resolves when this step may go on (e.g. a build that waits until the VMs got somewhere); after 30 s it goes on anyway. */
+  gate?: (step: string, calls: FakeCall[]) => boolean;
   /** Return an error to make this attempt fail. */
   fail?: (step: string, vm: string | undefined, attempt: number) => Error | undefined;
   plan?: (input: DeployInput) => DeployPlan;
@@ -41,6 +43,7 @@ export function fakeActivities(options: FakeOptions = {}): { activities: Activit
     note({ step: name, vm, attempt, event: 'start' });
     const ms = options.delay?.(name, vm) ?? 0;
     if (ms > 0) await Context.current().sleep(ms);
+    for (const until = Date.now() + 30_000; options.gate && !options.gate(name, calls) && Date.now() < until; ) await Context.current().sleep(50);
     const error = options.fail?.(name, vm, attempt);
     if (error) throw error;
     const result = body(input);
@@ -82,6 +85,7 @@ export function fakeActivities(options: FakeOptions = {}): { activities: Activit
     runDevcontainerCommands: step('runDevcontainerCommands', vmName, () => ({ ran: ['postCreateCommand'] })),
     bootstrapVm: step('bootstrapVm', vmName, () => ({ installed: true, docker: '20.10', compose: '2.26' })),
     uploadStack: step('uploadStack', vmName, () => ({ stackDir: '/opt/kamal-dev/wftest' })),
+    pullImages: step('pullImages', vmName, none),
     composeUp: step('composeUp', vmName, (i: { vm: VmRef; plan: DeployPlan }) => {
       resolve([i.plan.registry.passwordSecret, ...i.plan.stack.secrets]);
     }),

@@ -1,0 +1,39 @@
+import { ApplicationFailure, condition, defineSignal, setHandler } from '@temporalio/workflow';
+import type { DeployPlan } from '../spec/plan';
+
+/**
+ * From this patch on, DeployWorkspaces starts every DeployWorkspace child right after the plan, with
+ * `awaitImages`: the VM is provisioned, bootstrapped, given its stack and the images that are not
+ * built while the source machine builds and pushes. The parent signals the outcome of build and
+ * push (imagesSignal); only composeUp waits for it. A signal, not a child started later with the
+ * push result, so that each child alone owns (and compensates) the VM it made from its first moment:
+ * a failed build is a failure the child is told about, a cancel reaches it as before.
+ * Histories from before replay the build-then-children order.
+ */
+export const OVERLAP_PATCH = 'kamal-dev-vms-during-build';
+
+export type ImagesOutcome = { ready: true } | { ready: false; error: string };
+
+export const imagesSignal = defineSignal<[ImagesOutcome]>('images');
+
+/** Why a child gave up when the build or push failed: the deploy's own failure says what went wrong. */
+export const IMAGES_FAILED_TYPE = 'KamalDevError.imagesFailed';
+
+/**
+ * Child side: listens from the start (the signal may come before the child gets there) and returns
+ * what waits for the images; it throws when the parent's build or push failed.
+ */
+export function listenForImages(): () => Promise<void> {
+  let outcome: ImagesOutcome | undefined;
+  setHandler(imagesSignal, (received) => void (outcome = received));
+  return async () => {
+    await condition(() => outcome !== undefined);
+    if (outcome && !outcome.ready) throw ApplicationFailure.nonRetryable(`no images to start: ${outcome.error}`, IMAGES_FAILED_TYPE);
+  };
+}
+
+/** The stack's services whose images are pulled, not built: they can come down before the push. */
+export function unbuiltServices(plan: DeployPlan): string[] {
+  const built = new Set(plan.builds.map((b) => b.service));
+  return Object.keys((plan.stack.compose.services ?? {}) as object).filter((s) => !built.has(s));
+}
