@@ -4,6 +4,7 @@ import { posix } from 'node:path';
 import { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import { CommandFailedError } from '../docker/runner';
 import { redact } from '../spec/redact';
+import { opensshInstalled, opensshRemoteForward, OpensshTarget } from './opensshForward';
 import { remoteCommandLine } from './quote';
 
 export interface RemoteExecOptions {
@@ -29,6 +30,8 @@ export class SshSession {
   constructor(
     private readonly client: Client,
     readonly user: string,
+    /** Lets remote forwards go through OpenSSH, when it is installed, instead of this connection. */
+    private readonly openssh?: OpensshTarget,
   ) {}
 
   /** Runs argv; resolves with the exit status whatever it is. */
@@ -81,12 +84,22 @@ export class SshSession {
 
   /**
    * Makes the VM's 127.0.0.1:port reach this machine's 127.0.0.1:port until the returned function
-   * is called (the Kamal local-registry tunnel).
+   * is called (the Kamal local-registry tunnel). OpenSSH's `ssh -R` when installed: its C crypto and
+   * its own process keep a pull of hundreds of MB off this worker's event loop. ssh2 otherwise, or
+   * with KAMAL_DEV_TUNNEL=ssh2.
    */
-  async forwardRemotePort(port: number): Promise<() => Promise<void>> {
+  forwardRemotePort(port: number): Promise<() => Promise<void>> {
+    if (this.openssh && process.env.KAMAL_DEV_TUNNEL !== 'ssh2' && opensshInstalled()) return opensshRemoteForward(this.openssh, port);
+    return this.forwardRemotePortOverSsh2(port);
+  }
+
+  /** The same tunnel carried by this ssh2 connection. */
+  async forwardRemotePortOverSsh2(port: number): Promise<() => Promise<void>> {
     const onConnection = (info: { destPort: number }, accept: () => ClientChannel, reject: () => void) => {
       if (info.destPort !== port) return;
       const local = netConnect(port, '127.0.0.1');
+      // Registry clients send many small requests (HEAD, GET per blob): Nagle would hold each one back.
+      local.setNoDelay(true);
       local.once('error', () => reject());
       local.once('connect', () => {
         const channel = accept();
