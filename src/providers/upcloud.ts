@@ -4,7 +4,8 @@ import { adoptMissingError } from './ownership';
 import { DestroyOutcome, LABELS, Provider, ProvisionedVm, ProvisionRequest, VmInstance } from './types';
 import { realSleep, ResolveSecret, RetryPolicy, Sleep, UpcloudApi } from './upcloud-api';
 import { labelQuery, toUpcloudLabels } from './upcloud-labels';
-import { chooseTemplate, createServerBody, labelsOf, notOursOf, PlanSummary, publicIpv4, ServerDetails, ServerSummary, StorageSummary, toVmInstance } from './upcloud-shapes';
+import { bootInstallScript } from '../docker/bootstrap';
+import { chooseTemplate, createServerBody, templateOs, labelsOf, notOursOf, PlanSummary, publicIpv4, ServerDetails, ServerSummary, StorageSummary, toVmInstance } from './upcloud-shapes';
 import { ServerStates } from './upcloud-states';
 
 export type UpcloudConfig = Extract<ProviderConfig, { type: 'upcloud' }>;
@@ -138,11 +139,15 @@ class UpcloudProvider implements Provider {
         description: `Use one of: ${plans.plans.plan.map((p) => p.name).slice(0, 12).join(', ')}.`,
       });
     }
+    const template = chooseTemplate(templates.storages.storage, this.config.template);
+    const os = templateOs(template);
     const body = createServerBody({
       name: request.name,
       zone: this.config.zone,
       plan: plan.name,
-      templateUuid: chooseTemplate(templates.storages.storage, this.config.template).uuid,
+      templateUuid: template.uuid,
+      // Docker installs while the server boots and we wait for SSH, rather than after.
+      userData: os && bootInstallScript(os),
       storageSizeGb: plan.storage_size,
       storageTier: plan.storage_tier ?? 'maxiops',
       sshPublicKey: request.sshPublicKey,
