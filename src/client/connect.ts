@@ -1,5 +1,5 @@
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { Client, Connection, type ConnectionLike } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
 import { KamalDevError } from '../errors';
 import { answers, startEmbeddedServer } from './embedded';
 import { ensureSearchAttributes } from './searchAttributes';
@@ -7,7 +7,7 @@ import { connectOptions, EMBEDDED_ADDRESS, type TemporalSettings } from './setti
 
 export interface TemporalSession {
   client: Client;
-  connection: Connection;
+  connection: ConnectionLike;
   settings: TemporalSettings;
   address: string;
   /** True when this command started the embedded dev server. */
@@ -20,33 +20,43 @@ export interface TemporalSession {
 /**
  * Connects to the configured server, or to 127.0.0.1:7233, starting the embedded dev server there
  * (SQLite under <project>/.kamal/temporal) when nothing answers; registers the search attributes.
+ * `native`: for a command that runs a worker (the Temporal runtime is installed): one native
+ * connection serves its client and its worker, rather than a gRPC one beside it.
  */
-export async function openTemporal(settings: TemporalSettings, projectDir: string, log: (line: string) => void = () => undefined): Promise<TemporalSession> {
+export async function openTemporal(
+  settings: TemporalSettings,
+  projectDir: string,
+  log: (line: string) => void = () => undefined,
+  options: { native?: boolean } = {},
+): Promise<TemporalSession> {
   let startedServer = false;
   if (!settings.address && !(await answers('127.0.0.1', 7233))) {
     log(`starting the embedded Temporal server (data in ${projectDir}/.kamal/temporal)`);
     await startEmbeddedServer({ projectDir });
     startedServer = true;
   }
-  const options = connectOptions(settings);
-  const connection = await Connection.connect({ ...options, connectTimeout: '10s' }).catch((error: Error) => {
-    throw new KamalDevError('temporal', `cannot reach the Temporal server at ${options.address}`, {
+  const connect = connectOptions(settings);
+  const shared = options.native ? await (await import('@temporalio/worker')).NativeConnection.connect(connect).catch(unreachable) : undefined;
+  const connection: ConnectionLike = shared ?? (await Connection.connect({ ...connect, connectTimeout: '10s' }).catch(unreachable));
+  function unreachable(error: Error): never {
+    throw new KamalDevError('temporal', `cannot reach the Temporal server at ${connect.address}`, {
       description: settings.address
         ? 'Check temporal.address (or TEMPORAL_ADDRESS), TLS and the API key.'
         : `Something answers on ${EMBEDDED_ADDRESS} but is not a Temporal server; stop it or set temporal.address.`,
       cause: error,
     });
-  });
+  }
   await ensureSearchAttributes(connection, settings.namespace);
   const natives: NativeConnection[] = [];
   return {
     client: new Client({ connection, namespace: settings.namespace }),
     connection,
     settings,
-    address: options.address,
+    address: connect.address,
     startedServer,
     async nativeConnection() {
-      const native = await NativeConnection.connect(options);
+      if (shared) return shared;
+      const native = await (await import('@temporalio/worker')).NativeConnection.connect(connect);
       natives.push(native);
       return native;
     },
