@@ -115,9 +115,13 @@ export async function withTemporal<T>(
   const sourceQueue = sourceTaskQueue(projectDir);
   // Activities hold SSH connections; they must be closed or the command never exits.
   let activities: (Activities & { close?(): Promise<void> }) | undefined;
+  let looking: Promise<void> | undefined;
   try {
-    const open = await openWorkflows(session.client, settings.sharedQueue).catch(() => []);
-    if (open.length) log(`resuming ${open.length} open workflow(s) while this command runs: ${open.map((w) => w.workflowId).join(', ')}`);
+    // Said when known; nothing waits for it (a visibility query can take a while).
+    looking = openWorkflows(session.client, settings.sharedQueue).then(
+      (open) => void (open.length && log(`resuming ${open.length} open workflow(s) while this command runs: ${open.map((w) => w.workflowId).join(', ')}`)),
+      () => undefined,
+    );
     const worker = async () => {
       if (!deps.activities || !native) {
         throw new KamalDevError('internal', 'this build of kamal-dev has no activities to run', {
@@ -134,6 +138,7 @@ export async function withTemporal<T>(
     };
     return await fn({ projectDir, session, sourceQueue, print, log, worker, timings });
   } finally {
+    await looking;
     await activities?.close?.();
     await session.close();
   }
