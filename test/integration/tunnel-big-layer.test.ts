@@ -68,6 +68,20 @@ describeWithLab(['vmImage', 'localRegistry'], 'the local-registry tunnel carries
     await pullOnBoth();
   });
 
+  it('a port already forwarded on the VM: `ssh -R` fails with OpenSSH\'s reason and leaves nothing running there', async () => {
+    const [session] = sessions;
+    const closeTaken = await session.forwardRemotePortOverSsh2(port);
+    try {
+      await expect(session.forwardRemotePort(port)).rejects.toMatchObject({
+        message: expect.stringContaining(`ssh -R ${port} to root@`),
+        description: expect.stringContaining('remote port forwarding failed'),
+      });
+    } finally {
+      await closeTaken();
+    }
+    expect((await session.exec(['sh', '-c', 'ps -eo args | grep -c "^cat$"'])).stdout.trim()).toBe('0');
+  });
+
   it('through the ssh2 forward (the fallback, KAMAL_DEV_TUNNEL=ssh2)', async () => {
     process.env.KAMAL_DEV_TUNNEL = 'ssh2';
     await pullOnBoth();
