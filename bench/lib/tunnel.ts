@@ -68,13 +68,15 @@ export async function measureTunnels(run: string, repeat: number, log: (line: st
       );
       return (performance.now() - t0) / 1000;
     };
-    const best = async (name: string, pull: () => Promise<number>) => {
-      const seconds: number[] = [];
-      for (let i = 0; i < repeat; i++) seconds.push(await pull());
-      log(`  ${name}: ${seconds.map((s) => s.toFixed(1)).join(' ')} s`);
-      return registry!.bytes / 1e6 / Math.min(...seconds);
-    };
-    return { tunnelMbS: await best('kamal-dev tunnel', throughKamalDev), sshRMbS: await best('ssh -R', throughSshR), ssh2MbS: await best('ssh2 forward', throughSsh2) };
+    // Round by round, each path once per round: a shared machine's load then weighs on all of them alike.
+    const paths = { tunnelMbS: ['kamal-dev tunnel', throughKamalDev], sshRMbS: ['ssh -R', throughSshR], ssh2MbS: ['ssh2 forward', throughSsh2] } as const;
+    const seconds = new Map<string, number[]>();
+    for (let i = 0; i < repeat; i++) {
+      for (const [name, pull] of Object.values(paths)) seconds.set(name, [...(seconds.get(name) ?? []), await pull()]);
+    }
+    for (const [name, runs] of seconds) log(`  ${name}: ${runs.map((s) => s.toFixed(1)).join(' ')} s`);
+    const mbS = (name: string) => registry!.bytes / 1e6 / Math.min(...seconds.get(name)!);
+    return { tunnelMbS: mbS(paths.tunnelMbS[0]), sshRMbS: mbS(paths.sshRMbS[0]), ssh2MbS: mbS(paths.ssh2MbS[0]) };
   } finally {
     await pool.closeAll();
     await activities.close();
