@@ -26,6 +26,11 @@ export interface KamalDevWorker {
   /** Polls while `promise` is pending, then shuts down and returns its result. */
   runUntil<T>(promise: Promise<T>): Promise<T>;
   shutdown(): void;
+  /**
+   * Releases a worker that never ran: its workflow threads exist from creation and would keep the
+   * process alive (and its connection unclosable) after a command failed before running it.
+   */
+  release(): Promise<void>;
 }
 
 /** The workflow code to load: the bundle made at build time when present, else the TypeScript sources. */
@@ -55,8 +60,13 @@ export async function createWorker(options: CreateWorkerOptions): Promise<KamalD
     ...(source && source !== shared ? [Worker.create({ ...common, taskQueue: source })] : []),
   ]);
   const failed = made.find((m): m is PromiseRejectedResult => m.status === 'rejected');
-  if (failed) throw failed.reason;
-  return combine(made.map((m) => (m as PromiseFulfilledResult<Worker>).value));
+  const workers = made.filter((m): m is PromiseFulfilledResult<Worker> => m.status === 'fulfilled').map((m) => m.value);
+  if (failed) {
+    // The one that was made would hold the process (see release()).
+    await combine(workers).release();
+    throw failed.reason;
+  }
+  return combine(workers);
 }
 
 function combine(workers: Worker[]): KamalDevWorker {
@@ -70,17 +80,22 @@ function combine(workers: Worker[]): KamalDevWorker {
     const runs = workers.map((w) => w.run().catch((error) => (shutdown(), Promise.reject(error))));
     await Promise.all(runs);
   };
+  async function runUntil<T>(promise: Promise<T>): Promise<T> {
+    const running = run();
+    try {
+      return await Promise.race([promise, running.then(() => Promise.reject(new Error('worker stopped')))]);
+    } finally {
+      shutdown();
+      await running.catch(() => undefined);
+    }
+  }
   return {
     run,
     shutdown,
-    async runUntil<T>(promise: Promise<T>): Promise<T> {
-      const running = run();
-      try {
-        return await Promise.race([promise, running.then(() => Promise.reject(new Error('worker stopped')))]);
-      } finally {
-        shutdown();
-        await running.catch(() => undefined);
-      }
+    runUntil,
+    async release() {
+      // The SDK only tears a worker down from RUNNING: a run that ends at once is the way out.
+      if (workers.every((worker) => worker.getState() === 'INITIALIZED')) await runUntil(Promise.resolve());
     },
   };
 }

@@ -66,12 +66,12 @@ export function createVmActivities(deps: VmActivityDeps): VmActivities {
 
     waitForSsh: ({ plan, vm }) =>
       classified('SshAuthFailed', async () => {
-        // An existing host (provider ssh) has its keys already: a refusal there is final at once.
-        const grace = plan.provider.type === 'ssh' ? 0 : NEW_VM_KEY_GRACE_MS;
+        const grace = keyGraceFor(plan, vm) ? NEW_VM_KEY_GRACE_MS : 0;
         const keyRefusalsUntil = (currentActivity()?.info.scheduledTimestampMs ?? Date.now()) + grace;
         try {
           await (await ctx.session(plan, vm, keyRefusalsUntil)).run(['true']);
         } catch (error) {
+          if (isKeyRefused(error) && vm.created === false) throw foundVmRefusedKey(plan, vm, error);
           // A VM that went down (a local VM whose init failed) would refuse connections until every retry is spent.
           const now = await findVm(plan, vm.name).catch(() => undefined);
           if (now && now.status === 'stopped') {
@@ -102,17 +102,17 @@ export function createVmActivities(deps: VmActivityDeps): VmActivities {
       }),
 
     stopVm: ({ plan, vm }) =>
-      classified('ProviderError', async () => {
-        await ctx.provider(plan).stop(vm.name);
+      classified('ProviderError', () => heartbeating('stop', async () => {
+        await ctx.provider(plan).stop(vm.name, currentActivity()?.cancellationSignal);
         await updateState(stateFilePath(plan.projectDir), (state) => {
           if (state.deployments[vm.name]) state.deployments[vm.name].status = 'stopped';
         });
-      }),
+      })),
 
     startVm: ({ plan, vm }) =>
       classified('ProviderError', () => heartbeating('start', async () => {
         const provider = ctx.provider(plan);
-        const handle = handleOf(vm, await provider.start(vm.name), provider.type);
+        const handle = handleOf(vm, await provider.start(vm.name, currentActivity()?.cancellationSignal), provider.type);
         // The ssh provider restarts the stack itself; a restarted machine needs its engine and stack back.
         if (provider.type !== 'ssh') await startEngineIfInstalled(await ctx.session(plan, handle), plan);
         await record(plan, handle, 'running');
@@ -140,6 +140,27 @@ export function createVmActivities(deps: VmActivityDeps): VmActivities {
 
     close: () => ctx.closeAll(),
   };
+}
+
+/**
+ * Only a VM this run made can still be waiting for cloud-init to install the key. A VM that was
+ * there (a redeploy found it) and an existing host (provider ssh) have their keys already. A handle
+ * from a run that predates `created` keeps the grace it had.
+ */
+export function keyGraceFor(plan: DeployPlan, vm: Pick<VmHandle, 'created'>): boolean {
+  return plan.provider.type !== 'ssh' && vm.created !== false;
+}
+
+function foundVmRefusedKey(plan: DeployPlan, vm: VmHandle, refusal: KamalDevError): KamalDevError {
+  return new KamalDevError('ssh', `${vm.name} was already there (this deploy found it, it did not create it) and ${refusal.message}`, {
+    type: refusal.type,
+    retry: 'final',
+    description:
+      `A VM that was there has its keys already, so kamal-dev does not wait for them. It was made with another key ` +
+      `(another checkout, or ssh.key_path changed): authorise ${plan.ssh.keyPath}.pub for ${vm.ssh.user} on it ` +
+      `(provider docker: kamal-dev adopt ${vm.name} does that).`,
+    cause: refusal,
+  });
 }
 
 async function record(plan: DeployPlan, vm: VmHandle & VmRef, status: string): Promise<void> {

@@ -116,6 +116,7 @@ export async function withTemporal<T>(
   // Activities hold SSH connections; they must be closed or the command never exits.
   let activities: (Activities & { close?(): Promise<void> }) | undefined;
   let looking: Promise<void> | undefined;
+  let created: KamalDevWorker | undefined;
   try {
     // Said when known; nothing waits for it (a visibility query can take a while).
     looking = openWorkflows(session.client, settings.sharedQueue).then(
@@ -129,16 +130,17 @@ export async function withTemporal<T>(
         });
       }
       const { createWorker } = await import('../worker');
-      return createWorker({
+      return (created = await createWorker({
         connection: await session.nativeConnection(),
         namespace: settings.namespace,
         taskQueues: { shared: settings.sharedQueue, source: sourceQueue },
         activities: (activities = await deps.activities({ projectDir })),
-      });
+      }));
     };
     return await fn({ projectDir, session, sourceQueue, print, log, worker, timings });
   } finally {
     await looking;
+    await created?.release();
     await activities?.close?.();
     await session.close();
   }

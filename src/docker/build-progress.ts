@@ -3,6 +3,8 @@
  * Dockerfile instructions carry their position (`[stage-0 2/4] RUN ...`), BuildKit's own work
  * (`[internal] load ...`, `exporting to image`) does not.
  */
+import type { RetryClass } from '../errors';
+
 export interface BuildStep {
   /** BuildKit's vertex number within this build. */
   vertex: number;
@@ -105,4 +107,19 @@ function parseStepName(vertex: number, text: string): BuildStep {
 export function describeStep(step: BuildStep): string {
   const position = step.index !== undefined ? `[${step.stage ? `${step.stage} ` : ''}${step.index}/${step.total}] ` : '';
   return `${position}${step.name}`;
+}
+
+const SOURCE_FETCH = /failed to resolve source metadata for \S+: (.*)$/m;
+const SOURCE_REFUSED = /: not found$|manifest unknown|pull access denied|repository does not exist|unauthorized|authentication required|insufficient_scope|\bdenied\b/i;
+
+/**
+ * A build that stopped fetching an image it starts from (FROM, COPY --from), by BuildKit's summary:
+ * a reference that does not exist or credentials that are refused are the user's to fix (bad input);
+ * anything else on the way (connection refused or reset, timeouts, TLS, HTTP 5xx) may pass, so it is
+ * retried. Undefined for every other failure.
+ */
+export function sourceFetchRetry(message: string): RetryClass | undefined {
+  const fetch = SOURCE_FETCH.exec(message);
+  if (!fetch) return undefined;
+  return SOURCE_REFUSED.test(fetch[1]) ? 'bad-input' : 'transient';
 }

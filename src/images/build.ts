@@ -1,5 +1,5 @@
 import type { BuiltImage } from '../activities/types';
-import { BuildEvent, BuildProgressParser, describeStep } from '../docker/build-progress';
+import { BuildEvent, BuildProgressParser, describeStep, sourceFetchRetry } from '../docker/build-progress';
 import { buildxBuildArgv } from '../docker/build';
 import { imageInspectArgv, tagArgv, untagArgv } from '../docker/image';
 import { checkBuildInputs, checkDocker } from '../docker/preflight';
@@ -98,6 +98,7 @@ async function buildDockerfile(plan: DeployPlan, build: ImageBuild, env: Record<
     const where = failure.step ? ` at step ${describeStep(failure.step)}` : '';
     throw new ImageError('BuildFailed', 'build', `building the image of service ${build.service} failed${where}`, {
       file: build.dockerfile,
+      retry: sourceFetchRetry(failure.message),
       description: [failure.message, ...(failure.logs.length > 0 ? ['last output:', ...failure.logs.map((l) => `  ${l}`)] : [])].join('\n'),
       cause: error,
     });

@@ -54,8 +54,9 @@ export interface Provider {
   destroy(name: string, options?: { createdBy?: string }): Promise<DestroyOutcome>;
   /** This project's VMs that carry all of these labels. */
   list(labels: Record<string, string>): Promise<VmInstance[]>;
-  stop(name: string): Promise<void>;
-  start(name: string): Promise<VmInstance>;
+  /** A cloud server's stop (and start) can take minutes: the signal ends the wait when the step is cancelled. */
+  stop(name: string, signal?: AbortSignal): Promise<void>;
+  start(name: string, signal?: AbortSignal): Promise<VmInstance>;
   /**
    * Makes a kamal-dev VM of another identity (or none) with this name this project's. A provider
    * that can (local VMs) also authorises this project's SSH key, which another checkout may not share.

@@ -103,8 +103,8 @@ class UpcloudProvider implements Provider {
     return details.filter(matches).map(toVmInstance);
   }
 
-  async stop(name: string): Promise<void> {
-    await this.states.stop(await this.one(name), 'soft');
+  async stop(name: string, signal?: AbortSignal): Promise<void> {
+    await this.states.stop(await this.one(name, signal), 'soft', signal);
   }
 
   async start(name: string, signal?: AbortSignal): Promise<VmInstance> {

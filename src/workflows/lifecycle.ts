@@ -50,7 +50,8 @@ async function runOnEachVm(action: Action, { plan, names, profiles }: LifecycleI
       await undo.removeStack({ plan, vm });
       await undo.destroyVm({ plan, vm });
     } else if (action === 'stop') {
-      await quick.stopVm({ plan, vm });
+      // A cloud server's stop waits minutes for the machine (UpCloud: up to 5), not a quick step's 2.
+      await provision.stopVm({ plan, vm });
     } else {
       entry.vm = await provision.startVm({ plan, vm });
       // Plans recorded before devcontainer commands existed have no lifecycle: their replay is unchanged.

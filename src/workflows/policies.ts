@@ -26,7 +26,10 @@ const PROFILES: Record<ProfileName, ActivityOptions> = {
   upload: { startToCloseTimeout: '4h', heartbeatTimeout: '1m', retry: retry(5) },
   /** Build, push, bootstrap, compose up: minutes, so they heartbeat and a dead worker is noticed quickly. */
   long: { startToCloseTimeout: '60m', heartbeatTimeout: DEAD_WORKER_NOTICED, retry: retry(3) },
-  /** A half-made VM must finish (or fail) before its compensation destroys it. */
+  /**
+   * Provider calls that wait for a machine: create, start and stop (a cloud server's stop alone may
+   * take 5 minutes). A half-made VM must finish (or fail) before its compensation destroys it.
+   */
   provision: {
     startToCloseTimeout: '15m',
     heartbeatTimeout: DEAD_WORKER_NOTICED,

@@ -135,6 +135,22 @@ describeWithLab(['registry', 'temporal'], 'build and push activities on a real T
     expect(await localImageId(built[0].image)).toBe(built[0].imageId);
   });
 
+  it('retries a base image whose registry is down; a base image that does not exist fails once, as bad input', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const down = await failureOf((await build(plan(registry().address, `FROM localhost:${port}/base:1\n`), 'base-down')).handle.result());
+    expect(down).toMatchObject({ type: 'BuildFailed', nonRetryable: false, details: [expect.objectContaining({ retry: 'transient' })] });
+    expect(JSON.stringify(down.details)).toContain('connection refused');
+    expect(attempts.buildImages).toBe(3);
+
+    for (const key of Object.keys(attempts)) delete attempts[key];
+    const missing = await failureOf((await build(plan(registry().address, `FROM ${registry().address}/build-test/no-such-base:${RUN}\n`), 'base-missing')).handle.result());
+    expect(missing).toMatchObject({ type: 'BuildFailed', nonRetryable: true, details: [expect.objectContaining({ retry: 'bad-input' })] });
+    expect(attempts.buildImages).toBe(1);
+  });
+
   it('stops a running build when the workflow is cancelled', async () => {
     const { handle } = await build(plan(registry().address, `FROM debian:bookworm-slim\nRUN echo ${RUN} && sleep 120\n`), 'cancel');
     const deadline = Date.now() + 60_000;

@@ -2,6 +2,8 @@ import { stateFilePath } from '../../src/state/devState';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { tsToMs } from '@temporalio/common/lib/time';
 import type { Activities } from '../../src/activities/types';
 import { createVmActivities } from '../../src/activities/vm';
 import { startLifecycle, type LifecycleWorkflow } from '../../src/client/lifecycle';
@@ -12,14 +14,14 @@ import type { DeployPlan } from '../../src/spec/plan';
 import type { LifecycleSummary, ProfileOverrides } from '../../src/workflows/types';
 import { fakeActivities } from '../support/fakeActivities';
 import { describeWithLab } from '../support/lab';
-import { connectLab, queues, startWorker, workflowBundle, type Harness } from '../support/temporalHarness';
+import { connectLab, queues, recordHistory, startWorker, workflowBundle, type Harness } from '../support/temporalHarness';
 import { UpcloudFake } from '../support/upcloud-fake';
 import { destroyDeployment, testPlan, testProject } from '../support/vms';
 
 jest.setTimeout(240_000);
 
 /** Retries come soon in a test; the attempts are the profiles' own (compensation: 10). */
-const PROFILES: ProfileOverrides = { quick: { initialInterval: '200ms' }, compensation: { initialInterval: '200ms' } };
+const PROFILES: ProfileOverrides = { quick: { initialInterval: '200ms' }, provision: { initialInterval: '200ms' }, compensation: { initialInterval: '200ms' } };
 
 type Attempts = Record<string, number>;
 
@@ -40,11 +42,22 @@ describeWithLab(['temporal', 'vmImage'], 'fault: remove and stop on a real Tempo
   });
   afterAll(() => h?.close());
 
-  async function runLifecycle(activities: Activities, workflow: LifecycleWorkflow, plan: DeployPlan): Promise<LifecycleSummary> {
+  async function runLifecycle(activities: Activities, workflow: LifecycleWorkflow, plan: DeployPlan, history?: string): Promise<{ summary: LifecycleSummary; handle: WorkflowHandle }> {
     const q = queues('lifecycle-fault');
     const worker = await startWorker(h, q, activities);
     const handle = await startLifecycle(h.client, workflow, plan, { sharedQueue: q.shared, profiles: PROFILES, now: new Date() });
-    return worker.runUntil(handle.result() as Promise<LifecycleSummary>);
+    const summary = await worker.runUntil(handle.result() as Promise<LifecycleSummary>);
+    if (history) await recordHistory(handle, history);
+    return { summary, handle };
+  }
+
+  /** The timeouts the server was given for each attempt of an activity type. */
+  async function scheduledTimeouts(handle: WorkflowHandle, activityType: string) {
+    const { events } = await handle.fetchHistory();
+    return (events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes)
+      .filter((a) => a?.activityType?.name === activityType)
+      .map((a) => ({ startToClose: tsToMs(a!.startToCloseTimeout) / 1000, heartbeat: tsToMs(a!.heartbeatTimeout) / 1000 }));
   }
 
   describe('a stopped local VM', () => {
@@ -62,7 +75,7 @@ describeWithLab(['temporal', 'vmImage'], 'fault: remove and stop on a real Tempo
       await vm.stopVm({ plan, vm: handle });
       const { activities, attempts } = countedActivities(vm);
 
-      const summary = await runLifecycle(activities, 'RemoveWorkspaces', plan);
+      const { summary } = await runLifecycle(activities, 'RemoveWorkspaces', plan);
 
       expect(summary.vms).toEqual([expect.objectContaining({ name: `${service}-1`, state: 'done' })]);
       expect(attempts).toMatchObject({ removeStack: 1, destroyVm: 1 });
@@ -110,11 +123,14 @@ describeWithLab(['temporal', 'vmImage'], 'fault: remove and stop on a real Tempo
       fake.stopsIgnored = 1;
       const { activities: acts, attempts } = activities();
 
-      const summary = await runLifecycle(acts, 'StopWorkspaces', plan);
+      const { summary, handle } = await runLifecycle(acts, 'StopWorkspaces', plan, 'stop-workspaces-upcloud');
 
       expect(summary.vms).toEqual([expect.objectContaining({ state: 'done' })]);
       expect(attempts.stopVm).toBeGreaterThanOrEqual(2);
       expect([...fake.servers.values()].map((s) => s.state)).toEqual(['stopped']);
+      // A cloud stop waits minutes for the machine (UpCloud: up to 5): the provision profile's 15 minutes
+      // and its heartbeat, not a quick step's 2 minutes with none.
+      expect(await scheduledTimeouts(handle, 'stopVm')).toEqual([{ startToClose: 15 * 60, heartbeat: 30 }]);
     });
 
     it('remove: DELETE answered 5xx and not answered in time is retried by Temporal until the server is gone', async () => {
@@ -122,7 +138,7 @@ describeWithLab(['temporal', 'vmImage'], 'fault: remove and stop on a real Tempo
       fake.fail({ status: 504, times: 2, method: 'DELETE', delayMs: 3_000 });
       const { activities: acts, attempts } = activities();
 
-      const summary = await runLifecycle(acts, 'RemoveWorkspaces', plan);
+      const { summary } = await runLifecycle(acts, 'RemoveWorkspaces', plan);
 
       expect(summary.vms).toEqual([expect.objectContaining({ state: 'done' })]);
       expect(attempts.removeStack).toBe(1);

@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createWorker } from '../../src/worker';
 import { sh } from '../lab/exec';
 import { LAB_LABEL } from '../lab/lab';
 import { describeWithLab, labInfo } from '../support/lab';
@@ -69,7 +70,7 @@ describeWithLab(['temporal'], 'Temporal dev server', () => {
     const connection = await Connection.connect({ address });
     const taskQueue = `smoke-${process.pid}-${Date.now()}`;
     const worker = await Worker.create({
-      connection: await (await import('@temporalio/worker')).NativeConnection.connect({ address }),
+      connection: await NativeConnection.connect({ address }),
       taskQueue,
       workflowsPath: require.resolve('../support/workflows/smoke'),
       activities: { greet: async (name: string) => `hello ${name}` },
@@ -82,5 +83,20 @@ describeWithLab(['temporal'], 'Temporal dev server', () => {
     } finally {
       await connection.close();
     }
+  });
+
+  // A command that fails after making its worker (a refused deploy, say) must still exit: the
+  // worker's workflow threads exist from creation and hold the process and the connection.
+  it('releases a worker that never ran, so its connection closes and the process can exit', async () => {
+    const connection = await NativeConnection.connect({ address: labInfo<{ address: string }>('temporal').address });
+    const worker = await createWorker({
+      connection,
+      taskQueues: { shared: `release-${process.pid}-${Date.now()}` },
+      activities: {} as never,
+      workflowCode: { workflowsPath: require.resolve('../support/workflows/smoke') },
+    });
+    await expect(connection.close()).rejects.toThrow(/Workers hold a reference/);
+    await worker.release();
+    await connection.close();
   });
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BuildEvent, BuildProgressParser, describeStep } from '../../src/docker/build-progress';
+import { BuildEvent, BuildProgressParser, describeStep, sourceFetchRetry } from '../../src/docker/build-progress';
 import { parsePushLine, type PushEvent } from '../../src/docker/push-progress';
 import { imageProgressLines, ImageProgressTracker, isImageActivityProgress } from '../../src/images/progress';
 
@@ -55,6 +55,26 @@ describe('BuildProgressParser on recorded buildx 0.13 output', () => {
     for (let i = 1; i <= 100; i++) parser.push(`#5 0.${String(i).padStart(3, '0')} ${i}`);
     const [error] = parser.push('#5 ERROR: process "/bin/sh -c seq 100" did not complete successfully: exit code: 1');
     expect(error.type === 'error' && error.logs).toEqual(Array.from({ length: 20 }, (_, i) => String(81 + i)));
+  });
+});
+
+describe('a build that could not fetch the image it starts from (recorded buildx 0.13 output)', () => {
+  const retryOf = (fixture: string) => sourceFetchRetry(parse(fixture).parser.failure().message);
+
+  it('retries a registry that is down or failing', () => {
+    expect(retryOf('base-registry-down.txt')).toBe('transient');
+    expect(sourceFetchRetry('failed to solve: r:5000/base:1: failed to resolve source metadata for r:5000/base:1: unexpected status code 503 Service Unavailable')).toBe('transient');
+  });
+
+  it('takes a reference that does not exist, or refused credentials, as bad input', () => {
+    expect(retryOf('base-not-found.txt')).toBe('bad-input');
+    const refused = 'failed to authorize: failed to fetch oauth token: unexpected status: 401 Unauthorized';
+    expect(sourceFetchRetry(`failed to solve: ghcr.io/o/base:1: failed to resolve source metadata for ghcr.io/o/base:1: ${refused}`)).toBe('bad-input');
+    expect(sourceFetchRetry('failed to solve: x: failed to resolve source metadata for docker.io/library/x:1: pull access denied, repository does not exist or may require authorization')).toBe('bad-input');
+  });
+
+  it('leaves every other failure to the build (final)', () => {
+    expect(retryOf('plain-fail.txt')).toBeUndefined();
   });
 });
 
