@@ -23,6 +23,9 @@ export interface RemoteResult {
   exitCode: number;
 }
 
+const FORWARD_BIND_ATTEMPTS = 12;
+const PORT_TAKEN = /remote port forwarding failed|Unable to bind/;
+
 /** One SSH connection to one VM: commands as argv, uploads, remote port forwards. */
 export class SshSession {
   private sftpPromise?: Promise<SFTPWrapper>;
@@ -88,9 +91,18 @@ export class SshSession {
    * its own process keep a pull of hundreds of MB off this worker's event loop. ssh2 otherwise, or
    * with KAMAL_DEV_TUNNEL=ssh2.
    */
-  forwardRemotePort(port: number): Promise<() => Promise<void>> {
-    if (this.openssh && process.env.KAMAL_DEV_TUNNEL !== 'ssh2' && opensshInstalled()) return opensshRemoteForward(this.openssh, port);
-    return this.forwardRemotePortOverSsh2(port);
+  async forwardRemotePort(port: number): Promise<() => Promise<void>> {
+    const open = () =>
+      this.openssh && process.env.KAMAL_DEV_TUNNEL !== 'ssh2' && opensshInstalled() ? opensshRemoteForward(this.openssh, port) : this.forwardRemotePortOverSsh2(port);
+    // sshd lets go of a closed forward's port a moment after the connection that held it ends.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await open();
+      } catch (error) {
+        if (attempt >= FORWARD_BIND_ATTEMPTS || !PORT_TAKEN.test(`${(error as Error).message} ${(error as { description?: string }).description ?? ''}`)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
   }
 
   /** The same tunnel carried by this ssh2 connection. */
