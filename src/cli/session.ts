@@ -41,8 +41,8 @@ export interface RuntimeOptions {
 }
 
 /**
- * Installed right before the command's one native connection (client and worker share it), after
- * the config was read: the runtime's logger must be in place before anything native logs.
+ * Installed only right before the first worker: once installed, the runtime keeps the process alive
+ * until its last native connection or worker closes.
  */
 async function installRuntime(shutdownSignals: NodeJS.Signals[], options: { logFile?: string; verbose?: boolean } = {}): Promise<void> {
   const { logFile, verbose } = options;
@@ -108,9 +108,7 @@ export async function withTemporal<T>(
   const print = printerOf(command, deps);
   const log = print.note;
   const settings = temporalSettings(await deps.temporalConfig?.(projectDir), deps.env ?? process.env);
-  const native = runtime.worker !== false;
-  if (native) await installRuntime(runtime.shutdownSignals ?? ['SIGINT', 'SIGTERM'], runtime.logToFile === false ? {} : { logFile: workerLogFile(command), verbose: globals.verbose });
-  const session = await openTemporal(settings, projectDir, log, { native });
+  const session = await openTemporal(settings, projectDir, log);
   timings.mark('connect');
   const sourceQueue = sourceTaskQueue(projectDir);
   // Activities hold SSH connections; they must be closed or the command never exits.
@@ -124,11 +122,12 @@ export async function withTemporal<T>(
       () => undefined,
     );
     const worker = async () => {
-      if (!deps.activities || !native) {
+      if (!deps.activities || runtime.worker === false) {
         throw new KamalDevError('internal', 'this build of kamal-dev has no activities to run', {
           description: 'The CLI must be started with an activities factory (src/cli/deps.ts).',
         });
       }
+      await installRuntime(runtime.shutdownSignals ?? ['SIGINT', 'SIGTERM'], runtime.logToFile === false ? {} : { logFile: workerLogFile(command), verbose: globals.verbose });
       const { createWorker } = await import('../worker');
       return (created = await createWorker({
         connection: await session.nativeConnection(),

@@ -1,4 +1,4 @@
-import { Client, Connection, type ConnectionLike } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { KamalDevError } from '../errors';
 import { answers, startEmbeddedServer } from './embedded';
@@ -7,7 +7,7 @@ import { connectOptions, EMBEDDED_ADDRESS, type TemporalSettings } from './setti
 
 export interface TemporalSession {
   client: Client;
-  connection: ConnectionLike;
+  connection: Connection;
   settings: TemporalSettings;
   address: string;
   /** True when this command started the embedded dev server. */
@@ -20,15 +20,8 @@ export interface TemporalSession {
 /**
  * Connects to the configured server, or to 127.0.0.1:7233, starting the embedded dev server there
  * (SQLite under <project>/.kamal/temporal) when nothing answers; registers the search attributes.
- * `native`: for a command that runs a worker (the Temporal runtime is installed): one native
- * connection serves its client and its worker, rather than a gRPC one beside it.
  */
-export async function openTemporal(
-  settings: TemporalSettings,
-  projectDir: string,
-  log: (line: string) => void = () => undefined,
-  options: { native?: boolean } = {},
-): Promise<TemporalSession> {
+export async function openTemporal(settings: TemporalSettings, projectDir: string, log: (line: string) => void = () => undefined): Promise<TemporalSession> {
   let startedServer = false;
   if (!settings.address && !(await answers('127.0.0.1', 7233))) {
     log(`starting the embedded Temporal server (data in ${projectDir}/.kamal/temporal)`);
@@ -36,16 +29,14 @@ export async function openTemporal(
     startedServer = true;
   }
   const connect = connectOptions(settings);
-  const shared = options.native ? await (await import('@temporalio/worker')).NativeConnection.connect(connect).catch(unreachable) : undefined;
-  const connection: ConnectionLike = shared ?? (await Connection.connect({ ...connect, connectTimeout: '10s' }).catch(unreachable));
-  function unreachable(error: Error): never {
+  const connection = await Connection.connect({ ...connect, connectTimeout: '10s' }).catch((error: Error) => {
     throw new KamalDevError('temporal', `cannot reach the Temporal server at ${connect.address}`, {
       description: settings.address
         ? 'Check temporal.address (or TEMPORAL_ADDRESS), TLS and the API key.'
         : `Something answers on ${EMBEDDED_ADDRESS} but is not a Temporal server; stop it or set temporal.address.`,
       cause: error,
     });
-  }
+  });
   await ensureSearchAttributes(connection, settings.namespace);
   const natives: NativeConnection[] = [];
   return {
@@ -55,7 +46,7 @@ export async function openTemporal(
     address: connect.address,
     startedServer,
     async nativeConnection() {
-      if (shared) return shared;
+      // Loaded on use: commands without a worker never pay for the worker's modules.
       const native = await (await import('@temporalio/worker')).NativeConnection.connect(connect);
       natives.push(native);
       return native;
