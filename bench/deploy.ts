@@ -11,6 +11,8 @@ import { BENCH_LABEL, KamalDevRun, kamalDevDeploy, PipelineRun, removeKamalDevDe
 import { DEPLOY_ENV, pipelineWorkDir, railsProject, ROOT, SECRETS } from './lib/project';
 import { kamalDevBreakdown, pipelineBreakdown } from './lib/report';
 import { deploySpans, overlapOf, timelineLines } from './lib/timeline';
+import { cliStartSeconds } from './lib/startup';
+import { measureTunnels } from './lib/tunnel';
 
 /** How many times each kamal-dev / pipeline pair runs (BENCH_REPEAT, default 2). */
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 2);
@@ -24,10 +26,21 @@ async function main(): Promise<void> {
     const missing = NEEDED.filter((part) => !state[part]?.ok);
     const vm = state.vmImage;
     if (missing.length > 0 || !vm?.ok) throw new Error(`lab part(s) not up: ${missing.join(', ')} (see npm run lab -- status)`);
-    await measure(String(vm.info.image));
+    // BENCH_ONLY=tunnel: the tunnel's figures alone (a few minutes instead of the whole run).
+    if (process.env.BENCH_ONLY !== 'tunnel') await measure(String(vm.info.image));
+    await tunnelFigures();
   } finally {
     await tearDown(started, log);
   }
+}
+
+/** tunnel_mb_s (kamal-dev's default path), ssh_r_mb_s (plain `ssh -R`), ssh2_forward_mb_s (the fallback): one image, one VM. */
+async function tunnelFigures(): Promise<void> {
+  const tunnels = await measureTunnels(`kdt${Date.now().toString(36).slice(-5)}`, REPEAT, log);
+  figure('tunnel_mb_s', tunnels.tunnelMbS, 1);
+  figure('ssh_r_mb_s', tunnels.sshRMbS, 1);
+  figure('ssh2_forward_mb_s', tunnels.ssh2MbS, 1);
+  figure('tunnel_vs_ssh_r', tunnels.tunnelMbS / tunnels.sshRMbS);
 }
 
 interface Pipelines {
@@ -131,6 +144,8 @@ async function measure(vmImage: string): Promise<void> {
     figure('overlap_n4_s', overlap4.seconds, 1);
     figure('overlap_n4', overlap4.fraction);
     figure('vm_waited_for_push_n4_s', overlap4.waitedS, 1);
+    figure('kamal_dev_cli_start_s', await cliStartSeconds(temporal.client, kd1));
+    figure('kamal_dev_redeploy_cli_start_s', await cliStartSeconds(temporal.client, redeploy));
     const lines = [
       ...pipelineBreakdown('pipeline N=1', p1.runs),
       ...(await kamalDevBreakdown(temporal.client, 'kamal-dev N=1 cold', kd1)),

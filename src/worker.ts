@@ -53,11 +53,18 @@ export async function createWorker(options: CreateWorkerOptions): Promise<KamalD
     defaultHeartbeatThrottleInterval: 1000,
     ...(options.identity ? { identity: options.identity } : {}),
   };
-  const workers = [
-    await Worker.create({ ...common, ...(options.workflowCode ?? defaultWorkflowCode()), taskQueue: options.taskQueues.shared }),
-  ];
-  if (options.taskQueues.source && options.taskQueues.source !== options.taskQueues.shared) {
-    workers.push(await Worker.create({ ...common, taskQueue: options.taskQueues.source }));
+  const { shared, source } = options.taskQueues;
+  // Made side by side: each waits on the server and, the shared one, on loading the workflow bundle.
+  const made = await Promise.allSettled([
+    Worker.create({ ...common, ...(options.workflowCode ?? defaultWorkflowCode()), taskQueue: shared }),
+    ...(source && source !== shared ? [Worker.create({ ...common, taskQueue: source })] : []),
+  ]);
+  const failed = made.find((m): m is PromiseRejectedResult => m.status === 'rejected');
+  const workers = made.filter((m): m is PromiseFulfilledResult<Worker> => m.status === 'fulfilled').map((m) => m.value);
+  if (failed) {
+    // The one that was made would hold the process (see release()).
+    await combine(workers).release();
+    throw failed.reason;
   }
   return combine(workers);
 }

@@ -1,4 +1,4 @@
-import { installScript, parseProbe, PROBE_SCRIPT, ProbeResult, shScript, START_ENGINE_SCRIPT } from '../docker/bootstrap';
+import { installScript, parseProbe, PROBE_SCRIPT, ProbeResult, shScript, START_ENGINE_SCRIPT, WAIT_FOR_BOOT_SCRIPT } from '../docker/bootstrap';
 import type { DeployPlan } from '../spec/plan';
 import type { SshSession } from '../ssh/session';
 import { startStackOn } from './remoteStack';
@@ -7,11 +7,12 @@ async function probe(session: SshSession): Promise<ProbeResult> {
   return parseProbe((await session.run(shScript(PROBE_SCRIPT), { root: true })).stdout);
 }
 
-/** Probe; install only what is missing; start the engine when it is not running. */
+/** Wait for the boot's install, if any; probe; install only what is missing; start the engine when it is not running. */
 export async function bootstrapOn(
   session: SshSession,
   onProgress: () => void,
 ): Promise<{ installed: boolean; docker: string; compose: string }> {
+  await session.run(shScript(WAIT_FOR_BOOT_SCRIPT), { root: true });
   const before = await probe(session);
   const script = installScript(before);
   if (script) await session.run(shScript(script), { root: true, onLine: onProgress });

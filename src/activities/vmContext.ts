@@ -1,10 +1,10 @@
-import { join } from 'node:path';
 import { createProvider } from '../providers';
 import { KamalDevError } from '../errors';
 import type { HostStack } from '../providers/ssh';
 import type { Provider, VmInstance } from '../providers/types';
 import type { DeployPlan, ProviderConfig } from '../spec/plan';
 import { sshKeyPath } from '../ssh/keys';
+import { knownHostsFile } from '../ssh/knownHosts';
 import { SshPool } from '../ssh/pool';
 import type { SshSession } from '../ssh/session';
 import { stateFilePath } from '../state/devState';
@@ -26,9 +26,8 @@ export interface VmActivityDeps {
   providers?: Record<string, (config: ProviderConfig, plan: DeployPlan) => Provider>;
 }
 
-export function knownHostsFile(plan: DeployPlan): string {
-  return join(plan.projectDir, '.kamal', 'known_hosts');
-}
+// Its home is src/ssh/knownHosts.ts (the CLI reads it without loading the providers); kept here for the activities' imports.
+export { knownHostsFile };
 
 /** Shared by every VM activity of one worker: SSH pools (one per key + known_hosts) and providers. */
 export class VmContext {

@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
-import { createActivities } from '../activities';
 import type { TemporalConfig } from '../client/settings';
 import { loadConfig } from '../spec/config';
 import type { CliDeps } from './deps';
 
 /** The real thing: this machine's activities and the project's `temporal:` config. */
 export const productionDeps: CliDeps = {
-  activities: () => createActivities(),
+  // Loaded by the commands that run a worker only (Docker, SSH and provider clients are heavy to load).
+  activities: async () => (await import('../activities')).createActivities(),
   temporalConfig: (projectDir) => temporalConfigOf(projectDir),
 };
 

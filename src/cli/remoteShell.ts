@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import type { VmHandle } from '../activities/types';
-import { knownHostsFile } from '../activities/vmContext';
+import { knownHostsFile } from '../ssh/knownHosts';
 import { stackRef } from '../activities/stackDir';
 import { composeExec } from '../docker/compose';
 import { KamalDevError } from '../errors';

@@ -1,16 +1,16 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import { openWorkflows } from '../client/deploy';
 import { openTemporal, type TemporalSession } from '../client/connect';
 import { sourceTaskQueue } from '../client/queues';
 import { temporalSettings } from '../client/settings';
 import { KamalDevError } from '../errors';
-import { createWorker, type KamalDevWorker } from '../worker';
+import type { KamalDevWorker } from '../worker';
 import type { Activities } from '../activities/types';
 import type { CliDeps } from './deps';
 import { printerOf, type Printer } from './output';
+import { StartupTimings } from './timings';
 
 export interface CommandContext {
   projectDir: string;
@@ -20,6 +20,8 @@ export interface CommandContext {
   log: (line: string) => void;
   /** A worker on the shared and this project's source queue, with this machine's activities. */
   worker(): Promise<KamalDevWorker>;
+  /** Marks of this command's own time, said with --verbose (see timings.line()). */
+  timings: StartupTimings;
 }
 
 export interface RuntimeOptions {
@@ -34,15 +36,18 @@ export interface RuntimeOptions {
    * `kamal-dev worker` logs warnings to stderr instead.
    */
   logToFile?: boolean;
+  /** Default true. False for a command that only asks the server (no Temporal runtime, no worker modules loaded). */
+  worker?: boolean;
 }
 
 /**
  * Installed only right before the first worker: once installed, the runtime keeps the process alive
- * until its last native connection or worker closes, so a command that fails before it has one
- * (bad config, no server) would never exit.
+ * until its last native connection or worker closes.
  */
-function installRuntime(shutdownSignals: NodeJS.Signals[], options: { logFile?: string; verbose?: boolean } = {}): void {
+async function installRuntime(shutdownSignals: NodeJS.Signals[], options: { logFile?: string; verbose?: boolean } = {}): Promise<void> {
   const { logFile, verbose } = options;
+  // Loaded here, not at the top: commands without a worker never pay for the worker's modules.
+  const { DefaultLogger, makeTelemetryFilterString, Runtime } = await import('@temporalio/worker');
   if (logFile) mkdirSync(dirname(logFile), { recursive: true });
   const logger = logFile
     ? new DefaultLogger(verbose ? 'DEBUG' : 'INFO', (entry) => {
@@ -57,6 +62,20 @@ function installRuntime(shutdownSignals: NodeJS.Signals[], options: { logFile?: 
   } catch {
     // installed already (in-process tests, or a second command in one process)
   }
+}
+
+/**
+ * Loads what the in-process worker needs, one module per turn of the event loop, so the loading
+ * fills the plan check's waits on git and `docker compose config` instead of following them.
+ */
+export async function warmWorkerModules(): Promise<void> {
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+  await turn();
+  await import('@temporalio/worker');
+  await turn();
+  await import('../worker');
+  await turn();
+  await import('../activities');
 }
 
 /** Where a command's in-process worker logs: .kamal/kamal-dev.log of the project. */
@@ -77,27 +96,39 @@ export function exitCodeOf(program: Command): number {
   return exitCodes.get(program) ?? 0;
 }
 
-export async function withTemporal<T>(deps: CliDeps, command: Command, fn: (ctx: CommandContext) => Promise<T>, runtime: RuntimeOptions = {}): Promise<T> {
+export async function withTemporal<T>(
+  deps: CliDeps,
+  command: Command,
+  fn: (ctx: CommandContext) => Promise<T>,
+  runtime: RuntimeOptions = {},
+  timings = new StartupTimings(),
+): Promise<T> {
   const globals = command.optsWithGlobals<{ cwd?: string; json?: boolean; verbose?: boolean }>();
   const projectDir = resolve(globals.cwd ?? process.cwd());
   const print = printerOf(command, deps);
   const log = print.note;
   const settings = temporalSettings(await deps.temporalConfig?.(projectDir), deps.env ?? process.env);
   const session = await openTemporal(settings, projectDir, log);
+  timings.mark('connect');
   const sourceQueue = sourceTaskQueue(projectDir);
   // Activities hold SSH connections; they must be closed or the command never exits.
   let activities: (Activities & { close?(): Promise<void> }) | undefined;
+  let looking: Promise<void> | undefined;
   let created: KamalDevWorker | undefined;
   try {
-    const open = await openWorkflows(session.client, settings.sharedQueue).catch(() => []);
-    if (open.length) log(`resuming ${open.length} open workflow(s) while this command runs: ${open.map((w) => w.workflowId).join(', ')}`);
+    // Said when known; nothing waits for it (a visibility query can take a while).
+    looking = openWorkflows(session.client, settings.sharedQueue).then(
+      (open) => void (open.length && log(`resuming ${open.length} open workflow(s) while this command runs: ${open.map((w) => w.workflowId).join(', ')}`)),
+      () => undefined,
+    );
     const worker = async () => {
-      if (!deps.activities) {
+      if (!deps.activities || runtime.worker === false) {
         throw new KamalDevError('internal', 'this build of kamal-dev has no activities to run', {
           description: 'The CLI must be started with an activities factory (src/cli/deps.ts).',
         });
       }
-      installRuntime(runtime.shutdownSignals ?? ['SIGINT', 'SIGTERM'], runtime.logToFile === false ? {} : { logFile: workerLogFile(command), verbose: globals.verbose });
+      await installRuntime(runtime.shutdownSignals ?? ['SIGINT', 'SIGTERM'], runtime.logToFile === false ? {} : { logFile: workerLogFile(command), verbose: globals.verbose });
+      const { createWorker } = await import('../worker');
       return (created = await createWorker({
         connection: await session.nativeConnection(),
         namespace: settings.namespace,
@@ -105,8 +136,9 @@ export async function withTemporal<T>(deps: CliDeps, command: Command, fn: (ctx:
         activities: (activities = await deps.activities({ projectDir })),
       }));
     };
-    return await fn({ projectDir, session, sourceQueue, print, log, worker });
+    return await fn({ projectDir, session, sourceQueue, print, log, worker, timings });
   } finally {
+    await looking;
     await created?.release();
     await activities?.close?.();
     await session.close();

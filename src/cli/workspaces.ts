@@ -1,5 +1,5 @@
 import { configError } from '../errors';
-import { createActivities, WorkerActivities } from '../activities';
+import type { WorkerActivities } from '../activities';
 import type { VmHandle } from '../activities/types';
 import type { DeployPlan } from '../spec/plan';
 import type { Devcontainer } from '../spec/devcontainer';
@@ -22,7 +22,8 @@ export interface Workspaces {
  */
 export async function withWorkspaces<T>(projectDir: string, body: (workspaces: Workspaces) => Promise<T>): Promise<T> {
   const { plan, devcontainer } = await resolveSpec({ projectDir });
-  const activities = createActivities();
+  // Loaded on use: every command's module imports this file, and the activities are heavy to load.
+  const activities = (await import('../activities')).createActivities();
   const vms = async () => (await activities.listVms({ plan })).sort((a, b) => a.index - b.index || a.name.localeCompare(b.name));
   const select = async (names: string[]) => {
     const all = await vms();

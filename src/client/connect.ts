@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import { KamalDevError } from '../errors';
 import { answers, startEmbeddedServer } from './embedded';
 import { ensureSearchAttributes } from './searchAttributes';
@@ -28,9 +28,9 @@ export async function openTemporal(settings: TemporalSettings, projectDir: strin
     await startEmbeddedServer({ projectDir });
     startedServer = true;
   }
-  const options = connectOptions(settings);
-  const connection = await Connection.connect({ ...options, connectTimeout: '10s' }).catch((error: Error) => {
-    throw new KamalDevError('temporal', `cannot reach the Temporal server at ${options.address}`, {
+  const connect = connectOptions(settings);
+  const connection = await Connection.connect({ ...connect, connectTimeout: '10s' }).catch((error: Error) => {
+    throw new KamalDevError('temporal', `cannot reach the Temporal server at ${connect.address}`, {
       description: settings.address
         ? 'Check temporal.address (or TEMPORAL_ADDRESS), TLS and the API key.'
         : `Something answers on ${EMBEDDED_ADDRESS} but is not a Temporal server; stop it or set temporal.address.`,
@@ -43,10 +43,11 @@ export async function openTemporal(settings: TemporalSettings, projectDir: strin
     client: new Client({ connection, namespace: settings.namespace }),
     connection,
     settings,
-    address: options.address,
+    address: connect.address,
     startedServer,
     async nativeConnection() {
-      const native = await NativeConnection.connect(options);
+      // Loaded on use: commands without a worker never pay for the worker's modules.
+      const native = await (await import('@temporalio/worker')).NativeConnection.connect(connect);
       natives.push(native);
       return native;
     },

@@ -88,4 +88,25 @@ export const START_ENGINE_SCRIPT = [
   'i=0; until docker info >/dev/null 2>&1; do i=$((i+1)); [ $i -le 60 ] || { echo "dockerd did not start" >&2; tail -20 /var/log/dockerd.log >&2 2>/dev/null; exit 1; }; sleep 1; done',
 ].join('\n');
 
+/**
+ * The whole install for a fresh machine of this OS, for cloud-init to run while the server boots
+ * (UpCloud user-data); bootstrap's probe then finds it done, or installs what it did not. Undefined
+ * for an OS installScript does not know (bootstrap's own error says so later).
+ */
+export function bootInstallScript(os: { osId: string; codename: string }): string | undefined {
+  let install: string;
+  try {
+    install = installScript({ ...os, docker: '', compose: '', engine: '' });
+  } catch {
+    return undefined;
+  }
+  return ['#!/bin/sh', install, START_ENGINE_SCRIPT].join('\n');
+}
+
+/**
+ * Lets the boot's own install (cloud-init user-data) finish before the probe, so two apt runs never
+ * race; a failed or absent cloud-init changes nothing (the probe decides).
+ */
+export const WAIT_FOR_BOOT_SCRIPT = 'command -v cloud-init >/dev/null 2>&1 || exit 0; timeout 900 cloud-init status --wait >/dev/null 2>&1 || true';
+
 export const shScript = (script: string) => ['sh', '-c', script];

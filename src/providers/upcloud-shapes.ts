@@ -40,6 +40,8 @@ export interface CreateServerInput {
   storageTier: string;
   sshPublicKey: string;
   labels: Record<string, string>;
+  /** A script cloud-init runs on first boot. */
+  userData?: string;
 }
 
 /** POST /server body: one disk cloned from the template, a public IPv4, root login by SSH key only. */
@@ -65,8 +67,16 @@ export function createServerBody(input: CreateServerInput): unknown {
         },
       },
       labels: { label: toUpcloudLabels(input.labels) },
+      ...(input.userData ? { user_data: input.userData } : {}),
     },
   };
+}
+
+/** The OS a public template holds, read from its title ("Ubuntu Server 24.04 LTS (Noble Numbat)", "Debian GNU/Linux 12 (Bookworm)"). */
+export function templateOs(template: StorageSummary): { osId: string; codename: string } | undefined {
+  const osId = /^ubuntu/i.test(template.title) ? 'ubuntu' : /^debian/i.test(template.title) ? 'debian' : undefined;
+  if (!osId) return undefined;
+  return { osId, codename: (/\((\w+)/.exec(template.title)?.[1] ?? '').toLowerCase() };
 }
 
 const UBUNTU_LTS = /^Ubuntu Server (\d+)\.(\d+) LTS/;

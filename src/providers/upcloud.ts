@@ -5,7 +5,8 @@ import { DestroyOutcome, LABELS, Provider, ProvisionedVm, ProvisionRequest, VmIn
 import { realSleep, ResolveSecret, RetryPolicy, Sleep, UpcloudApi } from './upcloud-api';
 import { applyFirewall, firewallRules } from './upcloud-firewall';
 import { labelQuery, toUpcloudLabels } from './upcloud-labels';
-import { chooseTemplate, createServerBody, labelsOf, notOursOf, PlanSummary, publicIpv4, ServerDetails, ServerSummary, StorageSummary, toVmInstance, UPCLOUD_SSH_PORT } from './upcloud-shapes';
+import { bootInstallScript } from '../docker/bootstrap';
+import { chooseTemplate, createServerBody, templateOs, labelsOf, notOursOf, PlanSummary, publicIpv4, ServerDetails, ServerSummary, StorageSummary, toVmInstance, UPCLOUD_SSH_PORT } from './upcloud-shapes';
 import { ServerStates } from './upcloud-states';
 
 export type UpcloudConfig = Extract<ProviderConfig, { type: 'upcloud' }>;
@@ -148,11 +149,15 @@ class UpcloudProvider implements Provider {
         description: `Use one of: ${plans.plans.plan.map((p) => p.name).slice(0, 12).join(', ')}.`,
       });
     }
+    const template = chooseTemplate(templates.storages.storage, this.config.template);
+    const os = templateOs(template);
     const body = createServerBody({
       name: request.name,
       zone: this.config.zone,
       plan: plan.name,
-      templateUuid: chooseTemplate(templates.storages.storage, this.config.template).uuid,
+      templateUuid: template.uuid,
+      // Docker installs while the server boots and we wait for SSH, rather than after.
+      userData: os && bootInstallScript(os),
       storageSizeGb: plan.storage_size,
       storageTier: plan.storage_tier ?? 'maxiops',
       sshPublicKey: request.sshPublicKey,

@@ -1,6 +1,12 @@
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { KamalDevError } from '../errors';
+import type { DeployPlan } from '../spec/plan';
+
+/** The project's pinned host keys (ssh2 and OpenSSH both read it). */
+export function knownHostsFile(plan: DeployPlan): string {
+  return join(plan.projectDir, '.kamal', 'known_hosts');
+}
 
 /**
  * Host keys trusted on first use, kept in an OpenSSH known_hosts file (so `ssh -o

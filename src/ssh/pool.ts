@@ -49,7 +49,7 @@ export class SshPool {
     if (!pending) {
       pending = this.connectWithRetries(endpoint, options).then((client) => {
         client.once('close', () => this.sessions.delete(key));
-        return new SshSession(client, endpoint.user);
+        return new SshSession(client, endpoint.user, { ...endpoint, privateKeyPath: this.options.privateKeyPath, knownHostsFile: this.options.knownHostsFile });
       });
       pending.catch(() => this.sessions.delete(key));
       this.sessions.set(key, pending);
@@ -93,6 +93,8 @@ export class SshPool {
       let settled = false;
       client.once('ready', () => {
         settled = true;
+        // Small packets (commands, registry requests through a forward) go out at once.
+        client.setNoDelay(true);
         resolve(client);
       });
       // ssh2 may emit several errors for one failure, and more after 'ready' (connection lost):

@@ -4,6 +4,7 @@ import { posix } from 'node:path';
 import { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import { CommandFailedError } from '../docker/runner';
 import { redact } from '../spec/redact';
+import { opensshInstalled, opensshRemoteForward, OpensshTarget } from './opensshForward';
 import { remoteCommandLine } from './quote';
 
 export interface RemoteExecOptions {
@@ -22,6 +23,9 @@ export interface RemoteResult {
   exitCode: number;
 }
 
+const FORWARD_BIND_ATTEMPTS = 12;
+const PORT_TAKEN = /remote port forwarding failed|Unable to bind/;
+
 /** One SSH connection to one VM: commands as argv, uploads, remote port forwards. */
 export class SshSession {
   private sftpPromise?: Promise<SFTPWrapper>;
@@ -29,6 +33,8 @@ export class SshSession {
   constructor(
     private readonly client: Client,
     readonly user: string,
+    /** Lets remote forwards go through OpenSSH, when it is installed, instead of this connection. */
+    private readonly openssh?: OpensshTarget,
   ) {}
 
   /** Runs argv; resolves with the exit status whatever it is. */
@@ -81,12 +87,31 @@ export class SshSession {
 
   /**
    * Makes the VM's 127.0.0.1:port reach this machine's 127.0.0.1:port until the returned function
-   * is called (the Kamal local-registry tunnel).
+   * is called (the Kamal local-registry tunnel). OpenSSH's `ssh -R` when installed: its C crypto and
+   * its own process keep a pull of hundreds of MB off this worker's event loop. ssh2 otherwise, or
+   * with KAMAL_DEV_TUNNEL=ssh2.
    */
   async forwardRemotePort(port: number): Promise<() => Promise<void>> {
+    const open = () =>
+      this.openssh && process.env.KAMAL_DEV_TUNNEL !== 'ssh2' && opensshInstalled() ? opensshRemoteForward(this.openssh, port) : this.forwardRemotePortOverSsh2(port);
+    // sshd lets go of a closed forward's port a moment after the connection that held it ends.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await open();
+      } catch (error) {
+        if (attempt >= FORWARD_BIND_ATTEMPTS || !PORT_TAKEN.test(`${(error as Error).message} ${(error as { description?: string }).description ?? ''}`)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+  }
+
+  /** The same tunnel carried by this ssh2 connection. */
+  async forwardRemotePortOverSsh2(port: number): Promise<() => Promise<void>> {
     const onConnection = (info: { destPort: number }, accept: () => ClientChannel, reject: () => void) => {
       if (info.destPort !== port) return;
       const local = netConnect(port, '127.0.0.1');
+      // Registry clients send many small requests (HEAD, GET per blob): Nagle would hold each one back.
+      local.setNoDelay(true);
       local.once('error', () => reject());
       local.once('connect', () => {
         const channel = accept();

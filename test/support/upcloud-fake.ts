@@ -20,6 +20,8 @@ export interface FakeServer {
   ip: string;
   /** The POST /server body as received. */
   created: Record<string, unknown>;
+  /** The script (or URL) cloud-init runs on first boot, when the create gave one. */
+  userData?: string;
   /** GETs left in `maintenance` before `started`. */
   pollsLeft: number;
   firewall: 'on' | 'off';
@@ -193,6 +195,9 @@ export class UpcloudFake {
     if (!TEMPLATES.some((t) => t.uuid === s.storage_devices?.storage_device?.[0]?.storage)) return error(400, 'STORAGE_INVALID', 'The storage is invalid.');
     if (!s.title || !s.hostname) return error(400, 'TITLE_MISSING', 'The title and hostname are required.');
     if (s.firewall !== undefined && !['on', 'off'].includes(s.firewall)) return error(400, 'FIREWALL_INVALID', 'firewall must be on or off');
+    if (s.user_data !== undefined && (typeof s.user_data !== 'string' || s.user_data === '')) return error(400, 'USER_DATA_INVALID', 'The user_data is invalid.');
+    // Cloud-init templates read user_data from the metadata service only.
+    if (s.user_data !== undefined && s.metadata !== 'yes') return error(400, 'METADATA_DISABLED', 'user_data needs metadata: yes.');
     const server: FakeServer = {
       uuid: randomUUID(),
       title: s.title,
@@ -203,6 +208,7 @@ export class UpcloudFake {
       labels: s.labels?.label ?? [],
       ip: this.publicIp ?? `203.0.113.${this.nextIp++}`,
       created: s,
+      userData: s.user_data,
       pollsLeft: this.startPolls,
       firewall: s.firewall ?? 'off',
       firewallRules: [],

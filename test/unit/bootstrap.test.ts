@@ -1,4 +1,5 @@
-import { installScript, parseProbe } from '../../src/docker/bootstrap';
+import { spawnSync } from 'node:child_process';
+import { bootInstallScript, installScript, parseProbe, START_ENGINE_SCRIPT, WAIT_FOR_BOOT_SCRIPT } from '../../src/docker/bootstrap';
 
 const probe = (o: Partial<ReturnType<typeof parseProbe>>) => ({ osId: 'debian', codename: 'bookworm', docker: '', compose: '', engine: '', ...o });
 
@@ -46,5 +47,15 @@ describe('bootstrap', () => {
 
   it('refuses other systems with a clear error', () => {
     expect(() => installScript(probe({ osId: 'alpine', codename: '' }))).toThrow(/cannot install Docker on alpine/);
+  });
+
+  it('the boot install is the full install for that OS, then the engine start', () => {
+    const script = bootInstallScript({ osId: 'debian', codename: 'bookworm' })!;
+    expect(script).toBe(`#!/bin/sh\n${installScript(probe({}))}\n${START_ENGINE_SCRIPT}`);
+    expect(spawnSync('sh', ['-n', '-c', script]).status).toBe(0);
+  });
+
+  it('waiting for the boot install is a no-op without cloud-init', () => {
+    expect(spawnSync('/bin/sh', ['-c', WAIT_FOR_BOOT_SCRIPT], { env: { PATH: '/nonexistent' }, timeout: 5_000 }).status).toBe(0);
   });
 });

@@ -2,6 +2,8 @@ import { KamalDevError } from '../../src/errors';
 import { Provider } from '../../src/providers/types';
 import { createUpcloudProvider, UpcloudConfig } from '../../src/providers/upcloud';
 import { realSleep, Sleep } from '../../src/providers/upcloud-api';
+import { bootInstallScript } from '../../src/docker/bootstrap';
+import { templateOs } from '../../src/providers/upcloud-shapes';
 import { TEMPLATES, UpcloudFake } from '../support/upcloud-fake';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTests kamal-dev';
@@ -226,6 +228,21 @@ describe('upcloud provider against the local UpCloud API', () => {
     await provider({ template: 'Debian GNU/Linux 12 (Bookworm)', plan: 'DEV-1xCPU-1GB-10GB' }).provision({ name: 's', labels: {}, sshPublicKey: KEY });
     const [server] = fake.servers.values();
     expect(server.created).toMatchObject({ storage_devices: { storage_device: [{ storage: TEMPLATES[3].uuid, size: 10, tier: 'standard' }] } });
+    expect(server.userData).toBe(bootInstallScript({ osId: 'debian', codename: 'bookworm' }));
+  });
+
+  it("passes the template OS's Docker + Compose install as user-data, so cloud-init runs it while the server boots", async () => {
+    await provider().provision({ name: 'shop-1', labels: labelsFor('d1', 1), sshPublicKey: KEY });
+    const [server] = fake.servers.values();
+    expect(server.userData).toBe(bootInstallScript({ osId: 'ubuntu', codename: 'noble' }));
+    expect(server.userData).toMatch(/^#!\/bin\/sh\n/);
+    expect(server.userData).toContain('apt_install docker.io docker-compose-v2');
+    expect(server.userData).toContain('systemctl enable --now docker');
+  });
+
+  it('sends no user-data for a template whose OS it cannot install Docker on (bootstrap says why later)', async () => {
+    expect(templateOs({ uuid: 'x', title: 'CentOS Stream 9', type: 'template' })).toBeUndefined();
+    expect(bootInstallScript({ osId: 'debian', codename: 'buster' })).toBeUndefined();
   });
 
   it('stops waiting when the signal aborts', async () => {

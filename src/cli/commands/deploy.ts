@@ -16,7 +16,8 @@ import type { DeployProgress, DeploySummary } from '../../workflows/types';
 import { checkedPlanOf, type CliDeps } from '../deps';
 import { followDeploy, type FollowResult } from '../follow';
 import { ProgressPrinter } from '../progress';
-import { setExitCode, withTemporal, type CommandContext } from '../session';
+import { setExitCode, warmWorkerModules, withTemporal, type CommandContext } from '../session';
+import { StartupTimings } from '../timings';
 import { summaryTable } from '../summaryTable';
 import { remoteStackDir } from '../../spec/compose-mounts';
 import { workspaceSelection } from '../../spec/workspace-files';
@@ -49,21 +50,28 @@ export function register(program: Command, deps: CliDeps): void {
     .option('--attach [workflowId]', 'follow a deploy that is already running (default: the newest running one) instead of starting one')
     .option('--follow', 'with --json: one JSON object per progress change (newline-delimited), then the result')
     .action(async (options: DeployOptions, command: Command) => {
+      const timings = new StartupTimings(command.optsWithGlobals<{ verbose?: boolean }>().verbose === true);
+      timings.mark('modules');
       const projectDir = contextOf(command).projectDir;
       // Bad config, devcontainer or compose files stop here, before any server, worker or workflow.
-      const checked = typeof options.attach === 'string' ? undefined : await checkedPlanOf(deps)({ projectDir, count: options.count, from: options.from });
+      const checking = typeof options.attach === 'string' ? undefined : checkedPlanOf(deps)({ projectDir, count: options.count, from: options.from });
+      const warming = warmWorkerModules();
+      const checked = await checking;
+      await warming;
+      timings.mark('plan');
       const print = printerOf(command, deps);
       for (const line of checked ? specWarningLines(checked) : []) print.note(line);
       const plan = checked?.plan;
       if (plan && options.syncWorkspace) print.note(await syncWarning(plan));
-      const code = await withTemporal(deps, command, (ctx) => deploy(ctx, deps, options, plan), { shutdownSignals: [] });
+      const code = await withTemporal(deps, command, (ctx) => deploy(ctx, deps, options, plan), { shutdownSignals: [] }, timings);
       setExitCode(command, code);
     });
 }
 
 async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions, plan: DeployPlan | undefined): Promise<number> {
-  const { session, projectDir, print, log } = ctx;
+  const { session, projectDir, print, log, timings } = ctx;
   const worker = await ctx.worker();
+  timings.mark('worker');
   const attached = typeof options.attach === 'string' ? options.attach : options.attach && plan ? await latestRunningDeploy(session.client, plan.identity) : undefined;
   const workflowId =
     attached ??
@@ -84,7 +92,9 @@ async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions
         { sharedQueue: session.settings.sharedQueue, sourceQueue: ctx.sourceQueue, profiles: session.settings.profiles, identity: plan!.identity },
       )
     ).workflowId;
+  timings.mark('start');
   log(`${attached ? 'following' : 'started'} ${workflowId}: ${webUiLink(workflowId, session.settings.namespace, session.settings.uiUrl)}`);
+  if (timings.shown) log(timings.line());
 
   const detach = new AbortController();
   const printer = new ProgressPrinter(print.json ? nullStream : print.stderr);

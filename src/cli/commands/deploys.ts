@@ -16,7 +16,7 @@ export function register(program: Command, deps: CliDeps): void {
       await withTemporal(deps, command, async ({ session, print }) => {
         const deploys = await listDeploys(session.client, identity, { limit: options.limit, ui: session.settings });
         print.result({ outcome: 'ok', deploys }, () => render(deploys, print.stdout));
-      });
+      }, { worker: false });
     });
 }
 

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Command } from 'commander';
 import { stackRef } from '../../activities/stackDir';
-import { knownHostsFile } from '../../activities/vmContext';
+import { knownHostsFile } from '../../ssh/knownHosts';
 import { composeContainerId } from '../../docker/compose';
 import { configError, KamalDevError } from '../../errors';
 import { sshKeyPath } from '../../ssh/keys';

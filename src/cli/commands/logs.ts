@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { stackRef } from '../../activities/stackDir';
-import { knownHostsFile } from '../../activities/vmContext';
+import { knownHostsFile } from '../../ssh/knownHosts';
 import { composeArgv } from '../../docker/compose';
 import { sshKeyPath } from '../../ssh/keys';
 import { SshPool } from '../../ssh/pool';
