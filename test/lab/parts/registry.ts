@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import { LAB_LABEL, LabPart, markCreated, SHARED_DIR } from '../lab';
 import { sh, succeeds } from '../exec';
@@ -55,13 +56,24 @@ export const registryPart: LabPart = {
 export async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    try {
-      const response = await fetch(url);
-      if (response.status < 500) return;
-    } catch {
-      // not listening yet
-    }
+    if ((await statusOf(url)) < 500) return;
     if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs / 1000}s`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/**
+ * One GET's status, 599 when nothing answers. Not `fetch`: against a port Docker has just published
+ * (its proxy accepts before the registry listens), Node 20's fetch was seen to stay pending with
+ * nothing holding the event loop, so the whole jest run ended at once with exit 0 and no test run.
+ */
+function statusOf(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const request = get(url, { timeout: 2000 }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 599);
+    });
+    request.on('timeout', () => request.destroy());
+    request.on('error', () => resolve(599));
+  });
 }
