@@ -99,13 +99,18 @@ export async function temporalClient(): Promise<{ client: Client; close(): Promi
 
 /** Whether `step` runs now, in the deploy itself or in any of its VMs; false while no worker answers. */
 export async function stepRunning(client: Client, workflowId: string, step: string): Promise<boolean> {
+  return (await runningSteps(client, workflowId)).includes(step);
+}
+
+/** The steps of a deploy (its own and its VMs') that run now; none while its progress cannot be read. */
+export async function runningSteps(client: Client, workflowId: string): Promise<string[]> {
   let progress: DeployProgress;
   try {
     progress = await fetchProgress(client, workflowId);
   } catch {
-    return false;
+    return [];
   }
-  return [...progress.steps, ...progress.vms.flatMap((vm) => vm.steps)].some((s) => s.name === step && s.state === 'running');
+  return [...progress.steps, ...progress.vms.flatMap((vm) => vm.steps)].filter((s) => s.state === 'running').map((s) => s.name);
 }
 
 export async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, intervalMs = 150): Promise<boolean> {
