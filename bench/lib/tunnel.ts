@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { openRegistryAccess } from '../../src/activities/registryAccess';
 import { createVmActivities } from '../../src/activities/vm';
-import { knownHostsFile } from '../../src/activities/vmContext';
+import { knownHostsFile } from '../../src/ssh/knownHosts';
 import { SshPool } from '../../src/ssh/pool';
 import { bigLayerRegistry, timedPull } from '../../test/support/bigLayer';
 import { destroyDeployment, testPlan, testProject } from '../../test/support/vms';

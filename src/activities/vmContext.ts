@@ -26,8 +26,6 @@ export interface VmActivityDeps {
   providers?: Record<string, (config: ProviderConfig, plan: DeployPlan) => Provider>;
 }
 
-// Its home is src/ssh/knownHosts.ts (the CLI reads it without loading the providers); kept here for the activities' imports.
-export { knownHostsFile };
 
 /** Shared by every VM activity of one worker: SSH pools (one per key + known_hosts) and providers. */
 export class VmContext {

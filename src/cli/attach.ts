@@ -3,7 +3,7 @@ import { posix } from 'node:path';
 import type { VmHandle } from '../activities/types';
 import { runLifecycleSteps } from '../activities/lifecycleSteps';
 import { stackRef } from '../activities/stackDir';
-import { knownHostsFile } from '../activities/vmContext';
+import { knownHostsFile } from '../ssh/knownHosts';
 import { composeContainerId } from '../docker/compose';
 import { KamalDevError } from '../errors';
 import { lifecycleGroups } from '../spec/lifecycle';

@@ -13,8 +13,6 @@ export interface VmInstance {
   labels: Record<string, string>;
 }
 
-export type { OpenPort };
-
 export interface ProvisionRequest {
   name: string;
   /** kamal-dev.service, kamal-dev.deployment, kamal-dev.index (managed and project are the provider's own). */

@@ -1,4 +1,4 @@
-import type { OpenPort } from './types';
+import type { OpenPort } from '../spec/compose-ports';
 import type { UpcloudApi } from './upcloud-api';
 import type { ServerDetails } from './upcloud-shapes';
 

@@ -1,7 +1,7 @@
 import { createVmActivities } from '../../src/activities/vm';
 import type { VmHandle } from '../../src/activities/types';
 import { openRegistryAccess } from '../../src/activities/registryAccess';
-import { knownHostsFile } from '../../src/activities/vmContext';
+import { knownHostsFile } from '../../src/ssh/knownHosts';
 import { opensshInstalled } from '../../src/ssh/opensshForward';
 import { SshPool } from '../../src/ssh/pool';
 import type { SshSession } from '../../src/ssh/session';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { HOST_MARKER, markerText } from '../../src/activities/hostMarker';
 import { createVmActivities } from '../../src/activities/vm';
 import type { VmHandle } from '../../src/activities/types';
-import { knownHostsFile } from '../../src/activities/vmContext';
+import { knownHostsFile } from '../../src/ssh/knownHosts';
 import { SshPool } from '../../src/ssh/pool';
 import type { SshSession } from '../../src/ssh/session';
 import { readState, stateFilePath } from '../../src/state/devState';

@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync } from 'node:fs';
 import Docker from 'dockerode';
 import { createVmActivities } from '../../src/activities/vm';
-import { knownHostsFile } from '../../src/activities/vmContext';
+import { knownHostsFile } from '../../src/ssh/knownHosts';
 import { LABELS } from '../../src/providers/types';
 import { SshPool } from '../../src/ssh/pool';
 import { VM_IMAGE_LABEL, vmImageTag } from '../../src/providers/vmImage';

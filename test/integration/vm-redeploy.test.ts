@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { VmHandle } from '../../src/activities/types';
 import { createVmActivities } from '../../src/activities/vm';
-import { knownHostsFile } from '../../src/activities/vmContext';
+import { knownHostsFile } from '../../src/ssh/knownHosts';
 import type { DeployPlan, LifecyclePlan, StackPlan } from '../../src/spec/plan';
 import { SshPool } from '../../src/ssh/pool';
 import type { SshSession } from '../../src/ssh/session';
