@@ -23,11 +23,7 @@ export const MANIFEST_ACCEPT = [
 export async function verifyManifest(image: string, expectedDigest: string, credentials?: RegistryCredentials, signal?: AbortSignal): Promise<string> {
   const location = registryLocation(image);
   const url = `${location.baseUrl}/v2/${location.repository}/manifests/${location.tag}`;
-  let response = await request(url, { method: 'HEAD', headers: { Accept: MANIFEST_ACCEPT }, signal }, image);
-  if (response.status === 401) {
-    const authorization = await answerChallenge(response.headers.get('www-authenticate') ?? '', location.repository, credentials, image, signal);
-    response = await request(url, { method: 'HEAD', headers: { Accept: MANIFEST_ACCEPT, Authorization: authorization }, signal }, image);
-  }
+  const { response } = await authorizedRequest(url, { method: 'HEAD', headers: { Accept: MANIFEST_ACCEPT }, signal }, { repository: location.repository, credentials, image });
   if (response.status === 401 || response.status === 403) {
     throw new ImageError('RegistryAuthFailed', 'registry', `the registry refused to show ${image} (HTTP ${response.status})`, {
       retry: 'bad-input',
@@ -53,8 +49,25 @@ export async function verifyManifest(image: string, expectedDigest: string, cred
   return digest;
 }
 
+/**
+ * A v2 API request that answers the registry's 401 challenge (Bearer token or Basic) once and asks
+ * again. `authorization` from an earlier answer is sent at once; the one used is returned, for the
+ * next request to the same repository.
+ */
+export async function authorizedRequest(
+  url: string,
+  init: RequestInit & { headers: Record<string, string> },
+  auth: { repository: string; credentials?: RegistryCredentials; image: string; authorization?: string },
+): Promise<{ response: Response; authorization?: string }> {
+  const send = (authorization?: string) => request(url, { ...init, headers: { ...init.headers, ...(authorization ? { Authorization: authorization } : {}) } }, auth.image);
+  const response = await send(auth.authorization);
+  if (response.status !== 401 || auth.authorization) return { response, authorization: auth.authorization };
+  const authorization = await answerChallenge(response.headers.get('www-authenticate') ?? '', auth.repository, auth.credentials, auth.image, init.signal ?? undefined);
+  return { response: await send(authorization), authorization };
+}
+
 /** `Bearer realm="https://auth/token",service="registry",scope="..."` -> the Authorization header to send. */
-export async function answerChallenge(
+async function answerChallenge(
   header: string,
   repository: string,
   credentials: RegistryCredentials | undefined,
@@ -98,7 +111,7 @@ export function parseChallenge(params: string): Record<string, string> {
 const ATTEMPTS = 3;
 const FIRST_DELAY_MS = 500;
 
-export async function request(url: string, init: RequestInit, image: string): Promise<Response> {
+async function request(url: string, init: RequestInit, image: string): Promise<Response> {
   for (let attempt = 1; ; attempt++) {
     const last = attempt >= ATTEMPTS;
     try {

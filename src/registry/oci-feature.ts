@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { run } from '../docker/runner';
-import { answerChallenge, request, type RegistryCredentials } from './manifest';
+import { authorizedRequest, type RegistryCredentials } from './manifest';
 import { apiBase } from './reference';
 
 /** The config media type of a published Dev Container Feature (containers.dev features-distribution). */
@@ -58,12 +58,9 @@ function registryGet(ref: OciFeatureRef, credentials: RegistryCredentials | unde
   let authorization: string | undefined;
   return async (path: string, accept: string): Promise<Response> => {
     const url = `${apiBase(ref.registry)}/v2/${ref.repository}/${path}`;
-    const headers = () => ({ Accept: accept, ...(authorization ? { Authorization: authorization } : {}) });
-    let response = await request(url, { headers: headers(), signal }, name);
-    if (response.status === 401 && !authorization) {
-      authorization = await answerChallenge(response.headers.get('www-authenticate') ?? '', ref.repository, credentials, name, signal);
-      response = await request(url, { headers: headers(), signal }, name);
-    }
+    const answered = await authorizedRequest(url, { headers: { Accept: accept }, signal }, { repository: ref.repository, credentials, image: name, authorization });
+    const response = answered.response;
+    authorization = answered.authorization;
     if (response.status === 401 || response.status === 403) throw new Error(`the registry ${ref.registry} refused access to ${name} (HTTP ${response.status}): check its credentials`);
     if (response.status === 404) throw new Error(`${name}:${ref.reference} is not in the registry ${ref.registry} (HTTP 404)`);
     if (!response.ok) throw new Error(`the registry ${ref.registry} answered HTTP ${response.status} for ${name}`);
