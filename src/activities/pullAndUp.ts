@@ -39,8 +39,7 @@ export async function pullAndUp(
     for (const build of plan.builds) present.add(build.service);
   }
   const services = Object.keys((plan.stack.compose.services ?? {}) as object);
-  if (present.size === 0) await session.run(withDockerConfig(dockerConfig, composePull(await pullSource(session, plan))), { root: true, onLine });
-  else await pullServiceImages(session, plan, services.filter((s) => !present.has(s)), { onLine, dockerConfig });
+  await pullServiceImages(session, plan, services.filter((s) => !present.has(s)), { onLine, dockerConfig });
   await swapInStaged(session, plan, options.release);
   await session.run(withDockerConfig(dockerConfig, composeUp(stackRef(plan))), { root: true, onLine });
 }
