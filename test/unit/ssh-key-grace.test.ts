@@ -1,8 +1,9 @@
-import { mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Server, utils } from 'ssh2';
+import { Server } from 'ssh2';
 import { keyGraceFor, createVmActivities } from '../../src/activities/vm';
 import type { VmHandle } from '../../src/activities/types';
 import { toActivityFailure } from '../../src/activities/failures';
@@ -27,7 +28,11 @@ describe('waitForSsh on a found VM whose sshd refuses the key', () => {
   let server: Server;
   let logins = 0;
   beforeAll(async () => {
-    server = new Server({ hostKeys: [utils.generateKeyPairSync('ed25519').private] }, (client) => {
+    // Made by ssh-keygen, as the product's keys are: on a fresh machine (where ssh2's optional native
+    // crypto binding is not built) ssh2 refused the ed25519 key its own generator wrote.
+    const hostKey = join(mkdtempSync(join(tmpdir(), 'kamal-dev-grace-host-')), 'key');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
+    server = new Server({ hostKeys: [readFileSync(hostKey)] }, (client) => {
       client.on('authentication', (ctx) => {
         if (ctx.method === 'publickey') logins++;
         ctx.reject(['publickey']);
