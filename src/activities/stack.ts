@@ -1,7 +1,7 @@
 import type { VmInstance } from '../providers/types';
 import { remoteStackDir as stackDir } from '../spec/compose-mounts';
 import type { DeployPlan } from '../spec/plan';
-import { stateFilePath, updateState } from '../state/devState';
+import { updateProjectState } from '../state/source';
 import { runDevcontainerCommands } from './devcontainerCommands';
 import { classified } from './failures';
 import { KamalDevError } from '../errors';
@@ -103,7 +103,7 @@ export function createStackActivities(
           secretValues: Object.values(await secretsOf(plan, plan.stack.secrets)),
           onPoll: () => heartbeat('verify'),
         });
-        await updateState(stateFilePath(plan.projectDir), (state) => {
+        await updateProjectState(plan, (state) => {
           const entry = state.deployments[vm.name];
           if (entry) entry.containers = outcome.containers.map(({ ports: _ports, ...c }) => c);
         });

@@ -20,6 +20,11 @@ export interface VmHandle extends VmRef {
   status?: 'running' | 'stopped' | 'starting' | 'unknown';
   /** From provisionVm: true when this run made the VM, false when it found it (a redeploy). */
   created?: boolean;
+  /**
+   * `type base64` of the host key waitForSsh authenticated against (public data): every later step
+   * of the workflow pins it, whichever worker runs it. Absent before waitForSsh and in older runs.
+   */
+  hostKey?: string;
 }
 
 export interface BuiltImage {
@@ -82,7 +87,8 @@ export interface DeployActivities {
    * made: a found one is `kept`. A VM that is already gone is a success.
    */
   destroyVm(input: { plan: DeployPlan; vm: VmRef; createdBy?: string }): Promise<{ outcome: DestroyOutcome }>;
-  waitForSsh(input: { plan: DeployPlan; vm: VmHandle }): Promise<void>;
+  /** Returns the host key of the first authenticated session (older workflows ignore it; see VmHandle.hostKey). */
+  waitForSsh(input: { plan: DeployPlan; vm: VmHandle }): Promise<{ hostKey?: string } | void>;
   bootstrapVm(input: { plan: DeployPlan; vm: VmHandle }): Promise<{ installed: boolean; docker: string; compose: string }>;
   /**
    * The new stack staged beside the running one (nothing running changes); the workspace copy seeded

@@ -38,6 +38,8 @@ export interface RuntimeOptions {
   logToFile?: boolean;
   /** Default true. False for a command that only asks the server (no Temporal runtime, no worker modules loaded). */
   worker?: boolean;
+  /** `kamal-dev worker --secrets FILE`: the worker's own secrets (src/activities/workerSecrets.ts). */
+  secretsFile?: string;
 }
 
 /**
@@ -133,7 +135,7 @@ export async function withTemporal<T>(
         connection: await session.nativeConnection(),
         namespace: settings.namespace,
         taskQueues: { shared: settings.sharedQueue, source: sourceQueue },
-        activities: (activities = await deps.activities({ projectDir })),
+        activities: (activities = await deps.activities({ projectDir, ...(runtime.secretsFile ? { secretsFile: runtime.secretsFile } : {}) })),
       }));
     };
     return await fn({ projectDir, session, sourceQueue, print, log, worker, timings });

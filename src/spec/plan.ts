@@ -142,8 +142,13 @@ export type ProviderConfig =
 export interface SshSettings {
   user: string;
   port: number;
-  /** Private key path; the public key is `${keyPath}.pub`. */
+  /** Private key path as the source machine resolved it; the public key is `${keyPath}.pub`. */
   keyPath: string;
+  /**
+   * ssh.key_path as config/dev.yml writes it (`~` unexpanded): every worker resolves it on its own
+   * filesystem (src/ssh/keys.ts). Absent in plans made before it existed: keyPath then.
+   */
+  keyPathSetting?: string;
 }
 
 export interface DeployPlan {

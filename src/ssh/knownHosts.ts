@@ -33,13 +33,19 @@ function readLines(file: string): string[] {
 
 export type HostKeyDecision = 'known' | 'recorded' | 'changed';
 
+/** What the file says of this key, recording nothing: `recorded` means the host is not in it yet. */
+export function recordedHostKey(file: string, host: string, port: number, key: Buffer): HostKeyDecision {
+  const pattern = hostPattern(host, port);
+  const recorded = readLines(file).filter((l) => l.split(' ')[0] === pattern);
+  if (recorded.includes(keyLine(pattern, key))) return 'known';
+  return recorded.length > 0 ? 'changed' : 'recorded';
+}
+
 /** Accepts a known key, records an unknown host, refuses a host whose key differs from the record. */
 export function checkHostKey(file: string, host: string, port: number, key: Buffer): HostKeyDecision {
-  const pattern = hostPattern(host, port);
-  const line = keyLine(pattern, key);
-  const recorded = readLines(file).filter((l) => l.split(' ')[0] === pattern);
-  if (recorded.includes(line)) return 'known';
-  if (recorded.length > 0) return 'changed';
+  const decision = recordedHostKey(file, host, port, key);
+  if (decision !== 'recorded') return decision;
+  const line = keyLine(hostPattern(host, port), key);
   mkdirSync(dirname(file), { recursive: true });
   closeSync(openSync(file, 'a', 0o600));
   writeFileSync(file, line + '\n', { flag: 'a' });
