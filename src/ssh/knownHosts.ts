@@ -4,7 +4,7 @@ import { KamalDevError } from '../errors';
 import type { DeployPlan } from '../spec/plan';
 
 /** The project's pinned host keys (ssh2 and OpenSSH both read it). */
-export function knownHostsFile(plan: DeployPlan): string {
+export function knownHostsFile(plan: Pick<DeployPlan, 'projectDir'>): string {
   return join(plan.projectDir, '.kamal', 'known_hosts');
 }
 
@@ -50,6 +50,15 @@ export function checkHostKey(file: string, host: string, port: number, key: Buff
   closeSync(openSync(file, 'a', 0o600));
   writeFileSync(file, line + '\n', { flag: 'a' });
   return 'recorded';
+}
+
+/** Records a host key (`type base64`) another worker authenticated against, unless the host has a line already. */
+export function addHostKey(file: string, host: string, port: number, hostKey: string): void {
+  const pattern = hostPattern(host, port);
+  if (readLines(file).some((l) => l.split(' ')[0] === pattern)) return;
+  mkdirSync(dirname(file), { recursive: true });
+  closeSync(openSync(file, 'a', 0o600));
+  writeFileSync(file, `${pattern} ${hostKey}\n`, { flag: 'a' });
 }
 
 /** A VM that was destroyed takes its key with it; a new VM on the same endpoint is a new host. */

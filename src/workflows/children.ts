@@ -2,6 +2,7 @@ import { condition, ParentClosePolicy, startChild, type ChildWorkflowHandle } fr
 import type { DeployPlan } from '../spec/plan';
 import { workspaceCommitSignal } from './handoff';
 import { imagesSignal, type ImagesOutcome } from './images';
+import type { VmQueues } from './queues';
 import { failureMessage, PHASE_ATTRIBUTE, SERVICE_ATTRIBUTE } from './progress';
 import type { DeployWorkspacesInput, WorkspaceProgress } from './types';
 import { DeployWorkspace } from './workspace';
@@ -15,6 +16,8 @@ export interface ChildOptions {
   awaitImages: boolean;
   /** The lock workflow the child tells when it closes (src/workflows/lock.ts); absent before it. */
   lock?: string;
+  /** What of the child runs on the source machine (src/workflows/queues.ts); absent before LOCAL_ON_SOURCE_PATCH. */
+  queues?: VmQueues;
 }
 
 /** Starts the DeployWorkspace child of one VM (the start command is issued at once, in VM order). */
@@ -31,6 +34,7 @@ export function startWorkspace(plan: DeployPlan, vm: WorkspaceProgress, index: n
         ...(options.holdForCommit ? { holdForCommit: true } : {}),
         ...(options.awaitImages ? { awaitImages: true } : {}),
         ...(options.lock ? { lock: options.lock } : {}),
+        ...(options.queues && (options.queues.vm || options.queues.pull) ? { queues: options.queues } : {}),
       },
     ],
     typedSearchAttributes: [

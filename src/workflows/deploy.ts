@@ -7,6 +7,7 @@ import { OVERLAP_PATCH } from './images';
 import { LOCK_PATCH, withLock, type HeldLock } from './lock';
 import { concludeCancelled, conclude, countDeployed, finish, outcomeOf } from './outcome';
 import { profile } from './policies';
+import { LOCAL_ON_SOURCE_PATCH, vmQueues } from './queues';
 import { failureMessage, PROGRESS_QUERY, SERVICE_ATTRIBUTE, setPhase, StepTracker } from './progress';
 import type { DeployPhase, DeployProgress, DeploySummary, DeployWorkspacesInput } from './types';
 
@@ -73,7 +74,8 @@ async function deployAll(input: DeployWorkspacesInput, current: boolean, lock?: 
     if (current) setHandler(workspaceReportSignal, (report) => void Object.assign(progress.vms.find((v) => v.name === report.name) ?? {}, pick(report)));
   };
   const children = new Map<string, WorkspaceChild>();
-  const options = { holdForCommit: current, awaitImages: overlap, lock: lock?.workflowId };
+  const queues = patched(LOCAL_ON_SOURCE_PATCH) ? vmQueues(plan, sourceTaskQueue) : undefined;
+  const options = { holdForCommit: current, awaitImages: overlap, lock: lock?.workflowId, queues };
 
   // Should this run be terminated, the lock stays held until the children named to it have compensated:
   // they are named in the workflow task that starts them.

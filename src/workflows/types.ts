@@ -1,6 +1,7 @@
 import type { BuiltImage, ContainerState, DeployInput, PushedImage, VmHandle, VmRef } from '../activities/types';
 import type { ImageActivityProgress } from '../images/progress';
 import type { TimeoutOverride, TimeoutOverrides, TimeoutProfile } from '../spec/config';
+import type { VmQueues } from './queues';
 import type { DeployPlan } from '../spec/plan';
 
 /** Timeout/retry profiles by name; a deploy may override any field of any profile (config `temporal.timeouts`). */
@@ -33,10 +34,14 @@ export interface DeployWorkspaceInput {
    * wait for the parent's images signal before composeUp. Absent in histories recorded before it.
    */
   awaitImages?: boolean;
+  /** Steps that must run on the source machine (src/workflows/queues.ts); absent before LOCAL_ON_SOURCE_PATCH. */
+  queues?: VmQueues;
 }
 
 export interface LifecycleInput {
   plan: DeployPlan;
+  /** The source machine's queue, for a provider that exists only there (local VMs); absent: the workflow's own. */
+  vmTaskQueue?: string;
   /** Only these VMs (default: every VM of the deployment); a name that is not there is reported as failed. */
   names?: string[];
   profiles?: ProfileOverrides;

@@ -6,6 +6,7 @@ import { awaitCommit, reportSettled } from './handoff';
 import { sayClosed } from './lock';
 import { listenForImages, unbuiltServices } from './images';
 import { profile } from './policies';
+import { HOST_KEY_PATCH } from './queues';
 import { ROLLBACK_PATCH, ROLLED_BACK, withNote } from './rollback';
 import { failureMessage, PROGRESS_QUERY, setPhase, StepTracker } from './progress';
 import type { DeployWorkspaceInput, WorkspaceProgress, WorkspaceResult } from './types';
@@ -49,15 +50,16 @@ export async function DeployWorkspace(input: DeployWorkspaceInput): Promise<Work
 }
 
 async function deployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceResult> {
-  const { plan, vm: ref, skipPush, profiles, holdForCommit, awaitImages } = input;
-  const act = (name: Parameters<typeof profile>[0]) => proxyActivities<DeployActivities>(profile(name, profiles));
-  const [upload, long, provision, ssh, verify, undo] = [
+  const { plan, vm: ref, skipPush, profiles, holdForCommit, awaitImages, queues = {} } = input;
+  const act = (name: Parameters<typeof profile>[0], queue = queues.vm) => proxyActivities<DeployActivities>(profile(name, profiles, queue));
+  const [upload, long, provision, ssh, verify, undo, pull] = [
     act('upload'),
     act('long'),
     act('provision'),
     act('ssh'),
     act('verify'),
     act('compensation'),
+    act('long', queues.pull ?? queues.vm),
   ];
   const waitForImages = awaitImages ? listenForImages() : undefined;
   const unbuilt = awaitImages ? unbuiltServices(plan) : [];
@@ -78,10 +80,12 @@ async function deployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceRe
       const destroyVm = async () => void (destroyed = (await undo.destroyVm({ plan, vm: ref, createdBy }))?.outcome ?? 'destroyed');
       compensations.push({ name: 'destroyVm', undo: destroyVm });
     }
-    const vm = await tracker.run('provisionVm', () => provision.provisionVm({ plan, vm: ref, createdBy }), provisioned);
+    let vm = await tracker.run('provisionVm', () => provision.provisionVm({ plan, vm: ref, createdBy }), provisioned);
     progress.vm = vm;
     setPhase('bootstrap');
-    await tracker.run('waitForSsh', () => ssh.waitForSsh({ plan, vm }));
+    const reached = await tracker.run('waitForSsh', () => ssh.waitForSsh({ plan, vm }));
+    // Whichever worker runs a later step talks to the host this one authenticated (public data).
+    if (reached?.hostKey && patched(HOST_KEY_PATCH)) progress.vm = vm = { ...vm, hostKey: reached.hostKey };
     await tracker.run('bootstrapVm', () => long.bootstrapVm({ plan, vm }), (r) => `docker ${r.docker}, compose ${r.compose}${r.installed ? ' (installed)' : ''}`);
     setPhase('compose');
     await tracker.run('uploadStack', () => upload.uploadStack({ plan, vm }), (r) => `${r.stackDir}${r.workspace ? `, workspace ${r.workspace}` : ''}`);
@@ -93,13 +97,13 @@ async function deployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceRe
         undo: async () => void (rolledBack = (await undo.rollbackStack({ plan, vm, release })).rolledBack),
       });
     }
-    if (unbuilt.length > 0) await tracker.run('pullImages', () => long.pullImages({ plan, vm, services: unbuilt }), () => unbuilt.join(', '));
+    if (unbuilt.length > 0) await tracker.run('pullImages', () => pull.pullImages({ plan, vm, services: unbuilt }), () => unbuilt.join(', '));
     if (waitForImages) {
       setPhase('images');
       await tracker.run(IMAGES_STEP, waitForImages);
     }
     const pulled = unbuilt.length > 0 ? { pulled: unbuilt } : {};
-    await tracker.run('composeUp', () => long.composeUp({ plan, vm, skipPush, release, ...pulled }));
+    await tracker.run('composeUp', () => pull.composeUp({ plan, vm, skipPush, release, ...pulled }));
     setPhase('verify');
     const containers = await tracker.run('verifyStack', () => verify.verifyStack({ plan, vm }), (c) => `${c.length} container(s) up`);
     progress.containers = containers;

@@ -27,6 +27,7 @@ const vmHandle = z.strictObject({
   ip: z.string(),
   // Made by this run (true) or found (false); absent where no deploy made the handle.
   created: z.boolean().optional(),
+  hostKey: z.string().optional(),
   status: z.enum(['running', 'stopped', 'starting', 'unknown']).optional(),
 });
 const step = z.object({

@@ -1,3 +1,6 @@
+import { recordDeployOnSource } from '../../client/sourceRecords';
+import { projectIdentity } from '../../state/identity';
+import { pinnedStepsNotice } from '../pinnedNotice';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -94,6 +97,8 @@ async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions
     ).workflowId;
   timings.mark('start');
   log(`${attached ? 'following' : 'started'} ${workflowId}: ${webUiLink(workflowId, session.settings.namespace, session.settings.uiUrl)}`);
+  const pinned = pinnedStepsNotice(plan, session.settings.address !== undefined, ctx.sourceQueue);
+  if (pinned) log(pinned);
   if (timings.shown) log(timings.line());
 
   const detach = new AbortController();
@@ -126,6 +131,8 @@ async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions
     if (!failed) throw deployError(result.error, workflowId, result.cleanup);
     result = { summary: failed };
   }
+  // Workers elsewhere may have run the VM steps: this machine's .kamal/ learns what they reached.
+  await recordDeployOnSource(projectDir, projectIdentity(projectDir), result.summary);
   const { outcome, ...summary } = result.summary;
   finish({ outcome, ...summary }, () => summaryTable(result.summary));
   return result.summary.outcome === 'deployed' ? 0 : 1;
