@@ -15,6 +15,10 @@ export interface ChildOptions {
   awaitImages: boolean;
   /** The lock workflow the child tells when it closes (src/workflows/lock.ts); absent before it. */
   lock?: string;
+  /** The workspace comes as a seed with the images signal (SEED_PATCH). */
+  fromSeed?: boolean;
+  /** The queue of the child's VM steps (the source's, for --skip-push). */
+  vmTaskQueue?: string;
 }
 
 /** Starts the DeployWorkspace child of one VM (the start command is issued at once, in VM order). */
@@ -31,6 +35,8 @@ export function startWorkspace(plan: DeployPlan, vm: WorkspaceProgress, index: n
         ...(options.holdForCommit ? { holdForCommit: true } : {}),
         ...(options.awaitImages ? { awaitImages: true } : {}),
         ...(options.lock ? { lock: options.lock } : {}),
+        ...(options.fromSeed ? { fromSeed: true } : {}),
+        ...(options.vmTaskQueue ? { vmTaskQueue: options.vmTaskQueue } : {}),
       },
     ],
     typedSearchAttributes: [

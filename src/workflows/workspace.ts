@@ -23,9 +23,12 @@ function commandsSummary(result: { ran: string[]; failed?: string[] }): string {
 /** With awaitImages: the wait for the parent's build and push, after what needs no image of it. */
 const IMAGES_STEP = 'waitForImages';
 
-function stepsOf(plan: DeployWorkspaceInput['plan'], awaitImages: boolean | undefined, unbuilt: string[]): string[] {
+/** With fromSeed: the workspace and the stack's files, from the seed that came with the images. */
+const SEED_STEP = 'seedWorkspace';
+
+function stepsOf(plan: DeployWorkspaceInput['plan'], awaitImages: boolean | undefined, unbuilt: string[], fromSeed: boolean): string[] {
   const beforeUp = WORKSPACE_STEPS.indexOf('composeUp');
-  const early = awaitImages ? [...(unbuilt.length > 0 ? ['pullImages'] : []), IMAGES_STEP] : [];
+  const early = awaitImages ? [...(unbuilt.length > 0 ? ['pullImages'] : []), IMAGES_STEP, ...(fromSeed ? [SEED_STEP] : [])] : [];
   const steps = [...WORKSPACE_STEPS.slice(0, beforeUp), ...early, ...WORKSPACE_STEPS.slice(beforeUp)];
   return plan.stack.lifecycle ? [...steps, COMMANDS_STEP] : steps;
 }
@@ -49,8 +52,9 @@ export async function DeployWorkspace(input: DeployWorkspaceInput): Promise<Work
 }
 
 async function deployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceResult> {
-  const { plan, vm: ref, skipPush, profiles, holdForCommit, awaitImages } = input;
-  const act = (name: Parameters<typeof profile>[0]) => proxyActivities<DeployActivities>(profile(name, profiles));
+  const { plan, vm: ref, skipPush, profiles, holdForCommit, awaitImages, vmTaskQueue } = input;
+  const fromSeed = !!(awaitImages && input.fromSeed);
+  const act = (name: Parameters<typeof profile>[0]) => proxyActivities<DeployActivities>(profile(name, profiles, vmTaskQueue));
   const [upload, long, provision, ssh, verify, undo] = [
     act('upload'),
     act('long'),
@@ -61,7 +65,7 @@ async function deployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceRe
   ];
   const waitForImages = awaitImages ? listenForImages() : undefined;
   const unbuilt = awaitImages ? unbuiltServices(plan) : [];
-  const tracker = new StepTracker(stepsOf(plan, awaitImages, unbuilt));
+  const tracker = new StepTracker(stepsOf(plan, awaitImages, unbuilt, fromSeed));
   const progress: WorkspaceProgress = { name: ref.name, workflowId: workflowInfo().workflowId, state: 'running', steps: tracker.steps };
   setHandler(progressQuery, () => progress);
 
@@ -84,7 +88,8 @@ async function deployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceRe
     await tracker.run('waitForSsh', () => ssh.waitForSsh({ plan, vm }));
     await tracker.run('bootstrapVm', () => long.bootstrapVm({ plan, vm }), (r) => `docker ${r.docker}, compose ${r.compose}${r.installed ? ' (installed)' : ''}`);
     setPhase('compose');
-    await tracker.run('uploadStack', () => upload.uploadStack({ plan, vm }), (r) => `${r.stackDir}${r.workspace ? `, workspace ${r.workspace}` : ''}`);
+    const uploadInput = fromSeed ? { plan, vm, fromSeed } : { plan, vm };
+    await tracker.run('uploadStack', () => upload.uploadStack(uploadInput), (r) => `${r.stackDir}${r.workspace ? `, workspace ${r.workspace}` : ''}`);
     // The release is this workflow: only its own compensation may roll back the stack it swapped out.
     const release = workflowInfo().workflowId;
     if (patched(ROLLBACK_PATCH)) {
@@ -96,7 +101,10 @@ async function deployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceRe
     if (unbuilt.length > 0) await tracker.run('pullImages', () => long.pullImages({ plan, vm, services: unbuilt }), () => unbuilt.join(', '));
     if (waitForImages) {
       setPhase('images');
-      await tracker.run(IMAGES_STEP, waitForImages);
+      const seed = await tracker.run(IMAGES_STEP, waitForImages);
+      if (fromSeed && seed) {
+        await tracker.run(SEED_STEP, () => upload.seedWorkspace({ plan, vm, seed }), (r) => (r.workspace ? `workspace ${r.workspace}` : 'stack files'));
+      } else if (fromSeed) tracker.mark(SEED_STEP, 'skipped');
     }
     const pulled = unbuilt.length > 0 ? { pulled: unbuilt } : {};
     await tracker.run('composeUp', () => long.composeUp({ plan, vm, skipPush, release, ...pulled }));

@@ -8,6 +8,8 @@ export interface FakeCall {
   vm?: string;
   attempt: number;
   event: 'start' | 'done';
+  /** The task queue of the worker that ran it. */
+  taskQueue?: string;
 }
 
 export interface FakeOptions {
@@ -39,15 +41,15 @@ export function fakeActivities(options: FakeOptions = {}): { activities: Activit
   };
   const step = <I, O>(name: string, vmOf: (input: I) => string | undefined, body: (input: I) => O) => async (input: I): Promise<O> => {
     const vm = vmOf(input);
-    const { attempt } = Context.current().info;
-    note({ step: name, vm, attempt, event: 'start' });
+    const { attempt, taskQueue } = Context.current().info;
+    note({ step: name, vm, attempt, event: 'start', taskQueue });
     const ms = options.delay?.(name, vm) ?? 0;
     if (ms > 0) await Context.current().sleep(ms);
     for (const until = Date.now() + 30_000; options.gate && !options.gate(name, calls) && Date.now() < until; ) await Context.current().sleep(50);
     const error = options.fail?.(name, vm, attempt);
     if (error) throw error;
     const result = body(input);
-    note({ step: name, vm, attempt, event: 'done' });
+    note({ step: name, vm, attempt, event: 'done', taskQueue });
     return result;
   };
   // As the real activities do: names come in through history, values are looked up here on the worker.
@@ -71,6 +73,7 @@ export function fakeActivities(options: FakeOptions = {}): { activities: Activit
       resolve([i.plan.registry.usernameSecret, i.plan.registry.passwordSecret]);
       return i.images.map((x) => ({ image: x.image, digest: 'sha256:2222' }));
     }),
+    pushWorkspaceSeed: step('pushWorkspaceSeed', none, () => ({ image: 'registry.test/wftest-workspace@sha256:3333', digest: 'sha256:3333', pushed: true, files: 1, bytes: 10 })),
     provisionVm: step('provisionVm', vmName, (i: { vm: VmRef; createdBy?: string }) => {
       if (!vms.has(i.vm.name)) vms.set(i.vm.name, i.createdBy ?? '');
       return { ...handle(i.vm), created: vms.get(i.vm.name) === (i.createdBy ?? '') };
@@ -85,6 +88,7 @@ export function fakeActivities(options: FakeOptions = {}): { activities: Activit
     runDevcontainerCommands: step('runDevcontainerCommands', vmName, () => ({ ran: ['postCreateCommand'] })),
     bootstrapVm: step('bootstrapVm', vmName, () => ({ installed: true, docker: '20.10', compose: '2.26' })),
     uploadStack: step('uploadStack', vmName, () => ({ stackDir: '/opt/kamal-dev/wftest' })),
+    seedWorkspace: step('seedWorkspace', vmName, () => ({ workspace: 'seeded' })),
     pullImages: step('pullImages', vmName, none),
     composeUp: step('composeUp', vmName, (i: { vm: VmRef; plan: DeployPlan }) => {
       resolve([i.plan.registry.passwordSecret, ...i.plan.stack.secrets]);
