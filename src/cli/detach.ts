@@ -56,25 +56,11 @@ export async function otherWorkers(client: Client, namespace: string, sharedQueu
   return [...seen];
 }
 
-/**
- * Watches the progress of a deploy started with --detach and calls `release` once it has reached
- * its detach point and another worker serves the shared queue; with none, says so once and lets
- * the command follow the deploy to its end (its own worker is what runs it).
- */
-export function detachWatcher(
-  point: DetachPoint,
-  options: { client: Client; namespace: string; sharedQueue: string; log: (line: string) => void; release: () => void },
-): (progress: DeployProgress) => void {
-  let checking = false;
-  return (progress) => {
-    if (checking || !reached(point, progress)) return;
-    checking = true;
-    otherWorkers(options.client, options.namespace, options.sharedQueue).then(
-      (others) => {
-        if (others.length > 0) return options.release();
-        options.log(`--detach: no other worker polls ${options.sharedQueue}, so this command's own worker runs the deploy: following it to the end (start \`kamal-dev worker\` on a machine that stays up to detach earlier)`);
-      },
-      (error: unknown) => options.log(`--detach: could not ask which workers poll ${options.sharedQueue} (${(error as Error).message}); following the deploy to the end`),
-    );
-  };
+/** What `deploy --detach` says before the deploy starts. */
+export function detachNote(point: DetachPoint, plan: DeployPlan, others: string[], sharedQueue: string): string {
+  if (point === 'end' || others.length > 0) return `--detach: this command returns ${detachPointWords(point, plan)}`;
+  return (
+    `--detach: no other worker polls ${sharedQueue}, so this command's own worker runs the deploy: following it to the end ` +
+    '(with `kamal-dev worker` running on a machine that stays up, --detach returns after the push)'
+  );
 }

@@ -14,7 +14,7 @@ import { KamalDevError, type ErrorKind } from '../../errors';
 import { DEPLOY_FAILED_TYPE } from '../../workflows/names';
 import type { DeployProgress, DeploySummary } from '../../workflows/types';
 import { checkedPlanOf, type CliDeps } from '../deps';
-import { detachPointOf, detachPointWords, detachWatcher } from '../detach';
+import { detachNote, detachPointOf, otherWorkers, reached } from '../detach';
 import { followDeploy, type FollowResult } from '../follow';
 import { ProgressPrinter } from '../progress';
 import { setExitCode, warmWorkerModules, withTemporal, type CommandContext } from '../session';
@@ -74,7 +74,13 @@ export function register(program: Command, deps: CliDeps): void {
 
 async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions, plan: DeployPlan | undefined): Promise<number> {
   const { session, projectDir, print, log, timings } = ctx;
-  const worker = await ctx.worker();
+  const { namespace, sharedQueue } = session.settings;
+  const point = options.detach && plan ? detachPointOf(plan, !!options.skipPush) : undefined;
+  const others = point && point !== 'end' ? await otherWorkers(session.client, namespace, sharedQueue).catch(() => []) : [];
+  if (point && plan) log(detachNote(point, plan, others, sharedQueue));
+  // Detaching: the other workers run the VM steps, so none starts here only to be cut off at the detach.
+  const detachAt = point && point !== 'end' && others.length > 0 ? point : undefined;
+  const worker = await ctx.worker({ sourceOnly: !!detachAt });
   timings.mark('worker');
   const attached = typeof options.attach === 'string' ? options.attach : options.attach && plan ? await latestRunningDeploy(session.client, plan.identity) : undefined;
   const workflowId =
@@ -104,12 +110,10 @@ async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions
   const printer = new ProgressPrinter(print.json ? nullStream : print.stderr);
   const display = print.json && options.follow ? streamChanges(print) : (progress: DeployProgress) => printer.show(progress);
   let released = false;
-  const point = options.detach && plan && !attached ? detachPointOf(plan, !!options.skipPush) : undefined;
-  if (point && plan) log(`--detach: this command returns ${detachPointWords(point, plan)}`);
-  const { namespace, sharedQueue } = session.settings;
-  const release = () => ((released = true), detach.abort());
-  const watch = point ? detachWatcher(point, { client: session.client, namespace, sharedQueue, log, release }) : () => undefined;
-  const show = (progress: DeployProgress) => (display(progress), watch(progress));
+  const show = (progress: DeployProgress) => {
+    display(progress);
+    if (detachAt && !released && reached(detachAt, progress)) (released = true), detach.abort();
+  };
   const stopAsking = onInterrupt(deps, printer, log, async () => {
     await session.client.workflow.getHandle(workflowId).cancel();
     log('cancelling: every VM created so far is being destroyed');
