@@ -112,7 +112,9 @@ async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions
   let released = false;
   const show = (progress: DeployProgress) => {
     display(progress);
-    if (detachAt && !released && reached(detachAt, progress)) (released = true), detach.abort();
+    if (!detachAt || released || !reached(detachAt, progress)) return;
+    released = true;
+    detach.abort();
   };
   const stopAsking = onInterrupt(deps, printer, log, async () => {
     await session.client.workflow.getHandle(workflowId).cancel();
