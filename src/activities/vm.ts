@@ -23,7 +23,7 @@ export const NEW_VM_KEY_GRACE_MS = 180_000;
 
 export type VmActivities = Pick<
   DeployActivities,
-  'provisionVm' | 'destroyVm' | 'waitForSsh' | 'bootstrapVm' | 'uploadStack' | 'pullImages' | 'composeUp' | 'rollbackStack' | 'verifyStack' | 'runDevcontainerCommands'
+  'provisionVm' | 'destroyVm' | 'waitForSsh' | 'bootstrapVm' | 'uploadStack' | 'seedWorkspace' | 'pullImages' | 'composeUp' | 'rollbackStack' | 'verifyStack' | 'runDevcontainerCommands'
 > &
   LifecycleActivities & { close(): Promise<void> };
 

@@ -79,6 +79,21 @@ export interface WorkspacePlan {
   sync?: boolean;
 }
 
+/**
+ * The workspace copy and the stack's files as an image in the deployment's registry (src/images/seed.ts),
+ * pushed from the source machine; a VM pulls it by digest, so no VM step reads this machine's files.
+ */
+export interface WorkspaceSeed {
+  /** `repository@sha256:...`. */
+  image: string;
+  digest: string;
+  /** False when the registry had this digest already (an unchanged tree). */
+  pushed: boolean;
+  /** Workspace files in it and their bytes. */
+  files: number;
+  bytes: number;
+}
+
 export interface StackPlan {
   /** Compose project name on the VM. */
   projectName: string;

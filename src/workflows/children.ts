@@ -18,6 +18,10 @@ export interface ChildOptions {
   lock?: string;
   /** What of the child runs on the source machine (src/workflows/queues.ts); absent before LOCAL_ON_SOURCE_PATCH. */
   queues?: VmQueues;
+  /** The workspace comes as a seed with the images signal (SEED_PATCH). */
+  fromSeed?: boolean;
+  /** The queue of the child's VM steps (the source's, for --skip-push). */
+  vmTaskQueue?: string;
 }
 
 /** Starts the DeployWorkspace child of one VM (the start command is issued at once, in VM order). */
@@ -35,6 +39,8 @@ export function startWorkspace(plan: DeployPlan, vm: WorkspaceProgress, index: n
         ...(options.awaitImages ? { awaitImages: true } : {}),
         ...(options.lock ? { lock: options.lock } : {}),
         ...(options.queues && (options.queues.vm || options.queues.pull) ? { queues: options.queues } : {}),
+        ...(options.fromSeed ? { fromSeed: true } : {}),
+        ...(options.vmTaskQueue ? { vmTaskQueue: options.vmTaskQueue } : {}),
       },
     ],
     typedSearchAttributes: [

@@ -1,5 +1,5 @@
 import { ApplicationFailure, condition, defineSignal, setHandler } from '@temporalio/workflow';
-import type { DeployPlan } from '../spec/plan';
+import type { DeployPlan, WorkspaceSeed } from '../spec/plan';
 
 /**
  * From this patch on, DeployWorkspaces starts every DeployWorkspace child right after the plan, with
@@ -12,7 +12,22 @@ import type { DeployPlan } from '../spec/plan';
  */
 export const OVERLAP_PATCH = 'kamal-dev-vms-during-build';
 
-export type ImagesOutcome = { ready: true } | { ready: false; error: string };
+/**
+ * From this patch on, the workspace copy and the stack's files travel as an image in the registry
+ * (pushWorkspaceSeed, on the source queue beside build and push); its reference comes with the
+ * images signal and seedWorkspace unpacks it on the VM, so no VM step reads the source machine's
+ * files. A --skip-push deploy, which has no registry, runs its VM steps on the source queue instead
+ * (they tar the workspace and `docker save` the images from there). Histories from before replay
+ * the tar over SSH from whichever worker ran uploadStack.
+ */
+export const SEED_PATCH = 'kamal-dev-workspace-seed';
+
+/** Whether the stack has anything the seed carries: the workspace copy or files beside compose.yaml. */
+export function carriesSeed(plan: DeployPlan): boolean {
+  return !!plan.stack.workspace || plan.stack.files.length > 0;
+}
+
+export type ImagesOutcome = { ready: true; seed?: WorkspaceSeed } | { ready: false; error: string };
 
 export const imagesSignal = defineSignal<[ImagesOutcome]>('images');
 
@@ -23,12 +38,13 @@ export const IMAGES_FAILED_TYPE = 'KamalDevError.imagesFailed';
  * Child side: listens from the start (the signal may come before the child gets there) and returns
  * what waits for the images; it throws when the parent's build or push failed.
  */
-export function listenForImages(): () => Promise<void> {
+export function listenForImages(): () => Promise<WorkspaceSeed | undefined> {
   let outcome: ImagesOutcome | undefined;
   setHandler(imagesSignal, (received) => void (outcome = received));
   return async () => {
     await condition(() => outcome !== undefined);
     if (outcome && !outcome.ready) throw ApplicationFailure.nonRetryable(`no images to start: ${outcome.error}`, IMAGES_FAILED_TYPE);
+    return outcome?.ready ? outcome.seed : undefined;
   };
 }
 

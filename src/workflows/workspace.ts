@@ -24,9 +24,12 @@ function commandsSummary(result: { ran: string[]; failed?: string[] }): string {
 /** With awaitImages: the wait for the parent's build and push, after what needs no image of it. */
 const IMAGES_STEP = 'waitForImages';
 
-function stepsOf(plan: DeployWorkspaceInput['plan'], awaitImages: boolean | undefined, unbuilt: string[]): string[] {
+/** With fromSeed: the workspace and the stack's files, from the seed that came with the images. */
+const SEED_STEP = 'seedWorkspace';
+
+function stepsOf(plan: DeployWorkspaceInput['plan'], awaitImages: boolean | undefined, unbuilt: string[], fromSeed: boolean): string[] {
   const beforeUp = WORKSPACE_STEPS.indexOf('composeUp');
-  const early = awaitImages ? [...(unbuilt.length > 0 ? ['pullImages'] : []), IMAGES_STEP] : [];
+  const early = awaitImages ? [...(unbuilt.length > 0 ? ['pullImages'] : []), IMAGES_STEP, ...(fromSeed ? [SEED_STEP] : [])] : [];
   const steps = [...WORKSPACE_STEPS.slice(0, beforeUp), ...early, ...WORKSPACE_STEPS.slice(beforeUp)];
   return plan.stack.lifecycle ? [...steps, COMMANDS_STEP] : steps;
 }
@@ -50,8 +53,10 @@ export async function DeployWorkspace(input: DeployWorkspaceInput): Promise<Work
 }
 
 async function deployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceResult> {
-  const { plan, vm: ref, skipPush, profiles, holdForCommit, awaitImages, queues = {} } = input;
-  const act = (name: Parameters<typeof profile>[0], queue = queues.vm) => proxyActivities<DeployActivities>(profile(name, profiles, queue));
+  const { plan, vm: ref, skipPush, profiles, holdForCommit, awaitImages, vmTaskQueue, queues = {} } = input;
+  const fromSeed = !!(awaitImages && input.fromSeed);
+  const onVm = vmTaskQueue ?? queues.vm;
+  const act = (name: Parameters<typeof profile>[0], queue = onVm) => proxyActivities<DeployActivities>(profile(name, profiles, queue));
   const [upload, long, provision, ssh, verify, undo, pull] = [
     act('upload'),
     act('long'),
@@ -59,11 +64,13 @@ async function deployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceRe
     act('ssh'),
     act('verify'),
     act('compensation'),
-    act('long', queues.pull ?? queues.vm),
+    act('long', queues.pull ?? onVm),
   ];
+  // The seed comes from the registry too: with the local registry, through the source machine's forward.
+  const seedFrom = act('upload', queues.pull ?? onVm);
   const waitForImages = awaitImages ? listenForImages() : undefined;
   const unbuilt = awaitImages ? unbuiltServices(plan) : [];
-  const tracker = new StepTracker(stepsOf(plan, awaitImages, unbuilt));
+  const tracker = new StepTracker(stepsOf(plan, awaitImages, unbuilt, fromSeed));
   const progress: WorkspaceProgress = { name: ref.name, workflowId: workflowInfo().workflowId, state: 'running', steps: tracker.steps };
   setHandler(progressQuery, () => progress);
 
@@ -88,7 +95,8 @@ async function deployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceRe
     if (reached?.hostKey && patched(HOST_KEY_PATCH)) progress.vm = vm = { ...vm, hostKey: reached.hostKey };
     await tracker.run('bootstrapVm', () => long.bootstrapVm({ plan, vm }), (r) => `docker ${r.docker}, compose ${r.compose}${r.installed ? ' (installed)' : ''}`);
     setPhase('compose');
-    await tracker.run('uploadStack', () => upload.uploadStack({ plan, vm }), (r) => `${r.stackDir}${r.workspace ? `, workspace ${r.workspace}` : ''}`);
+    const uploadInput = fromSeed ? { plan, vm, fromSeed } : { plan, vm };
+    await tracker.run('uploadStack', () => upload.uploadStack(uploadInput), (r) => `${r.stackDir}${r.workspace ? `, workspace ${r.workspace}` : ''}`);
     // The release is this workflow: only its own compensation may roll back the stack it swapped out.
     const release = workflowInfo().workflowId;
     if (patched(ROLLBACK_PATCH)) {
@@ -100,7 +108,10 @@ async function deployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceRe
     if (unbuilt.length > 0) await tracker.run('pullImages', () => pull.pullImages({ plan, vm, services: unbuilt }), () => unbuilt.join(', '));
     if (waitForImages) {
       setPhase('images');
-      await tracker.run(IMAGES_STEP, waitForImages);
+      const seed = await tracker.run(IMAGES_STEP, waitForImages);
+      if (fromSeed && seed) {
+        await tracker.run(SEED_STEP, () => seedFrom.seedWorkspace({ plan, vm, seed }), (r) => (r.workspace ? `workspace ${r.workspace}` : 'stack files'));
+      } else if (fromSeed) tracker.mark(SEED_STEP, 'skipped');
     }
     const pulled = unbuilt.length > 0 ? { pulled: unbuilt } : {};
     await tracker.run('composeUp', () => pull.composeUp({ plan, vm, skipPush, release, ...pulled }));

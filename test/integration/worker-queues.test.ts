@@ -29,7 +29,7 @@ describeWithLab(['temporal'], 'where VM steps run, and the host key they pin', (
     const handle = await startDeploy(h.client, input, { sharedQueue: q.shared, sourceQueue: q.source, identity: testIdentity('queues') });
     const summary: DeploySummary = await worker.runUntil(handle.result());
     const vmSteps = calls.filter((c): c is FakeCall & { vm: string } => c.event === 'done' && c.vm !== undefined && VM_STEPS.includes(c.step));
-    const queueOf = (step: string) => [...new Set(vmSteps.filter((c) => c.step === step).map((c) => (c.queue === q.source ? 'source' : c.queue === q.shared ? 'shared' : c.queue)))];
+    const queueOf = (step: string) => [...new Set(vmSteps.filter((c) => c.step === step).map((c) => (c.taskQueue === q.source ? 'source' : c.taskQueue === q.shared ? 'shared' : c.taskQueue)))];
     return { summary, handle, vmSteps, where: Object.fromEntries(VM_STEPS.map((step) => [step, queueOf(step)])) };
   }
 

@@ -231,6 +231,34 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
     await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-1`), 'workspace-overlap-cancelled-during-build');
   });
 
+  it('the workspace travels as a seed: pushed on the source queue beside the build, unpacked on each VM once the images are there', async () => {
+    const withWorkspace = (i: DeployInput) => { const p = fakePlan(i); return { ...p, stack: { ...p.stack, workspace: { source: '/src/wftest', target: 'workspaces/wftest', exclude: [] } } }; };
+    const { summary, calls, handle } = await deploy({ plan: withWorkspace }, input(2));
+    expect(summary?.outcome).toBe('deployed');
+    expect(summary?.seed).toMatchObject({ digest: 'sha256:3333' });
+    const source = calls.find((c) => c.step === 'pushWorkspaceSeed')?.taskQueue;
+    expect(source).toMatch(/-source$/);
+    const at = (step: string, vm?: string) => calls.findIndex((c) => c.step === step && c.event === 'done' && c.vm === vm);
+    for (const vm of ['wftest-1', 'wftest-2']) {
+      expect(at('seedWorkspace', vm)).toBeGreaterThan(Math.max(at('pushImages'), at('pushWorkspaceSeed')));
+      expect(at('seedWorkspace', vm)).toBeLessThan(at('composeUp', vm));
+    }
+    // Nothing on a VM runs where the source is.
+    expect(calls.filter((c) => c.vm && c.taskQueue === source)).toEqual([]);
+    await recordHistory(handle, 'deploy-workspace-seed');
+    await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-1`), 'workspace-from-seed');
+  });
+
+  it('--skip-push has no registry to carry the workspace: its VM steps run on the source queue', async () => {
+    const withWorkspace = (i: DeployInput) => { const p = fakePlan(i); return { ...p, stack: { ...p.stack, workspace: { source: '/src/wftest', target: 'workspaces/wftest', exclude: [] } } }; };
+    const { summary, calls } = await deploy({ plan: withWorkspace }, input(1, { skipPush: true }));
+    expect(summary?.outcome).toBe('deployed');
+    expect(summary?.seed).toBeUndefined();
+    const source = calls.find((c) => c.step === 'buildImages')?.taskQueue;
+    expect(new Set(calls.filter((c) => c.vm).map((c) => c.taskQueue))).toEqual(new Set([source]));
+    expect(done(calls, 'seedWorkspace')).toEqual([]);
+  });
+
   it('--skip-build checks the images instead of building; --skip-push pushes nothing', async () => {
     const { summary, calls } = await deploy({}, input(1, { skipBuild: true, skipPush: true }));
     expect(summary?.outcome).toBe('deployed');

@@ -8,8 +8,8 @@ export interface FakeCall {
   vm?: string;
   attempt: number;
   event: 'start' | 'done';
-  /** The task queue the attempt ran on. */
-  queue: string;
+  /** The task queue of the worker that ran it. */
+  taskQueue?: string;
   /** The host key the input's VM handle pinned, if any. */
   hostKey?: string;
 }
@@ -45,9 +45,9 @@ export function fakeActivities(options: FakeOptions = {}): { activities: Activit
   };
   const step = <I, O>(name: string, vmOf: (input: I) => string | undefined, body: (input: I) => O) => async (input: I): Promise<O> => {
     const vm = vmOf(input);
-    const { attempt, taskQueue: queue } = Context.current().info;
+    const { attempt, taskQueue } = Context.current().info;
     const hostKey = (input as { vm?: { hostKey?: string } } | undefined)?.vm?.hostKey;
-    const where = { queue, ...(hostKey ? { hostKey } : {}) };
+    const where = { taskQueue, ...(hostKey ? { hostKey } : {}) };
     note({ step: name, vm, attempt, event: 'start', ...where });
     const ms = options.delay?.(name, vm) ?? 0;
     if (ms > 0) await Context.current().sleep(ms);
@@ -79,6 +79,7 @@ export function fakeActivities(options: FakeOptions = {}): { activities: Activit
       resolve([i.plan.registry.usernameSecret, i.plan.registry.passwordSecret]);
       return i.images.map((x) => ({ image: x.image, digest: 'sha256:2222' }));
     }),
+    pushWorkspaceSeed: step('pushWorkspaceSeed', none, () => ({ image: 'registry.test/wftest-workspace@sha256:3333', digest: 'sha256:3333', pushed: true, files: 1, bytes: 10 })),
     provisionVm: step('provisionVm', vmName, (i: { vm: VmRef; createdBy?: string }) => {
       if (!vms.has(i.vm.name)) vms.set(i.vm.name, i.createdBy ?? '');
       return { ...handle(i.vm), created: vms.get(i.vm.name) === (i.createdBy ?? '') };
@@ -93,6 +94,7 @@ export function fakeActivities(options: FakeOptions = {}): { activities: Activit
     runDevcontainerCommands: step('runDevcontainerCommands', vmName, () => ({ ran: ['postCreateCommand'] })),
     bootstrapVm: step('bootstrapVm', vmName, () => ({ installed: true, docker: '20.10', compose: '2.26' })),
     uploadStack: step('uploadStack', vmName, () => ({ stackDir: '/opt/kamal-dev/wftest' })),
+    seedWorkspace: step('seedWorkspace', vmName, () => ({ workspace: 'seeded' })),
     pullImages: step('pullImages', vmName, none),
     composeUp: step('composeUp', vmName, (i: { vm: VmRef; plan: DeployPlan }) => {
       resolve([i.plan.registry.passwordSecret, ...i.plan.stack.secrets]);
