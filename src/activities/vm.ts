@@ -9,6 +9,7 @@ import { handleOf, VmActivityDeps, VmContext } from './vmContext';
 import { KamalDevError } from '../errors';
 import { LABELS } from '../providers/types';
 import { publicHostPorts } from '../spec/compose-ports';
+import { vmSecretNames } from '../spec/resolve-parts';
 import type { DeployPlan } from '../spec/plan';
 import { ensureSshKey } from '../ssh/keys';
 import { forgetHost } from '../ssh/knownHosts';
@@ -41,6 +42,8 @@ export function createVmActivities(deps: VmActivityDeps): VmActivities {
 
     provisionVm: ({ plan, vm, createdBy }) =>
       classified('ProviderError', () => heartbeating('provision', async () => {
+        // This worker must hold every credential of the VM's steps: a missing one fails here, before a VM exists.
+        for (const name of vmSecretNames(plan)) await deps.resolveSecret(name, plan);
         const { publicKey } = await ensureSshKey(plan);
         const provider = ctx.provider(plan);
         const labels = { [LABELS.service]: plan.service, [LABELS.deployment]: vm.deployment, [LABELS.index]: String(vm.index) };

@@ -28,7 +28,7 @@ const DB_PASSWORD = `remote-worker-secret-${process.pid}`;
  * config/dev.yml names (`~/.ssh/...` of its own home), the registry credentials as environment
  * variables and the stack's secret in `--secrets FILE`, and runs the workflows and every VM step of
  * a 2-VM deploy with the ssh provider (lab VMs as hosts). This process serves only the source queue.
- * The stack mounts no workspace (the workspace seed is src/workspace's, i16-seed), so nothing of it needs this folder.
+ * The workspace travels as the seed image in the registry (pushWorkspaceSeed here, seedWorkspace there).
  */
 describeWithLab(['temporal', 'vmImage', 'registry'], 'a worker on another machine', () => {
   const hostsService = `rw-hosts-${process.pid}`;
@@ -83,8 +83,11 @@ describeWithLab(['temporal', 'vmImage', 'registry'], 'a worker on another machin
       ].join('\n'),
     );
     writeFileSync(join(projectDir, '.devcontainer', 'devcontainer.json'), JSON.stringify({ name: 'rw', dockerComposeFile: 'compose.yaml', service: 'app', workspaceFolder: '/srv' }));
-    const healthcheck = { test: ['CMD', 'printenv', 'DB_PASSWORD'], interval: '1s', timeout: '2s', retries: 3 };
-    writeFileSync(join(projectDir, '.devcontainer', 'compose.yaml'), JSON.stringify({ services: { app: { image: image(), environment: { DB_PASSWORD: '${DB_PASSWORD}' }, healthcheck } } }));
+    // Healthy only with the workspace copy (a file of this folder) and the secret the other worker holds.
+    const healthcheck = { test: ['CMD', 'sh', '-c', 'test -f /srv/hello.txt && printenv DB_PASSWORD'], interval: '1s', timeout: '2s', retries: 3 };
+    const app = { image: image(), environment: { DB_PASSWORD: '${DB_PASSWORD}' }, volumes: ['..:/srv'], healthcheck };
+    writeFileSync(join(projectDir, '.devcontainer', 'compose.yaml'), JSON.stringify({ services: { app } }));
+    writeFileSync(join(projectDir, 'hello.txt'), 'from the source folder\n');
     // The source has the registry credentials (it pushes); the stack's secret only the other worker has.
     writeFileSync(join(projectDir, '.kamal', 'secrets'), `REG_USER=${registry().username}\nREG_PASS='${registry().password}'\n`, { mode: 0o600 });
     const workerSecrets = mkdtempSync(join(tmpdir(), 'kamal-dev-rw-worker-secrets-'));
@@ -137,7 +140,7 @@ describeWithLab(['temporal', 'vmImage', 'registry'], 'a worker on another machin
     expect(new Set((await ranBy(handle.workflowId)).map(([, where]) => where))).toEqual(new Set(['here']));
     for (const vm of summary.vms) {
       const steps = await ranBy(vm.workflowId);
-      expect(steps.map(([step]) => step)).toEqual(expect.arrayContaining(['provisionVm', 'waitForSsh', 'bootstrapVm', 'uploadStack', 'composeUp', 'verifyStack']));
+      expect(steps.map(([step]) => step)).toEqual(expect.arrayContaining(['provisionVm', 'waitForSsh', 'bootstrapVm', 'uploadStack', 'seedWorkspace', 'composeUp', 'verifyStack']));
       expect(steps.filter(([, where]) => where === 'here')).toEqual([]);
     }
     // Nothing of this machine's .kamal/ was written by the other worker; the results bring it here.
@@ -156,7 +159,7 @@ describeWithLab(['temporal', 'vmImage', 'registry'], 'a worker on another machin
     const status = await kamalDev(['status', '--json'], { cwd: projectDir, env });
     expect(status.code).toBe(0);
     expect(status.stdout).toContain('healthy');
-    const ssh = await kamalDev(['ssh', `${service}-2`, '--', 'printenv', 'DB_PASSWORD'], { cwd: projectDir, env });
-    expect({ code: ssh.code, stdout: ssh.stdout.trim() }).toEqual({ code: 0, stdout: DB_PASSWORD });
+    const ssh = await kamalDev(['ssh', `${service}-2`, '--', 'sh', '-c', 'cat /srv/hello.txt; printenv DB_PASSWORD'], { cwd: projectDir, env });
+    expect({ code: ssh.code, stdout: ssh.stdout.trim() }).toEqual({ code: 0, stdout: `from the source folder\n${DB_PASSWORD}` });
   });
 });
