@@ -44,6 +44,18 @@ describeWithLab(['temporal', 'vmImage', 'registry'], 'a worker on another machin
   let projectDir: string;
   let sourceHome: string;
   let ports: number[];
+  let workerSecretsDir: string;
+
+  /** `kamal-dev worker` in a container: this machine's network and engine, its own home, none of this folder. */
+  async function startWorkerContainer(name: string, shared: string, sshDir: string | undefined, secretsDir: string): Promise<void> {
+    await sh(['docker', 'run', '-d', '--name', name, '--label', `${LAB_LABEL}=rw-${process.pid}`, '--network', 'host',
+      '-e', 'HOME=/root', '-e', `TEMPORAL_ADDRESS=${h.address}`, '-e', `KAMAL_DEV_TASK_QUEUE=${shared}`,
+      '-e', `REG_USER=${registry().username}`, '-e', `REG_PASS=${registry().password}`,
+      '-v', `${process.execPath}:/usr/bin/node:ro`, '-v', `${ROOT}:/opt/kamal-dev:ro`,
+      ...(sshDir ? ['-v', `${sshDir}:/root/.ssh:ro`] : []), '-v', `${secretsDir}:/run/kamal-dev:ro`, '-w', '/srv',
+      'debian:bookworm-slim', '/usr/bin/node', '/opt/kamal-dev/bin/kamal-dev', 'worker', '--secrets', '/run/kamal-dev/worker.secrets']);
+    for (let i = 0; !(await sh(['docker', 'logs', name]).catch(() => '')).includes('worker polling') && i < 120; i++) await new Promise((r) => setTimeout(r, 500));
+  }
 
   beforeAll(async () => {
     h = await connectLab();
@@ -92,16 +104,11 @@ describeWithLab(['temporal', 'vmImage', 'registry'], 'a worker on another machin
     writeFileSync(join(projectDir, '.kamal', 'secrets'), `REG_USER=${registry().username}\nREG_PASS='${registry().password}'\n`, { mode: 0o600 });
     const workerSecrets = mkdtempSync(join(tmpdir(), 'kamal-dev-rw-worker-secrets-'));
     writeFileSync(join(workerSecrets, 'worker.secrets'), `DB_PASSWORD=${DB_PASSWORD}\n`, { mode: 0o600 });
+    workerSecretsDir = workerSecrets;
 
     const q = queues('rw');
     Object.assign(process.env, { TEMPORAL_ADDRESS: h.address, KAMAL_DEV_TASK_QUEUE: q.shared });
-    await sh(['docker', 'run', '-d', '--name', container, '--label', `${LAB_LABEL}=rw-${process.pid}`, '--network', 'host',
-      '-e', 'HOME=/root', '-e', `TEMPORAL_ADDRESS=${h.address}`, '-e', `KAMAL_DEV_TASK_QUEUE=${q.shared}`,
-      '-e', `REG_USER=${registry().username}`, '-e', `REG_PASS=${registry().password}`,
-      '-v', `${process.execPath}:/usr/bin/node:ro`, '-v', `${ROOT}:/opt/kamal-dev:ro`,
-      '-v', `${workerHome}:/root/.ssh:ro`, '-v', `${workerSecrets}:/run/kamal-dev:ro`, '-w', '/srv',
-      'debian:bookworm-slim', '/usr/bin/node', '/opt/kamal-dev/bin/kamal-dev', 'worker', '--secrets', '/run/kamal-dev/worker.secrets']);
-    for (let i = 0; !(await sh(['docker', 'logs', container]).catch(() => '')).includes('worker polling') && i < 120; i++) await new Promise((r) => setTimeout(r, 500));
+    await startWorkerContainer(container, q.shared, workerHome, workerSecrets);
 
     // This machine serves its source queue only (plan, build, push): no workflow, no VM step.
     source = await Worker.create({ connection: h.native, taskQueue: sourceTaskQueue(projectDir), activities: createActivities(), interceptors: { activity: [failureTypeInterceptor] } });
@@ -114,7 +121,7 @@ describeWithLab(['temporal', 'vmImage', 'registry'], 'a worker on another machin
     await sourceRun?.catch(() => undefined);
     const logs = await sh(['docker', 'logs', container]).catch(() => '');
     if (logs) process.stderr.write(`remote worker's log:\n${logs.split('\n').slice(-40).join('\n')}\n`);
-    await sh(['docker', 'rm', '-f', container]).catch(() => undefined);
+    await sh(['docker', 'rm', '-f', container, `${container}-keyless`]).catch(() => undefined);
     await hostMaker.close();
     await destroyDeployment(hostsService);
     await sh(['docker', 'rmi', '-f', image()]).catch(() => undefined);
@@ -161,5 +168,23 @@ describeWithLab(['temporal', 'vmImage', 'registry'], 'a worker on another machin
     expect(status.stdout).toContain('healthy');
     const ssh = await kamalDev(['ssh', `${service}-2`, '--', 'sh', '-c', 'cat /srv/hello.txt; printenv DB_PASSWORD'], { cwd: projectDir, env });
     expect({ code: ssh.code, stdout: ssh.stdout.trim() }).toEqual({ code: 0, stdout: `from the source folder\n${DB_PASSWORD}` });
+  });
+
+  it('a worker without the key fails the VM step at once, naming the path and the worker, and touches nothing', async () => {
+    await sh(['docker', 'rm', '-f', container]);
+    const shared = (globalThis as { rwQueue?: string }).rwQueue!;
+    await startWorkerContainer(`${container}-keyless`, shared, undefined, workerSecretsDir);
+    const identity = projectIdentity(projectDir);
+    const handle = await startDeploy(h.client, { projectDir, count: 2, skipBuild: false, skipPush: false }, { sharedQueue: shared, sourceQueue: sourceTaskQueue(projectDir), identity });
+    const failure = await handle.result().then(() => undefined, (error: { cause?: { details?: DeploySummary[] } }) => error.cause?.details?.[0]);
+    expect(failure?.vms.map((v) => v.error)).toEqual([1, 2].map(() => expect.stringContaining(`SSH key /root/.ssh/deploy_ed25519 does not exist on worker ${hostname()}`)));
+    for (const vm of failure!.vms) {
+      const events = (await h.client.workflow.getHandle(vm.workflowId).fetchHistory()).events ?? [];
+      const attempts = events.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+      expect(attempts.every((attempt) => attempt === 1)).toBe(true);
+    }
+    // The first deploy's stacks are still there and healthy.
+    const status = await kamalDev(['status', '--json'], { cwd: projectDir, env: { HOME: sourceHome } });
+    expect({ code: status.code, healthy: (status.stdout.match(/healthy/g) ?? []).length >= 2 }).toEqual({ code: 0, healthy: true });
   });
 });
