@@ -98,14 +98,22 @@ export class SshProvider implements Provider {
     return 'destroyed';
   }
 
-  /** Every configured host whose marker names this project; all of them are asked. */
+  /**
+   * Every configured host whose marker names this project; all of them are asked. A host that does
+   * not answer is listed as `unknown` when the state file holds this project's claim of it.
+   */
   async list(labels: Record<string, string>): Promise<VmInstance[]> {
     const state = this.cache();
-    const marked = await Promise.all(this.keys().map(async (key) => ({ key, marker: await this.markerAt(key) })));
-    return marked
-      .filter((m): m is { key: string; marker: HostMarker } => m.marker?.project === this.options.identity)
-      .map(({ key, marker }) => this.instance(key, marker, state))
+    const asked = await Promise.all(this.keys().map(async (key) => ({ key, marker: await this.markerAt(key).catch(() => this.cachedMarker(state, key)) })));
+    return asked
+      .filter((m): m is { key: string; marker: HostMarker & { unknown?: boolean } } => m.marker?.project === this.options.identity)
+      .map(({ key, marker }) => ({ ...this.instance(key, marker, state), ...(marker.unknown ? { status: 'unknown' as const } : {}) }))
       .filter((vm) => Object.entries(labels).every(([k, v]) => vm.labels[k] === v));
+  }
+
+  private cachedMarker(state: DevState, key: string): (HostMarker & { unknown: true }) | undefined {
+    const claim = state.ssh_claims[key];
+    return claim && typeof claim === 'object' ? { project: claim.project, name: claim.name, unknown: true } : undefined;
   }
 
   async stop(name: string): Promise<void> {

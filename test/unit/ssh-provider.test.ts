@@ -11,11 +11,15 @@ describe('ssh provider: claims and host markers', () => {
   let stateFile: string;
   let markers: Map<string, HostMarker>;
   let removed: string[];
+  let unreachable: Set<string>;
   const stack: HostStack = {
     remove: async (vm: VmInstance) => void removed.push(vm.id),
     stop: async () => undefined,
     start: async () => undefined,
-    readMarker: async (vm) => markers.get(vm.id),
+    readMarker: async (vm) => {
+      if (unreachable.has(vm.id)) throw new Error(`connect ECONNREFUSED ${vm.id}`);
+      return markers.get(vm.id);
+    },
     writeMarker: async (vm, marker) => void markers.set(vm.id, marker),
     // As on the host: the first of two claims at once wins (src/activities/hostMarker.ts).
     claimMarker: async (vm, marker) => {
@@ -35,6 +39,7 @@ describe('ssh provider: claims and host markers', () => {
     stateFile = join(mkdtempSync(join(tmpdir(), 'kamal-dev-ssh-provider-')), 'dev_state.yml');
     markers = new Map();
     removed = [];
+    unreachable = new Set();
   });
 
   it('records the identity in the claim and on the host; a retry of the run finds it as created, a redeploy as found', async () => {
@@ -102,5 +107,13 @@ describe('ssh provider: claims and host markers', () => {
     expect((await provider('mine').list({ 'kamal-dev.deployment': 'shop' })).map((vm) => vm.name)).toEqual(['shop-1']);
     expect((await provider('mine').provision(request('shop-1', 'run-0'))).created).toBe(true);
     expect(markers.get('10.0.0.1:22')).toEqual(marker('mine', 'shop-1', 'run-0'));
+  });
+
+  it('lists a host that does not answer as unknown when the state file holds its claim', async () => {
+    await provider('mine').provision(request('shop-1', 'run-1'));
+    await updateState(stateFile, (state) => void (state.deployments['shop-1'] = { service: 'shop', index: 1 } as never));
+    unreachable.add('10.0.0.1:22');
+    expect((await provider('mine').list({ 'kamal-dev.deployment': 'shop' })).map((vm) => [vm.name, vm.status])).toEqual([['shop-1', 'unknown']]);
+    expect(await elsewhere('mine').list({})).toEqual([]);
   });
 });
