@@ -68,7 +68,8 @@ export class SshProvider implements Provider {
       return { ...found.vm, created: found.createdBy !== undefined && found.createdBy === request.createdBy };
     }
     let foreign = 0;
-    for (const key of this.keys().filter((k) => !(k in state.ssh_claims) || k === cached?.key)) {
+    // The markers decide which host is free (a copy in the state file may be stale); a claim from before identities is left alone.
+    for (const key of this.keys().filter((k) => typeof state.ssh_claims[k] !== 'string')) {
       const vm = this.instance(key, mine);
       const holder = await this.options.hostStack.claimMarker(vm, mine);
       if (holder?.project === mine.project && holder.name === mine.name) return { ...this.instance(key, holder), created: holder.labels?.[LABELS.createdBy] === request.createdBy && request.createdBy !== undefined };

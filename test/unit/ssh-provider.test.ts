@@ -116,4 +116,9 @@ describe('ssh provider: claims and host markers', () => {
     expect((await provider('mine').list({ 'kamal-dev.deployment': 'shop' })).map((vm) => [vm.name, vm.status])).toEqual([['shop-1', 'unknown']]);
     expect(await elsewhere('mine').list({})).toEqual([]);
   });
+
+  it('a claim in the state file whose marker is gone (removed by a worker elsewhere) does not hold the host', async () => {
+    await updateState(stateFile, (state) => void (state.ssh_claims['10.0.0.1:22'] = { name: 'shop-9', project: 'mine' }));
+    expect((await provider('mine').provision(request('shop-1', 'run-1'))).id).toBe('10.0.0.1:22');
+  });
 });
