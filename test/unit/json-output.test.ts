@@ -55,6 +55,11 @@ describe('--json: the error document on a bad input, exit 2, before any server i
     ['server', ['server', 'restart'], /unknown command 'restart'/],
     ['schema', ['schema', 'extra'], /too many arguments/],
     ['ssh', ['ssh', 'vm-1'], /no devcontainer\.json found/],
+    ['exec', ['exec', 'vm-1', '--', 'true'], /no devcontainer\.json found/],
+    ['ssh-config', ['ssh-config'], /no devcontainer\.json found/],
+    ['adopt', ['adopt', 'vm-1'], /no devcontainer\.json found/],
+    ['forward', ['forward'], /name a VM, or forward every VM with --all/],
+    ['worker', ['worker', 'extra'], /too many arguments/],
     ['logs', ['logs', 'vm-1', '--tail', '0'], /--tail: expected a whole number from 1 to 10000, got "0"/],
     ['an unknown flag', ['deploy', '--no-such-flag'], /unknown option '--no-such-flag'/],
   ];
