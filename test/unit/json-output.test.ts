@@ -45,6 +45,7 @@ describe('--json: the error document on a bad input, exit 2, before any server i
     ['push', ['push'], /no devcontainer\.json found/],
     ['deploy', ['deploy', '--count', '101'], /--count: expected a whole number from 1 to 100, got "101"/],
     ['deploy --attach', ['deploy', '--attach'], /no devcontainer\.json found/],
+    ['deploy --from', ['deploy', '--from', 'elsewhere/devcontainer.json'], /^elsewhere\/devcontainer\.json: devcontainer\.json not found/],
     ['deploys', ['deploys', '--limit', 'all'], /--limit: expected a whole number from 1 to 100, got "all"/],
     ['list', ['list'], /no devcontainer\.json found/],
     ['status', ['status'], /no devcontainer\.json found/],
