@@ -157,11 +157,13 @@ describeWithLab(['temporal'], 'kamal-dev deploy / cancel with an in-process work
   it('a VM whose compose up failed on an unhealthy dependency shows that container\'s last log lines, in the table and in --json', async () => {
     const message = 'docker compose up failed on wftest-2: dependency failed to start: container wftest-db-1 is unhealthy\nlast log lines of wftest-db-1:\n  FATAL:  role "app" does not exist';
     const fail: FakeOptions['fail'] = (step, vm) => (step === 'composeUp' && vm === 'wftest-2' ? ApplicationFailure.nonRetryable(message, 'StackUnhealthy') : undefined);
-    const text = cli({ fail });
+    // A first deploy: no previous stack to roll back to.
+    const fresh: FakeOptions = { fail, createdVms: ['wftest-1', 'wftest-2'] };
+    const text = cli(fresh);
     expect(await text.run('deploy', '--count', '2')).toBe(1);
     expect(text.out.text()).toContain('FATAL:  role "app" does not exist');
     expect(text.err.text()).toMatch(/wftest-2 +failed.*container wftest-db-1 is unhealthy\nlast log lines of wftest-db-1:\n {2}FATAL/);
-    const json = cli({ fail });
+    const json = cli(fresh);
     expect(await json.run('--json', 'deploy', '--count', '2')).toBe(1);
     const { vms } = expectJson('deploy', json.out.text()) as { vms: { name: string; error?: string }[] };
     expect(vms.find((vm) => vm.name === 'wftest-2')?.error).toBe(message);
