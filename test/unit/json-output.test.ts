@@ -57,7 +57,7 @@ describe('--json: the error document on a bad input, exit 2, before any server i
     ['schema', ['schema', 'extra'], /too many arguments/],
     ['ssh', ['ssh', 'vm-1'], /no devcontainer\.json found/],
     ['exec', ['exec', 'vm-1', '--', 'true'], /no devcontainer\.json found/],
-    ['ssh-config', ['ssh-config'], /no devcontainer\.json found/],
+    ['ssh-config', ['ssh-config', '--all'], /no devcontainer\.json found/],
     ['adopt', ['adopt', 'vm-1'], /no devcontainer\.json found/],
     ['forward', ['forward'], /name a VM, or forward every VM with --all/],
     ['worker', ['worker', 'extra'], /too many arguments/],
