@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main';
+import { buildProgram, main } from '../../src/cli/main';
 import { expectJson, JSON_SHAPES, type JsonCommand } from '../support/json-shapes';
 import { cleanupProjects, IMAGE_DEVCONTAINER, tempProject } from '../support/project';
 
@@ -74,9 +74,23 @@ describe('--json: the error document on a bad input, exit 2, before any server i
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('has a case for every command', () => {
+    expect(buildProgram().commands.map((command) => command.name()).filter((name) => !cases.some(([, args]) => args[0] === name))).toEqual([]);
+  });
+
   it('names file and key as fields, not only in the message', async () => {
     const result = await cli(['--json', 'plan', '--count', 'x']);
     expect(JSON.parse(result.stdout)).toMatchObject({ key: '--count', message: '--count: expected a whole number from 1 to 100, got "x"' });
+  });
+});
+
+describe('every command', () => {
+  // These print the remote's or the worker's own output (docs/json.md); only their errors are documents.
+  const passthrough = ['ssh', 'exec', 'logs', 'worker'];
+  const names = buildProgram().commands.flatMap((command) => (command.commands.length ? command.commands.map((sub) => `${command.name()} ${sub.name()}`) : [command.name()]));
+
+  it.each(names.filter((name) => !passthrough.includes(name)))('%s has a documented --json shape', (name) => {
+    expect(Object.keys(JSON_SHAPES)).toContain(name);
   });
 });
 
