@@ -24,6 +24,7 @@ import type { DeployPlan, RegistryPlan } from './plan';
 import { secretNamesOf, vmNames } from './resolve-parts';
 import { DEFAULT_SECRETS_PATH, lazySecretResolver, readLiteralSecret, readSecretNames } from './secrets';
 import { computeTag } from './tag';
+import { MAX_VMS, wholeNumber } from './whole-number';
 import { composeVariables, devcontainerVariables, dotEnvNames, storedEnvironmentValues } from './interpolated';
 import { projectIdentity } from '../state/identity';
 
@@ -69,8 +70,8 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
   const config = loadConfig(projectDir, { configPath: options.configPath, env });
   const configShown = displayPath(projectDir, config.file ?? join(projectDir, 'config/dev.yml'));
   const service = config.service ?? serviceFromFolder(projectDir);
-  const count = options.count ?? config.vmCount ?? 1;
-  if (!Number.isInteger(count) || count < 1 || count > 100) throw configError(`expected a whole number from 1 to 100, got ${count}`, { key: '--count' });
+  // vms.count is checked with the rest of config/dev.yml; a count given (the CLI's --count, a workflow's input) here.
+  const count = options.count !== undefined ? wholeNumber(options.count, '--count', MAX_VMS) : (config.vmCount ?? 1);
   const tag = options.tag !== undefined ? assertValidTag(options.tag, { key: '--tag' }) : await computeTag(projectDir);
   const secretsFile = join(projectDir, DEFAULT_SECRETS_PATH);
   const registry = registryPlan(config, configShown, (name) => env[name] || readLiteralSecret(secretsFile, name));

@@ -5,8 +5,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { sh } from '../lab/exec';
 import { POSTGRES_IMAGE } from '../lab/parts/postgres';
-import { describeWithLab, labInfo } from '../support/lab';
 import { expectJson } from '../support/json-shapes';
+import { describeWithLab, labInfo } from '../support/lab';
 import { exampleProject, kamalDev, removeDeploymentLeftovers } from '../support/kamal-dev';
 
 jest.setTimeout(15 * 60_000);
@@ -171,7 +171,7 @@ describeWithLab(['localRegistry', 'postgres', 'temporal', 'vmImage'], 'working i
       }
     };
     while (!parsed()) await new Promise((resolve) => setTimeout(resolve, 100));
-    const { forwards } = parsed() as { forwards: { vm: string; service: string; port: number; local: number; label?: string }[] };
+    const { forwards } = expectJson('forward', output) as { forwards: { vm: string; service: string; port: number; local: number; label?: string }[] };
     const local = (vm: string, service: string) => forwards.find((f) => f.vm === vm && f.service === service)!.local;
     expect(forwards.find((f) => f.vm === vm1 && f.service === 'app')).toMatchObject({ port: 3000, label: 'Rails' });
     expect(local(vm2, 'app')).toBeGreaterThanOrEqual(4000);
@@ -199,8 +199,11 @@ describeWithLab(['localRegistry', 'postgres', 'temporal', 'vmImage'], 'working i
     expect((await sh(['ssh', '-F', file, '-o', 'BatchMode=yes', `${vm1}.kamal-dev`, 'true']).then(() => 0, () => 1))).toBe(0);
 
     if (existsSync(userSshConfig)) copyFileSync(userSshConfig, savedSshConfig);
-    const written = await cli(['ssh-config', '--write']);
+    const config = expectJson('ssh-config', (await cli(['ssh-config', '--json'])).stdout).config as string;
+    expect(config.trimEnd()).toBe(printed.stdout.trimEnd());
+    const written = await cli(['ssh-config', '--write', '--json']);
     expect(written.code).toBe(0);
+    expect(expectJson('ssh-config', written.stdout)).toMatchObject({ hosts: [`${vm1}.kamal-dev`, `${vm2}.kamal-dev`], contexts: [vm1, vm2] });
     expect(readFileSync(userSshConfig, 'utf8')).toContain(`Include ${join(project.dir, '.kamal', 'ssh_config')}`);
     const ps = await sh(['docker', '--context', vm2, 'ps', '--format', '{{.Names}}']);
     expect(ps.split('\n').sort()).toEqual([`${SERVICE}-app-1`, `${SERVICE}-db-1`]);

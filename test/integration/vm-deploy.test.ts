@@ -159,6 +159,20 @@ describeWithLab(['vmImage', 'registry'], 'a stack on a bootstrapped VM (non-root
     await activities.removeStack({ plan: badPlan, vm });
   });
 
+  it('a dependency that turns unhealthy during up fails it at once, naming the container with its last log lines', async () => {
+    const sick = plan({
+      projectName: `${service}-sick`,
+      compose: { services: { db: { image: pushedImage(), healthcheck: healthy(['false']) }, app: { image: pushedImage(), depends_on: { db: { condition: 'service_healthy' } } } } },
+    });
+    await activities.uploadStack({ plan: sick, vm });
+    const failure = await activities.composeUp({ plan: sick, vm, skipPush: false }).catch((e) => e);
+    // Compose waited out the healthcheck already: retrying would wait the same way.
+    expect(failure).toMatchObject({ type: 'StackUnhealthy', nonRetryable: true });
+    const db = `${service}-sick-db-1`;
+    expect(failure.message).toMatch(new RegExp(`^docker compose up failed on ${vm.name}: .*container ${db} is unhealthy\nlast log lines of ${db}:\n  service-log-marker`));
+    await activities.removeStack({ plan: sick, vm });
+  });
+
   it('a refused registry login is a non-retryable RegistryAuth failure that shows no password', async () => {
     const wrong = plan({ projectName: `${service}-auth`, compose: { services: { app: { image: pushedImage() } } } }, {
       registry: { server: registry().address, namespace: 'vms', local: false, usernameSecret: 'REG_USER', passwordSecret: 'WRONG_PASS' },

@@ -138,6 +138,17 @@ export const JSON_SHAPES = {
     kept: z.array(z.string()).optional(),
     deployed: z.array(z.string()).optional(),
   }),
+  adopt: z.strictObject({ outcome: z.literal('ok'), service: z.string(), vms: z.array(vmHandle) }),
+  'ssh-config': z.union([
+    z.strictObject({ outcome: z.literal('ok'), config: z.string() }),
+    z.strictObject({ outcome: z.literal('ok'), file: z.string(), included: z.boolean(), hosts: z.array(z.string()), contexts: z.array(z.string()) }),
+  ]),
+  forward: z.strictObject({
+    outcome: z.literal('forwarding'),
+    forwards: z.array(
+      z.strictObject({ vm: z.string(), service: z.string(), port: z.number().int(), local: z.number().int(), label: z.string().optional(), taken: z.number().int().optional() }),
+    ),
+  }),
   'server status': z.strictObject({
     outcome: z.literal('ok'),
     running: z.boolean(),
