@@ -11,7 +11,7 @@ import { DevConfig, loadConfig } from './config';
 import { registryNamespace } from './config-registry';
 import { Devcontainer, loadDevcontainer, locateDevcontainer } from './devcontainer';
 import type { SpecWarning } from './devcontainer-keys';
-import { ociFeatureFetcher } from './features-fetch';
+import { remoteFeatureFetcher } from './features-fetch';
 import { featureLock, readFeatureLock, writeFeatureLock } from './features-lock';
 import { LoadedFeature, loadFeatures } from './features-load';
 import { featureCommands, featureContainerSettings, featureEntrypoints, featuresOnlyBuild, featuresStage, unappliedEntrypoints } from './features-plan';
@@ -85,7 +85,7 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
   const features = await loadFeatures(devcontainer.features, devcontainer.overrideFeatureInstallOrder, {
     file: devcontainer.shown,
     devcontainerDir: dirname(devcontainer.file),
-    fetch: ociFeatureFetcher(registry, lazySecretResolver(secretsFile, env), env, options.signal),
+    fetch: remoteFeatureFetcher({ registry, secretsFile, resolveSecret: lazySecretResolver(secretsFile, env), env, signal: options.signal }),
     lock: readFeatureLock(devcontainer.file, devcontainer.shown),
   });
   if (options.writeLockfile) writeFeatureLock(devcontainer.file, featureLock(features));

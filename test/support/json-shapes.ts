@@ -17,6 +17,14 @@ const builtImage = z.strictObject({ service: z.string(), image: z.string(), imag
 const pushedImage = z.strictObject({ image: z.string(), digest: z.string().startsWith('sha256:') });
 const container = z.strictObject({ service: z.string(), name: z.string(), state: z.string(), health: z.string().optional(), ports: z.array(z.string()) });
 const seenContainer = container.omit({ ports: true });
+const failedCommand = z.strictObject({
+  hook: z.string(),
+  feature: z.string().optional(),
+  step: z.string().optional(),
+  exitCode: z.number().int().nullable(),
+  lines: z.array(z.string()),
+  at: z.string(),
+});
 const vmHandle = z.strictObject({
   deployment: z.string(),
   name: z.string(),
@@ -117,7 +125,7 @@ export const JSON_SHAPES = {
     ),
   }),
   list: z.strictObject({ outcome: z.literal('ok'), service: z.string(), vms: z.array(vmHandle.extend({ containers: z.array(seenContainer) })) }),
-  status: z.strictObject({ outcome: z.literal('ok'), service: z.string(), vms: z.array(vmHandle.extend({ containers: z.array(container) })) }),
+  status: z.strictObject({ outcome: z.literal('ok'), service: z.string(), vms: z.array(vmHandle.extend({ containers: z.array(container), failedCommands: z.array(failedCommand) })) }),
   stop: lifecycle,
   start: lifecycle,
   remove: lifecycle,
