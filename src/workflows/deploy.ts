@@ -1,7 +1,7 @@
 import { CancellationScope, CancelledFailure, defineQuery, patched, proxyActivities, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { BuiltImage, DeployActivities, PushedImage } from '../activities/types';
 import type { WorkspaceSeed } from '../spec/plan';
-import { commitWhenSettled, followWorkspace, pick, sendImages, startWorkspace, type WorkspaceChild } from './children';
+import { commitWhenSettled, followWorkspace, pick, sendImages, sendSeed, startWorkspace, type WorkspaceChild } from './children';
 import { compensate } from './compensation';
 import { workspaceReportSignal } from './handoff';
 import { carriesSeed, OVERLAP_PATCH, SEED_PATCH } from './images';
@@ -63,9 +63,13 @@ async function deployAll(input: DeployWorkspacesInput, current: boolean, lock?: 
     return { images, pushed: await tracker.run('pushImages', () => long.pushImages({ plan, images }), (p) => p.map((x) => x.digest).join(', ')) };
   };
   // The seed is made and pushed while the images build; both must have landed before a VM goes on.
-  const buildAndSeed = async (): Promise<Built> => {
+  const buildAndSeed = async (started: Promise<WorkspaceChild>[]): Promise<Built> => {
     if (!seeding) return buildAndPush();
-    const seedPush = tracker.run('pushWorkspaceSeed', () => long.pushWorkspaceSeed({ plan }), describeSeed);
+    // Each VM unpacks the seed as soon as it is there, while the images still build.
+    const seedPush = tracker.run('pushWorkspaceSeed', () => long.pushWorkspaceSeed({ plan }), describeSeed).then(async (seed) => {
+      await sendSeed(started, seed);
+      return seed;
+    });
     const [built, seed] = await Promise.allSettled([buildAndPush(), seedPush]);
     if (built.status === 'rejected') throw built.reason;
     if (seed.status === 'rejected') throw seed.reason;
@@ -101,7 +105,7 @@ async function deployAll(input: DeployWorkspacesInput, current: boolean, lock?: 
     const started = progress.vms.map((vm, i) => startWorkspace(plan, vm, plan.vms[i].index, input, options));
     runs = progress.vms.map((vm, i) => followWorkspace(vm, started[i], children));
     try {
-      built = await buildAndSeed();
+      built = await buildAndSeed(started);
     } catch (error) {
       if (!CancellationScope.current().consideredCancelled) await sendImages(started, { ready: false, error: failureMessage(error) });
       return buildFailed(error, runs); // a cancel reached the children by itself

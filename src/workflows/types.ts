@@ -34,7 +34,7 @@ export interface DeployWorkspaceInput {
    */
   awaitImages?: boolean;
   /**
-   * With awaitImages: the workspace and the stack's files come with the images signal as a seed
+   * With awaitImages: the workspace and the stack's files come in the seed signal
    * (src/workflows/images.ts SEED_PATCH): uploadStack sends only the plan's own files, seedWorkspace the rest.
    */
   fromSeed?: boolean;
