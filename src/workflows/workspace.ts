@@ -99,12 +99,13 @@ async function deployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceRe
       });
     }
     if (unbuilt.length > 0) await tracker.run('pullImages', () => long.pullImages({ plan, vm, services: unbuilt }), () => unbuilt.join(', '));
-    if (waitForImages && fromSeed) {
-      const seed = await waitForImages.seed();
-      await tracker.run(SEED_STEP, () => upload.seedWorkspace({ plan, vm, seed }), (r) => (r.workspace ? `workspace ${r.workspace}` : 'stack files'));
-    }
     if (waitForImages) {
+      // Before the seed: histories of the first seed version set the phase, then unpacked it.
       setPhase('images');
+      if (fromSeed) {
+        const seed = await waitForImages.seed();
+        await tracker.run(SEED_STEP, () => upload.seedWorkspace({ plan, vm, seed }), (r) => (r.workspace ? `workspace ${r.workspace}` : 'stack files'));
+      }
       await tracker.run(IMAGES_STEP, waitForImages.images);
     }
     const pulled = unbuilt.length > 0 ? { pulled: unbuilt } : {};
