@@ -4,7 +4,9 @@ import { KamalDevError } from '../errors';
 import { lifecycleSchedule } from '../spec/lifecycle';
 import type { DeployPlan } from '../spec/plan';
 import type { SshSession } from '../ssh/session';
-import { runLifecycleSteps } from './lifecycleSteps';
+import { recordCommandOutcomes } from './commandFailures';
+import type { FailedCommand } from './types';
+import { LifecycleCommandError, runLifecycleSteps } from './lifecycleSteps';
 import { stackRef } from './stackDir';
 
 /**
@@ -50,6 +52,7 @@ export async function runDevcontainerCommands(
 
   const secrets = { values: secretValues, file: posix.join(stack.dir, SECRETS_EXEC_FILE) };
   const result: CommandsResult = { ran: [] };
+  const failures: FailedCommand[] = [];
   let recordedCreate = false;
   for (const hook of lifecycleSchedule(lifecycle)) {
     if (hook.when === 'once' ? marker.created === containerId : marker.started === startedAt) continue;
@@ -64,9 +67,12 @@ export async function runDevcontainerCommands(
     } catch (error) {
       if (hook.blocking || !(error instanceof KamalDevError)) throw error;
       (result.failed ??= []).push(error.message);
+      if (error instanceof LifecycleCommandError) failures.push(error.failed);
     }
   }
   await session.upload(markerFile, JSON.stringify({ created: containerId, started: startedAt } satisfies Marker));
+  // After waitFor a failure does not fail the VM: `status` shows it from this record.
+  await recordCommandOutcomes(session, stack.dir, result.ran, failures);
   return result;
 }
 

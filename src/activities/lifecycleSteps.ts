@@ -6,6 +6,20 @@ import { execEnvFileContent, lifecycleExec } from '../spec/lifecycle-secrets';
 import type { LifecyclePlan } from '../spec/plan';
 import { redact } from '../spec/redact';
 import type { RemoteExecOptions, SshSession } from '../ssh/session';
+import type { FailedCommand } from './types';
+
+/** A lifecycle command that exited non-zero; `failed` is what `status` shows of it (no secret values). */
+export class LifecycleCommandError extends KamalDevError {
+  constructor(
+    readonly failed: FailedCommand,
+    message: string,
+    description: string | undefined,
+  ) {
+    // A KamalDevError is not retried: the user's own command failed, and running it again may not be safe.
+    super('compose', message, { description });
+    this.name = 'LifecycleCommandError';
+  }
+}
 
 /** The entries of an object-form command run in parallel, as devcontainer tools run them. */
 export async function runLifecycleSteps(
@@ -30,10 +44,8 @@ export async function runLifecycleSteps(
           if (!(error instanceof CommandFailedError)) throw error;
           const label = [what.name, step.feature && `of feature ${step.feature}`, step.name].filter(Boolean).join(' ');
           const output = redact(`${error.stdout}\n${error.stderr}`, hidden).split('\n').filter((l) => l.trim());
-          // A KamalDevError is not retried: the user's own command failed, and running it again may not be safe.
-          throw new KamalDevError('compose', `${label} failed on ${what.vmName} (exit code ${error.exitCode})${output.length ? `: ${output.at(-1)}` : ''}`, {
-            description: output.slice(-20, -1).join('\n') || undefined,
-          });
+          const failed: FailedCommand = { hook: what.name, ...(step.feature ? { feature: step.feature } : {}), ...(step.name ? { step: step.name } : {}), exitCode: error.exitCode, lines: output.slice(-20), at: new Date().toISOString() };
+          throw new LifecycleCommandError(failed, `${label} failed on ${what.vmName} (exit code ${error.exitCode})${output.length ? `: ${output.at(-1)}` : ''}`, output.slice(-20, -1).join('\n') || undefined);
         }
       }),
     );

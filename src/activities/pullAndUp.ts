@@ -67,17 +67,24 @@ export async function logsOfFailedContainers(session: SshSession, error: unknown
 
 /**
  * A refused registry login, an image that does not exist and an invalid compose file are the
- * user's (never retried); anything else (a registry that is down or answers 5xx, a network fault)
- * may be transient and is retried; either way the message says what Compose said, on which VM, and
- * shows the last log lines of the containers it blamed.
+ * user's (never retried). A container `up` blamed (a dependency whose healthcheck gave up, one that
+ * exited) is final: Compose already waited as long as the healthcheck allows, and a retry would wait
+ * the same way on the same stack. Anything else (a registry that is down or answers 5xx, a network
+ * fault) may be transient and is retried. The message says what Compose said on which VM, then the
+ * last log lines of the containers it blamed (the VM's error shows the message, so they reach the user).
  */
 export function composeFailure(error: unknown, vmName: string, containerLogs: Record<string, string[]> = {}): unknown {
   if (!(error instanceof CommandFailedError)) return error;
   const step = error.argv.find((arg) => arg === 'pull' || arg === 'up') ?? 'compose';
   const lines = [...new Set(error.tail.split('\n').filter((l) => l.trim() && !COMPOSE_PROGRESS.test(l)).map((l) => l.trim()))];
-  const message = `docker compose ${step} failed on ${vmName}: ${lines.at(-1) ?? `exit ${error.exitCode}`}`;
   const logs = Object.entries(containerLogs).flatMap(([name, tail]) => [`last log lines of ${name}:`, ...tail.map((l) => `  ${l}`)]);
-  const description = [...lines.slice(-8, -1), ...logs].join('\n') || undefined;
+  const message = [`docker compose ${step} failed on ${vmName}: ${lines.at(-1) ?? `exit ${error.exitCode}`}`, ...logs].join('\n');
+  const description = lines.slice(-8, -1).join('\n') || undefined;
+  const blamed = failedContainers(error.stderr);
+  if (blamed.length > 0) {
+    const hint = `${blamed.join(', ')} did not come up (its healthcheck gave up, or it exited). A healthcheck that needs longer: raise its start_period or retries in the compose file.`;
+    return new KamalDevError('compose', message, { type: 'StackUnhealthy', retry: 'final', description: [description, hint].filter(Boolean).join('\n'), cause: error });
+  }
   const type = classifyComposeError(error.stderr);
   if (!type) return new KamalDevError('compose', message, { type: 'ComposeFailed', retry: 'transient', description, cause: error });
   return new KamalDevError('compose', message, { type, retry: 'bad-input', description, cause: error });

@@ -2,6 +2,7 @@ import type { VmInstance } from '../providers/types';
 import { remoteStackDir as stackDir } from '../spec/compose-mounts';
 import type { DeployPlan } from '../spec/plan';
 import { stateFilePath, updateState } from '../state/devState';
+import { readCommandFailures } from './commandFailures';
 import { runDevcontainerCommands } from './devcontainerCommands';
 import { classified } from './failures';
 import { KamalDevError } from '../errors';
@@ -16,7 +17,7 @@ import { heartbeat, heartbeating } from './activityContext';
 import { VmContext } from './vmContext';
 import type { SshSession } from '../ssh/session';
 
-type StackActivities = Pick<DeployActivities, 'uploadStack' | 'seedWorkspace' | 'pullImages' | 'composeUp' | 'rollbackStack' | 'verifyStack' | 'runDevcontainerCommands'> & Pick<LifecycleActivities, 'stackStatus'>;
+type StackActivities = Pick<DeployActivities, 'uploadStack' | 'seedWorkspace' | 'pullImages' | 'composeUp' | 'rollbackStack' | 'verifyStack' | 'runDevcontainerCommands'> & Pick<LifecycleActivities, 'stackStatus' | 'commandFailures'>;
 
 /** composeUp of a workflow that predates releases: its swap can be rolled back by no one. */
 const UNNAMED_RELEASE = 'unnamed';
@@ -144,6 +145,12 @@ export function createStackActivities(
         const present = await session.exec(['test', '-f', `${stackDir(plan.stack.projectName)}/compose.yaml`], { root: true });
         if (present.exitCode !== 0) return [];
         return (await stackStates(session, plan)).map(({ exitCode: _exitCode, ...rest }) => rest);
+      }),
+
+    commandFailures: ({ plan, vm }) =>
+      classified('ProviderError', async () => {
+        if ((await findVm(plan, vm.name))?.status !== 'running') return [];
+        return readCommandFailures(await ctx.session(plan, vm), stackDir(plan.stack.projectName));
       }),
   };
 }

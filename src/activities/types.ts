@@ -33,6 +33,21 @@ export interface PushedImage {
   digest: string;
 }
 
+/** A lifecycle command that failed where the VM still counts as deployed: kept on the VM for `status`. */
+export interface FailedCommand {
+  /** postStartCommand, postAttachCommand, ... */
+  hook: string;
+  /** The feature whose command it was; absent for devcontainer.json's own. */
+  feature?: string;
+  /** The entry's name in an object-form command. */
+  step?: string;
+  exitCode: number | null;
+  /** The last lines of its output, secrets redacted. */
+  lines: string[];
+  /** When it failed (ISO 8601). */
+  at: string;
+}
+
 export interface ContainerState {
   service: string;
   name: string;
@@ -135,6 +150,8 @@ export interface LifecycleActivities {
   /** `docker compose down -v` and the stack folder; a VM or stack that is gone is a success. */
   removeStack(input: { plan: DeployPlan; vm: VmHandle }): Promise<void>;
   stackStatus(input: { plan: DeployPlan; vm: VmHandle }): Promise<ContainerState[]>;
+  /** Lifecycle commands that failed after waitFor (or on attach), as recorded on the VM; none for a VM that is not running. */
+  commandFailures(input: { plan: DeployPlan; vm: VmHandle }): Promise<FailedCommand[]>;
   /** `kamal-dev adopt`: makes a VM of another identity (or none) of that name this project's. */
   adoptVm(input: { plan: DeployPlan; name: string }): Promise<VmHandle>;
 }

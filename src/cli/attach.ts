@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
 import type { VmHandle } from '../activities/types';
-import { runLifecycleSteps } from '../activities/lifecycleSteps';
+import { recordCommandOutcomes } from '../activities/commandFailures';
+import { LifecycleCommandError, runLifecycleSteps } from '../activities/lifecycleSteps';
 import { stackRef } from '../activities/stackDir';
 import { knownHostsFile } from '../ssh/knownHosts';
 import { composeContainerId } from '../docker/compose';
@@ -35,9 +36,16 @@ export async function runPostAttach(plan: DeployPlan, vm: VmHandle, streams: { s
     if (!containerId) throw new KamalDevError('compose', `${vm.name}: service ${plan.stack.primaryService} has no container to attach to`);
     const secrets = { values, file: posix.join(stack.dir, `attach-${randomUUID()}.env`) };
     const onLine = (line: string, stream: 'stdout' | 'stderr') => streams[stream].write(`${line}\n`);
-    for (const group of lifecycleGroups(steps)) {
-      await runLifecycleSteps(session, lifecycle, containerId, secrets, { name: 'postAttachCommand', steps: group, vmName: vm.name, onLine });
+    try {
+      for (const group of lifecycleGroups(steps)) {
+        await runLifecycleSteps(session, lifecycle, containerId, secrets, { name: 'postAttachCommand', steps: group, vmName: vm.name, onLine });
+      }
+    } catch (error) {
+      // The shell opens anyway: `status` keeps showing the failure until an attach succeeds.
+      if (error instanceof LifecycleCommandError) await recordCommandOutcomes(session, stack.dir, [], [error.failed]);
+      throw error;
     }
+    await recordCommandOutcomes(session, stack.dir, ['postAttachCommand'], []);
   } finally {
     await pool.closeAll();
   }

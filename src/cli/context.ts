@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { configError } from '../errors';
+import { MAX_VMS, wholeNumber } from '../spec/whole-number';
 import type { GlobalOptions } from './output';
 
 export interface CommandContext extends GlobalOptions {
@@ -16,18 +16,14 @@ export function contextOf(command: Command): CommandContext {
 
 /** A flag that takes a whole number from 1 to `max`: anything else is a usage error naming the flag, worded the same for every such flag. */
 export function wholeNumberFlag(flag: string, max: number): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || n < 1 || n > max) throw configError(`expected a whole number from 1 to ${max}, got "${value}"`, { key: flag });
-    return n;
-  };
+  return (value) => wholeNumber(value, flag, max);
 }
 
 /** `--count 3` -> 3, on every command that takes it. */
-export const parseCount = wholeNumberFlag('--count', 100);
+export const parseCount = wholeNumberFlag('--count', MAX_VMS);
 
 /** One wording per flag, so every command that takes it says the same. */
-export const COUNT_HELP = 'number of VMs, 1 to 100 (default: vms.count in config/dev.yml, else 1)';
+export const COUNT_HELP = `number of VMs, 1 to ${MAX_VMS} (default: vms.count in config/dev.yml, else 1)`;
 export const TAG_HELP = 'image tag (default: the git short sha, or a UTC timestamp outside git)';
 export const FROM_HELP = 'devcontainer.json to use (default: .devcontainer/devcontainer.json or .devcontainer.json)';
 export const NO_CACHE_HELP = 'build every step again, without the build cache';

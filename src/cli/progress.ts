@@ -64,8 +64,10 @@ export class ProgressPrinter {
     this.previous = [];
   }
 
-  update(lines: string[]): void {
+  update(block: string[]): void {
     if (this.paused) return;
+    // A VM's error can span lines (the last log lines of what failed): the redraw counts real lines.
+    const lines = block.flatMap((line) => line.split('\n'));
     if (this.out.isTTY) {
       if (this.previous.length) this.out.write(`\x1b[${this.previous.length}A\x1b[J`);
       this.out.write(lines.join('\n') + '\n');

@@ -1,4 +1,4 @@
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowExecutionInfo } from '@temporalio/client';
 import { KamalDevError } from '../errors';
 import { webUiLink } from './deploy';
 import { PROJECT_ATTRIBUTE } from './searchAttributes';
@@ -51,3 +51,16 @@ export async function latestRunningDeploy(client: Client, identity: string): Pro
   }
   return latest.workflowId;
 }
+
+/** A workflow named on the command line (`cancel ID`, `deploy --attach ID`): an id the server does not know is bad input. */
+export async function describeNamed(client: Client, workflowId: string): Promise<WorkflowExecutionDescription> {
+  return client.workflow
+    .getHandle(workflowId)
+    .describe()
+    .catch((error: unknown) => {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      throw new KamalDevError('config', `no workflow ${workflowId}`, { description: LIST_HINT, cause: error });
+    });
+}
+
+export const LIST_HINT = '`kamal-dev deploys` lists the deploys of this project.';

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { run } from '../docker/runner';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { sha256, unpackFeature } from './feature-archive';
 import { authorizedRequest, type RegistryCredentials } from './manifest';
 import { apiBase } from './reference';
 
@@ -48,7 +47,7 @@ export async function fetchOciFeature(ref: OciFeatureRef, cacheDir: string, cred
   if (!layerDigest) throw new Error(`the manifest of ${name} has no layer`);
   const layer = Buffer.from(await (await get(`blobs/${layerDigest}`, '*/*')).arrayBuffer());
   if (sha256(layer) !== layerDigest) throw new Error(`the layer of ${name} does not match its digest ${layerDigest}`);
-  await unpack(layer, dir, signal);
+  await unpackFeature(layer, dir, signal);
   return { dir, manifestDigest };
 }
 
@@ -66,23 +65,4 @@ function registryGet(ref: OciFeatureRef, credentials: RegistryCredentials | unde
     if (!response.ok) throw new Error(`the registry ${ref.registry} answered HTTP ${response.status} for ${name}`);
     return response;
   };
-}
-
-/** Unpacks the layer into `dir` through a sibling temporary folder, so a half-unpacked feature is never taken from the cache. */
-async function unpack(layer: Buffer, dir: string, signal?: AbortSignal): Promise<void> {
-  mkdirSync(dirname(dir), { recursive: true });
-  const staging = mkdtempSync(`${dir}.partial-`);
-  try {
-    writeFileSync(join(staging, '.layer.tar'), layer);
-    mkdirSync(join(staging, 'feature'));
-    await run(['tar', '-x', '--no-same-owner', '-f', join(staging, '.layer.tar'), '-C', join(staging, 'feature')], { signal });
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(join(staging, 'feature'), dir);
-  } finally {
-    rmSync(staging, { recursive: true, force: true });
-  }
-}
-
-function sha256(data: Buffer): string {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }

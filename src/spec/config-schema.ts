@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_VMS } from './whole-number';
 
 /**
  * The schema of config/dev.yml. Canonical forms are listed first in each union; the others are
@@ -94,7 +95,7 @@ export const devConfigSchema = z.strictObject({
   registry: registrySection.optional(),
   build: buildSection.optional(),
   provider: providerSection.optional(),
-  vms: z.strictObject({ count: z.number().int().min(1).max(100).optional() }).optional(),
+  vms: z.strictObject({ count: z.number().int().min(1).max(MAX_VMS).optional() }).optional(),
   ssh: z.strictObject({ user: z.string().min(1).optional(), key_path: z.string().min(1).optional(), port: port.optional() }).optional(),
   naming: z.string().includes('{index}', { message: 'must contain {index} so every VM gets its own name' }).optional(),
   temporal: temporalSection.optional(),

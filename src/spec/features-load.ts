@@ -11,8 +11,11 @@ import type { ResolvedFeature } from './features-stage';
 /** A resolved feature plus where its files are on this machine. */
 export type LoadedFeature = ResolvedFeature & { sourceDir: string };
 
-/** Fetches a feature that is not a local folder (an OCI reference) into a folder on this machine. */
-export type FetchFeature = (source: Extract<FeatureSource, { type: 'oci' }>, pinned: string | undefined) => Promise<{ dir: string; digest: string }>;
+/** A feature that is not a local folder: an OCI reference or a tarball URL. */
+export type RemoteFeatureSource = Extract<FeatureSource, { type: 'oci' | 'tarball' }>;
+
+/** Fetches a remote feature into a folder on this machine; `pinned` is the digest it must have. */
+export type FetchFeature = (source: RemoteFeatureSource, pinned: string | undefined) => Promise<{ dir: string; digest: string }>;
 
 export interface FeatureLoadContext {
   file: string;
@@ -25,7 +28,6 @@ export interface FeatureLoadContext {
 /**
  * The thin loader: finds or fetches each feature's files, reads devcontainer-feature.json, adds
  * what `dependsOn` asks for, checks options and orders them. Runs in the plan step, before any VM.
- * Tarball URLs are refused with a clear error.
  */
 export async function loadFeatures(features: Record<string, unknown>, override: string[], where: FeatureLoadContext): Promise<LoadedFeature[]> {
   const loaded: (LoadedFeature & { key: string; id: string; dependsOn: string[]; installsAfter: string[] })[] = [];
@@ -35,7 +37,9 @@ export async function loadFeatures(features: Record<string, unknown>, override: 
     if (loaded.some((f) => f.key === withoutVersion(request.ref))) continue;
     const source = parseFeatureSource(request.ref, { file: where.file, key });
     const { sourceDir, digest } = await featureFiles(request.ref, source, { ...where, key });
-    const manifest = readManifest(sourceDir, { file: where.file, key });
+    const read = readManifest(sourceDir, { file: where.file, key });
+    // The reference CLI knows a tarball's feature by the id in its file name.
+    const manifest = source.type === 'tarball' ? { ...read, id: source.id } : read;
     const options = resolveOptions(manifest, request.options, { file: where.file, key });
     const dependsOn = Object.keys(manifest.dependsOn ?? {});
     loaded.push({
@@ -60,14 +64,9 @@ export async function loadFeatures(features: Record<string, unknown>, override: 
 
 async function featureFiles(ref: string, source: FeatureSource, where: FeatureLoadContext & { key: string }): Promise<{ sourceDir: string; digest: string }> {
   const at = { file: where.file, key: where.key };
-  if (source.type === 'tarball') {
-    throw configError('tarball features are not fetched by this version of kamal-dev', {
-      ...at,
-      description: 'Publish the feature to an OCI registry (devcontainer features publish) and name it "registry/namespace/feature:tag", or copy it into a folder next to devcontainer.json ("./features/NAME").',
-    });
-  }
-  if (source.type === 'oci') {
-    const pinned = source.digest ?? where.lock?.features[ref]?.integrity;
+  if (source.type !== 'local') {
+    const pinnedByRef = source.type === 'oci' ? source.digest : undefined;
+    const pinned = pinnedByRef ?? where.lock?.features[ref]?.integrity;
     try {
       const fetched = await where.fetch(source, pinned);
       if (!existsSync(join(fetched.dir, 'install.sh'))) throw new Error(`it has no install.sh`);
@@ -77,7 +76,7 @@ async function featureFiles(ref: string, source: FeatureSource, where: FeatureLo
       throw configError(`feature ${ref} cannot be fetched: ${(error as Error).message}`, {
         ...at,
         cause: error,
-        description: pinned && !source.digest ? `Pinned to ${pinned} by ${basename(lockfilePath(where.file))}; delete its entry there to take the tag's current version.` : undefined,
+        description: pinned && !pinnedByRef ? `Pinned to ${pinned} by ${basename(lockfilePath(where.file))}; delete its entry there to take ${source.type === 'oci' ? "the tag's current version" : 'the tarball as it is now'}.` : undefined,
       });
     }
   }

@@ -13,14 +13,17 @@ export function lockfilePath(devcontainerFile: string): string {
   return join(dirname(devcontainerFile), basename(devcontainerFile).startsWith('.') ? '.devcontainer-lock.json' : 'devcontainer-lock.json');
 }
 
-/** The lock of the fetched (OCI) features, keyed by the reference as written and sorted like the reference CLI's. */
+/**
+ * The lock of the fetched (OCI and tarball) features, keyed by the reference as written and sorted
+ * like the reference CLI's; a tarball resolves to its URL, its integrity is the tarball's sha256.
+ */
 export function featureLock(features: ResolvedFeature[]): FeatureLock {
   const entries = features
-    .filter((f) => f.source.type === 'oci')
+    .flatMap((f) => (f.source.type === 'local' ? [] : [{ ...f, source: f.source }]))
     .map((f) => {
-      const source = f.source as { registry: string; repository: string };
       const dependsOn = Object.keys(f.manifest.dependsOn ?? {});
-      return [f.ref, { version: f.manifest.version ?? '', resolved: `${source.registry}/${source.repository}@${f.digest}`, integrity: f.digest, ...(dependsOn.length ? { dependsOn } : {}) }] as const;
+      const resolved = f.source.type === 'oci' ? `${f.source.registry}/${f.source.repository}@${f.digest}` : new URL(f.source.url).toString();
+      return [f.ref, { version: f.manifest.version ?? '', resolved, integrity: f.digest, ...(dependsOn.length ? { dependsOn } : {}) }] as const;
     })
     .sort(([a], [b]) => a.localeCompare(b));
   return { features: Object.fromEntries(entries) };

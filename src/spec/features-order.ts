@@ -10,8 +10,9 @@ export interface OrderNode {
   installsAfter: string[];
 }
 
-/** `registry/ns/f:1` and `registry/ns/f@sha256:...` name the same feature as `registry/ns/f`. */
+/** `registry/ns/f:1` and `registry/ns/f@sha256:...` name the same feature as `registry/ns/f`; a tarball URL is its own name. */
 export function withoutVersion(ref: string): string {
+  if (/^https?:\/\//i.test(ref)) return ref;
   const at = ref.indexOf('@');
   if (at > 0) return ref.slice(0, at);
   const colon = ref.lastIndexOf(':');

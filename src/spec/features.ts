@@ -6,7 +6,11 @@ import { placeholdersIn } from './compose-secrets';
  * a local folder (`./features/x`, relative to devcontainer.json), an OCI reference
  * (`registry/namespace/feature[:tag|@digest]`) or a tarball URL (`https://.../feature.tgz`).
  */
-export type FeatureSource = { type: 'local'; path: string } | { type: 'oci'; registry: string; repository: string; tag: string; digest?: string } | { type: 'tarball'; url: string };
+export type FeatureSource =
+  | { type: 'local'; path: string }
+  | { type: 'oci'; registry: string; repository: string; tag: string; digest?: string }
+  /** `id`: from the file name `devcontainer-feature-ID.tgz`, which the reference CLI requires and takes the id from. */
+  | { type: 'tarball'; url: string; id: string };
 
 export type OptionValue = string | boolean;
 
@@ -37,15 +41,35 @@ export interface FeatureRequest {
 
 export function parseFeatureSource(ref: string, where: { file: string; key: string }): FeatureSource {
   if (ref.startsWith('./') || ref.startsWith('../')) return { type: 'local', path: ref };
-  if (/^https?:\/\//.test(ref)) return { type: 'tarball', url: ref };
+  if (/^https?:\/\//i.test(ref)) return tarballSource(ref, where);
   const match = /^([a-z0-9.-]+(?::\d+)?)\/([a-z0-9._/-]+?)(?::([\w.-]+)|@(sha256:[a-f0-9]{64}))?$/.exec(ref);
   if (!match || !match[1].includes('.') && !match[1].startsWith('localhost')) {
     throw configError(`"${ref}" is not a feature reference`, {
       ...where,
-      description: 'A feature is a local folder ("./features/name", next to devcontainer.json), an OCI reference ("ghcr.io/owner/features/name:1") or a tarball URL.',
+      description: 'A feature is a local folder ("./features/name", next to devcontainer.json), an OCI reference ("ghcr.io/owner/features/name:1") or a tarball URL ("https://example.com/devcontainer-feature-name.tgz").',
     });
   }
   return { type: 'oci', registry: match[1], repository: match[2], tag: match[3] ?? 'latest', ...(match[4] ? { digest: match[4] } : {}) };
+}
+
+function tarballSource(ref: string, where: { file: string; key: string }): FeatureSource {
+  let url: URL;
+  try {
+    url = new URL(ref);
+  } catch {
+    throw configError(`"${ref}" is not a URL`, where);
+  }
+  if (url.protocol !== 'https:') {
+    throw configError(`a tarball feature is fetched over https only (as the reference CLI does), not ${url.protocol.replace(':', '')}`, { ...where, description: `Serve it over https: "https://${url.host}${url.pathname}".` });
+  }
+  const id = /devcontainer-feature-(.*)\.tgz/.exec(url.pathname.slice(url.pathname.lastIndexOf('/') + 1))?.[1];
+  if (!id || !/^[a-zA-Z0-9_-]+$/.test(id)) {
+    throw configError('a tarball feature\'s file is named devcontainer-feature-ID.tgz (ID: letters, digits, - and _)', {
+      ...where,
+      description: '`devcontainer features package` writes it so; the reference CLI takes the feature id from the name.',
+    });
+  }
+  return { type: 'tarball', url: ref, id };
 }
 
 /** `features` values: an object of options, a string (the `version` option), or true (defaults). */

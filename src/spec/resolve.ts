@@ -11,7 +11,7 @@ import { DevConfig, loadConfig } from './config';
 import { registryNamespace } from './config-registry';
 import { Devcontainer, loadDevcontainer, locateDevcontainer } from './devcontainer';
 import type { SpecWarning } from './devcontainer-keys';
-import { ociFeatureFetcher } from './features-fetch';
+import { remoteFeatureFetcher } from './features-fetch';
 import { featureLock, readFeatureLock, writeFeatureLock } from './features-lock';
 import { LoadedFeature, loadFeatures } from './features-load';
 import { featureCommands, featureContainerSettings, featureEntrypoints, featuresOnlyBuild, featuresStage, unappliedEntrypoints } from './features-plan';
@@ -24,6 +24,7 @@ import type { DeployPlan, RegistryPlan } from './plan';
 import { secretNamesOf, vmNames } from './resolve-parts';
 import { DEFAULT_SECRETS_PATH, lazySecretResolver, readLiteralSecret, readSecretNames } from './secrets';
 import { computeTag } from './tag';
+import { MAX_VMS, wholeNumber } from './whole-number';
 import { composeVariables, devcontainerVariables, dotEnvNames, storedEnvironmentValues } from './interpolated';
 import { projectIdentity } from '../state/identity';
 
@@ -69,8 +70,8 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
   const config = loadConfig(projectDir, { configPath: options.configPath, env });
   const configShown = displayPath(projectDir, config.file ?? join(projectDir, 'config/dev.yml'));
   const service = config.service ?? serviceFromFolder(projectDir);
-  const count = options.count ?? config.vmCount ?? 1;
-  if (!Number.isInteger(count) || count < 1 || count > 100) throw configError(`expected a whole number from 1 to 100, got ${count}`, { key: '--count' });
+  // vms.count is checked with the rest of config/dev.yml; a count given (the CLI's --count, a workflow's input) here.
+  const count = options.count !== undefined ? wholeNumber(options.count, '--count', MAX_VMS) : (config.vmCount ?? 1);
   const tag = options.tag !== undefined ? assertValidTag(options.tag, { key: '--tag' }) : await computeTag(projectDir);
   const secretsFile = join(projectDir, DEFAULT_SECRETS_PATH);
   const registry = registryPlan(config, configShown, (name) => env[name] || readLiteralSecret(secretsFile, name));
@@ -84,7 +85,7 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
   const features = await loadFeatures(devcontainer.features, devcontainer.overrideFeatureInstallOrder, {
     file: devcontainer.shown,
     devcontainerDir: dirname(devcontainer.file),
-    fetch: ociFeatureFetcher(registry, lazySecretResolver(secretsFile, env), env, options.signal),
+    fetch: remoteFeatureFetcher({ registry, secretsFile, resolveSecret: lazySecretResolver(secretsFile, env), env, signal: options.signal }),
     lock: readFeatureLock(devcontainer.file, devcontainer.shown),
   });
   if (options.writeLockfile) writeFeatureLock(devcontainer.file, featureLock(features));

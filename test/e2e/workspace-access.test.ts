@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { sh } from '../lab/exec';
 import { POSTGRES_IMAGE } from '../lab/parts/postgres';
+import { expectJson } from '../support/json-shapes';
 import { describeWithLab, labInfo } from '../support/lab';
 import { exampleProject, kamalDev, removeDeploymentLeftovers } from '../support/kamal-dev';
 
@@ -58,6 +59,16 @@ describeWithLab(['localRegistry', 'postgres', 'temporal', 'vmImage'], 'working i
 
   let forwarding: ReturnType<typeof spawn> | undefined;
 
+  /** An interactive `kamal-dev ssh VM`: script(1) is the terminal; exec keeps /bin/sh out of the way (see test/integration/interrupt.test.ts). */
+  async function attachOnTerminal(vm: string, input: string): Promise<{ code: number | null; output: string }> {
+    const child = spawn('script', ['-qfec', `exec ${BIN} ssh ${vm}`, '/dev/null'], { cwd: project.dir, env: { ...process.env, ...project.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.stdin.write(input);
+    return { code: await exited, output };
+  }
+
   afterAll(async () => {
     forwarding?.kill('SIGKILL');
     // ssh-config --write touched this machine's ~/.ssh/config and Docker contexts: put them back.
@@ -101,19 +112,35 @@ describeWithLab(['localRegistry', 'postgres', 'temporal', 'vmImage'], 'working i
     const attached = () => cli(['exec', vm1, '--', 'cat', '/tmp/attached.sha']);
     // exec, ssh -- CMD and ssh --host above did not run it.
     expect((await attached()).code).not.toBe(0);
-    // script(1) is the terminal; exec keeps /bin/sh out of the way (see test/integration/interrupt.test.ts).
-    const child = spawn('script', ['-qfec', `exec ${BIN} ssh ${vm1}`, '/dev/null'], { cwd: project.dir, env: { ...process.env, ...project.env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    child.stdin.write('echo "in $(pwd) as $(id -un): $((6 * 7))"\nexit 4\n');
-    expect(await exited).toBe(4);
+    const { code, output } = await attachOnTerminal(vm1, 'echo "in $(pwd) as $(id -un): $((6 * 7))"\nexit 4\n');
+    expect(code).toBe(4);
     expect(output).toContain('in /workspaces/rails-app as nobody: 42');
     expect(output).toContain('postAttach as nobody in /workspaces/rails-app');
     expect(output).not.toContain(ATTACH_SECRET);
     expect((await attached()).stdout).toBe(`${createHash('sha256').update(ATTACH_SECRET).digest('hex')}  -\n`);
     // The secret's env file was there only while the command ran.
     expect(await sh(['docker', 'exec', vm1, 'find', '/opt/kamal-dev', '-name', 'attach-*'])).toBe('');
+  });
+
+  it('a failing postAttachCommand still opens the shell, and status shows it (no secret) until an attach succeeds', async () => {
+    const file = join(project.dir, '.devcontainer', 'devcontainer.json');
+    const original = readFileSync(file, 'utf8');
+    const failing = 'printf "key=%s\\n" "${localEnv:ATTACH_SECRET}"; echo "bundle: no such gem" >&2; exit 6';
+    writeFileSync(file, original.replace(JSON.stringify(POST_ATTACH), JSON.stringify(failing)));
+    try {
+      const attached = await attachOnTerminal(vm2, 'echo "shell $((6 * 7))"\nexit 0\n');
+      expect(attached.code).toBe(0);
+      expect(attached.output).toContain('shell 42');
+      const status = await cli(['status', vm2, '--json']);
+      expect(status.stdout).not.toContain(ATTACH_SECRET);
+      const [report] = expectJson('status', status.stdout).vms as { failedCommands: unknown[] }[];
+      expect(report.failedCommands).toEqual([{ hook: 'postAttachCommand', exitCode: 6, lines: ['key=[REDACTED]', 'bundle: no such gem'], at: expect.any(String) }]);
+      expect((await cli(['status', vm2])).stdout).toMatch(new RegExp(`\\n${vm2}: postAttachCommand failed \\(exit code 6\\) at \\S+\\n  key=\\[REDACTED\\]\\n  bundle: no such gem`));
+    } finally {
+      writeFileSync(file, original);
+    }
+    expect((await attachOnTerminal(vm2, 'exit 0\n')).code).toBe(0);
+    expect(expectJson('status', (await cli(['status', vm2, '--json'])).stdout).vms).toEqual([expect.objectContaining({ name: vm2, failedCommands: [] })]);
   });
 
   it('publishes compose ports on 127.0.0.1 of the VM only: nothing but sshd listens on other addresses', async () => {
@@ -144,7 +171,7 @@ describeWithLab(['localRegistry', 'postgres', 'temporal', 'vmImage'], 'working i
       }
     };
     while (!parsed()) await new Promise((resolve) => setTimeout(resolve, 100));
-    const { forwards } = parsed() as { forwards: { vm: string; service: string; port: number; local: number; label?: string }[] };
+    const { forwards } = expectJson('forward', output) as { forwards: { vm: string; service: string; port: number; local: number; label?: string }[] };
     const local = (vm: string, service: string) => forwards.find((f) => f.vm === vm && f.service === service)!.local;
     expect(forwards.find((f) => f.vm === vm1 && f.service === 'app')).toMatchObject({ port: 3000, label: 'Rails' });
     expect(local(vm2, 'app')).toBeGreaterThanOrEqual(4000);
@@ -172,8 +199,11 @@ describeWithLab(['localRegistry', 'postgres', 'temporal', 'vmImage'], 'working i
     expect((await sh(['ssh', '-F', file, '-o', 'BatchMode=yes', `${vm1}.kamal-dev`, 'true']).then(() => 0, () => 1))).toBe(0);
 
     if (existsSync(userSshConfig)) copyFileSync(userSshConfig, savedSshConfig);
-    const written = await cli(['ssh-config', '--write']);
+    const config = expectJson('ssh-config', (await cli(['ssh-config', '--json'])).stdout).config as string;
+    expect(config.trimEnd()).toBe(printed.stdout.trimEnd());
+    const written = await cli(['ssh-config', '--write', '--json']);
     expect(written.code).toBe(0);
+    expect(expectJson('ssh-config', written.stdout)).toMatchObject({ hosts: [`${vm1}.kamal-dev`, `${vm2}.kamal-dev`], contexts: [vm1, vm2] });
     expect(readFileSync(userSshConfig, 'utf8')).toContain(`Include ${join(project.dir, '.kamal', 'ssh_config')}`);
     const ps = await sh(['docker', '--context', vm2, 'ps', '--format', '{{.Names}}']);
     expect(ps.split('\n').sort()).toEqual([`${SERVICE}-app-1`, `${SERVICE}-db-1`]);

@@ -158,6 +158,22 @@ describeWithLab(['temporal'], 'kamal-dev deploy / cancel with an in-process work
     expect(c.out.text()).toMatch(/wftest-2 .*failed.*app: unhealthy/);
   });
 
+  it('a VM whose compose up failed on an unhealthy dependency shows that container\'s last log lines, in the table and in --json', async () => {
+    const message = 'docker compose up failed on wftest-2: dependency failed to start: container wftest-db-1 is unhealthy\nlast log lines of wftest-db-1:\n  FATAL:  role "app" does not exist';
+    const fail: FakeOptions['fail'] = (step, vm) => (step === 'composeUp' && vm === 'wftest-2' ? ApplicationFailure.nonRetryable(message, 'StackUnhealthy') : undefined);
+    // A first deploy: no previous stack to roll back to.
+    const fresh: FakeOptions = { fail, createdVms: ['wftest-1', 'wftest-2'] };
+    const text = cli(fresh);
+    expect(await text.run('deploy', '--count', '2')).toBe(1);
+    expect(text.out.text()).toContain('FATAL:  role "app" does not exist');
+    expect(text.err.text()).toMatch(/wftest-2 +failed.*container wftest-db-1 is unhealthy\nlast log lines of wftest-db-1:\n {2}FATAL/);
+    const json = cli(fresh);
+    expect(await json.run('--json', 'deploy', '--count', '2')).toBe(1);
+    const { vms } = expectJson('deploy', json.out.text()) as { vms: { name: string; error?: string }[] };
+    expect(vms.find((vm) => vm.name === 'wftest-2')?.error).toBe(message);
+    expect(done(json.calls, 'composeUp')).toEqual(['wftest-1']);
+  });
+
   it('deploys --json lists a running and a finished deploy of this project, newest first; cancel takes the running one without an id', async () => {
     const identity = `cli${Date.now().toString(36)}${process.pid}`;
     const finished = cli({}, identity);
@@ -197,10 +213,13 @@ describeWithLab(['temporal'], 'kamal-dev deploy / cancel with an in-process work
     expect(expectJson('cancel', looker.out.text().split('\n').filter(Boolean).at(-1)!)).toMatchObject({ kind: 'config', message: 'no deploy of this project is running' });
   });
 
-  it('cancel of an unknown id is bad input (exit 2), and a finished one says it is not running', async () => {
+  it('cancel and deploy --attach of an unknown id are bad input (exit 2)', async () => {
     const c = cli();
     expect(await c.run('--json', 'cancel', 'deploy-no-such-workflow')).toBe(2);
     expect(expectJson('cancel', c.out.text())).toMatchObject({ outcome: 'error', kind: 'config', message: 'no workflow deploy-no-such-workflow' });
+    const attach = cli();
+    expect(await attach.run('--json', 'deploy', '--attach', 'deploy-no-such-workflow')).toBe(2);
+    expect(expectJson('deploy', attach.out.text())).toMatchObject({ outcome: 'error', kind: 'config', message: 'no workflow deploy-no-such-workflow' });
   });
 
   // VMs on existing hosts, and a workspace: what a deploy that may leave the laptop looks like.

@@ -159,6 +159,20 @@ describeWithLab(['vmImage', 'registry'], 'a stack on a bootstrapped VM (non-root
     await activities.removeStack({ plan: badPlan, vm });
   });
 
+  it('a dependency that turns unhealthy during up fails it at once, naming the container with its last log lines', async () => {
+    const sick = plan({
+      projectName: `${service}-sick`,
+      compose: { services: { db: { image: pushedImage(), healthcheck: healthy(['false']) }, app: { image: pushedImage(), depends_on: { db: { condition: 'service_healthy' } } } } },
+    });
+    await activities.uploadStack({ plan: sick, vm });
+    const failure = await activities.composeUp({ plan: sick, vm, skipPush: false }).catch((e) => e);
+    // Compose waited out the healthcheck already: retrying would wait the same way.
+    expect(failure).toMatchObject({ type: 'StackUnhealthy', nonRetryable: true });
+    const db = `${service}-sick-db-1`;
+    expect(failure.message).toMatch(new RegExp(`^docker compose up failed on ${vm.name}: .*container ${db} is unhealthy\nlast log lines of ${db}:\n  service-log-marker`));
+    await activities.removeStack({ plan: sick, vm });
+  });
+
   it('a refused registry login is a non-retryable RegistryAuth failure that shows no password', async () => {
     const wrong = plan({ projectName: `${service}-auth`, compose: { services: { app: { image: pushedImage() } } } }, {
       registry: { server: registry().address, namespace: 'vms', local: false, usernameSecret: 'REG_USER', passwordSecret: 'WRONG_PASS' },
@@ -227,7 +241,7 @@ describeWithLab(['vmImage', 'registry'], 'a stack on a bootstrapped VM (non-root
     await activities.removeStack({ plan: cmdPlan, vm });
   });
 
-  it('runs every hook in the spec order, features first, and a hook after waitFor fails without failing the VM', async () => {
+  it('runs every hook in the spec order, features first; a hook after waitFor fails without failing the VM, recorded for status until it succeeds', async () => {
     const local = { registry: { server: 'localhost:5555', namespace: 'vms', local: true }, builds: [{ service: 'app', context: '.', dockerfile: 'Dockerfile', args: {}, secrets: [], cacheFrom: [], image: localImage }] };
     const projectName = `${service}-hooks`;
     const log = (word: string) => ({ shell: `echo ${word} >> /tmp/hooks` });
@@ -237,20 +251,35 @@ describeWithLab(['vmImage', 'registry'], 'a stack on a bootstrapped VM (non-root
       onCreate: [{ ...log('feature-create'), feature: 'f' }, log('create')],
       updateContent: [log('update')],
       postCreate: [log('post-create')],
-      postStart: [{ shell: 'echo start >> /tmp/hooks; echo "port busy" >&2; exit 5' }],
+      postStart: [{ shell: 'echo start >> /tmp/hooks; echo "token __KAMAL_DEV_SECRET_CMD_TOKEN__"; echo "port busy" >&2; exit 5' }],
       postAttach: [log('attach')],
+      secrets: ['CMD_TOKEN'],
     };
     const hooksPlan = plan({ projectName, compose: { services: { app: { image: localImage } } }, lifecycle }, local);
     await activities.uploadStack({ plan: hooksPlan, vm });
     await activities.composeUp({ plan: hooksPlan, vm, skipPush: true });
     await activities.verifyStack({ plan: hooksPlan, vm });
+    expect(await activities.commandFailures({ plan: hooksPlan, vm })).toEqual([]);
     expect(await activities.runDevcontainerCommands({ plan: hooksPlan, vm })).toEqual({
       ran: ['onCreateCommand', 'updateContentCommand', 'postCreateCommand'],
       failed: [`postStartCommand failed on ${vm.name} (exit code 5): port busy`],
     });
     const hooks = await session.run(['docker', 'exec', `${projectName}-app-1`, 'cat', '/tmp/hooks'], { root: true });
     expect(hooks.stdout).toBe('feature-create\ncreate\nupdate\npost-create\nstart\n');
+
+    // What `status` shows: the failure as recorded on the VM, with its last lines and no secret value.
+    expect(await activities.commandFailures({ plan: hooksPlan, vm })).toEqual([{ hook: 'postStartCommand', exitCode: 5, lines: ['token [REDACTED]', 'port busy'], at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) }]);
+    expect((await session.exec(['grep', '-r', secrets.CMD_TOKEN, `/opt/kamal-dev/${projectName}`], { root: true })).exitCode).toBe(1);
+    // The same start: postStartCommand does not run again, and its failure still stands.
+    expect(await activities.runDevcontainerCommands({ plan: hooksPlan, vm })).toEqual({ ran: [] });
+    expect(await activities.commandFailures({ plan: hooksPlan, vm })).toHaveLength(1);
+    // The next start runs it again; it succeeds, and the failure is gone.
+    await session.run(['docker', 'restart', `${projectName}-app-1`], { root: true });
+    const fixed = plan({ projectName, compose: { services: { app: { image: localImage } } }, lifecycle: { ...lifecycle, postStart: [log('start')] } }, local);
+    expect(await activities.runDevcontainerCommands({ plan: fixed, vm })).toEqual({ ran: ['postStartCommand'] });
+    expect(await activities.commandFailures({ plan: fixed, vm })).toEqual([]);
     await activities.removeStack({ plan: hooksPlan, vm });
+    expect(await activities.commandFailures({ plan: hooksPlan, vm })).toEqual([]);
   });
 
   it('ssh provider: claims the VM as an existing host, marks it, deploys, and destroy leaves the host', async () => {

@@ -11,6 +11,7 @@ import { DEFAULT_BASE_IMAGE, ensureVmImage } from '../../src/providers/vmImage';
 import { sh } from '../lab/exec';
 import { LAB_LABEL } from '../lab/lab';
 import { describeWithLab } from '../support/lab';
+import { expectJson } from '../support/json-shapes';
 import { cleanupProjects, IMAGE_DEVCONTAINER, tempProject } from '../support/project';
 import { destroyDeployment, testPlan, testProject } from '../support/vms';
 
@@ -114,12 +115,17 @@ describeWithLab(['vmImage'], 'local VMs belong to one project identity', () => {
     const name = `${cliService}-1`;
     const old = await docker.createContainer(await unownedVm(name, cliService));
     const output: string[] = [];
-    const capture = (stream: NodeJS.WriteStream) => jest.spyOn(stream, 'write').mockImplementation((chunk) => output.push(String(chunk)) > 0);
-    const spies = [capture(process.stdout), capture(process.stderr)];
+    const stdout: string[] = [];
+    const capture = (stream: NodeJS.WriteStream, also: string[] = []) => jest.spyOn(stream, 'write').mockImplementation((chunk) => also.push(String(chunk)) + output.push(String(chunk)) > 0);
+    const spies = [capture(process.stdout, stdout), capture(process.stderr)];
     try {
       expect(await main(['node', 'kamal-dev', '-C', projectDir, 'adopt', name])).toBe(0);
       expect(output.join('')).toMatch(new RegExp(`${name}.*adopted: now this project's`));
       expect(await adoptedBy(docker, old.id)).toBe(readFileSync(join(projectDir, '.kamal', 'project_id'), 'utf8').split(' ')[0]);
+      // Adopting is idempotent: again, with --json, the one documented document.
+      stdout.length = 0;
+      expect(await main(['node', 'kamal-dev', '-C', projectDir, '--json', 'adopt', name])).toBe(0);
+      expect(expectJson('adopt', stdout.join(''))).toMatchObject({ outcome: 'ok', service: cliService, vms: [{ name }] });
       output.length = 0;
       expect(await main(['node', 'kamal-dev', '-C', projectDir, 'adopt', `${cliService}-7`])).toBe(2);
       expect(output.join('')).toBe(`error: no kamal-dev VM named ${cliService}-7 exists\n  Run \`kamal-dev list\` to see the VMs of this project; adopt takes over a VM that exists but belongs to another identity.\n`);

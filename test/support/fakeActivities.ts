@@ -101,6 +101,7 @@ export function fakeActivities(options: FakeOptions = {}): { activities: Activit
     startVm: step('startVm', vmName, (i: { vm: VmRef }) => handle(i.vm)),
     removeStack: step('removeStack', vmName, none),
     stackStatus: step('stackStatus', vmName, () => [{ service: 'app', name: 'wftest-app-1', state: 'running', ports: [] }]),
+    commandFailures: step('commandFailures', vmName, () => []),
     adoptVm: step('adoptVm', (i: { name: string }) => i.name, (i: { name: string; plan: DeployPlan }) => handle({ deployment: i.plan.service, name: i.name, index: 1 })),
   };
   return { activities, calls, vms };

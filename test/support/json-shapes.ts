@@ -17,6 +17,14 @@ const builtImage = z.strictObject({ service: z.string(), image: z.string(), imag
 const pushedImage = z.strictObject({ image: z.string(), digest: z.string().startsWith('sha256:') });
 const container = z.strictObject({ service: z.string(), name: z.string(), state: z.string(), health: z.string().optional(), ports: z.array(z.string()) });
 const seenContainer = container.omit({ ports: true });
+const failedCommand = z.strictObject({
+  hook: z.string(),
+  feature: z.string().optional(),
+  step: z.string().optional(),
+  exitCode: z.number().int().nullable(),
+  lines: z.array(z.string()),
+  at: z.string(),
+});
 const vmHandle = z.strictObject({
   deployment: z.string(),
   name: z.string(),
@@ -121,7 +129,7 @@ export const JSON_SHAPES = {
     ),
   }),
   list: z.strictObject({ outcome: z.literal('ok'), service: z.string(), vms: z.array(vmHandle.extend({ containers: z.array(seenContainer) })) }),
-  status: z.strictObject({ outcome: z.literal('ok'), service: z.string(), vms: z.array(vmHandle.extend({ containers: z.array(container) })) }),
+  status: z.strictObject({ outcome: z.literal('ok'), service: z.string(), vms: z.array(vmHandle.extend({ containers: z.array(container), failedCommands: z.array(failedCommand) })) }),
   stop: lifecycle,
   start: lifecycle,
   remove: lifecycle,
@@ -133,6 +141,17 @@ export const JSON_SHAPES = {
     removed: z.array(z.string()).optional(),
     kept: z.array(z.string()).optional(),
     deployed: z.array(z.string()).optional(),
+  }),
+  adopt: z.strictObject({ outcome: z.literal('ok'), service: z.string(), vms: z.array(vmHandle) }),
+  'ssh-config': z.union([
+    z.strictObject({ outcome: z.literal('ok'), config: z.string() }),
+    z.strictObject({ outcome: z.literal('ok'), file: z.string(), included: z.boolean(), hosts: z.array(z.string()), contexts: z.array(z.string()) }),
+  ]),
+  forward: z.strictObject({
+    outcome: z.literal('forwarding'),
+    forwards: z.array(
+      z.strictObject({ vm: z.string(), service: z.string(), port: z.number().int(), local: z.number().int(), label: z.string().optional(), taken: z.number().int().optional() }),
+    ),
   }),
   'server status': z.strictObject({
     outcome: z.literal('ok'),

@@ -1,7 +1,7 @@
 import { main } from '../../src/cli/main';
 import { reportError } from '../../src/cli/output';
 import { configError } from '../../src/errors';
-import { renderProgress } from '../../src/cli/progress';
+import { ProgressPrinter, renderProgress } from '../../src/cli/progress';
 import type { DeployProgress } from '../../src/workflows/types';
 
 function capture(): { stream: NodeJS.WritableStream; text: () => string } {
@@ -48,5 +48,14 @@ describe('renderProgress', () => {
     expect(renderProgress(progress)).toEqual(['deploy-x  build', '  ✔ planDeploy', '  … buildImages', '      app [3/7] RUN bundle install  running', '  · pushImages']);
     expect(renderProgress(progress, new Date('2026-01-01T00:00:12.000Z'))[3]).toBe('      app [3/7] RUN bundle install  running 12s');
     expect(renderProgress({ ...progress, waitingForWorker: true })[0]).toBe('deploy-x  build (waiting for a worker)');
+  });
+
+  it('redraws a block on a terminal by its real lines, also when an entry spans several (a VM error with log lines)', () => {
+    let written = '';
+    const printer = new ProgressPrinter({ isTTY: true, write: (chunk: string) => ((written += chunk), true) } as unknown as NodeJS.WritableStream & { isTTY: boolean });
+    printer.update(['deploy-x  vms', '  shop-1  failed  up failed\nlast log lines of shop-db-1:\n  FATAL']);
+    written = '';
+    printer.update(['deploy-x  failed']);
+    expect(written).toBe('\x1b[4A\x1b[Jdeploy-x  failed\n');
   });
 });

@@ -80,6 +80,24 @@ describe('composeFailure', () => {
     expect(refused).toMatchObject({ type: 'RegistryAuth', exitCode: 2 });
   });
 
+  it('makes a container up blamed final, naming it with its last log lines in the message', () => {
+    const stderr = [' Container shop-db-1  Waiting', ' Container shop-db-1  Error', 'dependency failed to start: container shop-db-1 is unhealthy'].join('\n');
+    const failure = composeFailure(new CommandFailedError(upArgv, 1, '', stderr), 'shop-2', { 'shop-db-1': ['FATAL:  password authentication failed', 'database system is shut down'] });
+    expect(failure).toMatchObject({ type: 'StackUnhealthy', retry: 'final', exitCode: 1 });
+    expect(mapped(failure)).toMatchObject({ type: 'StackUnhealthy', nonRetryable: true });
+    expect((failure as Error).message).toBe(
+      [
+        'docker compose up failed on shop-2: dependency failed to start: container shop-db-1 is unhealthy',
+        'last log lines of shop-db-1:',
+        '  FATAL:  password authentication failed',
+        '  database system is shut down',
+      ].join('\n'),
+    );
+    expect((failure as KamalDevError).description).toMatch(/shop-db-1 did not come up .*start_period or retries/);
+    const exited = composeFailure(new CommandFailedError(upArgv, 1, '', 'container shop-migrate-1 exited (1)'), 'shop-1');
+    expect(exited).toMatchObject({ type: 'StackUnhealthy', retry: 'final', message: 'docker compose up failed on shop-1: container shop-migrate-1 exited (1)' });
+  });
+
   it('passes errors that are not a failed command through', () => {
     const error = new Error('Connection lost');
     expect(composeFailure(error, 'shop-1')).toBe(error);

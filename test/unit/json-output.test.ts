@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main';
+import { buildProgram, main } from '../../src/cli/main';
 import { expectJson, JSON_SHAPES, type JsonCommand } from '../support/json-shapes';
 import { cleanupProjects, IMAGE_DEVCONTAINER, tempProject } from '../support/project';
 
@@ -45,6 +45,7 @@ describe('--json: the error document on a bad input, exit 2, before any server i
     ['push', ['push'], /no devcontainer\.json found/],
     ['deploy', ['deploy', '--count', '101'], /--count: expected a whole number from 1 to 100, got "101"/],
     ['deploy --attach', ['deploy', '--attach'], /no devcontainer\.json found/],
+    ['deploy --from', ['deploy', '--from', 'elsewhere/devcontainer.json'], /^elsewhere\/devcontainer\.json: devcontainer\.json not found/],
     ['deploys', ['deploys', '--limit', 'all'], /--limit: expected a whole number from 1 to 100, got "all"/],
     ['list', ['list'], /no devcontainer\.json found/],
     ['status', ['status'], /no devcontainer\.json found/],
@@ -55,6 +56,11 @@ describe('--json: the error document on a bad input, exit 2, before any server i
     ['server', ['server', 'restart'], /unknown command 'restart'/],
     ['schema', ['schema', 'extra'], /too many arguments/],
     ['ssh', ['ssh', 'vm-1'], /no devcontainer\.json found/],
+    ['exec', ['exec', 'vm-1', '--', 'true'], /no devcontainer\.json found/],
+    ['ssh-config', ['ssh-config', '--all'], /no devcontainer\.json found/],
+    ['adopt', ['adopt', 'vm-1'], /no devcontainer\.json found/],
+    ['forward', ['forward'], /name a VM, or forward every VM with --all/],
+    ['worker', ['worker', 'extra'], /too many arguments/],
     ['logs', ['logs', 'vm-1', '--tail', '0'], /--tail: expected a whole number from 1 to 10000, got "0"/],
     ['an unknown flag', ['deploy', '--no-such-flag'], /unknown option '--no-such-flag'/],
   ];
@@ -68,9 +74,23 @@ describe('--json: the error document on a bad input, exit 2, before any server i
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('has a case for every command', () => {
+    expect(buildProgram().commands.map((command) => command.name()).filter((name) => !cases.some(([, args]) => args[0] === name))).toEqual([]);
+  });
+
   it('names file and key as fields, not only in the message', async () => {
     const result = await cli(['--json', 'plan', '--count', 'x']);
     expect(JSON.parse(result.stdout)).toMatchObject({ key: '--count', message: '--count: expected a whole number from 1 to 100, got "x"' });
+  });
+});
+
+describe('every command', () => {
+  // These print the remote's or the worker's own output (docs/json.md); only their errors are documents.
+  const passthrough = ['ssh', 'exec', 'logs', 'worker'];
+  const names = buildProgram().commands.flatMap((command) => (command.commands.length ? command.commands.map((sub) => `${command.name()} ${sub.name()}`) : [command.name()]));
+
+  it.each(names.filter((name) => !passthrough.includes(name)))('%s has a documented --json shape', (name) => {
+    expect(Object.keys(JSON_SHAPES)).toContain(name);
   });
 });
 

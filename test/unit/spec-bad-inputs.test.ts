@@ -66,7 +66,7 @@ const cases: Case[] = [
   ['remote registry without namespace or user', resolveWith({ [CONFIG]: 'registry: {server: ghcr.io}' }), { file: CONFIG, key: 'registry.namespace', message: /is required for ghcr.io/ }],
   ['invalid image name', resolveWith({ [CONFIG]: 'image: {name: "me/App!!"}', [DC]: '{"dockerFile": "Dockerfile"}', '.devcontainer/Dockerfile': 'FROM scratch' }), { file: CONFIG, key: 'image.name', message: /not a valid image reference/ }],
   ['invalid --tag', resolveWith({}, { tag: 'bad tag' }), { key: '--tag', message: /"bad tag" is not a valid image tag/ }],
-  ['--count 0', resolveWith({}, { count: 0 }), { key: '--count', message: /from 1 to 100, got 0/ }],
+  ['--count 0', resolveWith({}, { count: 0 }), { key: '--count', message: /^expected a whole number from 1 to 100, got "0"$/ }],
   // .kamal/secrets
   ['secrets line without =', secrets('NOEQUALS\n'), { file: /\.kamal\/secrets$/, message: /line 1: expected KEY=value/ }],
   ['secret name starting with a digit', secrets('A=1\n1BAD=x'), { file: /\.kamal\/secrets$/, key: '1BAD', message: /line 2: "1BAD" is not a valid variable name/ }],

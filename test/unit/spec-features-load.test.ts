@@ -41,7 +41,7 @@ describe('features in the plan step', () => {
     ['an option outside its enum', { './features/app': { flavour: 'wild' } }, feature('app', { options: { flavour: { type: 'string', enum: ['hot'] } } }), 'features../features/app.flavour', /expected one of hot, got "wild"/],
     ['an option of the wrong type', { './features/app': { loud: 'yes' } }, feature('app', { options: { loud: { type: 'boolean' } } }), 'features../features/app.loud', /expected true or false/],
     ['an OCI feature whose registry cannot be reached', { 'localhost:1/devcontainers/features/github-cli:1': true }, {}, 'features.localhost:1/devcontainers/features/github-cli:1', /feature localhost:1\/devcontainers\/features\/github-cli:1 cannot be fetched: could not reach the registry/],
-    ['a tarball URL', { 'https://example.com/f.tgz': true }, {}, 'features.https://example.com/f.tgz', /tarball features are not fetched by this version/],
+    ['a tarball URL nothing answers', { 'https://127.0.0.1:3/devcontainer-feature-f.tgz': true }, {}, 'features.https://127.0.0.1:3/devcontainer-feature-f.tgz', /cannot be fetched: the server cannot be reached: connect ECONNREFUSED 127\.0\.0\.1:3/],
   ])('refuses %s, naming the file and the key (exit 2)', async (_name, features, files, key, message) => {
     const error = await resolveIn(project({ features }, files as Record<string, string>)).catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'config', exitCode: 2, file: DC, key, message: expect.stringMatching(message) });

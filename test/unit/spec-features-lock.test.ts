@@ -34,6 +34,12 @@ describe('devcontainer-lock.json', () => {
     );
   });
 
+  it('locks a tarball feature as the reference CLI does: resolved to its URL, integrity the sha256 of the tarball', () => {
+    const url = 'https://example.com/releases/devcontainer-feature-hello.tgz';
+    const tarball: ResolvedFeature = { ref: url, source: { type: 'tarball', url, id: 'hello' }, manifest: { id: 'hello', version: '1.2.0' }, options: {}, dir: '', digest: digest(3) };
+    expect(featureLock([tarball])).toEqual({ features: { [url]: { version: '1.2.0', resolved: url, integrity: digest(3) } } });
+  });
+
   it('is written next to devcontainer.json only when something is locked, rewritten only when it changes, and read back as pins', () => {
     const dir = tempProject({ '.devcontainer/devcontainer.json': '{}', '.devcontainer.json': '{}' });
     const file = join(dir, '.devcontainer/devcontainer.json');

@@ -13,7 +13,16 @@ describe('parseFeatureSource', () => {
     expect(parseFeatureSource('localhost:5556/lab/features/hello', where)).toEqual({ type: 'oci', registry: 'localhost:5556', repository: 'lab/features/hello', tag: 'latest' });
     const digest = `sha256:${'a'.repeat(64)}`;
     expect(parseFeatureSource(`ghcr.io/rails/devcontainer/features/activestorage@${digest}`, where)).toMatchObject({ repository: 'rails/devcontainer/features/activestorage', digest });
-    expect(parseFeatureSource('https://example.com/f.tgz', where)).toEqual({ type: 'tarball', url: 'https://example.com/f.tgz' });
+    expect(parseFeatureSource('https://example.com/r/devcontainer-feature-go_lang-1.tgz', where)).toEqual({ type: 'tarball', url: 'https://example.com/r/devcontainer-feature-go_lang-1.tgz', id: 'go_lang-1' });
+  });
+
+  it.each([
+    ['http://example.com/devcontainer-feature-go.tgz', /fetched over https only .* not http$/],
+    ['https://example.com/go.tgz', /file is named devcontainer-feature-ID\.tgz/],
+    ['https://example.com/devcontainer-feature-g.o.tgz', /file is named devcontainer-feature-ID\.tgz/],
+    ['https://exa mple.com/devcontainer-feature-go.tgz', /is not a URL/],
+  ])('refuses the tarball reference %s as the reference CLI would, with the key', (ref, message) => {
+    expect(() => parseFeatureSource(ref, where)).toThrow(expect.objectContaining({ kind: 'config', key: where.key, message: expect.stringMatching(message) }));
   });
 
   it.each(['node', 'features/node', 'Ghcr.io/X/Y'])('refuses %s with the key', (ref) => {

@@ -4,6 +4,8 @@ import type { FailureDetails } from '../../activities/failures';
 import type { VmHandle } from '../../activities/types';
 import { ErrorKind, KamalDevError } from '../../errors';
 import { contextOf } from '../context';
+import type { CliDeps } from '../deps';
+import { printerOf } from '../output';
 import { table } from '../table';
 import { withWorkspaces } from '../workspaces';
 
@@ -12,22 +14,22 @@ import { withWorkspaces } from '../workspaces';
  * a copy of this folder) or none (made before identities existed). Runs in-process, like `list`: an
  * adoption is one idempotent relabel per VM, with nothing to resume.
  */
-export function register(program: Command): void {
+export function register(program: Command, deps: CliDeps = {}): void {
   program
     .command('adopt')
     .argument('<names...>', 'VM names')
     .description("make VMs of these names this project's (made by another checkout, or before project identities)")
     .action(async (names: string[], _options: unknown, command: Command) => {
-      const context = contextOf(command);
-      const adopted = await withWorkspaces(context.projectDir, async ({ plan, activities }) => {
-        const handles: VmHandle[] = [];
-        for (const name of names) handles.push(await activities.adoptVm({ plan, name }).catch((error: unknown) => Promise.reject(asKamalDevError(error))));
-        return handles;
+      const print = printerOf(command, deps);
+      await withWorkspaces(contextOf(command).projectDir, async ({ plan, activities }) => {
+        const adopted: VmHandle[] = [];
+        for (const name of names) adopted.push(await activities.adoptVm({ plan, name }).catch((error: unknown) => Promise.reject(asKamalDevError(error))));
+        print.result({ outcome: 'ok', service: plan.service, vms: adopted }, () => {
+          const output = table(['VM', 'provider', 'ssh', 'result'], print.stdout);
+          for (const vm of adopted) output.push([vm.name, vm.provider, `${vm.ssh.user}@${vm.ssh.host}:${vm.ssh.port}`, "adopted: now this project's"]);
+          return output.toString();
+        });
       });
-      if (context.json) return void process.stdout.write(JSON.stringify(adopted, null, 2) + '\n');
-      const output = table(['VM', 'provider', 'ssh', 'result']);
-      for (const vm of adopted) output.push([vm.name, vm.provider, `${vm.ssh.user}@${vm.ssh.host}:${vm.ssh.port}`, "adopted: now this project's"]);
-      process.stdout.write(output.toString() + '\n');
     });
 }
 

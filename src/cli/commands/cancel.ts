@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import { childCleanup, describeCleanup } from '../../client/cleanup';
-import { latestRunningDeploy } from '../../client/deploys';
+import { describeNamed, latestRunningDeploy, LIST_HINT } from '../../client/deploys';
 import { configError } from '../../errors';
 import { contextOf } from '../context';
 import { planOf, type CliDeps } from '../deps';
@@ -17,10 +17,7 @@ export function register(program: Command, deps: CliDeps): void {
       await withTemporal(deps, command, async ({ session, worker, log, print }) => {
         const workflowId = named ?? (await latestRunningDeploy(session.client, identity as string));
         const handle = session.client.workflow.getHandle(workflowId);
-        const { status, type } = await handle.describe().catch((error: unknown) => {
-          if (!(error instanceof WorkflowNotFoundError)) throw error;
-          throw configError(`no workflow ${workflowId}`, { description: LIST_HINT, cause: error });
-        });
+        const { status, type } = await describeNamed(session.client, workflowId);
         if (status.name !== 'RUNNING') throw configError(`${workflowId} is not running (${status.name.toLowerCase()})`, { description: LIST_HINT });
         await handle.cancel();
         log(`cancel requested for ${workflowId}; waiting for its compensations`);
@@ -39,5 +36,3 @@ export function register(program: Command, deps: CliDeps): void {
       });
     });
 }
-
-const LIST_HINT = '`kamal-dev deploys` lists the deploys of this project.';

@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { childCleanup, describeCleanup, type CleanupReport } from '../../client/cleanup';
 import { startDeploy, webUiLink } from '../../client/deploy';
 import { refusalOf } from '../../client/lock';
-import { latestRunningDeploy } from '../../client/deploys';
+import { describeNamed, latestRunningDeploy } from '../../client/deploys';
 import type { DeployPlan } from '../../spec/plan';
 import { contextOf, COUNT_HELP, FROM_HELP, NO_CACHE_HELP, parseCount, TAG_HELP } from '../context';
 import { printerOf, specWarningLines, type JsonDocument, type Printer } from '../output';
@@ -82,7 +82,8 @@ async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions
   const detachAt = point && point !== 'end' && others.length > 0 ? point : undefined;
   const worker = await ctx.worker({ sourceOnly: !!detachAt });
   timings.mark('worker');
-  const attached = typeof options.attach === 'string' ? options.attach : options.attach && plan ? await latestRunningDeploy(session.client, plan.identity) : undefined;
+  const named = typeof options.attach === 'string' ? (await describeNamed(session.client, options.attach)).workflowId : undefined;
+  const attached = named ?? (options.attach && plan ? await latestRunningDeploy(session.client, plan.identity) : undefined);
   const workflowId =
     attached ??
     (

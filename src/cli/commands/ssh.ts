@@ -4,11 +4,13 @@ import { isKamalDevError } from '../../errors';
 import type { DeployPlan } from '../../spec/plan';
 import { runPostAttach } from '../attach';
 import { contextOf } from '../context';
+import type { CliDeps } from '../deps';
+import { printerOf, type Printer } from '../output';
 import { containerArgv, INTERACTIVE_SHELL, opensshArgv, runOpenssh } from '../remoteShell';
 import { setExitCode } from '../session';
 import { withWorkspaces } from '../workspaces';
 
-export function register(program: Command): void {
+export function register(program: Command, deps: CliDeps = {}): void {
   program
     .command('ssh')
     .argument('<name>', 'VM name')
@@ -25,7 +27,7 @@ export function register(program: Command): void {
       const tty = interactive && process.stdin.isTTY === true;
       const argv = await withWorkspaces(context.projectDir, async ({ plan, devcontainer, select }) => {
         const [vm] = await select([name]);
-        if (interactive && !options.host) await attachOrSay(plan, vm);
+        if (interactive && !options.host) await attachOrSay(plan, vm, printerOf(cmd, deps));
         if (options.host) return opensshArgv(plan, vm, { argv: interactive ? undefined : command, tty: interactive });
         const inContainer = containerArgv(plan, devcontainer, plan.stack.primaryService, interactive ? INTERACTIVE_SHELL : command, tty);
         return opensshArgv(plan, vm, { argv: inContainer, root: true, tty });
@@ -35,11 +37,12 @@ export function register(program: Command): void {
 }
 
 /** A failed postAttachCommand is said, and the shell still opens: the person may be there to fix it. */
-async function attachOrSay(plan: DeployPlan, vm: VmHandle): Promise<void> {
+async function attachOrSay(plan: DeployPlan, vm: VmHandle, print: Printer): Promise<void> {
   try {
-    await runPostAttach(plan, vm, { stdout: process.stdout, stderr: process.stderr });
+    // The remote's own output, as the shell's will be.
+    await runPostAttach(plan, vm, { stdout: print.stdout, stderr: print.stderr });
   } catch (error) {
     if (!isKamalDevError(error) || error.kind !== 'compose') throw error;
-    process.stderr.write(`kamal-dev: ${error.message}; opening the shell anyway\n${error.description ? `${error.description}\n` : ''}`);
+    print.note(`kamal-dev: ${error.message}; opening the shell anyway${error.description ? `\n${error.description}` : ''}`);
   }
 }

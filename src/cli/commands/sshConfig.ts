@@ -11,6 +11,7 @@ export function register(program: Command): void {
   program
     .command('ssh-config')
     .argument('[names...]', 'VM names (default: every VM of this project)')
+    .option('--all', 'every VM of this project (the default when no name is given)')
     .option('--write', 'write .kamal/ssh_config, include it from ~/.ssh/config, and make a Docker context per VM')
     .description('OpenSSH Host entries (NAME.kamal-dev) for ssh, editors (VS Code Remote-SSH, JetBrains Gateway) and Docker contexts')
     .action(async (names: string[], options: { write?: boolean }, command: Command) => {
