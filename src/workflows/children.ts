@@ -1,7 +1,8 @@
 import { condition, ParentClosePolicy, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
 import type { DeployPlan } from '../spec/plan';
 import { workspaceCommitSignal } from './handoff';
-import { imagesSignal, type ImagesOutcome } from './images';
+import { imagesSignal, seedSignal, type ImagesOutcome } from './images';
+import type { WorkspaceSeed } from '../spec/plan';
 import type { VmQueues } from './queues';
 import { failureMessage, PHASE_ATTRIBUTE, SERVICE_ATTRIBUTE } from './progress';
 import type { DeployWorkspacesInput, WorkspaceProgress } from './types';
@@ -70,6 +71,11 @@ export async function followWorkspace(vm: WorkspaceProgress, started: Promise<Wo
 /** Tells every child how build and push went; a child that has ended already (it failed early) is skipped. */
 export async function sendImages(started: Promise<WorkspaceChild>[], outcome: ImagesOutcome): Promise<void> {
   await Promise.all(started.map((s) => s.then((child) => child.signal(imagesSignal, outcome)).catch(() => undefined)));
+}
+
+/** Gives every child the workspace seed as soon as it is pushed; a child that has ended already is skipped. */
+export async function sendSeed(started: Promise<WorkspaceChild>[], seed: WorkspaceSeed): Promise<void> {
+  await Promise.all(started.map((s) => s.then((child) => child.signal(seedSignal, seed)).catch(() => undefined)));
 }
 
 /**

@@ -1,10 +1,10 @@
 import { CancellationScope, CancelledFailure, defineQuery, patched, proxyActivities, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { BuiltImage, DeployActivities, PushedImage } from '../activities/types';
 import type { WorkspaceSeed } from '../spec/plan';
-import { commitWhenSettled, followWorkspace, pick, sendImages, startWorkspace, type WorkspaceChild } from './children';
+import { commitWhenSettled, followWorkspace, pick, sendImages, sendSeed, startWorkspace, type WorkspaceChild } from './children';
 import { compensate } from './compensation';
 import { workspaceReportSignal } from './handoff';
-import { carriesSeed, OVERLAP_PATCH, SEED_PATCH } from './images';
+import { carriesSeed, OVERLAP_PATCH, SEED_EARLY_PATCH, SEED_PATCH } from './images';
 import { LOCK_PATCH, withLock, type HeldLock } from './lock';
 import { concludeCancelled, conclude, countDeployed, finish, outcomeOf } from './outcome';
 import { profile } from './policies';
@@ -48,6 +48,7 @@ async function deployAll(input: DeployWorkspacesInput, current: boolean, lock?: 
   const overlap = current && patched(OVERLAP_PATCH);
   const seedPatched = overlap && patched(SEED_PATCH);
   const seeding = seedPatched && !input.skipPush && carriesSeed(plan);
+  const seedEarly = seeding && patched(SEED_EARLY_PATCH);
   if (seeding) tracker.add('pushWorkspaceSeed');
 
   const buildId = runId;
@@ -64,9 +65,13 @@ async function deployAll(input: DeployWorkspacesInput, current: boolean, lock?: 
     return { images, pushed: await tracker.run('pushImages', () => long.pushImages({ plan, images }), (p) => p.map((x) => x.digest).join(', ')) };
   };
   // The seed is made and pushed while the images build; both must have landed before a VM goes on.
-  const buildAndSeed = async (): Promise<Built> => {
+  const buildAndSeed = async (started: Promise<WorkspaceChild>[]): Promise<Built> => {
     if (!seeding) return buildAndPush();
-    const seedPush = tracker.run('pushWorkspaceSeed', () => long.pushWorkspaceSeed({ plan }), describeSeed);
+    // Each VM unpacks the seed as soon as it is there, while the images still build.
+    const seedPush = tracker.run('pushWorkspaceSeed', () => long.pushWorkspaceSeed({ plan }), describeSeed).then(async (seed) => {
+      if (seedEarly) await sendSeed(started, seed);
+      return seed;
+    });
     const [built, seed] = await Promise.allSettled([buildAndPush(), seedPush]);
     if (built.status === 'rejected') throw built.reason;
     if (seed.status === 'rejected') throw seed.reason;
@@ -103,7 +108,7 @@ async function deployAll(input: DeployWorkspacesInput, current: boolean, lock?: 
     const started = progress.vms.map((vm, i) => startWorkspace(plan, vm, plan.vms[i].index, input, options));
     runs = progress.vms.map((vm, i) => followWorkspace(vm, started[i], children));
     try {
-      built = await buildAndSeed();
+      built = await buildAndSeed(started);
     } catch (error) {
       if (!CancellationScope.current().consideredCancelled) await sendImages(started, { ready: false, error: failureMessage(error) });
       return buildFailed(error, runs); // a cancel reached the children by itself

@@ -37,7 +37,7 @@ export interface DeployWorkspaceInput {
   /** Steps that must run on the source machine (src/workflows/queues.ts); absent before LOCAL_ON_SOURCE_PATCH. */
   queues?: VmQueues;
   /**
-   * With awaitImages: the workspace and the stack's files come with the images signal as a seed
+   * With awaitImages: the workspace and the stack's files come in the seed signal
    * (src/workflows/images.ts SEED_PATCH): uploadStack sends only the plan's own files, seedWorkspace the rest.
    */
   fromSeed?: boolean;

@@ -29,7 +29,7 @@ const SEED_STEP = 'seedWorkspace';
 
 function stepsOf(plan: DeployWorkspaceInput['plan'], awaitImages: boolean | undefined, unbuilt: string[], fromSeed: boolean): string[] {
   const beforeUp = WORKSPACE_STEPS.indexOf('composeUp');
-  const early = awaitImages ? [...(unbuilt.length > 0 ? ['pullImages'] : []), IMAGES_STEP, ...(fromSeed ? [SEED_STEP] : [])] : [];
+  const early = awaitImages ? [...(unbuilt.length > 0 ? ['pullImages'] : []), ...(fromSeed ? [SEED_STEP] : []), IMAGES_STEP] : [];
   const steps = [...WORKSPACE_STEPS.slice(0, beforeUp), ...early, ...WORKSPACE_STEPS.slice(beforeUp)];
   return plan.stack.lifecycle ? [...steps, COMMANDS_STEP] : steps;
 }
@@ -107,11 +107,13 @@ async function deployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceRe
     }
     if (unbuilt.length > 0) await tracker.run('pullImages', () => pull.pullImages({ plan, vm, services: unbuilt }), () => unbuilt.join(', '));
     if (waitForImages) {
+      // Before the seed: histories of the first seed version set the phase, then unpacked it.
       setPhase('images');
-      const seed = await tracker.run(IMAGES_STEP, waitForImages);
-      if (fromSeed && seed) {
+      if (fromSeed) {
+        const seed = await waitForImages.seed();
         await tracker.run(SEED_STEP, () => seedFrom.seedWorkspace({ plan, vm, seed }), (r) => (r.workspace ? `workspace ${r.workspace}` : 'stack files'));
-      } else if (fromSeed) tracker.mark(SEED_STEP, 'skipped');
+      }
+      await tracker.run(IMAGES_STEP, waitForImages.images);
     }
     const pulled = unbuilt.length > 0 ? { pulled: unbuilt } : {};
     await tracker.run('composeUp', () => pull.composeUp({ plan, vm, skipPush, release, ...pulled }));

@@ -231,17 +231,20 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
     await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-1`), 'workspace-overlap-cancelled-during-build');
   });
 
-  it('the workspace travels as a seed: pushed on the source queue beside the build, unpacked on each VM once the images are there', async () => {
+  it('the workspace travels as a seed: pushed on the source queue beside the build, unpacked on each VM while the images build', async () => {
     const withWorkspace = (i: DeployInput) => { const p = fakePlan(i); return { ...p, stack: { ...p.stack, workspace: { source: '/src/wftest', target: 'workspaces/wftest', exclude: [] } } }; };
-    const { summary, calls, handle } = await deploy({ plan: withWorkspace }, input(2));
+    // The build goes on only once both VMs have unpacked the seed: with the seed sent after the push it never would.
+    const gate = (step: string, live: FakeCall[]) => step !== 'buildImages' || done(live, 'seedWorkspace').length === 2;
+    const { summary, calls, handle } = await deploy({ plan: withWorkspace, gate }, input(2));
     expect(summary?.outcome).toBe('deployed');
     expect(summary?.seed).toMatchObject({ digest: 'sha256:3333' });
     const source = calls.find((c) => c.step === 'pushWorkspaceSeed')?.taskQueue;
     expect(source).toMatch(/-source$/);
     const at = (step: string, vm?: string) => calls.findIndex((c) => c.step === step && c.event === 'done' && c.vm === vm);
     for (const vm of ['wftest-1', 'wftest-2']) {
-      expect(at('seedWorkspace', vm)).toBeGreaterThan(Math.max(at('pushImages'), at('pushWorkspaceSeed')));
-      expect(at('seedWorkspace', vm)).toBeLessThan(at('composeUp', vm));
+      expect(at('seedWorkspace', vm)).toBeGreaterThan(at('pushWorkspaceSeed'));
+      expect(at('seedWorkspace', vm)).toBeLessThan(at('buildImages'));
+      expect(at('composeUp', vm)).toBeGreaterThan(at('pushImages'));
     }
     // Nothing on a VM runs where the source is.
     expect(calls.filter((c) => c.vm && c.taskQueue === source)).toEqual([]);
