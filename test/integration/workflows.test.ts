@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { DeployInput } from '../../src/activities/types';
+import type { DeployPlan } from '../../src/spec/plan';
 import { fetchProgress, startDeploy } from '../../src/client/deploy';
 import { KamalDevError } from '../../src/errors';
 import { DEPLOY_FAILED_TYPE } from '../../src/workflows/names';
@@ -232,7 +233,9 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
   });
 
   it('the workspace travels as a seed: pushed on the source queue beside the build, unpacked on each VM while the images build', async () => {
-    const withWorkspace = (i: DeployInput) => { const p = fakePlan(i); return { ...p, stack: { ...p.stack, workspace: { source: '/src/wftest', target: 'workspaces/wftest', exclude: [] } } }; };
+    // Existing hosts: local VMs (provider docker) would keep every VM step on the source queue (src/workflows/queues.ts).
+    const hosts: DeployPlan['provider'] = { type: 'ssh', hosts: [{ host: '127.0.0.1', port: 2201 }, { host: '127.0.0.1', port: 2202 }] };
+    const withWorkspace = (i: DeployInput) => { const p = fakePlan(i); return { ...p, provider: hosts, stack: { ...p.stack, workspace: { source: '/src/wftest', target: 'workspaces/wftest', exclude: [] } } }; };
     // The build goes on only once both VMs have unpacked the seed: with the seed sent after the push it never would.
     const gate = (step: string, live: FakeCall[]) => step !== 'buildImages' || done(live, 'seedWorkspace').length === 2;
     const { summary, calls, handle } = await deploy({ plan: withWorkspace, gate }, input(2));
