@@ -13,6 +13,7 @@ import { kamalDevBreakdown, pipelineBreakdown } from './lib/report';
 import { deploySpans, overlapOf, timelineLines } from './lib/timeline';
 import { cliStartSeconds } from './lib/startup';
 import { measureTunnels } from './lib/tunnel';
+import { seedFigures } from './lib/seed';
 
 /** How many times each kamal-dev / pipeline pair runs (BENCH_REPEAT, default 2). */
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 2);
@@ -144,6 +145,12 @@ async function measure(vmImage: string): Promise<void> {
     figure('overlap_n4_s', overlap4.seconds, 1);
     figure('overlap_n4', overlap4.fraction);
     figure('vm_waited_for_push_n4_s', overlap4.waitedS, 1);
+    // The workspace travels as an image in the registry (src/images/seed.ts), not as a tar over SSH.
+    const [seed1, seedAgain] = [await seedFigures(temporal.client, kd1), await seedFigures(temporal.client, redeploy)];
+    figure('workspace_seed_push_n1_s', seed1.pushS);
+    figure('workspace_seed_unpack_n1_s', seed1.unpackS);
+    figure('workspace_seed_push_unchanged_s', seedAgain.pushS);
+    figure('upload_stack_without_workspace_n1_s', seed1.uploadS);
     figure('kamal_dev_cli_start_s', await cliStartSeconds(temporal.client, kd1));
     figure('kamal_dev_redeploy_cli_start_s', await cliStartSeconds(temporal.client, redeploy));
     const lines = [

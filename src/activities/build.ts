@@ -3,6 +3,7 @@ import type { ResolveSecret } from '../images/credentials';
 import { ImageProgress, ImageProgressTracker } from '../images/progress';
 import { pushImages } from '../images/push';
 import { recordedImages } from '../images/recorded';
+import { pushWorkspaceSeed } from '../images/seed';
 import type { DeployPlan } from '../spec/plan';
 import { currentActivity, heartbeating } from './activityContext';
 import { toActivityFailure } from './failures';
@@ -16,7 +17,7 @@ export interface BuildActivityDeps {
   localRegistryImage?: string;
 }
 
-type BuildActivities = Pick<DeployActivities, 'buildImages' | 'pushImages' | 'removeBuildImages' | 'checkImages'>;
+type BuildActivities = Pick<DeployActivities, 'buildImages' | 'pushImages' | 'pushWorkspaceSeed' | 'removeBuildImages' | 'checkImages'>;
 
 export function createBuildActivities(deps: BuildActivityDeps): BuildActivities {
   return {
@@ -39,6 +40,8 @@ export function createBuildActivities(deps: BuildActivityDeps): BuildActivities 
           onEvent: (image, event) => report({ phase: 'push', image, event }),
         }),
       ),
+    pushWorkspaceSeed: ({ plan }) =>
+      asActivity(deps, (signal) => pushWorkspaceSeed(plan, { resolveSecret: deps.secretsFor(plan), localRegistryImage: deps.localRegistryImage, signal })),
     checkImages: ({ plan }) => asActivity(deps, () => recordedImages(plan)),
     removeBuildImages: ({ buildId }) => asActivity(deps, async (signal) => void (await removeBuildImages(buildId, signal))),
   };

@@ -1,25 +1,27 @@
 import { createUpcloudProvider } from '../providers/upcloud';
 import type { DeployPlan } from '../spec/plan';
-import { lazySecretResolver } from '../spec/secrets';
 import { createBuildActivities } from './build';
 import { createPlanActivity } from './plan';
 import type { Activities } from './types';
+import { workerSecretResolver } from './workerSecrets';
 import { createVmActivities } from './vm';
 
 export interface ActivityOptions {
   localRegistryImage?: string;
+  /** `kamal-dev worker --secrets FILE`. */
+  secretsFile?: string;
 }
 
 export type WorkerActivities = Activities & { close(): Promise<void> };
 
 /** Every activity of kamal-dev, as one worker registers them. Secrets are resolved here, per project. */
 export function createActivities(options: ActivityOptions = {}): WorkerActivities {
-  // One resolver per plan object, i.e. per activity call: a long-running worker sees edits to
-  // .kamal/secrets, and one activity evaluates the file's $(commands) at most once.
+  // One resolver per plan object, i.e. per activity call: a long-running worker sees edits to its
+  // secrets files, and one activity evaluates a file's $(commands) at most once.
   const resolvers = new WeakMap<DeployPlan, (name: string) => string>();
   const secretsFor = (plan: DeployPlan) => {
     let resolver = resolvers.get(plan);
-    if (!resolver) resolvers.set(plan, (resolver = lazySecretResolver(plan.secretsFile)));
+    if (!resolver) resolvers.set(plan, (resolver = workerSecretResolver(plan, { file: options.secretsFile })));
     return resolver;
   };
   const vm = createVmActivities({

@@ -1,14 +1,15 @@
 import { requireLastBuild } from '../images/last-build';
 import type { DeployPlan } from '../spec/plan';
-import { requiredSecretNames } from '../spec/resolve-parts';
+import { requiredSecretNames, sourceSecretNames } from '../spec/resolve-parts';
 import { resolvePlan } from '../spec/resolve';
 import { classified } from './failures';
 import type { DeployInput } from './types';
 
 /**
- * planDeploy: the plan from the project's files, on the machine that holds them. Every secret the
- * deploy will need is resolved once here (values stay on the worker), so a missing one stops the
- * deploy before anything is built or provisioned.
+ * planDeploy: the plan from the project's files, on the machine that holds them. Every secret this
+ * machine will need is resolved once here (values stay on the worker), so a missing one stops the
+ * deploy before anything is built or provisioned; so are the VMs' secrets when their steps run here
+ * too (local VMs). Elsewhere the worker that takes a VM checks them in provisionVm, before it makes anything.
  */
 export function createPlanActivity(secretsFor: (plan: DeployPlan) => (name: string) => string) {
   return (input: DeployInput): Promise<DeployPlan> =>
@@ -18,7 +19,8 @@ export function createPlanActivity(secretsFor: (plan: DeployPlan) => (name: stri
       const plan = await resolvePlan({ projectDir: input.projectDir, count: input.count, tag, devcontainerPath: input.from, writeLockfile: !input.skipBuild });
       const buildSecrets = new Set(plan.builds.flatMap((b) => b.secrets));
       const resolve = secretsFor(plan);
-      for (const name of requiredSecretNames(plan)) {
+      const names = plan.provider.type === 'docker' ? requiredSecretNames(plan) : sourceSecretNames(plan);
+      for (const name of names) {
         if (!(input.skipBuild && buildSecrets.has(name) && !plan.stack.secrets.includes(name))) resolve(name);
       }
       const workspace = plan.stack.workspace;

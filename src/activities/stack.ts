@@ -1,7 +1,7 @@
 import type { VmInstance } from '../providers/types';
 import { remoteStackDir as stackDir } from '../spec/compose-mounts';
 import type { DeployPlan } from '../spec/plan';
-import { stateFilePath, updateState } from '../state/devState';
+import { updateProjectState } from '../state/source';
 import { readCommandFailures } from './commandFailures';
 import { runDevcontainerCommands } from './devcontainerCommands';
 import { classified } from './failures';
@@ -10,13 +10,14 @@ import { composeFailure, logsOfFailedContainers, pullAndUp, pullServiceImages } 
 import { openRegistryAccess } from './registryAccess';
 import type { DeployActivities, LifecycleActivities } from './types';
 import { rollbackStackOn } from './rollback';
+import { seedWorkspaceOn } from './seedWorkspace';
 import { uploadStackTo, type UploadProgress } from './upload';
 import { describeFailure, stackStates, waitForStack } from './verify';
 import { heartbeat, heartbeating } from './activityContext';
 import { VmContext } from './vmContext';
 import type { SshSession } from '../ssh/session';
 
-type StackActivities = Pick<DeployActivities, 'uploadStack' | 'pullImages' | 'composeUp' | 'rollbackStack' | 'verifyStack' | 'runDevcontainerCommands'> & Pick<LifecycleActivities, 'stackStatus' | 'commandFailures'>;
+type StackActivities = Pick<DeployActivities, 'uploadStack' | 'seedWorkspace' | 'pullImages' | 'composeUp' | 'rollbackStack' | 'verifyStack' | 'runDevcontainerCommands'> & Pick<LifecycleActivities, 'stackStatus' | 'commandFailures'>;
 
 /** composeUp of a workflow that predates releases: its swap can be rolled back by no one. */
 const UNNAMED_RELEASE = 'unnamed';
@@ -45,7 +46,7 @@ export function createStackActivities(
   }
 
   return {
-    uploadStack: ({ plan, vm }) =>
+    uploadStack: ({ plan, vm, fromSeed }) =>
       classified('ConfigInvalid', async () => {
         const session = await ctx.session(plan, vm);
         const secretValues = await secretsOf(plan, plan.stack.secrets);
@@ -53,8 +54,22 @@ export function createStackActivities(
         // Heartbeats carry the bytes sent: the CLI shows them, and a retry could start from them.
         return heartbeating(
           () => ({ step: 'upload', ...progress }),
-          (beat) => uploadStackTo(session, plan, secretValues, (p) => ((progress = p), beat())),
+          (beat) => uploadStackTo(session, plan, secretValues, (p) => ((progress = p), beat()), { fromSeed }),
         );
+      }),
+
+    seedWorkspace: ({ plan, vm, seed }) =>
+      classified('ComposeInvalid', async () => {
+        const session = await ctx.session(plan, vm);
+        let result: { workspace?: string } = {};
+        try {
+          await withRegistryAccess(session, plan, async (dockerConfig) => {
+            result = await heartbeating('seed', (onLine) => seedWorkspaceOn(session, plan, seed, { dockerConfig, onLine }));
+          });
+        } catch (error) {
+          throw composeFailure(error, vm.name);
+        }
+        return result;
       }),
 
     pullImages: ({ plan, vm, services }) =>
@@ -104,7 +119,7 @@ export function createStackActivities(
           secretValues: Object.values(await secretsOf(plan, plan.stack.secrets)),
           onPoll: () => heartbeat('verify'),
         });
-        await updateState(stateFilePath(plan.projectDir), (state) => {
+        await updateProjectState(plan, (state) => {
           const entry = state.deployments[vm.name];
           if (entry) entry.containers = outcome.containers.map(({ ports: _ports, ...c }) => c);
         });

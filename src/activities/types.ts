@@ -1,5 +1,5 @@
 import type { DestroyOutcome } from '../providers/types';
-import type { DeployPlan } from '../spec/plan';
+import type { DeployPlan, WorkspaceSeed } from '../spec/plan';
 
 /** How a VM is named within a deployment. */
 export interface VmRef {
@@ -20,6 +20,11 @@ export interface VmHandle extends VmRef {
   status?: 'running' | 'stopped' | 'starting' | 'unknown';
   /** From provisionVm: true when this run made the VM, false when it found it (a redeploy). */
   created?: boolean;
+  /**
+   * `type base64` of the host key waitForSsh authenticated against (public data): every later step
+   * of the workflow pins it, whichever worker runs it. Absent before waitForSsh and in older runs.
+   */
+  hostKey?: string;
 }
 
 export interface BuiltImage {
@@ -87,6 +92,11 @@ export interface DeployActivities {
   removeBuildImages(input: { buildId: string }): Promise<void>;
   pushImages(input: { plan: DeployPlan; images: BuiltImage[] }): Promise<PushedImage[]>;
   /**
+   * Source machine: the workspace copy and the stack's files as a content-addressed image in the
+   * plan's registry (src/images/seed.ts); an unchanged tree is not sent again (`pushed: false`).
+   */
+  pushWorkspaceSeed(input: { plan: DeployPlan }): Promise<WorkspaceSeed>;
+  /**
    * Idempotent: finds this project's VM of that name, else creates it marked `createdBy` (the
    * provisioning workflow's id); the handle says which. A VM of that name that belongs to another
    * project identity (or to none) fails it, non-retryably, and is left untouched.
@@ -97,14 +107,21 @@ export interface DeployActivities {
    * made: a found one is `kept`. A VM that is already gone is a success.
    */
   destroyVm(input: { plan: DeployPlan; vm: VmRef; createdBy?: string }): Promise<{ outcome: DestroyOutcome }>;
-  waitForSsh(input: { plan: DeployPlan; vm: VmHandle }): Promise<void>;
+  /** Returns the host key of the first authenticated session (older workflows ignore it; see VmHandle.hostKey). */
+  waitForSsh(input: { plan: DeployPlan; vm: VmHandle }): Promise<{ hostKey?: string } | void>;
   bootstrapVm(input: { plan: DeployPlan; vm: VmHandle }): Promise<{ installed: boolean; docker: string; compose: string }>;
   /**
    * The new stack staged beside the running one (nothing running changes); the workspace copy seeded
    * when the VM has none, else kept (or with plan.stack.workspace.sync staged to be copied over it).
    * Heartbeats carry `{ step: 'upload', bytes, totalBytes }`.
    */
-  uploadStack(input: { plan: DeployPlan; vm: VmHandle }): Promise<{ stackDir: string; workspace?: string; bytes?: number }>;
+  uploadStack(input: { plan: DeployPlan; vm: VmHandle; fromSeed?: boolean }): Promise<{ stackDir: string; workspace?: string; bytes?: number }>;
+  /**
+   * With the deploy's workspace seed: pulls it (registry login or tunnel), puts its stack files into
+   * the staged release and seeds the workspace copy when the VM has none (else keeps it, or with
+   * plan.stack.workspace.sync stages the copy-over that the swap applies). Nothing running changes.
+   */
+  seedWorkspace(input: { plan: DeployPlan; vm: VmHandle; seed: WorkspaceSeed }): Promise<{ workspace?: string }>;
   /**
    * Registry login or tunnel, then the staged stack's images of `services` pulled (those that are not
    * built: they can come down while the source machine builds). Nothing running changes.

@@ -29,13 +29,15 @@ export interface UploadResult {
 /**
  * Everything the stack needs on the VM, staged in /opt/kamal-dev/<project>/.staged (composeUp
  * swaps it in), and the workspace copy: seeded when the VM has none, else kept, or with `sync`
- * staged as a tar that the swap applies.
+ * staged as a tar that the swap applies. With `fromSeed` only what the plan itself holds (compose
+ * and pull files, the secrets file): the stack's files and the workspace come with the seed.
  */
 export async function uploadStackTo(
   session: SshSession,
   plan: DeployPlan,
   secretValues: Record<string, string>,
   onProgress: (progress: UploadProgress) => void,
+  options: { fromSeed?: boolean } = {},
 ): Promise<UploadResult> {
   const dir = stackDir(plan.stack.projectName);
   const staged = posix.join(dir, STAGED_DIR);
@@ -47,15 +49,17 @@ export async function uploadStackTo(
 
   await session.upload(posix.join(staged, 'compose.yaml'), stringify(plan.stack.compose));
   await session.upload(posix.join(staged, PULL_FILE), stringify(pullDocument(plan.stack.compose)));
+  if (plan.stack.secrets.length > 0) {
+    await session.upload(posix.join(staged, SECRETS_ENV_FILE), envFileContent(secretValues), 0o600);
+  }
+  // The project's own files come from the workspace seed (seedWorkspace), not from this machine.
+  if (options.fromSeed) return { stackDir: dir, bytes: 0 };
   for (const file of plan.stack.files) {
     const target = inStack(staged, file.target);
     await session.run(['mkdir', '-p', '--', posix.dirname(target)]);
     // Compose reads env files (as root); a container may read the others through a bind mount.
     const mode = file.target.startsWith(`${ENV_FILES_FOLDER}/`) ? 0o600 : statSync(file.source).mode & 0o777;
     await session.upload(target, readFileSync(file.source), mode);
-  }
-  if (plan.stack.secrets.length > 0) {
-    await session.upload(posix.join(staged, SECRETS_ENV_FILE), envFileContent(secretValues), 0o600);
   }
   const workspace = plan.stack.workspace;
   if (!workspace) return { stackDir: dir, bytes: 0 };

@@ -9,11 +9,12 @@ import { handleOf, VmActivityDeps, VmContext } from './vmContext';
 import { KamalDevError } from '../errors';
 import { LABELS } from '../providers/types';
 import { publicHostPorts } from '../spec/compose-ports';
+import { vmSecretNames } from '../spec/resolve-parts';
 import type { DeployPlan } from '../spec/plan';
 import { ensureSshKey } from '../ssh/keys';
 import { forgetHost } from '../ssh/knownHosts';
 import { isKeyRefused } from '../ssh/pool';
-import { stateFilePath, updateState } from '../state/devState';
+import { holdsProject, updateProjectState } from '../state/source';
 
 /**
  * How long after waitForSsh first starts (right after provisionVm) a refused key is tried again: a
@@ -23,7 +24,7 @@ export const NEW_VM_KEY_GRACE_MS = 180_000;
 
 export type VmActivities = Pick<
   DeployActivities,
-  'provisionVm' | 'destroyVm' | 'waitForSsh' | 'bootstrapVm' | 'uploadStack' | 'pullImages' | 'composeUp' | 'rollbackStack' | 'verifyStack' | 'runDevcontainerCommands'
+  'provisionVm' | 'destroyVm' | 'waitForSsh' | 'bootstrapVm' | 'uploadStack' | 'seedWorkspace' | 'pullImages' | 'composeUp' | 'rollbackStack' | 'verifyStack' | 'runDevcontainerCommands'
 > &
   LifecycleActivities & { close(): Promise<void> };
 
@@ -41,6 +42,8 @@ export function createVmActivities(deps: VmActivityDeps): VmActivities {
 
     provisionVm: ({ plan, vm, createdBy }) =>
       classified('ProviderError', () => heartbeating('provision', async () => {
+        // This worker must hold every credential of the VM's steps: a missing one fails here, before a VM exists.
+        for (const name of vmSecretNames(plan)) await deps.resolveSecret(name, plan);
         const { publicKey } = await ensureSshKey(plan);
         const provider = ctx.provider(plan);
         const labels = { [LABELS.service]: plan.service, [LABELS.deployment]: vm.deployment, [LABELS.index]: String(vm.index) };
@@ -61,9 +64,9 @@ export function createVmActivities(deps: VmActivityDeps): VmActivities {
         if (existing) {
           await ctx.pool(plan).drop(existing.ssh);
           // A machine that is gone takes its host key along; the next one on this address is a new host.
-          if (provider.type !== 'ssh') forgetHost(knownHostsFile(plan), existing.ssh.host, existing.ssh.port);
+          if (provider.type !== 'ssh' && holdsProject(plan)) forgetHost(knownHostsFile(plan), existing.ssh.host, existing.ssh.port);
         }
-        await updateState(stateFilePath(plan.projectDir), (state) => void delete state.deployments[vm.name]);
+        await updateProjectState(plan, (state) => void delete state.deployments[vm.name]);
         return { outcome };
       })),
 
@@ -72,7 +75,9 @@ export function createVmActivities(deps: VmActivityDeps): VmActivities {
         const grace = keyGraceFor(plan, vm) ? NEW_VM_KEY_GRACE_MS : 0;
         const keyRefusalsUntil = (currentActivity()?.info.scheduledTimestampMs ?? Date.now()) + grace;
         try {
-          await (await ctx.session(plan, vm, keyRefusalsUntil)).run(['true']);
+          const session = await ctx.session(plan, vm, keyRefusalsUntil);
+          await session.run(['true']);
+          return { hostKey: session.hostKey };
         } catch (error) {
           if (isKeyRefused(error) && vm.created === false) throw foundVmRefusedKey(plan, vm, error);
           // A VM that went down (a local VM whose init failed) would refuse connections until every retry is spent.
@@ -107,7 +112,7 @@ export function createVmActivities(deps: VmActivityDeps): VmActivities {
     stopVm: ({ plan, vm }) =>
       classified('ProviderError', () => heartbeating('stop', async () => {
         await ctx.provider(plan).stop(vm.name, currentActivity()?.cancellationSignal);
-        await updateState(stateFilePath(plan.projectDir), (state) => {
+        await updateProjectState(plan, (state) => {
           if (state.deployments[vm.name]) state.deployments[vm.name].status = 'stopped';
         });
       })),
@@ -167,7 +172,7 @@ function foundVmRefusedKey(plan: DeployPlan, vm: VmHandle, refusal: KamalDevErro
 }
 
 async function record(plan: DeployPlan, vm: VmHandle & VmRef, status: string): Promise<void> {
-  await updateState(stateFilePath(plan.projectDir), (state) => {
+  await updateProjectState(plan, (state) => {
     const previous = state.deployments[vm.name];
     state.deployments[vm.name] = {
       vm_id: vm.id,

@@ -3,13 +3,14 @@ import { KamalDevError } from '../errors';
 import type { HostStack } from '../providers/ssh';
 import type { Provider, VmInstance } from '../providers/types';
 import type { DeployPlan, ProviderConfig } from '../spec/plan';
-import { sshKeyPath } from '../ssh/keys';
+import { workerSshKeyPath } from '../ssh/keys';
 import { knownHostsFile } from '../ssh/knownHosts';
 import { SshPool } from '../ssh/pool';
 import type { SshSession } from '../ssh/session';
 import { stateFilePath } from '../state/devState';
+import { holdsProject } from '../state/source';
 import { attemptDeadline, currentActivity } from './activityContext';
-import { readMarkerOn, removeMarkerOn, writeMarkerOn } from './hostMarker';
+import { claimMarkerOn, readMarkerOn, removeMarkerOn, writeMarkerOn } from './hostMarker';
 import { removeStackOn, startStackOn, stopStackOn } from './remoteStack';
 import type { VmHandle, VmRef } from './types';
 
@@ -34,9 +35,10 @@ export class VmContext {
   constructor(readonly deps: VmActivityDeps) {}
 
   pool(plan: DeployPlan): SshPool {
-    const privateKeyPath = sshKeyPath(plan);
-    const file = knownHostsFile(plan);
-    const key = `${privateKeyPath}\n${file}`;
+    const privateKeyPath = workerSshKeyPath(plan);
+    // The project's known_hosts where the project is; elsewhere host keys come pinned from workflow state.
+    const file = holdsProject(plan) ? knownHostsFile(plan) : undefined;
+    const key = `${privateKeyPath}\n${file ?? ''}`;
     let pool = this.pools.get(key);
     if (!pool) {
       pool = new SshPool({ privateKeyPath, knownHostsFile: file, connectTimeoutMs: this.deps.sshTimeoutMs ?? 120_000 });
@@ -46,8 +48,9 @@ export class VmContext {
   }
 
   /** `keyRefusalsUntil`: see ConnectOptions; only waitForSsh, right after a provision, gives one. */
-  session(plan: DeployPlan, vm: { ssh: VmHandle['ssh'] }, keyRefusalsUntil?: number): Promise<SshSession> {
-    return this.pool(plan).session(vm.ssh, { signal: currentActivity()?.cancellationSignal, deadline: attemptDeadline(), keyRefusalsUntil });
+  session(plan: DeployPlan, vm: Pick<VmHandle, 'ssh' | 'hostKey'>, keyRefusalsUntil?: number): Promise<SshSession> {
+    const pinned = vm.hostKey ? { hostKey: vm.hostKey } : {};
+    return this.pool(plan).session(vm.ssh, { signal: currentActivity()?.cancellationSignal, deadline: attemptDeadline(), keyRefusalsUntil, ...pinned });
   }
 
   /** The plan's provider, seeing only the VMs of the plan's project identity. */
@@ -65,13 +68,15 @@ export class VmContext {
       start: onHost(startStackOn),
       readMarker: async (vm) => readMarkerOn(await this.session(plan, vm)),
       writeMarker: async (vm, marker) => writeMarkerOn(await this.session(plan, vm), marker),
+      claimMarker: async (vm, marker) => claimMarkerOn(await this.session(plan, vm), marker),
       removeMarker: onHost(removeMarkerOn),
     };
     return createProvider(plan.provider, {
       identity: plan.identity,
       sshUser: plan.ssh.user,
       sshPort: plan.ssh.port,
-      stateFile: stateFilePath(plan.projectDir),
+      // The state file where the project is; elsewhere the ssh provider's markers alone say who holds a host.
+      ...(holdsProject(plan) ? { stateFile: stateFilePath(plan.projectDir) } : {}),
       hostStack,
       others: Object.fromEntries(Object.entries(this.deps.providers ?? {}).map(([type, make]) => [type, (config: ProviderConfig) => make(config, plan)])),
     });

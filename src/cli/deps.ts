@@ -9,8 +9,8 @@ export type CheckedPlan = Pick<ResolvedSpec, 'plan' | 'storedEnvironment' | 'war
 
 /** What the CLI needs from outside: real activities and config in production, fakes in tests. */
 export interface CliDeps {
-  /** Builds this machine's activity implementations (createActivities). */
-  activities?: (context: { projectDir: string }) => Activities | Promise<Activities>;
+  /** Builds this machine's activity implementations (createActivities); `secretsFile`: `kamal-dev worker --secrets`. */
+  activities?: (context: { projectDir: string; secretsFile?: string }) => Activities | Promise<Activities>;
   /** The plan from the project's files (resolvePlan); checked locally before anything starts. */
   plan?: (options: { projectDir: string; count?: number; from?: string }) => Promise<DeployPlan>;
   /** config/dev.yml `temporal:` of the project, when there is one. */

@@ -6,7 +6,7 @@ import type { CliDeps } from './deps';
 /** The real thing: this machine's activities and the project's `temporal:` config. */
 export const productionDeps: CliDeps = {
   // Loaded by the commands that run a worker only (Docker, SSH and provider clients are heavy to load).
-  activities: async () => (await import('../activities')).createActivities(),
+  activities: async ({ secretsFile }) => (await import('../activities')).createActivities({ secretsFile }),
   temporalConfig: (projectDir) => temporalConfigOf(projectDir),
 };
 

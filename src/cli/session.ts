@@ -18,8 +18,11 @@ export interface CommandContext {
   sourceQueue: string;
   print: Printer;
   log: (line: string) => void;
-  /** A worker on the shared and this project's source queue, with this machine's activities. */
-  worker(): Promise<KamalDevWorker>;
+  /**
+   * A worker on the shared and this project's source queue, with this machine's activities; with
+   * `sourceOnly` on the source queue alone (`deploy --detach` while other workers serve the shared one).
+   */
+  worker(options?: { sourceOnly?: boolean }): Promise<KamalDevWorker>;
   /** Marks of this command's own time, said with --verbose (see timings.line()). */
   timings: StartupTimings;
 }
@@ -38,6 +41,8 @@ export interface RuntimeOptions {
   logToFile?: boolean;
   /** Default true. False for a command that only asks the server (no Temporal runtime, no worker modules loaded). */
   worker?: boolean;
+  /** `kamal-dev worker --secrets FILE`: the worker's own secrets (src/activities/workerSecrets.ts). */
+  secretsFile?: string;
 }
 
 /**
@@ -121,7 +126,7 @@ export async function withTemporal<T>(
       (open) => void (open.length && log(`resuming ${open.length} open workflow(s) while this command runs: ${open.map((w) => w.workflowId).join(', ')}`)),
       () => undefined,
     );
-    const worker = async () => {
+    const worker = async (options: { sourceOnly?: boolean } = {}) => {
       if (!deps.activities || runtime.worker === false) {
         throw new KamalDevError('internal', 'this build of kamal-dev has no activities to run', {
           description: 'The CLI must be started with an activities factory (src/cli/deps.ts).',
@@ -132,8 +137,8 @@ export async function withTemporal<T>(
       return (created = await createWorker({
         connection: await session.nativeConnection(),
         namespace: settings.namespace,
-        taskQueues: { shared: settings.sharedQueue, source: sourceQueue },
-        activities: (activities = await deps.activities({ projectDir })),
+        taskQueues: options.sourceOnly ? { shared: sourceQueue } : { shared: settings.sharedQueue, source: sourceQueue },
+        activities: (activities = await deps.activities({ projectDir, ...(runtime.secretsFile ? { secretsFile: runtime.secretsFile } : {}) })),
       }));
     };
     return await fn({ projectDir, session, sourceQueue, print, log, worker, timings });

@@ -13,9 +13,11 @@ export async function startLifecycle(
   client: Client,
   workflow: LifecycleWorkflow,
   plan: DeployPlan,
-  options: { sharedQueue: string; names?: string[]; profiles?: ProfileOverrides; now?: Date },
+  options: { sharedQueue: string; sourceQueue?: string; names?: string[]; profiles?: ProfileOverrides; now?: Date },
 ): Promise<WorkflowHandle> {
-  const input: LifecycleInput = { plan, names: options.names, profiles: options.profiles };
+  // Local VMs exist on this machine only: their steps run on its queue.
+  const vmTaskQueue = plan.provider.type === 'docker' ? options.sourceQueue : undefined;
+  const input: LifecycleInput = { plan, names: options.names, profiles: options.profiles, ...(vmTaskQueue ? { vmTaskQueue } : {}) };
   const verb = workflow.replace('Workspaces', '').toLowerCase();
   await refuseWhenLocked(client, plan.identity, verb);
   const stamp = (options.now ?? new Date()).toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');

@@ -10,8 +10,8 @@ export interface ProviderDeps {
   /** plan.ssh.user / plan.ssh.port: the defaults for VMs and hosts that do not name their own. */
   sshUser: string;
   sshPort: number;
-  /** .kamal/dev_state.yml of the project (the ssh provider records its claims there). */
-  stateFile: string;
+  /** .kamal/dev_state.yml where this machine holds the project (the ssh provider keeps a copy of its claims there). */
+  stateFile?: string;
   hostStack: HostStack;
   /** Providers written elsewhere (upcloud) register here, so this file needs no import of them. */
   others?: Record<string, (config: ProviderConfig) => Provider>;

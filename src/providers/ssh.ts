@@ -13,6 +13,8 @@ export interface ExistingHost {
 export interface HostMarker {
   project: string;
   name: string;
+  /** service, deployment, index, created-by: what a worker without the source's state file lists it by. */
+  labels?: Record<string, string>;
 }
 
 /** What the ssh provider does on a claimed host through SSH (the activities own the SSH session). */
@@ -23,26 +25,31 @@ export interface HostStack {
   start(vm: VmInstance): Promise<void>;
   /** Absent on a host that no kamal-dev project holds. */
   readMarker(vm: VmInstance): Promise<HostMarker | undefined>;
+  /** Replaces the marker (adopt). */
   writeMarker(vm: VmInstance, marker: HostMarker): Promise<void>;
+  /**
+   * Writes the marker only if the host has none, atomically on the host: of two workers claiming it
+   * at once, one wins. Returns the marker that holds the host when it was not free.
+   */
+  claimMarker(vm: VmInstance, marker: HostMarker): Promise<HostMarker | undefined>;
   removeMarker(vm: VmInstance): Promise<void>;
 }
 
 export interface SshProviderOptions {
   hosts: ExistingHost[];
-  stateFile: string;
+  /** .kamal/dev_state.yml where this machine holds the project: a cache of the claims (the markers decide). */
+  stateFile?: string;
   defaultUser: string;
   defaultPort: number;
   hostStack: HostStack;
   identity: string;
 }
 
-/** A claim as found in the state file; `fresh` when this call just made it. */
-type Claimed = { key: string; claim: SshClaim | string; fresh?: boolean };
-
 /**
- * Existing machines listed in config: a VM "provisioned" here is a claim on one of them, recorded
- * twice: in .kamal/dev_state.yml (with the project identity) and in a marker on the host, which
- * every other checkout sees too. A host whose marker names another identity is never claimed.
+ * Existing machines listed in config: a VM "provisioned" here is a claim on one of them, made by the
+ * owner marker on the host itself (written only where none is), so every worker on every machine sees
+ * the same claims and none is made twice. The source machine's state file keeps a copy for `adopt`
+ * of claims made before identities, and labels. A host whose marker names another identity is never claimed.
  */
 export class SshProvider implements Provider {
   readonly type = 'ssh';
@@ -50,59 +57,72 @@ export class SshProvider implements Provider {
   constructor(private readonly options: SshProviderOptions) {}
 
   async provision(request: ProvisionRequest): Promise<ProvisionedVm> {
-    const refused = new Set<string>();
-    for (;;) {
-      const picked = await updateState(this.options.stateFile, (state) => this.claimedBy(state, request.name) ?? this.claimFree(state, request, refused));
-      if (!picked) throw this.noFreeHost(refused.size);
-      const claim = this.ownClaim(request.name, picked.claim);
-      const vm = this.instance(picked.key, claim, request.labels);
-      const fresh = picked.fresh === true;
-      let marker: HostMarker | undefined;
-      try {
-        marker = await this.options.hostStack.readMarker(vm);
-      } catch (error) {
-        if (fresh) await this.release(picked.key, request.name);
-        throw error;
-      }
-      if (marker && marker.project !== this.options.identity) {
-        if (!fresh) throw notOursError(request.name, 'foreign', { [LABELS.project]: marker.project });
-        await this.release(picked.key, request.name);
-        refused.add(picked.key);
+    const state = this.cache();
+    const cached = this.claimedBy(state, request.name);
+    if (cached) this.ownClaim(request.name, cached.claim);
+    const mine: HostMarker = { project: this.options.identity, name: request.name, labels: { ...request.labels, ...(request.createdBy ? { [LABELS.createdBy]: request.createdBy } : {}) } };
+    const found = await this.markedHost(request.name, state);
+    if (found) {
+      // A marker from before markers carried labels: rewritten, so workers without the state file can list it.
+      if (!found.labeled) await this.options.hostStack.writeMarker(found.vm, { ...mine, labels: { ...request.labels, ...(found.createdBy ? { [LABELS.createdBy]: found.createdBy } : {}) } });
+      return { ...found.vm, created: found.createdBy !== undefined && found.createdBy === request.createdBy };
+    }
+    let foreign = 0;
+    // The markers decide which host is free (a copy in the state file may be stale); a claim from before identities is left alone.
+    for (const key of this.keys().filter((k) => typeof state.ssh_claims[k] !== 'string')) {
+      const vm = this.instance(key, mine);
+      const holder = await this.options.hostStack.claimMarker(vm, mine);
+      if (holder?.project === mine.project && holder.name === mine.name) return { ...this.instance(key, holder), created: holder.labels?.[LABELS.createdBy] === request.createdBy && request.createdBy !== undefined };
+      if (holder) {
+        if (holder.project !== mine.project) foreign++;
         continue;
       }
-      if (!marker || marker.name !== request.name) await this.options.hostStack.writeMarker(vm, { project: this.options.identity, name: request.name });
-      return { ...vm, created: claim.created_by !== undefined && claim.created_by === request.createdBy };
+      await this.remember(key, { name: request.name, project: mine.project, ...(request.createdBy ? { created_by: request.createdBy } : {}) });
+      return { ...vm, created: request.createdBy !== undefined };
     }
+    throw this.noFreeHost(foreign);
   }
 
   async destroy(name: string, options: { createdBy?: string } = {}): Promise<DestroyOutcome> {
-    const found = this.claimedBy(readState(this.options.stateFile), name);
-    if (!found) return 'gone';
-    if (options.createdBy !== undefined) {
-      const claim = found.claim;
-      if (typeof claim === 'string' || claim.project !== this.options.identity || claim.created_by !== options.createdBy) return 'kept';
+    const state = this.cache();
+    const cached = this.claimedBy(state, name);
+    if (cached && typeof cached.claim === 'string') {
+      if (options.createdBy !== undefined) return 'kept';
+      throw notOursError(name, 'unowned');
     }
-    const vm = await this.checkedHost(name, found);
-    await this.options.hostStack.remove(vm);
-    await this.options.hostStack.removeMarker(vm);
-    await this.release(found.key, name);
+    const found = await this.markedHost(name, state);
+    if (!found) return 'gone';
+    if (options.createdBy !== undefined && found.createdBy !== options.createdBy) return 'kept';
+    await this.options.hostStack.remove(found.vm);
+    await this.options.hostStack.removeMarker(found.vm);
+    await this.forget(found.vm.id, name);
     return 'destroyed';
   }
 
+  /**
+   * Every configured host whose marker names this project; all of them are asked. A host that does
+   * not answer is listed as `unknown` when the state file holds this project's claim of it.
+   */
   async list(labels: Record<string, string>): Promise<VmInstance[]> {
-    const state = readState(this.options.stateFile);
-    return this.configured(state)
-      .filter((c): c is { key: string; claim: SshClaim } => typeof c.claim !== 'string' && c.claim.project === this.options.identity)
-      .map(({ key, claim }) => this.instance(key, claim, this.labelsOf(state, claim.name)))
+    const state = this.cache();
+    const asked = await Promise.all(this.keys().map(async (key) => ({ key, marker: await this.markerAt(key).catch(() => this.cachedMarker(state, key)) })));
+    return asked
+      .filter((m): m is { key: string; marker: HostMarker & { unknown?: boolean } } => m.marker?.project === this.options.identity)
+      .map(({ key, marker }) => ({ ...this.instance(key, marker, state), ...(marker.unknown ? { status: 'unknown' as const } : {}) }))
       .filter((vm) => Object.entries(labels).every(([k, v]) => vm.labels[k] === v));
   }
 
+  private cachedMarker(state: DevState, key: string): (HostMarker & { unknown: true }) | undefined {
+    const claim = state.ssh_claims[key];
+    return claim && typeof claim === 'object' ? { project: claim.project, name: claim.name, unknown: true } : undefined;
+  }
+
   async stop(name: string): Promise<void> {
-    await this.options.hostStack.stop(await this.checkedHost(name));
+    await this.options.hostStack.stop(await this.ownHost(name));
   }
 
   async start(name: string): Promise<VmInstance> {
-    const vm = await this.checkedHost(name);
+    const vm = await this.ownHost(name);
     await this.options.hostStack.start(vm);
     return vm;
   }
@@ -112,63 +132,74 @@ export class SshProvider implements Provider {
    * SSH key is the one in config (ssh.key): nothing to authorise.
    */
   async adopt(name: string): Promise<VmInstance> {
-    const state = readState(this.options.stateFile);
-    const key = this.claimedBy(state, name)?.key ?? (await this.markedFor(name, state));
+    const state = this.cache();
+    const key = this.claimedBy(state, name)?.key ?? (await this.markedFor(name));
     if (!key) throw adoptMissingError(name);
-    const claim: SshClaim = { name, project: this.options.identity };
-    const vm = this.instance(key, claim, this.labelsOf(state, name));
-    await this.options.hostStack.writeMarker(vm, { project: this.options.identity, name });
-    await updateState(this.options.stateFile, (s) => void (s.ssh_claims[key] = claim));
+    const previous = await this.markerAt(key);
+    const marker: HostMarker = { project: this.options.identity, name, labels: { ...this.labelsOf(state, name), ...previous?.labels } };
+    delete marker.labels![LABELS.createdBy];
+    const vm = this.instance(key, marker);
+    await this.options.hostStack.writeMarker(vm, marker);
+    await this.remember(key, { name, project: this.options.identity });
     return vm;
   }
 
-  /** The unclaimed host whose marker names this VM (claimed by a checkout whose state is elsewhere). */
-  private async markedFor(name: string, state: DevState): Promise<string | undefined> {
-    for (const key of this.options.hosts.map((h) => this.key(h)).filter((k) => !(k in state.ssh_claims))) {
-      const marker = await this.options.hostStack.readMarker(this.instance(key, { name, project: this.options.identity }, {}));
-      if (marker?.name === name) return key;
+  /** This project's host of that name, as its marker says; a marker of another identity is an error. */
+  private async markedHost(name: string, state: DevState): Promise<{ vm: VmInstance; createdBy?: string; labeled: boolean } | undefined> {
+    const cached = this.claimedBy(state, name);
+    const keys = cached ? [cached.key, ...this.keys().filter((k) => k !== cached.key)] : this.keys();
+    for (const key of keys) {
+      const marker = await this.markerAt(key);
+      if (key === cached?.key && marker && marker.project !== this.options.identity) throw notOursError(name, 'foreign', { [LABELS.project]: marker.project });
+      if (marker?.project !== this.options.identity || marker.name !== name) continue;
+      const createdBy = marker.labels?.[LABELS.createdBy] ?? (typeof cached?.claim === 'object' ? cached.claim.created_by : undefined);
+      return { vm: this.instance(key, marker, state), createdBy, labeled: marker.labels !== undefined };
     }
     return undefined;
   }
 
-  /** This project's claim of `name`, on a host whose marker does not name another identity. */
-  private async checkedHost(name: string, found = this.claimedBy(readState(this.options.stateFile), name)): Promise<VmInstance> {
+  private async ownHost(name: string): Promise<VmInstance> {
+    const found = await this.markedHost(name, this.cache());
     if (!found) throw new KamalDevError('provider', `no host is claimed by ${name}`, { description: 'Run `kamal-dev list` to see the deployments.' });
-    const vm = this.instance(found.key, this.ownClaim(name, found.claim), {});
-    const marker = await this.options.hostStack.readMarker(vm);
-    if (marker && marker.project !== this.options.identity) throw notOursError(name, 'foreign', { [LABELS.project]: marker.project });
-    return vm;
+    return found.vm;
   }
 
-  private ownClaim(name: string, claim: SshClaim | string): SshClaim {
+  /** The unclaimed host whose marker names this VM, of any identity (claimed by a checkout whose state is elsewhere). */
+  private async markedFor(name: string): Promise<string | undefined> {
+    for (const key of this.keys()) if ((await this.markerAt(key))?.name === name) return key;
+    return undefined;
+  }
+
+  private markerAt(key: string): Promise<HostMarker | undefined> {
+    return this.options.hostStack.readMarker(this.instance(key, { project: this.options.identity, name: '' }));
+  }
+
+  private ownClaim(name: string, claim: SshClaim | string): void {
     if (typeof claim === 'string') throw notOursError(name, 'unowned');
     if (claim.project !== this.options.identity) throw notOursError(name, 'foreign', { [LABELS.project]: claim.project });
-    return claim;
   }
 
-  private claimFree(state: DevState, request: ProvisionRequest, refused: Set<string>): Claimed | undefined {
-    const free = this.options.hosts.map((h) => this.key(h)).find((k) => !(k in state.ssh_claims) && !refused.has(k));
-    if (!free) return undefined;
-    const claim: SshClaim = { name: request.name, project: this.options.identity, ...(request.createdBy ? { created_by: request.createdBy } : {}) };
-    state.ssh_claims[free] = claim;
-    return { key: free, claim, fresh: true };
+  private cache(): DevState {
+    return this.options.stateFile ? readState(this.options.stateFile) : { deployments: {}, ssh_claims: {} };
   }
 
-  private async release(key: string, name: string): Promise<void> {
+  private async remember(key: string, claim: SshClaim): Promise<void> {
+    if (this.options.stateFile) await updateState(this.options.stateFile, (state) => void (state.ssh_claims[key] = claim));
+  }
+
+  private async forget(key: string, name: string): Promise<void> {
+    if (!this.options.stateFile) return;
     await updateState(this.options.stateFile, (state) => {
       const claim = state.ssh_claims[key];
       if (claim && typeof claim !== 'string' && claim.name === name && claim.project === this.options.identity) delete state.ssh_claims[key];
     });
   }
 
-  private claimedBy(state: DevState, name: string): Claimed | undefined {
-    return this.configured(state).find(({ claim }) => (typeof claim === 'string' ? claim : claim.name) === name);
-  }
-
-  private configured(state: DevState): Claimed[] {
+  private claimedBy(state: DevState, name: string): { key: string; claim: SshClaim | string } | undefined {
     return Object.entries(state.ssh_claims)
-      .filter(([key]) => this.options.hosts.some((h) => this.key(h) === key))
-      .map(([key, claim]) => ({ key, claim }));
+      .filter(([key]) => this.keys().includes(key))
+      .map(([key, claim]) => ({ key, claim }))
+      .find(({ claim }) => (typeof claim === 'string' ? claim : claim.name) === name);
   }
 
   private noFreeHost(heldElsewhere: number): KamalDevError {
@@ -187,19 +218,20 @@ export class SshProvider implements Provider {
     return labels;
   }
 
-  private key(host: ExistingHost): string {
-    return `${host.host}:${host.port ?? this.options.defaultPort}`;
+  private keys(): string[] {
+    return this.options.hosts.map((h) => `${h.host}:${h.port ?? this.options.defaultPort}`);
   }
 
-  private instance(key: string, claim: SshClaim, labels: Record<string, string>): VmInstance {
-    const host = this.options.hosts.find((h) => this.key(h) === key)!;
+  /** Labels from the marker; a marker from before labels takes them from the state file, where there is one. */
+  private instance(key: string, marker: HostMarker, state?: DevState): VmInstance {
+    const host = this.options.hosts.find((h) => `${h.host}:${h.port ?? this.options.defaultPort}` === key)!;
     return {
       id: key,
-      name: claim.name,
+      name: marker.name,
       status: 'running',
       ssh: { host: host.host, port: host.port ?? this.options.defaultPort, user: host.user ?? this.options.defaultUser },
       ip: host.host,
-      labels: { ...labels, [LABELS.managed]: 'true', [LABELS.project]: claim.project, ...(claim.created_by ? { [LABELS.createdBy]: claim.created_by } : {}) },
+      labels: { ...(state && !marker.labels ? this.labelsOf(state, marker.name) : {}), ...marker.labels, [LABELS.managed]: 'true', [LABELS.project]: marker.project },
     };
   }
 }

@@ -104,7 +104,8 @@ function normalizeConfig(raw: RawDevConfig, file: string | undefined, shown: str
     ssh: {
       user: raw.ssh?.user ?? 'root',
       port: raw.ssh?.port ?? 22,
-      keyPath: expandHome(raw.ssh?.key_path ?? '~/.ssh/id_ed25519', projectDir, env),
+      keyPath: expandHome(raw.ssh?.key_path ?? DEFAULT_KEY_PATH, projectDir, env),
+      keyPathSetting: raw.ssh?.key_path ?? DEFAULT_KEY_PATH,
     },
     naming: raw.naming ?? DEFAULT_NAMING,
     temporal: {
@@ -155,8 +156,10 @@ function providerConfig(raw: RawDevConfig['provider']): ProviderConfig {
   };
 }
 
-/** `~/.ssh/key` from $HOME; a relative key path is relative to the project. */
-function expandHome(path: string, projectDir: string, env: NodeJS.ProcessEnv): string {
+const DEFAULT_KEY_PATH = '~/.ssh/id_ed25519';
+
+/** `~/.ssh/key` from $HOME; a relative key path is relative to the project (on another worker: to its working directory). */
+export function expandHome(path: string, projectDir: string, env: NodeJS.ProcessEnv): string {
   if (path === '~' || path.startsWith('~/')) return join(env.HOME ?? homedir(), path.slice(1));
   return isAbsolute(path) ? path : resolve(projectDir, path);
 }

@@ -79,6 +79,21 @@ export interface WorkspacePlan {
   sync?: boolean;
 }
 
+/**
+ * The workspace copy and the stack's files as an image in the deployment's registry (src/images/seed.ts),
+ * pushed from the source machine; a VM pulls it by digest, so no VM step reads this machine's files.
+ */
+export interface WorkspaceSeed {
+  /** `repository@sha256:...`. */
+  image: string;
+  digest: string;
+  /** False when the registry had this digest already (an unchanged tree). */
+  pushed: boolean;
+  /** Workspace files in it and their bytes. */
+  files: number;
+  bytes: number;
+}
+
 export interface StackPlan {
   /** Compose project name on the VM. */
   projectName: string;
@@ -142,8 +157,13 @@ export type ProviderConfig =
 export interface SshSettings {
   user: string;
   port: number;
-  /** Private key path; the public key is `${keyPath}.pub`. */
+  /** Private key path as the source machine resolved it; the public key is `${keyPath}.pub`. */
   keyPath: string;
+  /**
+   * ssh.key_path as config/dev.yml writes it (`~` unexpanded): every worker resolves it on its own
+   * filesystem (src/ssh/keys.ts). Absent in plans made before it existed: keyPath then.
+   */
+  keyPathSetting?: string;
 }
 
 export interface DeployPlan {

@@ -21,11 +21,23 @@ export function secretNamesOf(config: DevConfig, secretsFileNames: string[], env
 
 /** The secret names a deploy of this plan resolves on the worker (check them before any work starts). */
 export function requiredSecretNames(plan: DeployPlan): string[] {
-  const names = [...plan.builds.flatMap((b) => b.secrets), ...plan.stack.secrets, ...(plan.stack.lifecycle?.secrets ?? [])];
-  if (plan.registry.usernameSecret) names.push(plan.registry.usernameSecret);
-  if (plan.registry.passwordSecret) names.push(plan.registry.passwordSecret);
+  return [...new Set([...sourceSecretNames(plan), ...vmSecretNames(plan)])];
+}
+
+/** What the source machine resolves itself: build secrets and, to push, the registry credentials. */
+export function sourceSecretNames(plan: DeployPlan): string[] {
+  return [...new Set([...plan.builds.flatMap((b) => b.secrets), ...registrySecretNames(plan)])];
+}
+
+/** What the worker that runs a VM's steps resolves: the stack's and lifecycle's secrets, the registry's (to pull), the provider's. */
+export function vmSecretNames(plan: DeployPlan): string[] {
+  const names = [...plan.stack.secrets, ...(plan.stack.lifecycle?.secrets ?? []), ...registrySecretNames(plan)];
   if (plan.provider.type === 'upcloud') names.push(plan.provider.usernameSecret, plan.provider.passwordSecret);
   return [...new Set(names)];
+}
+
+function registrySecretNames(plan: DeployPlan): string[] {
+  return [plan.registry.usernameSecret, plan.registry.passwordSecret].filter((n): n is string => n !== undefined);
 }
 
 const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;

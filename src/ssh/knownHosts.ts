@@ -4,7 +4,7 @@ import { KamalDevError } from '../errors';
 import type { DeployPlan } from '../spec/plan';
 
 /** The project's pinned host keys (ssh2 and OpenSSH both read it). */
-export function knownHostsFile(plan: DeployPlan): string {
+export function knownHostsFile(plan: Pick<DeployPlan, 'projectDir'>): string {
   return join(plan.projectDir, '.kamal', 'known_hosts');
 }
 
@@ -33,17 +33,32 @@ function readLines(file: string): string[] {
 
 export type HostKeyDecision = 'known' | 'recorded' | 'changed';
 
+/** What the file says of this key, recording nothing: `recorded` means the host is not in it yet. */
+export function recordedHostKey(file: string, host: string, port: number, key: Buffer): HostKeyDecision {
+  const pattern = hostPattern(host, port);
+  const recorded = readLines(file).filter((l) => l.split(' ')[0] === pattern);
+  if (recorded.includes(keyLine(pattern, key))) return 'known';
+  return recorded.length > 0 ? 'changed' : 'recorded';
+}
+
 /** Accepts a known key, records an unknown host, refuses a host whose key differs from the record. */
 export function checkHostKey(file: string, host: string, port: number, key: Buffer): HostKeyDecision {
-  const pattern = hostPattern(host, port);
-  const line = keyLine(pattern, key);
-  const recorded = readLines(file).filter((l) => l.split(' ')[0] === pattern);
-  if (recorded.includes(line)) return 'known';
-  if (recorded.length > 0) return 'changed';
+  const decision = recordedHostKey(file, host, port, key);
+  if (decision !== 'recorded') return decision;
+  const line = keyLine(hostPattern(host, port), key);
   mkdirSync(dirname(file), { recursive: true });
   closeSync(openSync(file, 'a', 0o600));
   writeFileSync(file, line + '\n', { flag: 'a' });
   return 'recorded';
+}
+
+/** Records a host key (`type base64`) another worker authenticated against, unless the host has a line already. */
+export function addHostKey(file: string, host: string, port: number, hostKey: string): void {
+  const pattern = hostPattern(host, port);
+  if (readLines(file).some((l) => l.split(' ')[0] === pattern)) return;
+  mkdirSync(dirname(file), { recursive: true });
+  closeSync(openSync(file, 'a', 0o600));
+  writeFileSync(file, `${pattern} ${hostKey}\n`, { flag: 'a' });
 }
 
 /** A VM that was destroyed takes its key with it; a new VM on the same endpoint is a new host. */

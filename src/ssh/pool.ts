@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Client } from 'ssh2';
 import { KamalDevError } from '../errors';
-import { checkHostKey, hostKeyChangedError } from './knownHosts';
+import { checkHostKey, hostKeyChangedError, hostPattern, keyLine, recordedHostKey } from './knownHosts';
 import { SshSession } from './session';
 
 export interface SshEndpoint {
@@ -12,7 +12,12 @@ export interface SshEndpoint {
 
 export interface SshPoolOptions {
   privateKeyPath: string;
-  knownHostsFile: string;
+  /**
+   * The project's known_hosts, on the machine that holds the project: host keys recorded at the first
+   * authenticated session, refused when they change. Absent on other workers: a host key then comes
+   * pinned from workflow state (ConnectOptions.hostKey), or is trusted on first use in memory.
+   */
+  knownHostsFile?: string;
   /** How long to keep trying while a VM boots (connection refused/reset, handshake timeout). */
   connectTimeoutMs?: number;
 }
@@ -35,6 +40,11 @@ export interface ConnectOptions {
    * cloud-init has installed the key. Without it a refused key is final at once.
    */
   keyRefusalsUntil?: number;
+  /**
+   * `type base64` of the host key this VM showed at its first authenticated session, as the workflow
+   * recorded it: any other key is refused, whatever a known_hosts file says.
+   */
+  hostKey?: string;
 }
 
 /** One SSH connection per endpoint (host:port:user), shared by every step that talks to that VM. */
@@ -43,13 +53,24 @@ export class SshPool {
 
   constructor(private readonly options: SshPoolOptions) {}
 
-  session(endpoint: SshEndpoint, options: ConnectOptions = {}): Promise<SshSession> {
+  async session(endpoint: SshEndpoint, options: ConnectOptions = {}): Promise<SshSession> {
+    const session = await this.shared(endpoint, options);
+    if (options.hostKey === undefined || session.hostKey === options.hostKey) return session;
+    // Connected before the pin was known (or to another key): a new connection is held to the pin.
+    await this.drop(endpoint);
+    return this.shared(endpoint, options);
+  }
+
+  private shared(endpoint: SshEndpoint, options: ConnectOptions): Promise<SshSession> {
     const key = `${endpoint.host}:${endpoint.port}:${endpoint.user}`;
     let pending = this.sessions.get(key);
     if (!pending) {
-      pending = this.connectWithRetries(endpoint, options).then((client) => {
+      const { knownHostsFile } = this.options;
+      pending = this.connectWithRetries(endpoint, options).then(({ client, hostKey }) => {
         client.once('close', () => this.sessions.delete(key));
-        return new SshSession(client, endpoint.user, { ...endpoint, privateKeyPath: this.options.privateKeyPath, knownHostsFile: this.options.knownHostsFile });
+        // OpenSSH (the registry tunnel) reads the same known_hosts; without one, the ssh2 connection carries it.
+        const openssh = knownHostsFile ? { ...endpoint, privateKeyPath: this.options.privateKeyPath, knownHostsFile } : undefined;
+        return new SshSession(client, endpoint.user, openssh, hostKey);
       });
       pending.catch(() => this.sessions.delete(key));
       this.sessions.set(key, pending);
@@ -71,11 +92,11 @@ export class SshPool {
     await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.close()));
   }
 
-  private async connectWithRetries(endpoint: SshEndpoint, { signal, deadline: until = Infinity, keyRefusalsUntil = 0 }: ConnectOptions): Promise<Client> {
+  private async connectWithRetries(endpoint: SshEndpoint, { signal, deadline: until = Infinity, keyRefusalsUntil = 0, hostKey }: ConnectOptions): Promise<Connected> {
     const deadline = Math.min(Date.now() + (this.options.connectTimeoutMs ?? 60_000), until);
     for (;;) {
       try {
-        return await this.connectOnce(endpoint);
+        return await this.connectOnce(endpoint, hostKey);
       } catch (error) {
         const keyRefusedInGrace = isKeyRefused(error) && Date.now() < keyRefusalsUntil;
         if ((error instanceof KamalDevError && !keyRefusedInGrace) || Date.now() > deadline || signal?.aborted) throw error;
@@ -84,18 +105,21 @@ export class SshPool {
     }
   }
 
-  private connectOnce(endpoint: SshEndpoint): Promise<Client> {
+  private connectOnce(endpoint: SshEndpoint, pinned?: string): Promise<Connected> {
     const { knownHostsFile } = this.options;
     const privateKey = readFileSync(this.options.privateKeyPath);
     return new Promise((resolve, reject) => {
       const client = new Client();
       let keyChanged = false;
       let settled = false;
+      let shown: Buffer | undefined;
       client.once('ready', () => {
         settled = true;
         // Small packets (commands, registry requests through a forward) go out at once.
         client.setNoDelay(true);
-        resolve(client);
+        // Recorded only now: a new server may show other keys before cloud-init has set its own.
+        if (knownHostsFile) checkHostKey(knownHostsFile, endpoint.host, endpoint.port, shown!);
+        resolve({ client, hostKey: hostKeyOf(shown!) });
       });
       // ssh2 may emit several errors for one failure, and more after 'ready' (connection lost):
       // a listener stays attached so none of them is an unhandled 'error' event.
@@ -103,7 +127,7 @@ export class SshPool {
         client.end();
         if (settled) return;
         settled = true;
-        if (keyChanged) return reject(hostKeyChangedError(knownHostsFile, endpoint.host, endpoint.port));
+        if (keyChanged) return reject(pinned ? pinnedKeyChangedError(endpoint) : hostKeyChangedError(knownHostsFile!, endpoint.host, endpoint.port));
         if (error.level === 'client-authentication') {
           return reject(
             new KamalDevError('ssh', `${endpoint.user}@${endpoint.host}:${endpoint.port} refused the SSH key ${this.options.privateKeyPath}`, {
@@ -124,12 +148,32 @@ export class SshPool {
         keepaliveInterval: 10_000,
         keepaliveCountMax: 6,
         hostVerifier: (key: Buffer) => {
-          keyChanged = checkHostKey(knownHostsFile, endpoint.host, endpoint.port, key) === 'changed';
+          shown = key;
+          if (pinned) keyChanged = hostKeyOf(key) !== pinned;
+          else if (knownHostsFile) keyChanged = recordedHostKey(knownHostsFile, endpoint.host, endpoint.port, key) === 'changed';
           return !keyChanged;
         },
       });
     });
   }
+}
+
+interface Connected {
+  client: Client;
+  /** `type base64` of the key the host showed. */
+  hostKey: string;
+}
+
+/** `type base64`: a known_hosts line without its host pattern. */
+export function hostKeyOf(key: Buffer): string {
+  return keyLine('', key).trimStart();
+}
+
+function pinnedKeyChangedError(endpoint: SshEndpoint): KamalDevError {
+  return new KamalDevError('ssh', `the SSH host key of ${hostPattern(endpoint.host, endpoint.port)} is not the one it showed at this deploy's first authenticated session`, {
+    type: 'SshHostKeyChanged',
+    description: 'Someone may be intercepting the connection, or the machine was rebuilt while the deploy ran. Cancel the deploy and run it again if you know it was rebuilt.',
+  });
 }
 
 const KEY_REFUSED = 'SshAuthFailed';

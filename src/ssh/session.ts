@@ -35,6 +35,8 @@ export class SshSession {
     readonly user: string,
     /** Lets remote forwards go through OpenSSH, when it is installed, instead of this connection. */
     private readonly openssh?: OpensshTarget,
+    /** `type base64` of the key the host showed when this connection was authenticated. */
+    readonly hostKey?: string,
   ) {}
 
   /** Runs argv; resolves with the exit status whatever it is. */

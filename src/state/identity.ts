@@ -32,7 +32,8 @@ export function identityFile(projectDir: string): string {
   return join(projectDir, '.kamal', 'project_id');
 }
 
-function readIdentity(file: string): { id: string; path: string } | undefined {
+/** What .kamal/project_id of that folder says, without making one. */
+export function readIdentity(file: string): { id: string; path: string } | undefined {
   try {
     const line = readFileSync(file, 'utf8').trim();
     const space = line.indexOf(' ');

@@ -1,7 +1,9 @@
 import { condition, ParentClosePolicy, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
 import type { DeployPlan } from '../spec/plan';
 import { workspaceCommitSignal } from './handoff';
-import { imagesSignal, type ImagesOutcome } from './images';
+import { imagesSignal, seedSignal, type ImagesOutcome } from './images';
+import type { WorkspaceSeed } from '../spec/plan';
+import type { VmQueues } from './queues';
 import { failureMessage, PHASE_ATTRIBUTE, SERVICE_ATTRIBUTE } from './progress';
 import type { DeployWorkspacesInput, WorkspaceProgress } from './types';
 import { DeployWorkspace } from './workspace';
@@ -15,6 +17,12 @@ export interface ChildOptions {
   awaitImages: boolean;
   /** The lock workflow the child tells when it closes (src/workflows/lock.ts); absent before it. */
   lock?: string;
+  /** What of the child runs on the source machine (src/workflows/queues.ts); absent before LOCAL_ON_SOURCE_PATCH. */
+  queues?: VmQueues;
+  /** The workspace comes as a seed with the images signal (SEED_PATCH). */
+  fromSeed?: boolean;
+  /** The queue of the child's VM steps (the source's, for --skip-push). */
+  vmTaskQueue?: string;
 }
 
 /** Starts the DeployWorkspace child of one VM (the start command is issued at once, in VM order). */
@@ -31,6 +39,9 @@ export function startWorkspace(plan: DeployPlan, vm: WorkspaceProgress, index: n
         ...(options.holdForCommit ? { holdForCommit: true } : {}),
         ...(options.awaitImages ? { awaitImages: true } : {}),
         ...(options.lock ? { lock: options.lock } : {}),
+        ...(options.queues && (options.queues.vm || options.queues.pull) ? { queues: options.queues } : {}),
+        ...(options.fromSeed ? { fromSeed: true } : {}),
+        ...(options.vmTaskQueue ? { vmTaskQueue: options.vmTaskQueue } : {}),
       },
     ],
     typedSearchAttributes: [
@@ -60,6 +71,11 @@ export async function followWorkspace(vm: WorkspaceProgress, started: Promise<Wo
 /** Tells every child how build and push went; a child that has ended already (it failed early) is skipped. */
 export async function sendImages(started: Promise<WorkspaceChild>[], outcome: ImagesOutcome): Promise<void> {
   await Promise.all(started.map((s) => s.then((child) => child.signal(imagesSignal, outcome)).catch(() => undefined)));
+}
+
+/** Gives every child the workspace seed as soon as it is pushed; a child that has ended already is skipped. */
+export async function sendSeed(started: Promise<WorkspaceChild>[], seed: WorkspaceSeed): Promise<void> {
+  await Promise.all(started.map((s) => s.then((child) => child.signal(seedSignal, seed)).catch(() => undefined)));
 }
 
 /**

@@ -1,12 +1,14 @@
 import { CancellationScope, CancelledFailure, defineQuery, patched, proxyActivities, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { BuiltImage, DeployActivities, PushedImage } from '../activities/types';
-import { commitWhenSettled, followWorkspace, pick, sendImages, startWorkspace, type WorkspaceChild } from './children';
+import type { WorkspaceSeed } from '../spec/plan';
+import { commitWhenSettled, followWorkspace, pick, sendImages, sendSeed, startWorkspace, type WorkspaceChild } from './children';
 import { compensate } from './compensation';
 import { workspaceReportSignal } from './handoff';
-import { OVERLAP_PATCH } from './images';
+import { carriesSeed, OVERLAP_PATCH, SEED_EARLY_PATCH, SEED_PATCH } from './images';
 import { LOCK_PATCH, withLock, type HeldLock } from './lock';
 import { concludeCancelled, conclude, countDeployed, finish, outcomeOf } from './outcome';
 import { profile } from './policies';
+import { LOCAL_ON_SOURCE_PATCH, vmQueues } from './queues';
 import { failureMessage, PROGRESS_QUERY, SERVICE_ATTRIBUTE, setPhase, StepTracker } from './progress';
 import type { DeployPhase, DeployProgress, DeploySummary, DeployWorkspacesInput } from './types';
 
@@ -44,6 +46,10 @@ async function deployAll(input: DeployWorkspacesInput, current: boolean, lock?: 
   upsertSearchAttributes([{ key: SERVICE_ATTRIBUTE, value: plan.service }]);
   upsertMemo({ service: plan.service, tag: plan.tag, count: plan.vms.length, ...(current ? { vms: plan.vms.map((v) => v.name) } : {}) });
   const overlap = current && patched(OVERLAP_PATCH);
+  const seedPatched = overlap && patched(SEED_PATCH);
+  const seeding = seedPatched && !input.skipPush && carriesSeed(plan);
+  const seedEarly = seeding && patched(SEED_EARLY_PATCH);
+  if (seeding) tracker.add('pushWorkspaceSeed');
 
   const buildId = runId;
   const buildAndPush = async (): Promise<Built> => {
@@ -57,6 +63,19 @@ async function deployAll(input: DeployWorkspacesInput, current: boolean, lock?: 
     }
     enter('push');
     return { images, pushed: await tracker.run('pushImages', () => long.pushImages({ plan, images }), (p) => p.map((x) => x.digest).join(', ')) };
+  };
+  // The seed is made and pushed while the images build; both must have landed before a VM goes on.
+  const buildAndSeed = async (started: Promise<WorkspaceChild>[]): Promise<Built> => {
+    if (!seeding) return buildAndPush();
+    // Each VM unpacks the seed as soon as it is there, while the images still build.
+    const seedPush = tracker.run('pushWorkspaceSeed', () => long.pushWorkspaceSeed({ plan }), describeSeed).then(async (seed) => {
+      if (seedEarly) await sendSeed(started, seed);
+      return seed;
+    });
+    const [built, seed] = await Promise.allSettled([buildAndPush(), seedPush]);
+    if (built.status === 'rejected') throw built.reason;
+    if (seed.status === 'rejected') throw seed.reason;
+    return { ...built.value, seed: seed.value };
   };
   const buildFailed = async (error: unknown, children: Promise<unknown>[] = []): Promise<never> => {
     // What the build left behind is removed while the children undo whatever they made.
@@ -73,7 +92,10 @@ async function deployAll(input: DeployWorkspacesInput, current: boolean, lock?: 
     if (current) setHandler(workspaceReportSignal, (report) => void Object.assign(progress.vms.find((v) => v.name === report.name) ?? {}, pick(report)));
   };
   const children = new Map<string, WorkspaceChild>();
-  const options = { holdForCommit: current, awaitImages: overlap, lock: lock?.workflowId };
+  // --skip-push has no registry: its VM steps read this machine's images and files, so they run here.
+  const vmTaskQueue = seedPatched && input.skipPush ? sourceTaskQueue : undefined;
+  const queues = patched(LOCAL_ON_SOURCE_PATCH) ? vmQueues(plan, sourceTaskQueue) : undefined;
+  const options = { holdForCommit: current, awaitImages: overlap, lock: lock?.workflowId, fromSeed: seeding, vmTaskQueue, queues };
 
   // Should this run be terminated, the lock stays held until the children named to it have compensated:
   // they are named in the workflow task that starts them.
@@ -86,12 +108,12 @@ async function deployAll(input: DeployWorkspacesInput, current: boolean, lock?: 
     const started = progress.vms.map((vm, i) => startWorkspace(plan, vm, plan.vms[i].index, input, options));
     runs = progress.vms.map((vm, i) => followWorkspace(vm, started[i], children));
     try {
-      built = await buildAndPush();
+      built = await buildAndSeed(started);
     } catch (error) {
       if (!CancellationScope.current().consideredCancelled) await sendImages(started, { ready: false, error: failureMessage(error) });
       return buildFailed(error, runs); // a cancel reached the children by itself
     }
-    await sendImages(started, { ready: true });
+    await sendImages(started, { ready: true, ...(built.seed ? { seed: built.seed } : {}) });
     enter('vms');
   } else {
     // Nothing is provisioned before the build here: only what the build left behind needs removing.
@@ -120,4 +142,9 @@ async function deployAll(input: DeployWorkspacesInput, current: boolean, lock?: 
 interface Built {
   images: BuiltImage[];
   pushed: PushedImage[];
+  seed?: WorkspaceSeed;
+}
+
+function describeSeed(seed: WorkspaceSeed): string {
+  return `${seed.digest.slice(0, 19)}, ${seed.files} file(s)${seed.pushed ? '' : ', already in the registry'}`;
 }

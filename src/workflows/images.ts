@@ -1,5 +1,5 @@
 import { ApplicationFailure, condition, defineSignal, setHandler } from '@temporalio/workflow';
-import type { DeployPlan } from '../spec/plan';
+import type { DeployPlan, WorkspaceSeed } from '../spec/plan';
 
 /**
  * From this patch on, DeployWorkspaces starts every DeployWorkspace child right after the plan, with
@@ -12,9 +12,34 @@ import type { DeployPlan } from '../spec/plan';
  */
 export const OVERLAP_PATCH = 'kamal-dev-vms-during-build';
 
-export type ImagesOutcome = { ready: true } | { ready: false; error: string };
+/**
+ * From this patch on, the workspace copy and the stack's files travel as an image in the registry
+ * (pushWorkspaceSeed, on the source queue beside build and push); its reference comes in the seed
+ * signal as soon as it is pushed (and again with the images signal), and seedWorkspace unpacks it on
+ * the VM while the images build, so no VM step reads the source machine's files. A --skip-push deploy, which has no registry, runs its VM steps on the source queue instead
+ * (they tar the workspace and `docker save` the images from there). Histories from before replay
+ * the tar over SSH from whichever worker ran uploadStack.
+ */
+export const SEED_PATCH = 'kamal-dev-workspace-seed';
+
+/**
+ * From this patch on, the seed signal goes out as soon as the seed is pushed. Histories of the
+ * first seed version (recorded on branches only) sent it with the images signal alone; the child
+ * takes it from either, so only the parent's extra signal is new.
+ */
+export const SEED_EARLY_PATCH = 'kamal-dev-seed-before-images';
+
+/** Whether the stack has anything the seed carries: the workspace copy or files beside compose.yaml. */
+export function carriesSeed(plan: DeployPlan): boolean {
+  return !!plan.stack.workspace || plan.stack.files.length > 0;
+}
+
+export type ImagesOutcome = { ready: true; seed?: WorkspaceSeed } | { ready: false; error: string };
 
 export const imagesSignal = defineSignal<[ImagesOutcome]>('images');
+
+/** The workspace seed, sent as soon as it is pushed (with SEED_PATCH): the VM unpacks it while the images build. */
+export const seedSignal = defineSignal<[WorkspaceSeed]>('seed');
 
 /** Why a child gave up when the build or push failed: the deploy's own failure says what went wrong. */
 export const IMAGES_FAILED_TYPE = 'KamalDevError.imagesFailed';
@@ -23,12 +48,27 @@ export const IMAGES_FAILED_TYPE = 'KamalDevError.imagesFailed';
  * Child side: listens from the start (the signal may come before the child gets there) and returns
  * what waits for the images; it throws when the parent's build or push failed.
  */
-export function listenForImages(): () => Promise<void> {
+export function listenForImages(): { images: () => Promise<void>; seed: () => Promise<WorkspaceSeed> } {
   let outcome: ImagesOutcome | undefined;
+  let seed: WorkspaceSeed | undefined;
   setHandler(imagesSignal, (received) => void (outcome = received));
-  return async () => {
-    await condition(() => outcome !== undefined);
+  setHandler(seedSignal, (received) => void (seed = received));
+  const failed = () => {
     if (outcome && !outcome.ready) throw ApplicationFailure.nonRetryable(`no images to start: ${outcome.error}`, IMAGES_FAILED_TYPE);
+  };
+  return {
+    images: async () => {
+      await condition(() => outcome !== undefined);
+      failed();
+    },
+    // The seed comes before the images' outcome (it is part of it); a failed build or push ends the wait too.
+    seed: async () => {
+      await condition(() => seed !== undefined || outcome !== undefined);
+      failed();
+      const received = seed ?? (outcome?.ready ? outcome.seed : undefined);
+      if (!received) throw ApplicationFailure.nonRetryable('the deploy sent no workspace seed', IMAGES_FAILED_TYPE);
+      return received;
+    },
   };
 }
 

@@ -32,11 +32,9 @@ function forEachVm(action: Action, input: LifecycleInput): Promise<LifecycleSumm
   return runOnEachVm(action, input);
 }
 
-async function runOnEachVm(action: Action, { plan, names, profiles }: LifecycleInput): Promise<LifecycleSummary> {
-  const quick = proxyActivities<Activities>(profile('quick', profiles));
-  const provision = proxyActivities<Activities>(profile('provision', profiles));
-  const [long, verify] = [proxyActivities<Activities>(profile('long', profiles)), proxyActivities<Activities>(profile('verify', profiles))];
-  const undo = proxyActivities<Activities>(profile('compensation', profiles));
+async function runOnEachVm(action: Action, { plan, names, profiles, vmTaskQueue }: LifecycleInput): Promise<LifecycleSummary> {
+  const act = (name: Parameters<typeof profile>[0]) => proxyActivities<Activities>(profile(name, profiles, vmTaskQueue));
+  const [quick, provision, long, verify, undo] = [act('quick'), act('provision'), act('long'), act('verify'), act('compensation')];
   const progress: DeployProgress = { workflowId: workflowInfo().workflowId, service: plan.service, phase: 'vms', steps: [], vms: [] };
   setHandler(progressQuery, () => progress);
   upsertSearchAttributes([{ key: SERVICE_ATTRIBUTE, value: plan.service }]);

@@ -20,6 +20,11 @@ export class StepTracker {
     this.steps = names.map((name) => ({ name, state: 'pending' }));
   }
 
+  /** A step known only once the plan is there (the workspace seed). */
+  add(name: string): void {
+    this.steps.push({ name, state: 'pending' });
+  }
+
   async run<T>(name: string, fn: () => Promise<T>, describe?: (result: T) => string): Promise<T> {
     const step = this.step(name);
     Object.assign(step, { state: 'running', startedAt: new Date().toISOString(), finishedAt: undefined, message: undefined });

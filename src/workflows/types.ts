@@ -1,7 +1,8 @@
 import type { BuiltImage, ContainerState, DeployInput, PushedImage, VmHandle, VmRef } from '../activities/types';
 import type { ImageActivityProgress } from '../images/progress';
 import type { TimeoutOverride, TimeoutOverrides, TimeoutProfile } from '../spec/config';
-import type { DeployPlan } from '../spec/plan';
+import type { VmQueues } from './queues';
+import type { DeployPlan, WorkspaceSeed } from '../spec/plan';
 
 /** Timeout/retry profiles by name; a deploy may override any field of any profile (config `temporal.timeouts`). */
 export type ProfileName = TimeoutProfile;
@@ -33,10 +34,21 @@ export interface DeployWorkspaceInput {
    * wait for the parent's images signal before composeUp. Absent in histories recorded before it.
    */
   awaitImages?: boolean;
+  /** Steps that must run on the source machine (src/workflows/queues.ts); absent before LOCAL_ON_SOURCE_PATCH. */
+  queues?: VmQueues;
+  /**
+   * With awaitImages: the workspace and the stack's files come in the seed signal
+   * (src/workflows/images.ts SEED_PATCH): uploadStack sends only the plan's own files, seedWorkspace the rest.
+   */
+  fromSeed?: boolean;
+  /** Every VM step of this child runs on this queue (the source's, for --skip-push); absent: the workflow's own. */
+  vmTaskQueue?: string;
 }
 
 export interface LifecycleInput {
   plan: DeployPlan;
+  /** The source machine's queue, for a provider that exists only there (local VMs); absent: the workflow's own. */
+  vmTaskQueue?: string;
   /** Only these VMs (default: every VM of the deployment); a name that is not there is reported as failed. */
   names?: string[];
   profiles?: ProfileOverrides;
@@ -99,6 +111,8 @@ export interface DeploySummary {
   outcome: DeployOutcome;
   images: BuiltImage[];
   pushed: PushedImage[];
+  /** The workspace seed the VMs were given (absent with --skip-push, before SEED_PATCH, or when the stack has nothing to seed). */
+  seed?: WorkspaceSeed;
   vms: WorkspaceProgress[];
 }
 

@@ -6,6 +6,7 @@ import { awaitCommit, reportSettled } from './handoff';
 import { sayClosed } from './lock';
 import { listenForImages, unbuiltServices } from './images';
 import { profile } from './policies';
+import { HOST_KEY_PATCH } from './queues';
 import { ROLLBACK_PATCH, ROLLED_BACK, withNote } from './rollback';
 import { failureMessage, PROGRESS_QUERY, setPhase, StepTracker } from './progress';
 import type { DeployWorkspaceInput, WorkspaceProgress, WorkspaceResult } from './types';
@@ -23,9 +24,12 @@ function commandsSummary(result: { ran: string[]; failed?: string[] }): string {
 /** With awaitImages: the wait for the parent's build and push, after what needs no image of it. */
 const IMAGES_STEP = 'waitForImages';
 
-function stepsOf(plan: DeployWorkspaceInput['plan'], awaitImages: boolean | undefined, unbuilt: string[]): string[] {
+/** With fromSeed: the workspace and the stack's files, from the seed that came with the images. */
+const SEED_STEP = 'seedWorkspace';
+
+function stepsOf(plan: DeployWorkspaceInput['plan'], awaitImages: boolean | undefined, unbuilt: string[], fromSeed: boolean): string[] {
   const beforeUp = WORKSPACE_STEPS.indexOf('composeUp');
-  const early = awaitImages ? [...(unbuilt.length > 0 ? ['pullImages'] : []), IMAGES_STEP] : [];
+  const early = awaitImages ? [...(unbuilt.length > 0 ? ['pullImages'] : []), ...(fromSeed ? [SEED_STEP] : []), IMAGES_STEP] : [];
   const steps = [...WORKSPACE_STEPS.slice(0, beforeUp), ...early, ...WORKSPACE_STEPS.slice(beforeUp)];
   return plan.stack.lifecycle ? [...steps, COMMANDS_STEP] : steps;
 }
@@ -49,19 +53,24 @@ export async function DeployWorkspace(input: DeployWorkspaceInput): Promise<Work
 }
 
 async function deployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceResult> {
-  const { plan, vm: ref, skipPush, profiles, holdForCommit, awaitImages } = input;
-  const act = (name: Parameters<typeof profile>[0]) => proxyActivities<DeployActivities>(profile(name, profiles));
-  const [upload, long, provision, ssh, verify, undo] = [
+  const { plan, vm: ref, skipPush, profiles, holdForCommit, awaitImages, vmTaskQueue, queues = {} } = input;
+  const fromSeed = !!(awaitImages && input.fromSeed);
+  const onVm = vmTaskQueue ?? queues.vm;
+  const act = (name: Parameters<typeof profile>[0], queue = onVm) => proxyActivities<DeployActivities>(profile(name, profiles, queue));
+  const [upload, long, provision, ssh, verify, undo, pull] = [
     act('upload'),
     act('long'),
     act('provision'),
     act('ssh'),
     act('verify'),
     act('compensation'),
+    act('long', queues.pull ?? onVm),
   ];
+  // The seed comes from the registry too: with the local registry, through the source machine's forward.
+  const seedFrom = act('upload', queues.pull ?? onVm);
   const waitForImages = awaitImages ? listenForImages() : undefined;
   const unbuilt = awaitImages ? unbuiltServices(plan) : [];
-  const tracker = new StepTracker(stepsOf(plan, awaitImages, unbuilt));
+  const tracker = new StepTracker(stepsOf(plan, awaitImages, unbuilt, fromSeed));
   const progress: WorkspaceProgress = { name: ref.name, workflowId: workflowInfo().workflowId, state: 'running', steps: tracker.steps };
   setHandler(progressQuery, () => progress);
 
@@ -78,13 +87,16 @@ async function deployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceRe
       const destroyVm = async () => void (destroyed = (await undo.destroyVm({ plan, vm: ref, createdBy }))?.outcome ?? 'destroyed');
       compensations.push({ name: 'destroyVm', undo: destroyVm });
     }
-    const vm = await tracker.run('provisionVm', () => provision.provisionVm({ plan, vm: ref, createdBy }), provisioned);
+    let vm = await tracker.run('provisionVm', () => provision.provisionVm({ plan, vm: ref, createdBy }), provisioned);
     progress.vm = vm;
     setPhase('bootstrap');
-    await tracker.run('waitForSsh', () => ssh.waitForSsh({ plan, vm }));
+    const reached = await tracker.run('waitForSsh', () => ssh.waitForSsh({ plan, vm }));
+    // Whichever worker runs a later step talks to the host this one authenticated (public data).
+    if (reached?.hostKey && patched(HOST_KEY_PATCH)) progress.vm = vm = { ...vm, hostKey: reached.hostKey };
     await tracker.run('bootstrapVm', () => long.bootstrapVm({ plan, vm }), (r) => `docker ${r.docker}, compose ${r.compose}${r.installed ? ' (installed)' : ''}`);
     setPhase('compose');
-    await tracker.run('uploadStack', () => upload.uploadStack({ plan, vm }), (r) => `${r.stackDir}${r.workspace ? `, workspace ${r.workspace}` : ''}`);
+    const uploadInput = fromSeed ? { plan, vm, fromSeed } : { plan, vm };
+    await tracker.run('uploadStack', () => upload.uploadStack(uploadInput), (r) => `${r.stackDir}${r.workspace ? `, workspace ${r.workspace}` : ''}`);
     // The release is this workflow: only its own compensation may roll back the stack it swapped out.
     const release = workflowInfo().workflowId;
     if (patched(ROLLBACK_PATCH)) {
@@ -93,13 +105,18 @@ async function deployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceRe
         undo: async () => void (rolledBack = (await undo.rollbackStack({ plan, vm, release })).rolledBack),
       });
     }
-    if (unbuilt.length > 0) await tracker.run('pullImages', () => long.pullImages({ plan, vm, services: unbuilt }), () => unbuilt.join(', '));
+    if (unbuilt.length > 0) await tracker.run('pullImages', () => pull.pullImages({ plan, vm, services: unbuilt }), () => unbuilt.join(', '));
     if (waitForImages) {
+      // Before the seed: histories of the first seed version set the phase, then unpacked it.
       setPhase('images');
-      await tracker.run(IMAGES_STEP, waitForImages);
+      if (fromSeed) {
+        const seed = await waitForImages.seed();
+        await tracker.run(SEED_STEP, () => seedFrom.seedWorkspace({ plan, vm, seed }), (r) => (r.workspace ? `workspace ${r.workspace}` : 'stack files'));
+      }
+      await tracker.run(IMAGES_STEP, waitForImages.images);
     }
     const pulled = unbuilt.length > 0 ? { pulled: unbuilt } : {};
-    await tracker.run('composeUp', () => long.composeUp({ plan, vm, skipPush, release, ...pulled }));
+    await tracker.run('composeUp', () => pull.composeUp({ plan, vm, skipPush, release, ...pulled }));
     setPhase('verify');
     const containers = await tracker.run('verifyStack', () => verify.verifyStack({ plan, vm }), (c) => `${c.length} container(s) up`);
     progress.containers = containers;

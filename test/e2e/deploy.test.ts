@@ -11,6 +11,7 @@ jest.setTimeout(15 * 60_000);
 
 interface Summary {
   outcome: string;
+  seed?: { image: string; pushed: boolean; files: number };
   vms: { name: string; state: string; containers?: { service: string; state: string; health?: string }[] }[];
 }
 
@@ -20,7 +21,8 @@ const temporal = () => labInfo<{ address: string }>('temporal').address;
 /** The Rails-like example as a user has it, pointed at what the lab serves instead of Docker Hub. */
 function railsProject(service: string, registry: string, postgresImage: string, secrets: string) {
   const dir = exampleProject('rails', {
-    'config/dev.yml': `service: ${service}\nimage:\n  devcontainer: .devcontainer/devcontainer.json\n${registry}build:\n  secrets: [RAILS_MASTER_KEY]\nvms:\n  count: 3\n`,
+    // A task queue of its own: a worker of another test run on the lab's server (older code, maybe) never takes its tasks.
+    'config/dev.yml': `service: ${service}\nimage:\n  devcontainer: .devcontainer/devcontainer.json\n${registry}build:\n  secrets: [RAILS_MASTER_KEY]\nvms:\n  count: 3\ntemporal:\n  task_queue: ${service}-${process.pid}\n`,
     '.kamal/secrets': `RAILS_MASTER_KEY='${MASTER_KEY}'\nPOSTGRES_PASSWORD=e2e-pg-password\n${secrets}`,
   });
   const env = { BASE_IMAGE: 'debian:bookworm-slim', POSTGRES_IMAGE: postgresImage, TEMPORAL_ADDRESS: temporal() };
@@ -61,6 +63,9 @@ async function deployAndProve(service: string, project: { dir: string; env: Node
   const summary = expectJson('deploy', result.stdout) as unknown as Summary;
   expect(summary.outcome).toBe('deployed');
   expect(summary.vms.map((vm) => [vm.name, vm.state])).toEqual([1, 2, 3].map((i) => [`${service}-${i}`, 'deployed']));
+  // The workspace and the env file came from the registry, as the workspace seed (never .kamal/).
+  expect(summary.seed).toMatchObject({ pushed: true, image: expect.stringMatching(/-workspace@sha256:[0-9a-f]{64}$/) });
+  expect(await sh(['docker', 'exec', summary.vms[0].name, 'sh', '-c', `ls -A /opt/kamal-dev/*/workspaces/*/`])).not.toMatch(/^\.kamal$/m);
   for (const vm of summary.vms) {
     expect(vm.containers?.map((c) => [c.service, c.state, c.health ?? null]).sort()).toEqual([
       ['app', 'running', null],
@@ -95,9 +100,14 @@ async function deployAndProve(service: string, project: { dir: string; env: Node
     const containerIds = () => Promise.all(summary.vms.map((vm) => sh(['docker', 'exec', vm.name, 'docker', 'compose', '-p', plan.compose.name, 'ps', '-q'])));
     const before = await containerIds();
     expect(before.map((ids) => ids.split('\n').length)).toEqual([2, 2, 2]);
-    const again = await kamalDev(['deploy', '--json'], { cwd: project.dir, env: project.env });
+    // --detach with local VMs: they need this machine to the end, so it follows the deploy and says so.
+    const again = await kamalDev(['deploy', '--json', '--detach'], { cwd: project.dir, env: project.env });
     expect(again.code).toBe(0);
-    expect((JSON.parse(again.stdout) as Summary).outcome).toBe('deployed');
+    expect(again.stderr).toContain('--detach: this command returns only when it ends: its VMs are local (provider docker)');
+    const redeployed = JSON.parse(again.stdout) as Summary;
+    expect(redeployed.outcome).toBe('deployed');
+    // Content-addressed: the unchanged tree is the same seed, which the registry has already.
+    expect(redeployed.seed).toEqual({ ...summary.seed, pushed: false });
     expect(await containerIds()).toEqual(before);
     // Same container, so postCreateCommand did not run again: this probe is the third, not the fourth.
     expect(await execInStack(summary.vms[0].name, plan.compose.name, 'app', ['db-probe'])).toContain('probes=3');

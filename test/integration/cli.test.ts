@@ -6,12 +6,16 @@ import { startDeploy } from '../../src/client/deploy';
 import { sourceTaskQueue } from '../../src/client/queues';
 import { main } from '../../src/cli/main';
 import type { CliDeps } from '../../src/cli/deps';
-import { fakePlanner } from '../support/fakePlan';
+import { fakePlan, fakePlanner } from '../support/fakePlan';
+import type { DeployPlan } from '../../src/spec/plan';
+import type { DeploySummary } from '../../src/workflows/types';
+import { createWorker } from '../../src/worker';
+import { otherWorkers } from '../../src/cli/detach';
 import { KamalDevError } from '../../src/errors';
 import { done, fakeActivities, type FakeOptions } from '../support/fakeActivities';
 import { expectJson } from '../support/json-shapes';
 import { describeWithLab } from '../support/lab';
-import { connectLab, queues, type Harness, testIdentity } from '../support/temporalHarness';
+import { connectLab, queues, type Harness, testIdentity, workflowBundle } from '../support/temporalHarness';
 
 jest.setTimeout(120_000);
 
@@ -28,16 +32,16 @@ describeWithLab(['temporal'], 'kamal-dev deploy / cancel with an in-process work
   afterAll(() => h?.close());
 
   /** One CLI "machine": its own project folder and fakes; `identity` stands for a project checkout's. */
-  function cli(fake: FakeOptions = {}, identity?: string) {
+  function cli(fake: FakeOptions = {}, identity?: string, planned: Partial<DeployPlan> = {}) {
     const projectDir = mkdtempSync(join(tmpdir(), 'kamal-dev-cli-'));
-    const { activities, calls } = fakeActivities(fake);
+    const { activities, calls } = fakeActivities({ ...fake, plan: (i) => fakePlan(i, planned) });
     const out = capture();
     const err = capture();
     const shared = queues('cli').shared;
     const deps: CliDeps = {
       activities: () => activities,
       // The fake plan's identity comes from its project folder; tests that share a project pass one.
-      plan: async (options) => ({ ...(await fakePlanner(options)), ...(identity ? { identity } : {}) }),
+      plan: async (options) => ({ ...(await fakePlanner(options)), ...planned, ...(identity ? { identity } : {}) }),
       env: { TEMPORAL_ADDRESS: h.address, KAMAL_DEV_TASK_QUEUE: shared },
       stdout: out.stream,
       stderr: err.stream,
@@ -45,7 +49,7 @@ describeWithLab(['temporal'], 'kamal-dev deploy / cancel with an in-process work
       pollIntervalMs: 200,
     };
     const run = (...args: string[]) => main(['node', 'kamal-dev', '-C', projectDir, ...args], deps);
-    return { run, calls, out, err, projectDir, shared };
+    return { run, calls, out, err, projectDir, shared, planned };
   }
 
   it('deploy --count 2 --json prints the summary and exits 0', async () => {
@@ -216,6 +220,58 @@ describeWithLab(['temporal'], 'kamal-dev deploy / cancel with an in-process work
     const attach = cli();
     expect(await attach.run('--json', 'deploy', '--attach', 'deploy-no-such-workflow')).toBe(2);
     expect(expectJson('deploy', attach.out.text())).toMatchObject({ outcome: 'error', kind: 'config', message: 'no workflow deploy-no-such-workflow' });
+  });
+
+  // VMs on existing hosts, and a workspace: what a deploy that may leave the laptop looks like.
+  const remote: Partial<DeployPlan> = {
+    provider: { type: 'ssh', hosts: [{ host: 'dev1.example.com' }, { host: 'dev2.example.com' }] },
+    stack: { ...fakePlan({ projectDir: '/x', skipBuild: false, skipPush: false }).stack, workspace: { source: '/x', target: 'workspaces/x', exclude: [] } },
+  };
+
+  it('deploy --detach returns (exit 0) once build, push and seed are done; another machine\'s worker finishes the deploy', async () => {
+    let detached = false;
+    // composeUp waits for the CLI to have returned, so the deploy is still running when it does
+    // (and it runs on the other worker: a detaching CLI polls only its source queue).
+    const gate = (step: string) => step !== 'composeUp' || detached;
+    const c = cli({ gate }, undefined, remote);
+    const other = await createWorker({
+      connection: h.native,
+      taskQueues: { shared: c.shared },
+      activities: fakeActivities({ gate, plan: (i) => fakePlan(i, remote) }).activities,
+      workflowCode: { workflowBundle: await workflowBundle() },
+      identity: 'worker@another-machine',
+      shutdownGraceTime: '1s',
+    });
+    const running = other.run();
+    try {
+      // The CLI asks the server who polls the shared queue: the other worker must have polled once.
+      for (const until = Date.now() + 20_000; Date.now() < until && (await otherWorkers(h.client, 'default', c.shared)).length === 0; ) await new Promise((r) => setTimeout(r, 200));
+      expect(await c.run('--json', 'deploy', '--count', '2', '--detach')).toBe(0);
+      detached = true;
+      const document = expectJson('deploy', c.out.text()) as { outcome: string; workflowId: string; webUi: string; attach: string };
+      expect(document).toMatchObject({ outcome: 'detached', attach: `kamal-dev deploy --attach ${document.workflowId}` });
+      expect(document.webUi).toMatch(/^http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\/deploy-/);
+      expect(c.err.text()).toContain('--detach: this command returns once the images and the workspace seed are pushed');
+      expect(done(c.calls, 'pushWorkspaceSeed')).toHaveLength(1);
+      expect(c.calls.filter((call) => call.vm)).toEqual([]);
+      const summary: DeploySummary = await h.client.workflow.getHandle(document.workflowId).result();
+      expect(summary.outcome).toBe('deployed');
+    } finally {
+      other.shutdown();
+      await running;
+    }
+  });
+
+  it('deploy --detach with nothing else to run the deploy, or with local VMs, follows it to the end and says why', async () => {
+    const alone = cli({}, undefined, remote);
+    expect(await alone.run('deploy', '--detach')).toBe(0);
+    expect(alone.err.text()).toContain(`--detach: no other worker polls ${alone.shared}, so this command's own worker runs the deploy: following it to the end`);
+    expect(alone.out.text()).toMatch(/wftest-1 .*deployed/);
+
+    const local = cli();
+    expect(await local.run('--json', 'deploy', '--detach')).toBe(0);
+    expect(local.err.text()).toContain('--detach: this command returns only when it ends: its VMs are local (provider docker)');
+    expect(expectJson('deploy', local.out.text())).toMatchObject({ outcome: 'deployed' });
   });
 
   it('stop, start and remove --json print the lifecycle summary', async () => {

@@ -297,7 +297,8 @@ describeWithLab(['vmImage', 'registry'], 'a stack on a bootstrapped VM (non-root
     await expect(activities.provisionVm({ plan: sshPlan(), vm: ref(2) })).rejects.toMatchObject({ type: 'ProviderError', nonRetryable: true });
     const claim = { name: ref(1).name, project: sshPlan().identity, created_by: 'ssh-run' };
     expect(readState(stateFilePath(project.dir)).ssh_claims).toEqual({ [`127.0.0.1:${vm.ssh.port}`]: claim });
-    expect(await marker()).toBe(markerText({ project: claim.project, name: claim.name }));
+    const labels = { 'kamal-dev.service': sshService, 'kamal-dev.deployment': sshService, 'kamal-dev.index': '1' };
+    expect(await marker()).toBe(markerText({ project: claim.project, name: claim.name, labels: { ...labels, 'kamal-dev.created-by': 'ssh-run' } }));
 
     // Another checkout that lists the same host reads the marker and never claims it.
     const twin = sshPlan(mkdtempSync(join(tmpdir(), 'kamal-dev-vms-twin-')));
@@ -316,7 +317,7 @@ describeWithLab(['vmImage', 'registry'], 'a stack on a bootstrapped VM (non-root
 
     // Adopted by the other checkout, the host is its own: the first one's operations refuse it.
     expect(await activities.adoptVm({ plan: twin, name: ref(1).name })).toMatchObject({ name: ref(1).name, ssh: vm.ssh });
-    expect(await marker()).toBe(markerText({ project: twin.identity, name: ref(1).name }));
+    expect(await marker()).toBe(markerText({ project: twin.identity, name: ref(1).name, labels }));
     await expect(activities.stopVm({ plan: sshPlan(), vm: ref(1) })).rejects.toMatchObject({ message: expect.stringMatching(/belongs to another kamal-dev project/) });
     await activities.adoptVm({ plan: sshPlan(), name: ref(1).name });
 

@@ -2,9 +2,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { VmHandle } from '../../src/activities/types';
+import { createBuildActivities } from '../../src/activities/build';
 import { createVmActivities } from '../../src/activities/vm';
+import { seedRepository } from '../../src/images/seed';
 import { knownHostsFile } from '../../src/ssh/knownHosts';
-import type { DeployPlan, LifecyclePlan, StackPlan } from '../../src/spec/plan';
+import type { DeployPlan, LifecyclePlan, StackPlan, WorkspaceSeed } from '../../src/spec/plan';
 import { SshPool } from '../../src/ssh/pool';
 import type { SshSession } from '../../src/ssh/session';
 import { msToNumber } from '@temporalio/common/lib/time';
@@ -236,5 +238,112 @@ describeWithLab(['vmImage', 'registry', 'postgres'], 'redeploy of a stack on a V
       rmSync(big, { recursive: true, force: true });
       await onVm(['rm', '-rf', `/opt/kamal-dev/${service}-big`]);
     }
+  });
+
+  describe('with the workspace seed (the workspace and the stack files from the registry, as a deploy on another worker has them)', () => {
+    const source = createBuildActivities({ secretsFor: () => (name) => secrets[name] });
+    const seeded = `${service}-seed`;
+    const seededDir = `/opt/kamal-dev/${seeded}`;
+    const copy = `${seededDir}/workspaces/proj`;
+    let tree: string;
+    const seedPlan = (sync = false): DeployPlan =>
+      testPlan({
+        projectDir: project.dir,
+        keyPath: project.keyPath,
+        service: seeded,
+        user: 'dev',
+        registry: { server: registry().address, namespace: 'vms', local: false, usernameSecret: 'REG_USER', passwordSecret: 'REG_PASS' },
+        stack: {
+          compose: {
+            services: {
+              app: {
+                image: image('v1'),
+                init: true,
+                env_file: [`${seededDir}/env/1-app.env`],
+                volumes: [{ type: 'bind', source: copy, target: '/workspace' }],
+                healthcheck: { test: ['CMD', 'test', '-f', '/workspace/hello.txt'], interval: '1s', timeout: '2s', retries: 5 },
+              },
+            },
+          },
+          files: [{ source: join(tree, 'app.env'), target: 'env/1-app.env' }],
+          workspace: { source: tree, target: 'workspaces/proj', exclude: ['.kamal', 'node_modules'], ...(sync ? { sync: true } : {}) },
+        },
+      });
+    /** The VM steps of a deploy whose workspace travels as a seed, in the workflow's order. */
+    async function deployFromSeed(plan: DeployPlan, seed: WorkspaceSeed): Promise<{ workspace?: string }> {
+      await activities.uploadStack({ plan, vm, fromSeed: true });
+      const result = await activities.seedWorkspace({ plan, vm, seed });
+      await activities.composeUp({ plan, vm, skipPush: false, release: `release-${++releases}` });
+      await activities.verifyStack({ plan, vm });
+      return result;
+    }
+    let first: WorkspaceSeed;
+
+    beforeAll(() => {
+      tree = mkdtempSync(join(tmpdir(), 'kamal-dev-vms-seed-src-'));
+      writeFileSync(join(tree, 'hello.txt'), 'from the laptop\n');
+      mkdirSync(join(tree, 'src'));
+      writeFileSync(join(tree, 'src', 'main.txt'), 'source\n');
+      writeFileSync(join(tree, '.gitignore'), 'build/\n');
+      mkdirSync(join(tree, 'build'));
+      writeFileSync(join(tree, 'build', 'out.bin'), 'build output\n');
+      mkdirSync(join(tree, '.kamal'));
+      writeFileSync(join(tree, '.kamal', 'secrets'), 'NEVER=copied\n');
+      writeFileSync(join(tree, 'app.env'), 'GREETING=hello from the env file\n');
+    });
+    afterAll(async () => {
+      await onVm(['sh', '-c', `docker compose -p ${seeded} --project-directory ${seededDir} -f ${seededDir}/compose.yaml down; rm -rf ${seededDir}`]).catch(() => undefined);
+      if (tree) rmSync(tree, { recursive: true, force: true });
+    });
+
+    it('is content-addressed: an unchanged tree gives the same digest and is not pushed again', async () => {
+      first = await source.pushWorkspaceSeed({ plan: seedPlan() });
+      expect(first).toMatchObject({ pushed: true, files: 4, image: `${seedRepository(seedPlan())}@${first.digest}` });
+      expect(await source.pushWorkspaceSeed({ plan: seedPlan() })).toEqual({ ...first, pushed: false });
+    });
+
+    it('a first deploy seeds the copy and the stack files from the registry; .kamal and ignored files stay behind, nothing of the seed stays', async () => {
+      expect(await deployFromSeed(seedPlan(), first)).toEqual({ workspace: 'seeded' });
+      expect((await onVm(['find', copy, '-printf', '%P\\n'])).split('\n').sort()).toEqual(['.gitignore', 'app.env', 'hello.txt', 'src', 'src/main.txt']);
+      expect(await onVm(['stat', '-c', '%U %a', `${copy}/hello.txt`, `${seededDir}/env/1-app.env`])).toBe('dev 644\ndev 600');
+      expect(await onVm(['docker', 'exec', `${seeded}-app-1`, 'printenv', 'GREETING'])).toBe('hello from the env file');
+      expect(await onVm(['docker', 'ps', '-aq', '--filter', 'label=kamal-dev.seed'])).toBe('');
+      expect(await onVm(['docker', 'images', '-q', seedRepository(seedPlan())])).toBe('');
+    });
+
+    it('a redeploy with a changed tree pushes a new seed and leaves the copy on the VM alone; --sync-workspace copies over it', async () => {
+      await onVm(['sh', '-c', `echo 'edited on the VM' > ${copy}/hello.txt; echo mine > ${copy}/vm-only.txt`]);
+      writeFileSync(join(tree, 'hello.txt'), 'changed on the laptop\n');
+      const second = await source.pushWorkspaceSeed({ plan: seedPlan() });
+      expect(second.pushed).toBe(true);
+      expect(second.digest).not.toBe(first.digest);
+      expect(await deployFromSeed(seedPlan(), second)).toEqual({ workspace: 'kept' });
+      expect(await onVm(['cat', `${copy}/hello.txt`, `${copy}/vm-only.txt`])).toBe('edited on the VM\nmine');
+
+      writeFileSync(join(tree, 'hello.txt'), 'synced\n');
+      const third = await source.pushWorkspaceSeed({ plan: seedPlan(true) });
+      expect(await deployFromSeed(seedPlan(true), third)).toEqual({ workspace: 'staged for sync' });
+      expect(await onVm(['cat', `${copy}/hello.txt`, `${copy}/vm-only.txt`])).toBe('synced\nmine');
+      expect(await onVm(['stat', '-c', '%U', `${copy}/hello.txt`])).toBe('dev');
+    });
+
+    it('costs about what the tar over SSH costs for a small tree (printed, not asserted)', async () => {
+      const fresh = `${service}-timing`;
+      const timing: DeployPlan = { ...seedPlan(), service: fresh, stack: { ...seedPlan().stack, projectName: fresh } };
+      const timed = async (work: () => Promise<unknown>) => {
+        const started = Date.now();
+        await work();
+        await onVm(['rm', '-rf', `/opt/kamal-dev/${fresh}`]);
+        return Date.now() - started;
+      };
+      writeFileSync(join(tree, 'timing.txt'), `${Date.now()}\n`);
+      const seedMs = await timed(async () => {
+        const seed = await source.pushWorkspaceSeed({ plan: timing });
+        await activities.uploadStack({ plan: timing, vm, fromSeed: true });
+        expect(await activities.seedWorkspace({ plan: timing, vm, seed })).toEqual({ workspace: 'seeded' });
+      });
+      const tarMs = await timed(async () => expect(await activities.uploadStack({ plan: timing, vm })).toMatchObject({ workspace: 'seeded' }));
+      console.log(`workspace seed (made + pushed + pulled + unpacked): ${seedMs} ms; uploadStack's tar over SSH: ${tarMs} ms`);
+    });
   });
 });

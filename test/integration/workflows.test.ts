@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { DeployInput } from '../../src/activities/types';
+import type { DeployPlan } from '../../src/spec/plan';
 import { fetchProgress, startDeploy } from '../../src/client/deploy';
 import { KamalDevError } from '../../src/errors';
 import { DEPLOY_FAILED_TYPE } from '../../src/workflows/names';
@@ -229,6 +230,39 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
     expect((await handle.describe()).status.name).toBe('CANCELLED');
     await recordHistory(handle, 'deploy-cancelled-during-build');
     await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-1`), 'workspace-overlap-cancelled-during-build');
+  });
+
+  it('the workspace travels as a seed: pushed on the source queue beside the build, unpacked on each VM while the images build', async () => {
+    // Existing hosts: local VMs (provider docker) would keep every VM step on the source queue (src/workflows/queues.ts).
+    const hosts: DeployPlan['provider'] = { type: 'ssh', hosts: [{ host: '127.0.0.1', port: 2201 }, { host: '127.0.0.1', port: 2202 }] };
+    const withWorkspace = (i: DeployInput) => { const p = fakePlan(i); return { ...p, provider: hosts, stack: { ...p.stack, workspace: { source: '/src/wftest', target: 'workspaces/wftest', exclude: [] } } }; };
+    // The build goes on only once both VMs have unpacked the seed: with the seed sent after the push it never would.
+    const gate = (step: string, live: FakeCall[]) => step !== 'buildImages' || done(live, 'seedWorkspace').length === 2;
+    const { summary, calls, handle } = await deploy({ plan: withWorkspace, gate }, input(2));
+    expect(summary?.outcome).toBe('deployed');
+    expect(summary?.seed).toMatchObject({ digest: 'sha256:3333' });
+    const source = calls.find((c) => c.step === 'pushWorkspaceSeed')?.taskQueue;
+    expect(source).toMatch(/-source$/);
+    const at = (step: string, vm?: string) => calls.findIndex((c) => c.step === step && c.event === 'done' && c.vm === vm);
+    for (const vm of ['wftest-1', 'wftest-2']) {
+      expect(at('seedWorkspace', vm)).toBeGreaterThan(at('pushWorkspaceSeed'));
+      expect(at('seedWorkspace', vm)).toBeLessThan(at('buildImages'));
+      expect(at('composeUp', vm)).toBeGreaterThan(at('pushImages'));
+    }
+    // Nothing on a VM runs where the source is.
+    expect(calls.filter((c) => c.vm && c.taskQueue === source)).toEqual([]);
+    await recordHistory(handle, 'deploy-workspace-seed');
+    await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-1`), 'workspace-from-seed');
+  });
+
+  it('--skip-push has no registry to carry the workspace: its VM steps run on the source queue', async () => {
+    const withWorkspace = (i: DeployInput) => { const p = fakePlan(i); return { ...p, stack: { ...p.stack, workspace: { source: '/src/wftest', target: 'workspaces/wftest', exclude: [] } } }; };
+    const { summary, calls } = await deploy({ plan: withWorkspace }, input(1, { skipPush: true }));
+    expect(summary?.outcome).toBe('deployed');
+    expect(summary?.seed).toBeUndefined();
+    const source = calls.find((c) => c.step === 'buildImages')?.taskQueue;
+    expect(new Set(calls.filter((c) => c.vm).map((c) => c.taskQueue))).toEqual(new Set([source]));
+    expect(done(calls, 'seedWorkspace')).toEqual([]);
   });
 
   it('--skip-build checks the images instead of building; --skip-push pushes nothing', async () => {

@@ -8,6 +8,10 @@ export interface FakeCall {
   vm?: string;
   attempt: number;
   event: 'start' | 'done';
+  /** The task queue of the worker that ran it. */
+  taskQueue?: string;
+  /** The host key the input's VM handle pinned, if any. */
+  hostKey?: string;
 }
 
 export interface FakeOptions {
@@ -26,6 +30,8 @@ export interface FakeOptions {
   secrets?: Record<string, string>;
   /** VMs of this project that exist before the run (an earlier deploy made them): a redeploy finds them. */
   existingVms?: string[];
+  /** waitForSsh returns `ssh-ed25519 <name>-key` as the host key of each VM (as the real one returns the key it authenticated). */
+  hostKeys?: boolean;
 }
 
 /** Activities that behave like the real ones at the contract level, for workflow tests on a real server. */
@@ -39,15 +45,17 @@ export function fakeActivities(options: FakeOptions = {}): { activities: Activit
   };
   const step = <I, O>(name: string, vmOf: (input: I) => string | undefined, body: (input: I) => O) => async (input: I): Promise<O> => {
     const vm = vmOf(input);
-    const { attempt } = Context.current().info;
-    note({ step: name, vm, attempt, event: 'start' });
+    const { attempt, taskQueue } = Context.current().info;
+    const hostKey = (input as { vm?: { hostKey?: string } } | undefined)?.vm?.hostKey;
+    const where = { taskQueue, ...(hostKey ? { hostKey } : {}) };
+    note({ step: name, vm, attempt, event: 'start', ...where });
     const ms = options.delay?.(name, vm) ?? 0;
     if (ms > 0) await Context.current().sleep(ms);
     for (const until = Date.now() + 30_000; options.gate && !options.gate(name, calls) && Date.now() < until; ) await Context.current().sleep(50);
     const error = options.fail?.(name, vm, attempt);
     if (error) throw error;
     const result = body(input);
-    note({ step: name, vm, attempt, event: 'done' });
+    note({ step: name, vm, attempt, event: 'done', ...where });
     return result;
   };
   // As the real activities do: names come in through history, values are looked up here on the worker.
@@ -71,6 +79,7 @@ export function fakeActivities(options: FakeOptions = {}): { activities: Activit
       resolve([i.plan.registry.usernameSecret, i.plan.registry.passwordSecret]);
       return i.images.map((x) => ({ image: x.image, digest: 'sha256:2222' }));
     }),
+    pushWorkspaceSeed: step('pushWorkspaceSeed', none, () => ({ image: 'registry.test/wftest-workspace@sha256:3333', digest: 'sha256:3333', pushed: true, files: 1, bytes: 10 })),
     provisionVm: step('provisionVm', vmName, (i: { vm: VmRef; createdBy?: string }) => {
       if (!vms.has(i.vm.name)) vms.set(i.vm.name, i.createdBy ?? '');
       return { ...handle(i.vm), created: vms.get(i.vm.name) === (i.createdBy ?? '') };
@@ -81,10 +90,11 @@ export function fakeActivities(options: FakeOptions = {}): { activities: Activit
       vms.delete(i.vm.name);
       return { outcome: 'destroyed' as const };
     }),
-    waitForSsh: step('waitForSsh', vmName, none),
+    waitForSsh: step('waitForSsh', vmName, (i: { vm: VmRef }) => (options.hostKeys ? { hostKey: `ssh-ed25519 ${i.vm.name}-key` } : undefined)),
     runDevcontainerCommands: step('runDevcontainerCommands', vmName, () => ({ ran: ['postCreateCommand'] })),
     bootstrapVm: step('bootstrapVm', vmName, () => ({ installed: true, docker: '20.10', compose: '2.26' })),
     uploadStack: step('uploadStack', vmName, () => ({ stackDir: '/opt/kamal-dev/wftest' })),
+    seedWorkspace: step('seedWorkspace', vmName, () => ({ workspace: 'seeded' })),
     pullImages: step('pullImages', vmName, none),
     composeUp: step('composeUp', vmName, (i: { vm: VmRef; plan: DeployPlan }) => {
       resolve([i.plan.registry.passwordSecret, ...i.plan.stack.secrets]);

@@ -35,6 +35,7 @@ const vmHandle = z.strictObject({
   ip: z.string(),
   // Made by this run (true) or found (false); absent where no deploy made the handle.
   created: z.boolean().optional(),
+  hostKey: z.string().optional(),
   status: z.enum(['running', 'stopped', 'starting', 'unknown']).optional(),
 });
 const step = z.object({
@@ -102,9 +103,13 @@ export const JSON_SHAPES = {
       tag: z.string(),
       images: z.array(builtImage),
       pushed: z.array(pushedImage),
+      seed: z
+        .strictObject({ image: z.string(), digest: z.string().startsWith('sha256:'), pushed: z.boolean(), files: z.number().int(), bytes: z.number().int() })
+        .optional(),
       vms: z.array(workspace),
     }),
-    z.strictObject({ outcome: z.literal('detached'), workflowId: z.string() }),
+    // Ctrl-C off a terminal (exit 130): workflowId only; --detach (exit 0) adds how to follow it.
+    z.strictObject({ outcome: z.literal('detached'), workflowId: z.string(), webUi: z.string().optional(), attach: z.string().optional() }),
   ]),
   /** Each line of `deploy --json --follow` but the last (which is a `deploy` document or an error). */
   'deploy --follow': z.strictObject({

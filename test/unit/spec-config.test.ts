@@ -19,7 +19,7 @@ describe('config/dev.yml', () => {
       build: { args: {}, secrets: [], target: undefined, platform: undefined, cache: undefined },
       provider: { type: 'docker', image: undefined, baseImage: undefined },
       vmCount: undefined,
-      ssh: { user: 'root', port: 22, keyPath: '/home/dev/.ssh/id_ed25519' },
+      ssh: { user: 'root', port: 22, keyPath: '/home/dev/.ssh/id_ed25519', keyPathSetting: '~/.ssh/id_ed25519' },
       naming: '{service}-{index}',
       temporal: { address: undefined, namespace: 'default', taskQueue: 'kamal-dev', tls: undefined, apiKeySecret: undefined },
       onFailure: 'destroy',

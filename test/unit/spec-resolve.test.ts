@@ -47,7 +47,7 @@ describe('resolvePlan', () => {
         { name: 'my-project-v2-2', index: 2 },
       ],
       provider: { type: 'docker', image: undefined, baseImage: undefined },
-      ssh: { user: 'root', port: 22, keyPath: '/home/dev/.ssh/id_ed25519' },
+      ssh: { user: 'root', port: 22, keyPath: '/home/dev/.ssh/id_ed25519', keyPathSetting: '~/.ssh/id_ed25519' },
       onFailure: 'destroy',
     });
   });

@@ -1,3 +1,6 @@
+import { recordDeployOnSource } from '../../client/sourceRecords';
+import { projectIdentity } from '../../state/identity';
+import { pinnedStepsNotice } from '../pinnedNotice';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -14,6 +17,7 @@ import { KamalDevError, type ErrorKind } from '../../errors';
 import { DEPLOY_FAILED_TYPE } from '../../workflows/names';
 import type { DeployProgress, DeploySummary } from '../../workflows/types';
 import { checkedPlanOf, type CliDeps } from '../deps';
+import { detachNote, detachPointOf, otherWorkers, reached } from '../detach';
 import { followDeploy, type FollowResult } from '../follow';
 import { ProgressPrinter } from '../progress';
 import { setExitCode, warmWorkerModules, withTemporal, type CommandContext } from '../session';
@@ -34,6 +38,7 @@ interface DeployOptions {
   attach?: string | true;
   follow?: boolean;
   syncWorkspace?: boolean;
+  detach?: boolean;
 }
 
 export function register(program: Command, deps: CliDeps): void {
@@ -49,10 +54,12 @@ export function register(program: Command, deps: CliDeps): void {
     .option('--sync-workspace', "copy this folder's files over the workspace copy on VMs that have one (by default only a first deploy seeds it)")
     .option('--attach [workflowId]', 'follow a deploy that is already running (default: the newest running one) instead of starting one')
     .option('--follow', 'with --json: one JSON object per progress change (newline-delimited), then the result')
+    .option('--detach', 'return (exit 0) once the deploy no longer needs this machine: after the push (see the README)')
     .action(async (options: DeployOptions, command: Command) => {
       const timings = new StartupTimings(command.optsWithGlobals<{ verbose?: boolean }>().verbose === true);
       timings.mark('modules');
       const projectDir = contextOf(command).projectDir;
+      if (options.detach && options.attach) throw new KamalDevError('config', '--detach starts a deploy and returns early; --attach follows one that runs', { retry: 'bad-input' });
       // Bad config, devcontainer or compose files stop here, before any server, worker or workflow.
       const checking = typeof options.attach === 'string' ? undefined : checkedPlanOf(deps)({ projectDir, count: options.count, from: options.from });
       const warming = warmWorkerModules();
@@ -70,7 +77,13 @@ export function register(program: Command, deps: CliDeps): void {
 
 async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions, plan: DeployPlan | undefined): Promise<number> {
   const { session, projectDir, print, log, timings } = ctx;
-  const worker = await ctx.worker();
+  const { namespace, sharedQueue } = session.settings;
+  const point = options.detach && plan ? detachPointOf(plan, !!options.skipPush) : undefined;
+  const others = point && point !== 'end' ? await otherWorkers(session.client, namespace, sharedQueue).catch(() => []) : [];
+  if (point && plan) log(detachNote(point, plan, others, sharedQueue));
+  // Detaching: the other workers run the VM steps, so none starts here only to be cut off at the detach.
+  const detachAt = point && point !== 'end' && others.length > 0 ? point : undefined;
+  const worker = await ctx.worker({ sourceOnly: !!detachAt });
   timings.mark('worker');
   const named = typeof options.attach === 'string' ? (await describeNamed(session.client, options.attach)).workflowId : undefined;
   const attached = named ?? (options.attach && plan ? await latestRunningDeploy(session.client, plan.identity) : undefined);
@@ -95,11 +108,20 @@ async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions
     ).workflowId;
   timings.mark('start');
   log(`${attached ? 'following' : 'started'} ${workflowId}: ${webUiLink(workflowId, session.settings.namespace, session.settings.uiUrl)}`);
+  const pinned = pinnedStepsNotice(plan, session.settings.address !== undefined, ctx.sourceQueue);
+  if (pinned) log(pinned);
   if (timings.shown) log(timings.line());
 
   const detach = new AbortController();
   const printer = new ProgressPrinter(print.json ? nullStream : print.stderr);
-  const show = print.json && options.follow ? streamChanges(print) : (progress: DeployProgress) => printer.show(progress);
+  const display = print.json && options.follow ? streamChanges(print) : (progress: DeployProgress) => printer.show(progress);
+  let released = false;
+  const show = (progress: DeployProgress) => {
+    display(progress);
+    if (!detachAt || released || !reached(detachAt, progress)) return;
+    released = true;
+    detach.abort();
+  };
   const stopAsking = onInterrupt(deps, printer, log, async () => {
     await session.client.workflow.getHandle(workflowId).cancel();
     log('cancelling: every VM created so far is being destroyed');
@@ -114,6 +136,12 @@ async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions
   }
 
   const finish = print.json && options.follow ? print.stream : (document: JsonDocument, text: () => string) => print.result(document, text);
+  if ('detached' in result && released) {
+    const webUi = webUiLink(workflowId, namespace, session.settings.uiUrl);
+    const attach = `kamal-dev deploy --attach ${workflowId}`;
+    finish({ outcome: 'detached', workflowId, webUi, attach }, () => `detached: ${workflowId} goes on without this machine; follow it with \`${attach}\` or at ${webUi}`);
+    return 0;
+  }
   if ('detached' in result) {
     const hint = `detached; ${workflowId} goes on when a worker runs: kamal-dev deploy --attach ${workflowId} (or kamal-dev worker)`;
     if (print.json) finish({ outcome: 'detached', workflowId }, () => '');
@@ -127,6 +155,8 @@ async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions
     if (!failed) throw deployError(result.error, workflowId, result.cleanup);
     result = { summary: failed };
   }
+  // Workers elsewhere may have run the VM steps: this machine's .kamal/ learns what they reached.
+  await recordDeployOnSource(projectDir, projectIdentity(projectDir), result.summary);
   const { outcome, ...summary } = result.summary;
   finish({ outcome, ...summary }, () => summaryTable(result.summary));
   return result.summary.outcome === 'deployed' ? 0 : 1;

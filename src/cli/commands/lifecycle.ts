@@ -30,9 +30,10 @@ export function register(program: Command, deps: CliDeps): void {
       if (names.length === 0 && !options.all) throw configError(`name the VMs to ${action.name}, or pass --all`, {});
       const plan = await planOf(deps)({ projectDir: contextOf(cmd).projectDir });
       if (action.name === 'remove' && !options.force) await confirmRemoval(deps, names.length ? names.join(', ') : `every VM of ${plan.service}`);
-      const summary = await withTemporal(deps, cmd, async ({ session, worker, log, print }) => {
+      const summary = await withTemporal(deps, cmd, async ({ session, sourceQueue, worker, log, print }) => {
         const handle = await startLifecycle(session.client, action.workflow, plan, {
           sharedQueue: session.settings.sharedQueue,
+          sourceQueue,
           names: names.length ? names : undefined,
           profiles: session.settings.profiles,
         });
