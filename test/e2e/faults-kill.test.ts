@@ -24,7 +24,8 @@ jest.setTimeout(420_000);
 
 const SERVICE = faultService('flt-kill');
 // In the order a deploy reaches them: the VMs are made ready while the image builds (src/workflows/images.ts).
-const STEPS = ['provisionVm', 'bootstrapVm', 'uploadStack', 'buildImages', 'pushImages', 'composeUp'];
+// seedWorkspace, not uploadStack, carries the workspace to the VM (from the registry's seed image).
+const STEPS = ['provisionVm', 'bootstrapVm', 'seedWorkspace', 'buildImages', 'pushImages', 'composeUp'];
 const DOCKERFILE = readFileSync(join(__dirname, '..', '..', 'examples', 'rails', '.devcontainer', 'Dockerfile'), 'utf8');
 
 /**
@@ -49,7 +50,7 @@ describeWithLab(['docker', 'baseImage', 'localRegistry', 'postgres', 'temporal',
       ),
       { '.devcontainer/Dockerfile': DOCKERFILE + slowStep },
     );
-    // Something to upload for a while: the workspace is copied to every VM.
+    // Something to seed for a while: the workspace is unpacked on every VM.
     writeFileSync(join(dir, 'fault-workspace.bin'), randomBytes(16 << 20));
     return dir;
   });

@@ -58,20 +58,20 @@ describeWithLab(LAB_PARTS, 'fault: compose up fails on one of three VMs', () => 
   });
 });
 
-describeWithLab(LAB_PARTS, 'fault: SSH connection dropped mid-upload', () => {
+describeWithLab(LAB_PARTS, 'fault: SSH connection dropped while the workspace is seeded', () => {
   const SERVICE = faultService('flt-ssh');
   const run = faultDeployment(SERVICE, () => {
     const dir = faultProject(SERVICE, temporalSection(SERVICE, '    quick: {initial_interval: 500ms}'));
-    // A workspace big enough that the upload is still going when the connection drops.
+    // A workspace big enough that the seed is still being pulled or unpacked when the connection drops.
     writeFileSync(join(dir, 'fault-workspace.bin'), randomBytes(64 << 20));
     return dir;
   });
 
-  it('retries the upload on a new connection and completes the deploy', async () => {
+  it('retries the seed on a new connection and completes the deploy', async () => {
     const cli = (run.cli = startCli(['deploy', '--count', '1', '--json'], run.dir, labEnv()));
     const id = await cli.workflowId;
     const vm = `${SERVICE}-1`;
-    expect(await waitFor(() => stepRunning(run.client, id, 'uploadStack'), 180_000, 100)).toBe(true);
+    expect(await waitFor(() => stepRunning(run.client, id, 'seedWorkspace'), 180_000, 100)).toBe(true);
     // sshd's per-connection processes ("sshd: root@notty"): the connection drops, the daemon stays.
     await sh(['docker', 'exec', vm, 'pkill', '-f', 'sshd: root']);
 
@@ -79,10 +79,10 @@ describeWithLab(LAB_PARTS, 'fault: SSH connection dropped mid-upload', () => {
     expect({ code: result.code, stderr: result.stderr.slice(-2000) }).toMatchObject({ code: 0 });
     expect(summaryOf(result).outcome).toBe('deployed');
     const attempts = await activityAttempts(run.client, `${id}/vm/${vm}`);
-    expect(attempts.uploadStack).toBeGreaterThan(1);
+    expect(attempts.seedWorkspace).toBeGreaterThan(1);
     expect(await vmContainers(SERVICE)).toEqual([vm]);
     expect(await stackServices(vm, SERVICE)).toEqual(['app running', 'db running healthy']);
-    // The retried upload left one complete copy of the workspace.
+    // The retried seed left one complete copy of the workspace.
     const size = await sh(['docker', 'exec', vm, 'sh', '-c', `stat -c %s /opt/kamal-dev/${SERVICE}/workspaces/*/fault-workspace.bin`]);
     expect(Number(size)).toBe(64 << 20);
   });
