@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { VmHandle } from '../../src/activities/types';
@@ -14,7 +14,17 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { profile } from '../../src/workflows/policies';
 import { sh } from '../lab/exec';
 import { describeWithLab, labInfo } from '../support/lab';
+import { writeFiles } from '../support/faults';
 import { buildTestImage, destroyDeployment, testPlan, testProject } from '../support/vms';
+
+/** A project folder as on the laptop: sources, an ignored build folder, and .kamal/ (never copied). */
+const LAPTOP_TREE = {
+  'hello.txt': 'from the laptop\n',
+  'src/main.txt': 'source\n',
+  '.gitignore': 'build/\n',
+  'build/out.bin': 'build output\n',
+  '.kamal/secrets': 'NEVER=copied\n',
+};
 
 jest.setTimeout(900_000);
 
@@ -112,17 +122,7 @@ describeWithLab(['vmImage', 'registry', 'postgres'], 'redeploy of a stack on a V
     Object.assign(secrets, { REG_USER: registry().username, REG_PASS: registry().password, DB_PASSWORD: 'redeploy-pg-pass' });
     project = await testProject('redeploy');
     local = mkdtempSync(join(tmpdir(), 'kamal-dev-vms-redeploy-src-'));
-    writeFileSync(join(local, 'hello.txt'), 'from the laptop\n');
-    mkdirSync(join(local, 'src'));
-    writeFileSync(join(local, 'src', 'main.txt'), 'source\n');
-    writeFileSync(join(local, '.gitignore'), 'build/\n');
-    mkdirSync(join(local, 'build'));
-    writeFileSync(join(local, 'build', 'out.bin'), 'build output\n');
-    writeFileSync(join(local, '.kamal-dev-ignore'), 'notes/\n');
-    mkdirSync(join(local, 'notes'));
-    writeFileSync(join(local, 'notes', 'private.txt'), 'mine\n');
-    mkdirSync(join(local, '.kamal'));
-    writeFileSync(join(local, '.kamal', 'secrets'), 'NEVER=copied\n');
+    writeFiles(local, { ...LAPTOP_TREE, '.kamal-dev-ignore': 'notes/\n', 'notes/private.txt': 'mine\n' });
     await sh(['git', '-C', local, 'init', '-q']);
 
     const dockerfile = (marker: string) => `FROM debian:bookworm-slim\nCMD ["sh", "-c", "echo ${marker}; exec sleep infinity"]\n`;
@@ -281,15 +281,7 @@ describeWithLab(['vmImage', 'registry', 'postgres'], 'redeploy of a stack on a V
 
     beforeAll(() => {
       tree = mkdtempSync(join(tmpdir(), 'kamal-dev-vms-seed-src-'));
-      writeFileSync(join(tree, 'hello.txt'), 'from the laptop\n');
-      mkdirSync(join(tree, 'src'));
-      writeFileSync(join(tree, 'src', 'main.txt'), 'source\n');
-      writeFileSync(join(tree, '.gitignore'), 'build/\n');
-      mkdirSync(join(tree, 'build'));
-      writeFileSync(join(tree, 'build', 'out.bin'), 'build output\n');
-      mkdirSync(join(tree, '.kamal'));
-      writeFileSync(join(tree, '.kamal', 'secrets'), 'NEVER=copied\n');
-      writeFileSync(join(tree, 'app.env'), 'GREETING=hello from the env file\n');
+      writeFiles(tree, { ...LAPTOP_TREE, 'app.env': 'GREETING=hello from the env file\n' });
     });
     afterAll(async () => {
       await onVm(['sh', '-c', `docker compose -p ${seeded} --project-directory ${seededDir} -f ${seededDir}/compose.yaml down; rm -rf ${seededDir}`]).catch(() => undefined);
