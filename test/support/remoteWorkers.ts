@@ -110,13 +110,13 @@ export async function until(what: string, check: () => Promise<boolean>): Promis
   }
 }
 
+/** The app image writeProject's stack runs, which a test pushes to the lab registry. */
+export const appImage = () => `${labInfo<{ address: string }>('registry').address}/vms/rw-app:${process.pid}`;
+
 /**
  * A project whose app is healthy only with the workspace copy (a file of this folder) and the secret
  * that only the other workers hold (DB_PASSWORD); this machine has the registry credentials (it pushes).
  */
-/** The app image writeProject's stack runs, which a test pushes to the lab registry. */
-export const appImage = () => `${labInfo<{ address: string }>('registry').address}/vms/rw-app:${process.pid}`;
-
 export function writeProject(dir: string, service: string, provider: string, count: number): string {
   const { address, username, password } = labInfo<{ address: string; username: string; password: string }>('registry');
   const healthcheck = { test: ['CMD', 'sh', '-c', 'test -f /srv/hello.txt && printenv DB_PASSWORD'], interval: '1s', timeout: '2s', retries: 3 };
