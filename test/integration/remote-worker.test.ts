@@ -139,6 +139,7 @@ describeWithLab(['temporal', 'vmImage', 'registry'], 'workers on other machines'
 
     // The source ran only its queue's steps; the remote worker each VM's steps up to bootstrap, the third one the rest.
     const parentRuns = await stepRuns(h.client, workflowId);
+    expect(parentRuns.filter((r) => r.step === 'pushWorkspaceSeed').map((r) => r.outcome)).toEqual(['completed']);
     expect(parentRuns.filter((r) => r.queue !== sourceTaskQueue(projectDir) || [remote.identity, takeover.identity].includes(r.identity))).toEqual([]);
     for (const child of children) {
       const runs = await stepRuns(h.client, child);
