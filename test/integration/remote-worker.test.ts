@@ -13,7 +13,7 @@ import type { DeploySummary } from '../../src/workflows/types';
 import { sh } from '../lab/exec';
 import { kamalDev, removeDeploymentLeftovers } from '../support/kamal-dev';
 import { describeWithLab, labInfo } from '../support/lab';
-import { appImage, bootWaiting, holdBoot, releaseBoot, runningAttemptOf, startWorkerContainer, stepRuns, until, writeProject, type WorkerMachine } from '../support/remoteWorkers';
+import { appImage, bootWaiting, holdBoot, releaseBoot, runningAttemptOf, startWorkerContainer, stepRuns, until, workerLog, writeProject, type WorkerMachine } from '../support/remoteWorkers';
 import { connectLab, queues, type Harness } from '../support/temporalHarness';
 import { UpcloudFake } from '../support/upcloud-fake';
 import { LabMachines } from '../support/upcloud-machines';
@@ -97,7 +97,7 @@ describeWithLab(['temporal', 'vmImage', 'registry'], 'workers on other machines'
   afterAll(async () => {
     const names = ['remote', 'takeover', 'keyless', 'upcloud'].map(workerName);
     for (const name of names) {
-      const logs = await sh(['docker', 'logs', name]).catch(() => '');
+      const logs = await workerLog(name);
       if (logs) process.stderr.write(`${name}'s log:\n${logs.split('\n').slice(-30).join('\n')}\n`);
     }
     await sh(['docker', 'rm', '-f', ...names]).catch(() => undefined);

@@ -37,12 +37,17 @@ export async function startWorkerContainer(name: string, machine: WorkerMachine,
     '-v', `${process.execPath}:/usr/bin/node:ro`, '-v', `${ROOT}:/opt/kamal-dev:ro`,
     ...(machine.sshDir ? ['-v', `${machine.sshDir}:/root/.ssh:ro`] : []), '-v', `${machine.secretsDir}:/run/kamal-dev:ro`, '-w', '/srv',
     'debian:bookworm-slim', '/usr/bin/node', '/opt/kamal-dev/bin/kamal-dev', 'worker', '--secrets', '/run/kamal-dev/worker.secrets']);
-  for (let i = 0; !(await sh(['docker', 'logs', name]).catch(() => '')).includes('worker polling'); i++) {
-    if (i === 120) throw new Error(`worker ${name} did not start polling: ${await sh(['docker', 'logs', name]).catch(() => '')}`);
+  for (let i = 0; !(await workerLog(name)).includes('worker polling'); i++) {
+    if (i === 120) throw new Error(`worker ${name} did not start polling: ${await workerLog(name)}`);
     await new Promise((r) => setTimeout(r, 500));
   }
   const pid = await sh(['docker', 'inspect', '--format', '{{.State.Pid}}', name]);
   return { name, identity: `${pid.trim()}@${hostname()}` };
+}
+
+/** What the worker said, stdout and stderr (where its notes go); '' for a container that is not there. */
+export function workerLog(name: string): Promise<string> {
+  return sh(['sh', '-c', 'docker logs "$1" 2>&1', 'sh', name]).catch(() => '');
 }
 
 const BOOT_WAITING = '/run/kamal-dev-test-boot-waiting';
