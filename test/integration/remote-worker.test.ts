@@ -126,7 +126,8 @@ describeWithLab(['temporal', 'vmImage', 'registry'], 'workers on other machines'
     // Mid-bootstrap: each VM's bootstrap runs on the remote worker, and each host sees it.
     let children: string[] = [];
     await until('every VM in bootstrap on the remote worker', async () => {
-      children = ((await deploy.describe()).raw.pendingChildren ?? []).map((c) => c.workflowId!);
+      const pending = (await deploy.describe()).raw.pendingChildren ?? [];
+      children = pending.filter((c) => c.workflowTypeName === 'DeployWorkspace').map((c) => c.workflowId!);
       const running = await Promise.all(children.map((child) => runningAttemptOf(h.client, child, 'bootstrapVm')));
       return children.length === VMS.length && running.every((identity) => identity === remote.identity) && (await Promise.all(hosts.map(bootWaiting))).every(Boolean);
     });
