@@ -85,7 +85,9 @@ describeWithLab(['temporal', 'vmImage', 'registry'], 'workers on other machines'
       copyFileSync(`${keys.keyPath}.pub`, join(dir, 'deploy_ed25519.pub'));
     }
     process.env.HOME = sourceHome;
-    projectDir = writeProject(folder('project'), service, `{type: ssh, hosts: [${ports.map((port) => `{host: 127.0.0.1, port: ${port}}`).join(', ')}]}`, VMS.length);
+    const hostList = `{type: ssh, hosts: [${ports.map((port) => `{host: 127.0.0.1, port: ${port}}`).join(', ')}]}`;
+    // A killed worker's bootstrap goes to another within its heartbeat timeout: 10 s here, not 30.
+    projectDir = writeProject(folder('project'), service, hostList, VMS.length, ['temporal: {timeouts: {long: {heartbeat: 10s}}}']);
     const secretsDir = folder('worker-secrets');
     writeFileSync(join(secretsDir, 'worker.secrets'), `DB_PASSWORD=${DB_PASSWORD}\n`, { mode: 0o600 });
 

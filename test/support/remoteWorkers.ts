@@ -122,7 +122,7 @@ export const appImage = () => `${labInfo<{ address: string }>('registry').addres
  * A project whose app is healthy only with the workspace copy (a file of this folder) and the secret
  * that only the other workers hold (DB_PASSWORD); this machine has the registry credentials (it pushes).
  */
-export function writeProject(dir: string, service: string, provider: string, count: number): string {
+export function writeProject(dir: string, service: string, provider: string, count: number, more: string[] = []): string {
   const { address, username, password } = labInfo<{ address: string; username: string; password: string }>('registry');
   const healthcheck = { test: ['CMD', 'sh', '-c', 'test -f /srv/hello.txt && printenv DB_PASSWORD'], interval: '1s', timeout: '2s', retries: 3 };
   const app = { image: appImage(), environment: { DB_PASSWORD: '${DB_PASSWORD}' }, volumes: ['..:/srv'], healthcheck };
@@ -134,6 +134,7 @@ export function writeProject(dir: string, service: string, provider: string, cou
       'ssh: {user: root, key_path: ~/.ssh/deploy_ed25519}',
       `registry: {server: ${address}, namespace: vms, username_env: REG_USER, password_env: REG_PASS}`,
       'secrets: [DB_PASSWORD]',
+      ...more,
       '',
     ].join('\n'),
     '.devcontainer/devcontainer.json': JSON.stringify({ name: 'rw', dockerComposeFile: 'compose.yaml', service: 'app', workspaceFolder: '/srv' }),
