@@ -13,7 +13,7 @@ import type { DeploySummary } from '../../src/workflows/types';
 import { sh } from '../lab/exec';
 import { kamalDev, removeDeploymentLeftovers } from '../support/kamal-dev';
 import { describeWithLab, labInfo } from '../support/lab';
-import { appImage, bootWaiting, holdBoot, releaseBoot, runningAttemptOf, startWorkerContainer, stepRuns, until, workerLog, writeProject, type WorkerMachine } from '../support/remoteWorkers';
+import { appImage, bootWaiting, holdBoot, releaseBoot, runningAttemptOf, startWorkerContainer, stepRuns, until, workerLog, writeProject, type StepRun, type WorkerContainer, type WorkerMachine } from '../support/remoteWorkers';
 import { connectLab, queues, type Harness } from '../support/temporalHarness';
 import { UpcloudFake } from '../support/upcloud-fake';
 import { LabMachines } from '../support/upcloud-machines';
@@ -31,6 +31,7 @@ const VMS = [1, 2, 3];
  * environment variables and the stack's secret in `--secrets FILE`, and runs the workflows and every
  * VM step of a 3-VM deploy with the ssh provider (lab VMs as hosts). The built CLI on this machine
  * (bin/kamal-dev) runs only the source queue's steps, and leaves with --detach after the push.
+ * Alongside it, a 1-VM deploy with the upcloud provider (the local fake of its API) on another worker.
  */
 describeWithLab(['temporal', 'vmImage', 'registry'], 'workers on other machines', () => {
   const hostsService = `rw-hosts-${process.pid}`;
@@ -49,6 +50,8 @@ describeWithLab(['temporal', 'vmImage', 'registry'], 'workers on other machines'
   let sourceHome: string;
   let ports: number[];
   let machine: WorkerMachine;
+  const cloudService = `rwu-${process.pid}`;
+  let cloudDeploy: ReturnType<typeof deployOnUpcloudFake>;
 
   /** A deploy started here, where a worker serves the source queue only (plan, push): no workflow, no VM step. */
   async function deployHere(dir: string, sharedQueue: string, count: number): Promise<DeploySummary> {
@@ -60,6 +63,30 @@ describeWithLab(['temporal', 'vmImage', 'registry'], 'workers on other machines'
     } finally {
       source.shutdown();
       await sourceRun;
+    }
+  }
+
+  /**
+   * A 1-VM deploy on the UpCloud fake (lab VMs behind its servers), served by a worker of its own
+   * that alone has the API credentials (in its environment). Started from beforeAll, so it runs
+   * alongside the ssh provider's deploy instead of after it.
+   */
+  async function deployOnUpcloudFake(): Promise<{ summary: DeploySummary; runs: StepRun[]; creates: number; worker: WorkerContainer }> {
+    const fake = await UpcloudFake.start();
+    const machines = new LabMachines({ keyAfterMs: 0, privateKeyPath: join(sourceHome, '.ssh', 'deploy_ed25519') });
+    fake.machines = machines;
+    try {
+      const dir = writeProject(folder('upcloud'), cloudService, `{type: upcloud, zone: de-fra1, plan: 1xCPU-1GB, api_url: "${fake.url}"}`, 1);
+      const { shared } = queues('rwu');
+      const credentials = { UPCLOUD_USERNAME: fake.username, UPCLOUD_PASSWORD: fake.password };
+      const worker = await startWorkerContainer(workerName('upcloud'), { ...machine, sharedQueue: shared, env: { ...machine.env, ...credentials } }, label);
+      const summary = await deployHere(dir, shared, 1);
+      const runs = await stepRuns(h.client, summary.vms[0].workflowId);
+      return { summary, runs, creates: fake.requests.filter((r) => r === 'POST /server').length, worker };
+    } finally {
+      await fake.close();
+      await Promise.allSettled(machines.started);
+      await removeDeploymentLeftovers(cloudService);
     }
   }
 
@@ -94,9 +121,12 @@ describeWithLab(['temporal', 'vmImage', 'registry'], 'workers on other machines'
     const { shared } = queues('rw');
     Object.assign(process.env, { TEMPORAL_ADDRESS: h.address, KAMAL_DEV_TASK_QUEUE: shared });
     machine = { temporalAddress: h.address, sharedQueue: shared, env: { REG_USER: registry().username, REG_PASS: registry().password }, sshDir: workerSsh, secretsDir };
+    cloudDeploy = deployOnUpcloudFake();
+    cloudDeploy.catch(() => undefined);
   });
 
   afterAll(async () => {
+    await cloudDeploy?.catch(() => undefined);
     const names = ['remote', 'takeover', 'keyless', 'upcloud'].map(workerName);
     for (const name of names) {
       const logs = await workerLog(name);
@@ -192,25 +222,10 @@ describeWithLab(['temporal', 'vmImage', 'registry'], 'workers on other machines'
   });
 
   it('a deploy on the UpCloud fake runs every VM step on the other worker, which alone holds the API credentials', async () => {
-    await sh(['docker', 'rm', '-f', workerName('keyless')]);
-    const fake = await UpcloudFake.start();
-    const machines = new LabMachines({ keyAfterMs: 0, privateKeyPath: join(sourceHome, '.ssh', 'deploy_ed25519') });
-    fake.machines = machines;
-    const cloudService = `rwu-${process.pid}`;
-    try {
-      const dir = writeProject(folder('upcloud'), cloudService, `{type: upcloud, zone: de-fra1, plan: 1xCPU-1GB, api_url: "${fake.url}"}`, 1);
-      const { shared } = queues('rwu');
-      const cloud = await startWorkerContainer(workerName('upcloud'), { ...machine, sharedQueue: shared, env: { ...machine.env, UPCLOUD_USERNAME: fake.username, UPCLOUD_PASSWORD: fake.password } }, label);
-      const summary = await deployHere(dir, shared, 1);
-      expect(summary.vms.map((v) => [v.name, v.state, v.error, v.containers?.map((c) => c.health)])).toEqual([[`${cloudService}-1`, 'deployed', undefined, ['healthy']]]);
-      expect(fake.requests.filter((r) => r === 'POST /server')).toHaveLength(1);
-      const runs = await stepRuns(h.client, summary.vms[0].workflowId);
-      expect(runs.map((r) => r.step)).toEqual(expect.arrayContaining(['provisionVm', 'waitForSsh', 'bootstrapVm', 'seedWorkspace', 'composeUp', 'verifyStack']));
-      expect(runs.filter((r) => r.identity !== cloud.identity)).toEqual([]);
-    } finally {
-      await fake.close();
-      await Promise.allSettled(machines.started);
-      await removeDeploymentLeftovers(cloudService);
-    }
+    const { summary, runs, creates, worker } = await cloudDeploy;
+    expect(summary.vms.map((v) => [v.name, v.state, v.error, v.containers?.map((c) => c.health)])).toEqual([[`${cloudService}-1`, 'deployed', undefined, ['healthy']]]);
+    expect(creates).toBe(1);
+    expect(runs.map((r) => r.step)).toEqual(expect.arrayContaining(['provisionVm', 'waitForSsh', 'bootstrapVm', 'seedWorkspace', 'composeUp', 'verifyStack']));
+    expect(runs.filter((r) => r.identity !== worker.identity)).toEqual([]);
   });
 });
