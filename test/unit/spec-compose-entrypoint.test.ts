@@ -1,5 +1,9 @@
 import { primaryEntrypoint, withFeatureEntrypoints, withImageEntrypoint } from '../../src/spec/compose-entrypoint';
+import { parse } from 'yaml';
+import { applyImageEntrypoint } from '../../src/remote/imageEntrypoint';
 import { StackInput, transformStack } from '../../src/spec/compose';
+import type { DeployPlan } from '../../src/spec/plan';
+import type { SshSession } from '../../src/ssh/session';
 
 const FEATURES = ['/usr/local/share/docker-init.sh'];
 const WRAPPER = withFeatureEntrypoints(FEATURES, []);
@@ -67,5 +71,32 @@ describe("the primary container's entrypoint, as the reference CLI starts it", (
     expect(stack.imageEntrypoint).toEqual({ withCmd: true });
     expect((stack.compose.services as Record<string, unknown>).app).toEqual({ image: 'ghcr.io/me/shop-dev:abc', environment: {}, entrypoint: WRAPPER });
     expect('imageEntrypoint' in transformStack(input({ build: { context: '.' } }, []))).toBe(false);
+  });
+});
+
+describe('applyImageEntrypoint on a VM', () => {
+  const recording = () => {
+    const calls: { run: string[][]; uploads: Record<string, string> } = { run: [], uploads: {} };
+    const session = {
+      run: async (argv: string[]) => (calls.run.push(argv), { exitCode: 0, stdout: `${JSON.stringify(IMAGE)}\n`, stderr: '' }),
+      upload: async (target: string, content: string) => void (calls.uploads[target] = content),
+    } as unknown as SshSession;
+    return { calls, session };
+  };
+  const deployPlan = (stack: Partial<DeployPlan['stack']>) => ({ stack: { projectName: 'shop', primaryService: 'app', compose: { services: { app: { image: 'reg/shop-dev:abc', entrypoint: WRAPPER } } }, ...stack } }) as DeployPlan;
+
+  it("reads the pulled image's config and rewrites the live compose.yaml from the plan", async () => {
+    const { calls, session } = recording();
+    await applyImageEntrypoint(session, deployPlan({ imageEntrypoint: { withCmd: true } }));
+    expect(calls.run).toEqual([['docker', 'image', 'inspect', '--format', '{{json .Config}}', 'reg/shop-dev:abc']]);
+    expect(parse(calls.uploads['/opt/kamal-dev/shop/compose.yaml'])).toEqual({
+      services: { app: { image: 'reg/shop-dev:abc', entrypoint: [...WRAPPER, '/entry.sh', '--home=$$HOME'], command: ['rails', 'server', '-p', '$$PORT'] } },
+    });
+  });
+
+  it('does nothing when the plan needs nothing from the image', async () => {
+    const { calls, session } = recording();
+    await applyImageEntrypoint(session, deployPlan({}));
+    expect(calls).toEqual({ run: [], uploads: {} });
   });
 });
