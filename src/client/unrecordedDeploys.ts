@@ -15,8 +15,7 @@ import { recordDeployOnSource } from './sourceRecords';
  * The first look at a project records nothing and only sets the mark (deploys_recorded_until): what
  * completed before it may be long gone, and a host key of a destroyed VM would refuse the next VM on
  * its address. `deploy` and the lifecycle commands look before they start, so every deploy started
- * since is after the mark. A deploy recorded already (`deploy` that followed it to the end) is
- * recorded again once, to the same effect.
+ * since is after the mark; `deploy` that follows its deploy to the end records it and moves the mark.
  */
 export async function recordUnrecordedDeploys(client: Client, projectDir: string, identity: string): Promise<string[]> {
   const file = stateFilePath(projectDir);
@@ -24,7 +23,7 @@ export async function recordUnrecordedDeploys(client: Client, projectDir: string
   const completed = `${deploysOf(identity)} AND ExecutionStatus = "Completed"`;
   const found = await listAll(client, since === undefined ? completed : `${completed} AND CloseTime > "${since}"`);
   const closed = (execution: WorkflowExecutionInfo) => execution.closeTime?.getTime() ?? 0;
-  const mark = (at: number) => updateState(file, (state) => void (state.deploys_recorded_until = new Date(at).toISOString()));
+  const mark = (at: number) => markRecorded(projectDir, new Date(at));
   if (since === undefined) {
     // With none completed yet, the mark is the epoch: every deploy that completes later is recorded.
     await mark(Math.max(0, ...found.map(closed)));
@@ -38,6 +37,14 @@ export async function recordUnrecordedDeploys(client: Client, projectDir: string
     await mark(closed(execution));
   }
   return fresh.map((execution) => execution.workflowId);
+}
+
+/** After `deploy` has recorded the deploy it followed to its end: that one is not recorded again. */
+export async function markRecorded(projectDir: string, closedAt: Date): Promise<void> {
+  await updateState(stateFilePath(projectDir), (state) => {
+    const since = state.deploys_recorded_until;
+    if (since === undefined || Date.parse(since) < closedAt.getTime()) state.deploys_recorded_until = closedAt.toISOString();
+  });
 }
 
 async function listAll(client: Client, query: string): Promise<WorkflowExecutionInfo[]> {

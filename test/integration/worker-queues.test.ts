@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DeployInput } from '../../src/activities/types';
-import { recordUnrecordedDeploys } from '../../src/client/unrecordedDeploys';
+import { markRecorded, recordUnrecordedDeploys } from '../../src/client/unrecordedDeploys';
 import { knownHostsFile } from '../../src/ssh/knownHosts';
 import { readState, stateFilePath } from '../../src/state/devState';
 import { startDeploy } from '../../src/client/deploy';
@@ -88,6 +88,11 @@ describeWithLab(['temporal'], 'where VM steps run, and the host key they pin', (
       expect(readFileSync(knownHostsFile({ projectDir: source }), 'utf8').split('\n').filter(Boolean).sort()).toEqual(
         vms.map((vm) => `[127.0.0.1]:${vm.ssh.port} ssh-ed25519 ${vm.name}-key`),
       );
+      expect(await look()).toEqual([]);
+      // A deploy that `deploy` followed to its end and recorded itself moves the mark: not recorded again.
+      const followed = await deploy({ provider: sshHosts }, identity);
+      await markRecorded(source, (await followed.handle.describe()).closeTime!);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
       expect(await look()).toEqual([]);
     } finally {
       rmSync(source, { recursive: true, force: true });

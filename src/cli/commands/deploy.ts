@@ -1,4 +1,5 @@
 import { recordDeployOnSource } from '../../client/sourceRecords';
+import { markRecorded } from '../../client/unrecordedDeploys';
 import { projectIdentity } from '../../state/identity';
 import { pinnedStepsNotice } from '../pinnedNotice';
 import { recordDeploysDoneElsewhere } from '../records';
@@ -161,6 +162,8 @@ async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions
   }
   // Workers elsewhere may have run the VM steps: this machine's .kamal/ learns what they reached.
   await recordDeployOnSource(projectDir, projectIdentity(projectDir), result.summary);
+  const closedAt = (await session.client.workflow.getHandle(workflowId).describe().catch(() => undefined))?.closeTime;
+  if (closedAt) await markRecorded(projectDir, closedAt);
   const { outcome, ...summary } = result.summary;
   finish({ outcome, ...summary }, () => summaryTable(result.summary));
   return result.summary.outcome === 'deployed' ? 0 : 1;
