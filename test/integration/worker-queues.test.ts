@@ -92,7 +92,8 @@ describeWithLab(['temporal'], 'where VM steps run, and the host key they pin', (
       // A deploy that `deploy` followed to its end and recorded itself moves the mark: not recorded again.
       const followed = await deploy({ provider: sshHosts }, identity);
       await markRecorded(source, (await followed.handle.describe()).closeTime!);
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const closed = `WorkflowId = "${followed.handle.workflowId}" AND ExecutionStatus = "Completed"`;
+      for (let attempt = 0; attempt < 50 && (await h.client.workflow.count(closed)).count === 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 200));
       expect(await look()).toEqual([]);
     } finally {
       rmSync(source, { recursive: true, force: true });
