@@ -58,7 +58,8 @@ export class LabMachines implements FakeMachines {
     }
     await new Promise((r) => setTimeout(r, Math.max(0, keyAt - Date.now())));
     const key = ((server.created.login_user as { ssh_keys: { ssh_key: string[] } }).ssh_keys.ssh_key)[0];
-    await sh(['docker', 'exec', name, 'sh', '-c', 'printf "%s\\n" "$1" > /root/.ssh/authorized_keys', 'sh', key]);
+    // authorized_keys2: the VM's entrypoint rewrites authorized_keys as it starts, which may be after this.
+    await sh(['docker', 'exec', name, 'sh', '-c', 'mkdir -p /root/.ssh && printf "%s\\n" "$1" > /root/.ssh/authorized_keys2', 'sh', key]);
   }
 }
 
