@@ -3,7 +3,7 @@ import type { DeployPlan } from '../spec/plan';
 import { requiredSecretNames, sourceSecretNames } from '../spec/resolve-parts';
 import { resolvePlan } from '../spec/resolve';
 import { classified } from './failures';
-import type { DeployInput } from './types';
+import type { DeployInput } from '../domain/deploy';
 
 /**
  * planDeploy: the plan from the project's files, on the machine that holds them. Every secret this

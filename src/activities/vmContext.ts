@@ -12,7 +12,7 @@ import { holdsProject } from '../state/source';
 import { attemptDeadline, currentActivity } from './activityContext';
 import { claimMarkerOn, readMarkerOn, removeMarkerOn, writeMarkerOn } from './hostMarker';
 import { removeStackOn, startStackOn, stopStackOn } from './remoteStack';
-import type { VmHandle, VmRef } from './types';
+import type { VmHandle, VmRef } from '../domain/vm';
 
 export interface VmActivityDeps {
   /** Secret name -> value, on the worker (from .kamal/secrets or the environment). */

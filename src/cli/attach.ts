@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
-import type { VmHandle } from '../activities/types';
+import type { VmHandle } from '../domain/vm';
 import { recordCommandOutcomes } from '../activities/commandFailures';
 import { LifecycleCommandError, runLifecycleSteps } from '../activities/lifecycleSteps';
 import { stackRef } from '../activities/stackDir';

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import type { VmHandle } from '../activities/types';
+import type { VmHandle } from '../domain/vm';
 import { knownHostsFile } from '../ssh/knownHosts';
 import { stackRef } from '../activities/stackDir';
 import { composeExec } from '../docker/compose';

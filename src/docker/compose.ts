@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { ContainerState } from '../activities/types';
+import type { ContainerState } from '../domain/stack';
 
 /** One stack on a VM: its compose project, its folder (holding compose.yaml) and, when it needs secrets, the env file they are interpolated from. */
 export interface StackRef {

@@ -1,5 +1,5 @@
 import { createVmActivities } from '../../src/activities/vm';
-import type { VmHandle } from '../../src/activities/types';
+import type { VmHandle } from '../../src/domain/vm';
 import { openRegistryAccess } from '../../src/activities/registryAccess';
 import { knownHostsFile } from '../../src/ssh/knownHosts';
 import { opensshInstalled } from '../../src/ssh/opensshForward';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HOST_MARKER, markerText } from '../../src/activities/hostMarker';
 import { createVmActivities } from '../../src/activities/vm';
-import type { VmHandle } from '../../src/activities/types';
+import type { VmHandle } from '../../src/domain/vm';
 import { knownHostsFile } from '../../src/ssh/knownHosts';
 import { SshPool } from '../../src/ssh/pool';
 import type { SshSession } from '../../src/ssh/session';

@@ -1,4 +1,4 @@
-import type { DeployInput } from '../../src/activities/types';
+import type { DeployInput } from '../../src/domain/deploy';
 import { startDeploy } from '../../src/client/deploy';
 import type { DeployPlan } from '../../src/spec/plan';
 import type { DeploySummary } from '../../src/workflows/types';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Server } from 'ssh2';
 import { keyGraceFor, createVmActivities } from '../../src/activities/vm';
-import type { VmHandle } from '../../src/activities/types';
+import type { VmHandle } from '../../src/domain/vm';
 import { toActivityFailure } from '../../src/activities/failures';
 import { ensureSshKey } from '../../src/ssh/keys';
 import type { DeployPlan } from '../../src/spec/plan';
