@@ -1,6 +1,6 @@
-import { bootstrapOn, startEngineIfInstalled } from './bootstrap';
+import { bootstrapOn, startEngineIfInstalled } from '../remote/bootstrap';
 import { classified } from './failures';
-import { removeStackOn } from './remoteStack';
+import { removeStackOn } from '../remote/stackControl';
 import { createStackActivities } from './stack';
 import type { VmHandle, VmRef } from '../domain/vm';
 import type { DeployActivities, LifecycleActivities } from './types';

@@ -10,8 +10,8 @@ import type { SshSession } from '../ssh/session';
 import { stateFilePath } from '../state/devState';
 import { holdsProject } from '../state/source';
 import { attemptDeadline, currentActivity } from './activityContext';
-import { claimMarkerOn, readMarkerOn, removeMarkerOn, writeMarkerOn } from './hostMarker';
-import { removeStackOn, startStackOn, stopStackOn } from './remoteStack';
+import { claimMarkerOn, readMarkerOn, removeMarkerOn, writeMarkerOn } from '../remote/hostMarker';
+import { removeStackOn, startStackOn, stopStackOn } from '../remote/stackControl';
 import type { VmHandle, VmRef } from '../domain/vm';
 
 export interface VmActivityDeps {

@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HOST_MARKER, markerText } from '../../src/activities/hostMarker';
+import { HOST_MARKER, markerText } from '../../src/remote/hostMarker';
 import { createVmActivities } from '../../src/activities/vm';
 import type { VmHandle } from '../../src/domain/vm';
 import { knownHostsFile } from '../../src/ssh/knownHosts';

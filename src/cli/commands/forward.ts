@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Command } from 'commander';
-import { stackRef } from '../../activities/stackDir';
+import { stackRef } from '../../remote/stackDir';
 import { knownHostsFile } from '../../ssh/knownHosts';
 import { composeContainerId } from '../../docker/compose';
 import { configError, KamalDevError } from '../../errors';
