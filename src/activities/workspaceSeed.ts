@@ -1,0 +1,24 @@
+import { composeFailure } from '../remote/pullAndUp';
+import { withRegistryAccess } from '../remote/registryAccess';
+import { seedWorkspaceOn } from '../remote/seedWorkspace';
+import { heartbeating } from './activityContext';
+import { classified } from './failures';
+import type { DeployActivities } from './types';
+import type { VmContext } from './vmContext';
+
+/** seedWorkspace: the workspace seed pulled onto the VM and unpacked (src/remote/seedWorkspace.ts). */
+export function seedWorkspaceActivity(ctx: VmContext): DeployActivities['seedWorkspace'] {
+  return ({ plan, vm, seed }) =>
+    classified('ComposeInvalid', async () => {
+      const session = await ctx.session(plan, vm);
+      let result: { workspace?: string } = {};
+      try {
+        await withRegistryAccess(session, plan, await ctx.registryCredentials(plan), async (dockerConfig) => {
+          result = await heartbeating('seed', (onLine) => seedWorkspaceOn(session, plan, seed, { dockerConfig, onLine }));
+        });
+      } catch (error) {
+        throw composeFailure(error, vm.name);
+      }
+      return result;
+    });
+}
