@@ -1,4 +1,4 @@
-import type { HostStack } from '../providers/ssh';
+import type { HostStack } from '../providers/ssh-host';
 import type { VmInstance } from '../providers/types';
 import type { DeployPlan } from '../spec/plan';
 import type { SshSession } from '../ssh/session';

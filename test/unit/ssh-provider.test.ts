@@ -1,7 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HostMarker, HostStack, SshProvider } from '../../src/providers/ssh';
+import { SshProvider } from '../../src/providers/ssh';
+import type { HostMarker, HostStack } from '../../src/providers/ssh-host';
 import type { VmInstance } from '../../src/providers/types';
 import { readState, updateState } from '../../src/state/devState';
 
