@@ -1,12 +1,19 @@
+import { pushWorkspaceSeed } from '../images/seed';
 import { composeFailure } from '../remote/pullAndUp';
 import { withRegistryAccess } from '../remote/registryAccess';
 import { seedWorkspaceOn } from '../remote/seedWorkspace';
 import { heartbeating } from './activityContext';
 import { classified } from './failures';
+import { asImageActivity, type BuildActivityDeps } from './imageActivity';
 import type { DeployActivities } from './types';
 import type { VmContext } from './vmContext';
 
-/** seedWorkspace: the workspace seed pulled onto the VM and unpacked (src/remote/seedWorkspace.ts). */
+// The workspace seed: pushed from the source machine (src/images/seed.ts), pulled and unpacked on each VM (src/remote/seedWorkspace.ts).
+
+export function pushWorkspaceSeedActivity(deps: BuildActivityDeps): DeployActivities['pushWorkspaceSeed'] {
+  return ({ plan }) => asImageActivity(deps, (signal) => pushWorkspaceSeed(plan, { resolveSecret: deps.secretsFor(plan), localRegistryImage: deps.localRegistryImage, signal }));
+}
+
 export function seedWorkspaceActivity(ctx: VmContext): DeployActivities['seedWorkspace'] {
   return ({ plan, vm, seed }) =>
     classified('ComposeInvalid', async () => {
