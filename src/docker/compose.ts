@@ -5,7 +5,7 @@ import type { ContainerState } from '../domain/stack';
 export interface StackRef {
   project: string;
   dir: string;
-  /** Default: compose.yaml in `dir`; a staged release's file is elsewhere (src/activities/stackRelease.ts). */
+  /** Default: compose.yaml in `dir`; a staged release's file is elsewhere (src/remote/stackRelease.ts). */
   file?: string;
   envFile?: string;
 }

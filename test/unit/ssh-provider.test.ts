@@ -22,7 +22,7 @@ describe('ssh provider: claims and host markers', () => {
       return markers.get(vm.id);
     },
     writeMarker: async (vm, marker) => void markers.set(vm.id, marker),
-    // As on the host: the first of two claims at once wins (src/activities/hostMarker.ts).
+    // As on the host: the first of two claims at once wins (src/remote/hostMarker.ts).
     claimMarker: async (vm, marker) => {
       const holder = markers.get(vm.id);
       if (!holder) markers.set(vm.id, marker);
