@@ -47,6 +47,11 @@ describe('layers', () => {
     },
   );
 
+  it.each(['remote', 'docker', 'images', 'spec', 'registry', 'ssh', 'providers', 'state'])('src/%s runs without Temporal (heartbeats and failure mapping are the activities\' part)', (layer) => {
+    const temporal = sourcesUnder(join(SRC, layer)).filter((file) => /from '@temporalio\//.test(readFileSync(file, 'utf8')));
+    expect(temporal.map((file) => relative(SRC, file))).toEqual([]);
+  });
+
   it('domain types import nothing', () => {
     expect(importsIn('domain')).toEqual([]);
   });
