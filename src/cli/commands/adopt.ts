@@ -28,7 +28,7 @@ export function register(program: Command, deps: CliDeps = {}): void {
           for (const vm of adopted) output.push([vm.name, vm.provider, `${vm.ssh.user}@${vm.ssh.host}:${vm.ssh.port}`, "adopted: now this project's"]);
           return output.toString();
         });
-      });
+      }, { deps, command });
     });
 }
 

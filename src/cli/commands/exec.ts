@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
+import type { CliDeps } from '../deps';
 import { configError } from '../../errors';
 import { contextOf } from '../context';
 import { containerArgv, opensshArgv, runOpenssh } from '../remoteShell';
 import { setExitCode } from '../session';
 import { withWorkspaces } from '../workspaces';
 
-export function register(program: Command): void {
+export function register(program: Command, deps: CliDeps = {}): void {
   program
     .command('exec')
     .argument('<name>', 'VM name')
@@ -24,7 +25,7 @@ export function register(program: Command): void {
         }
         const [vm] = await select([name]);
         return opensshArgv(plan, vm, { argv: containerArgv(plan, devcontainer, service, command, options.tty === true), root: true, tty: options.tty === true });
-      });
+      }, { deps, command: cmd });
       setExitCode(cmd, runOpenssh(argv));
     });
 }

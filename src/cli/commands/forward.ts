@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Command } from 'commander';
+import type { CliDeps } from '../deps';
 import { stackRef } from '../../remote/stackDir';
 import { knownHostsFile } from '../../ssh/knownHosts';
 import { composeContainerId } from '../../docker/compose';
@@ -15,7 +16,7 @@ import { withWorkspaces } from '../workspaces';
 /** VM i of a deployment (0-based) forwards its ports this much higher, so `--all` gives each VM a range. */
 const PER_VM_OFFSET = 1000;
 
-export function register(program: Command): void {
+export function register(program: Command, deps: CliDeps = {}): void {
   program
     .command('forward')
     .argument('[name]', 'VM name (or --all)')
@@ -62,7 +63,7 @@ export function register(program: Command): void {
           for (const server of servers) server.close();
           await pool.closeAll();
         }
-      });
+      }, { deps, command });
     });
 }
 

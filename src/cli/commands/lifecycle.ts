@@ -3,15 +3,17 @@ import type { Command } from 'commander';
 import { startLifecycle, type LifecycleWorkflow } from '../../client/lifecycle';
 import { webUiLink } from '../../client/deploy';
 import { refusalOf } from '../../client/lock';
+import { recordLifecycleOnSource } from '../../client/sourceRecords';
 import { configError } from '../../errors';
 import type { LifecycleSummary } from '../../workflows/types';
 import { contextOf } from '../context';
 import { forgetRemovedVms } from '../forgetAccess';
 import { planOf, type CliDeps } from '../deps';
+import { recordDeploysDoneElsewhere } from '../records';
 import { setExitCode, withTemporal } from '../session';
 import { table } from '../table';
 
-const ACTIONS: { name: string; workflow: LifecycleWorkflow; description: string; done: string }[] = [
+const ACTIONS: { name: 'stop' | 'start' | 'remove'; workflow: LifecycleWorkflow; description: string; done: string }[] = [
   { name: 'stop', workflow: 'StopWorkspaces', description: 'stop VMs (their disks and stacks stay)', done: 'stopped' },
   { name: 'start', workflow: 'StartWorkspaces', description: 'start stopped VMs and their stacks again', done: 'started' },
   { name: 'remove', workflow: 'RemoveWorkspaces', description: 'compose down -v, then destroy the VMs', done: 'removed' },
@@ -31,6 +33,8 @@ export function register(program: Command, deps: CliDeps): void {
       const plan = await planOf(deps)({ projectDir: contextOf(cmd).projectDir });
       if (action.name === 'remove' && !options.force) await confirmRemoval(deps, names.length ? names.join(', ') : `every VM of ${plan.service}`);
       const summary = await withTemporal(deps, cmd, async ({ session, sourceQueue, worker, log, print }) => {
+        // The host keys the workers pin are those .kamal/known_hosts records: deploys done elsewhere first.
+        await recordDeploysDoneElsewhere(deps, log, plan, session.client);
         const handle = await startLifecycle(session.client, action.workflow, plan, {
           sharedQueue: session.settings.sharedQueue,
           sourceQueue,
@@ -41,6 +45,7 @@ export function register(program: Command, deps: CliDeps): void {
         const result = (await (await worker()).runUntil(handle.result()).catch(async (error: unknown) => {
           throw (await refusalOf(session.client, error, plan.identity, action.name)) ?? error;
         })) as LifecycleSummary;
+        await recordLifecycleOnSource(plan.projectDir, action.name, result);
         if (action.name === 'remove') {
           const removed = result.vms.filter((vm) => vm.state === 'done').map((vm) => vm.name);
           for (const line of await forgetRemovedVms(plan, removed)) log(line);

@@ -25,6 +25,6 @@ export function register(program: Command, deps: CliDeps = {}): void {
           }
           return output.toString();
         });
-      });
+      }, { deps, command });
     });
 }

@@ -30,6 +30,6 @@ export function register(program: Command, deps: CliDeps = {}): void {
         } finally {
           await pool.closeAll();
         }
-      });
+      }, { deps, command });
     });
 }

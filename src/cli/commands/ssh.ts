@@ -31,7 +31,7 @@ export function register(program: Command, deps: CliDeps = {}): void {
         if (options.host) return opensshArgv(plan, vm, { argv: interactive ? undefined : command, tty: interactive });
         const inContainer = containerArgv(plan, devcontainer, plan.stack.primaryService, interactive ? INTERACTIVE_SHELL : command, tty);
         return opensshArgv(plan, vm, { argv: inContainer, root: true, tty });
-      });
+      }, { deps, command: cmd });
       setExitCode(cmd, runOpenssh(argv));
     });
 }

@@ -1,13 +1,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
+import type { CliDeps } from '../deps';
 import { run } from '../../docker/runner';
 import { contextOf } from '../context';
 import { printerOf } from '../output';
 import { dockerContextDescription, HOST_SUFFIX, includeInUserConfig, projectSshConfigFile, sshConfigText } from '../sshConfig';
 import { withWorkspaces } from '../workspaces';
 
-export function register(program: Command): void {
+export function register(program: Command, deps: CliDeps = {}): void {
   program
     .command('ssh-config')
     .argument('[names...]', 'VM names (default: every VM of this project)')
@@ -35,6 +36,6 @@ export function register(program: Command): void {
         print.result({ outcome: 'ok', file, included, hosts: vms.map((vm) => `${vm.name}${HOST_SUFFIX}`), contexts }, () =>
           [`wrote ${file}${included ? ' and included it from ~/.ssh/config' : ''}`, ...vms.map((vm) => `  ssh ${vm.name}${HOST_SUFFIX}    docker --context ${vm.name} ps`)].join('\n'),
         );
-      });
+      }, { deps, command });
     });
 }

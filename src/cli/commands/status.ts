@@ -28,7 +28,7 @@ export function register(program: Command, deps: CliDeps = {}): void {
           }
           return [rows.toString(), ...report.flatMap((vm) => vm.failedCommands.flatMap((failed) => failedCommandLines(vm.name, failed)))].join('\n');
         });
-      });
+      }, { deps, command });
     });
 }
 
