@@ -25,6 +25,15 @@ export type ErrorKind =
 
 export type RetryClass = 'transient' | 'final' | 'bad-input';
 
+/** What every failure carries in its details, so the CLI can show file, key, what to do, and exit as the error says. */
+export interface FailureDetails {
+  kind?: string;
+  retry?: RetryClass;
+  description?: string;
+  file?: string;
+  key?: string;
+}
+
 export interface KamalDevErrorOptions {
   description?: string;
   file?: string;

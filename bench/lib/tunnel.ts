@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { openRegistryAccess } from '../../src/activities/registryAccess';
+import { openRegistryAccess } from '../../src/remote/registryAccess';
 import { createVmActivities } from '../../src/activities/vm';
 import { knownHostsFile } from '../../src/ssh/knownHosts';
 import { SshPool } from '../../src/ssh/pool';

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { Next } from '@temporalio/common';
-import { isKamalDevError, KamalDevError, RetryClass } from '../errors';
+import { type FailureDetails, isKamalDevError, KamalDevError } from '../errors';
 
 /** Stable ApplicationFailure types an activity step falls back to when its error names none. */
 export type FailureType =
@@ -16,15 +16,6 @@ export type FailureType =
   | 'ComposeFailed'
   | 'StackUnhealthy'
   | 'DevcontainerCommandFailed';
-
-/** What every failure carries in its details, so the CLI can show file, key, what to do, and exit as the error says. */
-export interface FailureDetails {
-  kind?: string;
-  retry?: RetryClass;
-  description?: string;
-  file?: string;
-  key?: string;
-}
 
 /**
  * The one mapping from errors to what Temporal sees. A KamalDevError becomes an ApplicationFailure

@@ -4,7 +4,7 @@ import { requiredSecretNames, sourceSecretNames } from '../spec/resolve-parts';
 import { resolvePlan } from '../spec/resolve';
 import { knownHostsFile, recordedHostKeys } from '../ssh/knownHosts';
 import { classified } from './failures';
-import type { DeployInput } from './types';
+import type { DeployInput } from '../domain/deploy';
 
 /**
  * planDeploy: the plan from the project's files, on the machine that holds them. Every secret this

@@ -1,80 +1,9 @@
 import type { DestroyOutcome } from '../providers/types';
+import type { DeployInput } from '../domain/deploy';
+import type { BuiltImage, PushedImage } from '../domain/images';
+import type { ContainerState, FailedCommand } from '../domain/stack';
+import type { VmHandle, VmRef } from '../domain/vm';
 import type { DeployPlan, WorkspaceSeed } from '../spec/plan';
-
-/** How a VM is named within a deployment. */
-export interface VmRef {
-  /** The deployment (config `service`); every VM carries it as a label. */
-  deployment: string;
-  name: string;
-  index: number;
-}
-
-export interface VmHandle extends VmRef {
-  /** Provider's id (container id, server uuid, host name). */
-  id: string;
-  provider: string;
-  ssh: { host: string; port: number; user: string };
-  /** Address shown to users (public IP, or 127.0.0.1 for local VMs). */
-  ip: string;
-  /** As the provider reported it when this handle was made. */
-  status?: 'running' | 'stopped' | 'starting' | 'unknown';
-  /** From provisionVm: true when this run made the VM, false when it found it (a redeploy). */
-  created?: boolean;
-  /**
-   * `type base64` of the host key waitForSsh authenticated against (public data): every later step
-   * of the workflow pins it, whichever worker runs it. Absent before waitForSsh and in older runs.
-   */
-  hostKey?: string;
-}
-
-export interface BuiltImage {
-  service: string;
-  image: string;
-  imageId: string;
-}
-
-export interface PushedImage {
-  image: string;
-  digest: string;
-}
-
-/** A lifecycle command that failed where the VM still counts as deployed: kept on the VM for `status`. */
-export interface FailedCommand {
-  /** postStartCommand, postAttachCommand, ... */
-  hook: string;
-  /** The feature whose command it was; absent for devcontainer.json's own. */
-  feature?: string;
-  /** The entry's name in an object-form command. */
-  step?: string;
-  exitCode: number | null;
-  /** The last lines of its output, secrets redacted. */
-  lines: string[];
-  /** When it failed (ISO 8601). */
-  at: string;
-}
-
-export interface ContainerState {
-  service: string;
-  name: string;
-  state: string; // running, exited, ...
-  health?: string; // healthy, unhealthy, starting
-  ports: string[];
-}
-
-export interface DeployInput {
-  projectDir: string;
-  /** Default: vms.count in config/dev.yml, else 1. */
-  count?: number;
-  /** Overrides the computed tag (git sha or timestamp). */
-  tag?: string;
-  /** devcontainer.json to use instead of the configured or default one (`deploy --from`). */
-  from?: string;
-  skipBuild: boolean;
-  skipPush: boolean;
-  noCache?: boolean;
-  /** --sync-workspace: copy the local files over the workspace copy on VMs that have one (else only a first deploy seeds it). */
-  syncWorkspace?: boolean;
-}
 
 /**
  * Every step of a deploy, as the workflows see them. Inputs and outputs are stored in Temporal

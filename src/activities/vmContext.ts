@@ -1,7 +1,6 @@
 import { createProvider } from '../providers';
 import { KamalDevError } from '../errors';
-import type { HostStack } from '../providers/ssh';
-import type { Provider, VmInstance } from '../providers/types';
+import { LABELS, type Provider, type VmInstance } from '../providers/types';
 import type { DeployPlan, ProviderConfig } from '../spec/plan';
 import { workerSshKeyPath } from '../ssh/keys';
 import { hostPattern, knownHostsFile } from '../ssh/knownHosts';
@@ -10,9 +9,8 @@ import type { SshSession } from '../ssh/session';
 import { stateFilePath } from '../state/devState';
 import { holdsProject, workerName } from '../state/source';
 import { attemptDeadline, currentActivity } from './activityContext';
-import { claimMarkerOn, readMarkerOn, removeMarkerOn, writeMarkerOn } from './hostMarker';
-import { removeStackOn, startStackOn, stopStackOn } from './remoteStack';
-import type { VmHandle, VmRef } from './types';
+import { hostStackOver } from '../remote/hostStack';
+import type { VmHandle, VmRef } from '../domain/vm';
 
 export interface VmActivityDeps {
   /** Secret name -> value, on the worker (from .kamal/secrets or the environment). */
@@ -26,7 +24,6 @@ export interface VmActivityDeps {
   /** Extra providers (upcloud) by type; they get the plan to resolve their own credentials. */
   providers?: Record<string, (config: ProviderConfig, plan: DeployPlan) => Provider>;
 }
-
 
 /** Shared by every VM activity of one worker: SSH pools (one per key + known_hosts) and providers. */
 export class VmContext {
@@ -60,26 +57,33 @@ export class VmContext {
         description: 'Cancel it (`kamal-dev cancel ID`) and run the command again: a new plan carries the identity.',
       });
     }
-    const onHost = (operation: (session: SshSession, plan: DeployPlan) => Promise<void>) => async (vm: VmInstance) =>
-      operation(await this.session(plan, vm), plan);
-    const hostStack: HostStack = {
-      remove: onHost(removeStackOn),
-      stop: onHost(stopStackOn),
-      start: onHost(startStackOn),
-      readMarker: async (vm) => readMarkerOn(await this.session(plan, vm)),
-      writeMarker: async (vm, marker) => writeMarkerOn(await this.session(plan, vm), marker),
-      claimMarker: async (vm, marker) => claimMarkerOn(await this.session(plan, vm), marker),
-      removeMarker: onHost(removeMarkerOn),
-    };
     return createProvider(plan.provider, {
       identity: plan.identity,
       sshUser: plan.ssh.user,
       sshPort: plan.ssh.port,
       // The state file where the project is; elsewhere the ssh provider's markers alone say who holds a host.
       ...(holdsProject(plan) ? { stateFile: stateFilePath(plan.projectDir) } : {}),
-      hostStack,
+      hostStack: hostStackOver(plan, (vm) => this.session(plan, vm)),
       others: Object.fromEntries(Object.entries(this.deps.providers ?? {}).map(([type, make]) => [type, (config: ProviderConfig) => make(config, plan)])),
     });
+  }
+
+  /** This project's VM of that name in the plan's deployment, where the provider says it is now. */
+  async findVm(plan: DeployPlan, name: string): Promise<VmInstance | undefined> {
+    const vms = await this.provider(plan).list({ [LABELS.deployment]: plan.service });
+    return vms.find((v) => v.name === name);
+  }
+
+  /** Secret values by name, resolved on this worker; they never leave it. */
+  async secrets(plan: DeployPlan, names: string[]): Promise<Record<string, string>> {
+    return Object.fromEntries(await Promise.all(names.map(async (n) => [n, await this.deps.resolveSecret(n, plan)] as const)));
+  }
+
+  async registryCredentials(plan: DeployPlan): Promise<{ username: string; password: string } | undefined> {
+    const { usernameSecret, passwordSecret } = plan.registry;
+    if (!usernameSecret || !passwordSecret) return undefined;
+    const values = await this.secrets(plan, [usernameSecret, passwordSecret]);
+    return { username: values[usernameSecret], password: values[passwordSecret] };
   }
 
   async closeAll(): Promise<void> {

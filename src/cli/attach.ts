@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
-import type { VmHandle } from '../activities/types';
-import { recordCommandOutcomes } from '../activities/commandFailures';
-import { LifecycleCommandError, runLifecycleSteps } from '../activities/lifecycleSteps';
-import { stackRef } from '../activities/stackDir';
+import type { VmHandle } from '../domain/vm';
+import { recordCommandOutcomes } from '../remote/commandFailures';
+import { LifecycleCommandError, runLifecycleSteps } from '../remote/lifecycleSteps';
+import { stackRef } from '../remote/stackDir';
 import { knownHostsFile } from '../ssh/knownHosts';
 import { composeContainerId } from '../docker/compose';
 import { KamalDevError } from '../errors';

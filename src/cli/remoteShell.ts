@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import type { VmHandle } from '../activities/types';
+import type { VmHandle } from '../domain/vm';
 import { knownHostsFile } from '../ssh/knownHosts';
-import { stackRef } from '../activities/stackDir';
+import { stackRef } from '../remote/stackDir';
 import { composeExec } from '../docker/compose';
 import { KamalDevError } from '../errors';
 import type { Devcontainer } from '../spec/devcontainer';

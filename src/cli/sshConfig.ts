@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { VmHandle } from '../activities/types';
+import type { VmHandle } from '../domain/vm';
 import { knownHostsFile } from '../ssh/knownHosts';
 import type { DeployPlan } from '../spec/plan';
 import { sshKeyPath } from '../ssh/keys';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { configError } from '../errors';
 import type { WorkerActivities } from '../activities';
-import type { VmHandle } from '../activities/types';
+import type { VmHandle } from '../domain/vm';
 import type { DeployPlan } from '../spec/plan';
 import type { Devcontainer } from '../spec/devcontainer';
 import { resolveSpec } from '../spec/resolve';

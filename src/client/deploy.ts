@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import type { DeployInput } from '../activities/types';
+import type { DeployInput } from '../domain/deploy';
 import { isImageActivityProgress } from '../images/progress';
 import { refuseWhenLocked } from './lock';
 import type { DeployPhase, DeployProgress, DeployWorkspacesInput, ProfileOverrides, StepProgress, WorkspaceProgress } from '../workflows/types';

@@ -1,4 +1,4 @@
-import type { VmHandle } from '../activities/types';
+import type { VmHandle } from '../domain/vm';
 import { addHostKey, forgetHost, knownHostsFile } from '../ssh/knownHosts';
 import { stateFilePath, updateState } from '../state/devState';
 import type { DeploySummary, LifecycleSummary } from '../workflows/types';

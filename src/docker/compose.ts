@@ -1,11 +1,11 @@
 import { posix } from 'node:path';
-import type { ContainerState } from '../activities/types';
+import type { ContainerState } from '../domain/stack';
 
 /** One stack on a VM: its compose project, its folder (holding compose.yaml) and, when it needs secrets, the env file they are interpolated from. */
 export interface StackRef {
   project: string;
   dir: string;
-  /** Default: compose.yaml in `dir`; a staged release's file is elsewhere (src/activities/stackRelease.ts). */
+  /** Default: compose.yaml in `dir`; a staged release's file is elsewhere (src/remote/stackRelease.ts). */
   file?: string;
   envFile?: string;
 }

@@ -1,4 +1,4 @@
-import type { BuiltImage } from '../activities/types';
+import type { BuiltImage } from '../domain/images';
 import { BuildEvent, BuildProgressParser, describeStep, sourceFetchRetry } from '../docker/build-progress';
 import { buildxBuildArgv } from '../docker/build';
 import { imageInspectArgv, tagArgv, untagArgv } from '../docker/image';

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { BuiltImage } from '../activities/types';
+import type { BuiltImage } from '../domain/images';
 import { ImageError } from './errors';
 
 /** What `kamal-dev build` made last in a project, so `push` and `deploy --skip-build` use exactly that. */

@@ -1,4 +1,4 @@
-import type { BuiltImage, PushedImage } from '../activities/types';
+import type { BuiltImage, PushedImage } from '../domain/images';
 import { imageInspectArgv, pushArgv, tagArgv, untagArgv } from '../docker/image';
 import { parsePushLine, PushEvent } from '../docker/push-progress';
 import { CommandFailedError, run } from '../docker/runner';

@@ -1,4 +1,4 @@
-import type { BuiltImage } from '../activities/types';
+import type { BuiltImage } from '../domain/images';
 import { imageInspectArgv } from '../docker/image';
 import { run } from '../docker/runner';
 import type { DeployPlan } from '../spec/plan';

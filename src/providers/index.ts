@@ -1,7 +1,8 @@
 import type { ProviderConfig } from '../spec/plan';
 import { KamalDevError } from '../errors';
 import { DockerProvider } from './docker';
-import { HostStack, SshProvider } from './ssh';
+import { SshProvider } from './ssh';
+import type { HostStack } from './ssh-host';
 import type { Provider } from './types';
 
 export interface ProviderDeps {

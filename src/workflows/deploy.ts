@@ -1,5 +1,6 @@
 import { CancellationScope, CancelledFailure, defineQuery, patched, proxyActivities, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { BuiltImage, DeployActivities, PushedImage } from '../activities/types';
+import type { BuiltImage, PushedImage } from '../domain/images';
+import type { DeployActivities } from '../activities/types';
 import type { WorkspaceSeed } from '../spec/plan';
 import { commitWhenSettled, followWorkspace, pick, sendImages, sendSeed, startWorkspace, type WorkspaceChild } from './children';
 import { compensate } from './compensation';

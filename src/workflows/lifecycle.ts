@@ -1,5 +1,6 @@
 import { defineQuery, patched, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { Activities, VmHandle } from '../activities/types';
+import type { VmHandle } from '../domain/vm';
+import type { Activities } from '../activities/types';
 import { LOCK_PATCH, withLock } from './lock';
 import { profile } from './policies';
 import { failureMessage, PROGRESS_QUERY, SERVICE_ATTRIBUTE, setPhase } from './progress';

@@ -1,4 +1,7 @@
-import type { BuiltImage, ContainerState, DeployInput, PushedImage, VmHandle, VmRef } from '../activities/types';
+import type { DeployInput } from '../domain/deploy';
+import type { BuiltImage, PushedImage } from '../domain/images';
+import type { ContainerState } from '../domain/stack';
+import type { VmHandle, VmRef } from '../domain/vm';
 import type { ImageActivityProgress } from '../images/progress';
 import type { TimeoutOverride, TimeoutOverrides, TimeoutProfile } from '../spec/config';
 import type { VmQueues } from './queues';

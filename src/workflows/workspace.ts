@@ -1,5 +1,6 @@
 import { proxyActivities, setCurrentDetails, setHandler, defineQuery, workflowInfo, isCancellation, patched } from '@temporalio/workflow';
-import type { DeployActivities, VmHandle } from '../activities/types';
+import type { VmHandle } from '../domain/vm';
+import type { DeployActivities } from '../activities/types';
 import type { DestroyOutcome } from '../providers/types';
 import { compensate, type Compensation } from './compensation';
 import { awaitCommit, reportSettled } from './handoff';

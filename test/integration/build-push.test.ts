@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BuiltImage } from '../../src/activities/types';
+import type { BuiltImage } from '../../src/domain/images';
 import { BuildEvent } from '../../src/docker/build-progress';
 import { buildImages, removeBuildImages } from '../../src/images/build';
 import { readJournal } from '../../src/images/build-journal';

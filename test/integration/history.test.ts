@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import type { DeployInput } from '../../src/activities/types';
+import type { DeployInput } from '../../src/domain/deploy';
 import { startDeploy } from '../../src/client/deploy';
 import { startLifecycle } from '../../src/client/lifecycle';
 import { done, fakeActivities } from '../support/fakeActivities';

@@ -1,6 +1,6 @@
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { DeployInput } from '../../src/activities/types';
+import type { DeployInput } from '../../src/domain/deploy';
 import { childCleanup, type CleanupReport } from '../../src/client/cleanup';
 import { startDeploy } from '../../src/client/deploy';
 import { KamalDevError } from '../../src/errors';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createVmActivities } from '../../src/activities/vm';
-import type { VmHandle } from '../../src/activities/types';
+import type { VmHandle } from '../../src/domain/vm';
 import { toActivityFailure } from '../../src/activities/failures';
 import { sh } from '../lab/exec';
 import { describeWithLab } from '../support/lab';

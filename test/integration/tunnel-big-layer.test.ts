@@ -1,6 +1,6 @@
 import { createVmActivities } from '../../src/activities/vm';
-import type { VmHandle } from '../../src/activities/types';
-import { openRegistryAccess } from '../../src/activities/registryAccess';
+import type { VmHandle } from '../../src/domain/vm';
+import { openRegistryAccess } from '../../src/remote/registryAccess';
 import { knownHostsFile } from '../../src/ssh/knownHosts';
 import { opensshInstalled } from '../../src/ssh/opensshForward';
 import { SshPool } from '../../src/ssh/pool';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { createVmActivities } from '../../src/activities/vm';
-import type { VmHandle } from '../../src/activities/types';
+import type { VmHandle } from '../../src/domain/vm';
 import type { DeployPlan } from '../../src/spec/plan';
 import type { ProfileOverrides } from '../../src/workflows/types';
 import { sh } from '../lab/exec';

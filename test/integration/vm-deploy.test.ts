@@ -1,11 +1,11 @@
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { HOST_MARKER, markerText } from '../../src/activities/hostMarker';
+import { HOST_MARKER, markerText } from '../../src/remote/hostMarker';
 import { createVmActivities } from '../../src/activities/vm';
 import { buildImages, removeBuildImages } from '../../src/images/build';
 import { resolveSpec } from '../../src/spec/resolve';
-import type { VmHandle } from '../../src/activities/types';
+import type { VmHandle } from '../../src/domain/vm';
 import { knownHostsFile } from '../../src/ssh/knownHosts';
 import { SshPool } from '../../src/ssh/pool';
 import type { SshSession } from '../../src/ssh/session';

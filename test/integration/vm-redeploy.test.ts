@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { VmHandle } from '../../src/activities/types';
+import type { VmHandle } from '../../src/domain/vm';
 import { createBuildActivities } from '../../src/activities/build';
 import { createVmActivities } from '../../src/activities/vm';
 import { seedRepository } from '../../src/images/seed';

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DeployInput } from '../../src/activities/types';
+import type { DeployInput } from '../../src/domain/deploy';
 import { markRecorded, recordUnrecordedDeploys } from '../../src/client/unrecordedDeploys';
 import { knownHostsFile } from '../../src/ssh/knownHosts';
 import { readState, stateFilePath } from '../../src/state/devState';

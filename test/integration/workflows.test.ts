@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { DeployInput } from '../../src/activities/types';
+import type { DeployInput } from '../../src/domain/deploy';
 import type { DeployPlan } from '../../src/spec/plan';
 import { fetchProgress, startDeploy } from '../../src/client/deploy';
 import { KamalDevError } from '../../src/errors';

@@ -1,5 +1,7 @@
 import { Context } from '@temporalio/activity';
-import type { Activities, DeployInput, VmHandle, VmRef } from '../../src/activities/types';
+import type { DeployInput } from '../../src/domain/deploy';
+import type { VmHandle, VmRef } from '../../src/domain/vm';
+import type { Activities } from '../../src/activities/types';
 import type { DeployPlan } from '../../src/spec/plan';
 import { fakePlan } from './fakePlan';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { DeployInput } from '../../src/activities/types';
+import type { DeployInput } from '../../src/domain/deploy';
 import type { DeployPlan } from '../../src/spec/plan';
 
 /** A plan as planDeploy would resolve it, with secret names only (values live in the fakes' resolver). */

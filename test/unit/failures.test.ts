@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { toActivityFailure } from '../../src/activities/failures';
-import { composeFailure } from '../../src/activities/pullAndUp';
+import { composeFailure } from '../../src/remote/pullAndUp';
 import { CommandFailedError } from '../../src/docker/runner';
 import { configError, KamalDevError } from '../../src/errors';
 import { ImageError } from '../../src/images/errors';

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { VmHandle } from '../../src/activities/types';
+import type { VmHandle } from '../../src/domain/vm';
 import { recordDeployOnSource, recordLifecycleOnSource } from '../../src/client/sourceRecords';
 import { knownHostsFile } from '../../src/ssh/knownHosts';
 import { readState, stateFilePath } from '../../src/state/devState';

@@ -1,7 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HostMarker, HostStack, SshProvider } from '../../src/providers/ssh';
+import { SshProvider } from '../../src/providers/ssh';
+import type { HostMarker, HostStack } from '../../src/providers/ssh-host';
 import type { VmInstance } from '../../src/providers/types';
 import { readState, updateState } from '../../src/state/devState';
 
@@ -21,7 +22,7 @@ describe('ssh provider: claims and host markers', () => {
       return markers.get(vm.id);
     },
     writeMarker: async (vm, marker) => void markers.set(vm.id, marker),
-    // As on the host: the first of two claims at once wins (src/activities/hostMarker.ts).
+    // As on the host: the first of two claims at once wins (src/remote/hostMarker.ts).
     claimMarker: async (vm, marker) => {
       const holder = markers.get(vm.id);
       if (!holder) markers.set(vm.id, marker);

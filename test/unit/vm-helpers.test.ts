@@ -1,9 +1,9 @@
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loopbackRegistryPorts, registryOf } from '../../src/activities/registryAccess';
-import { envFileContent, inStack } from '../../src/activities/stackDir';
-import { verdictOf } from '../../src/activities/verify';
+import { loopbackRegistryPorts, registryOf } from '../../src/remote/registryAccess';
+import { envFileContent, inStack } from '../../src/remote/stackDir';
+import { verdictOf } from '../../src/remote/verify';
 import type { DeployPlan } from '../../src/spec/plan';
 import { checkHostKey, forgetHost, keyLine } from '../../src/ssh/knownHosts';
 import { ensureSshKey } from '../../src/ssh/keys';

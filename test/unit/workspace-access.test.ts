@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { VmHandle } from '../../src/activities/types';
+import type { VmHandle } from '../../src/domain/vm';
 import { portSpecs } from '../../src/cli/forward';
 import { containerArgv, INTERACTIVE_SHELL, opensshArgv } from '../../src/cli/remoteShell';
 import { withoutHosts } from '../../src/cli/forgetAccess';

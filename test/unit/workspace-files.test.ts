@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { uploadProgress } from '../../src/client/deploy';
 import { composePull, containerImages, dockerTag, projectContainers } from '../../src/docker/compose';
-import { pullDocument, stagedPullRef } from '../../src/activities/stackRelease';
+import { pullDocument, stagedPullRef } from '../../src/remote/stackRelease';
 import { workspaceSelection } from '../../src/spec/workspace-files';
 import { fakePlan } from '../support/fakePlan';
 import { cleanupProjects, tempProject } from '../support/project';

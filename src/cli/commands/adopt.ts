@@ -1,8 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Command } from 'commander';
-import type { FailureDetails } from '../../activities/failures';
-import type { VmHandle } from '../../activities/types';
-import { ErrorKind, KamalDevError } from '../../errors';
+import type { VmHandle } from '../../domain/vm';
+import { ErrorKind, type FailureDetails, KamalDevError } from '../../errors';
 import { contextOf } from '../context';
 import type { CliDeps } from '../deps';
 import { printerOf } from '../output';

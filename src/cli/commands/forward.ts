@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Command } from 'commander';
 import type { CliDeps } from '../deps';
-import { stackRef } from '../../activities/stackDir';
+import { stackRef } from '../../remote/stackDir';
 import { knownHostsFile } from '../../ssh/knownHosts';
 import { composeContainerId } from '../../docker/compose';
 import { configError, KamalDevError } from '../../errors';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { stackRef } from '../../activities/stackDir';
+import { stackRef } from '../../remote/stackDir';
 import { knownHostsFile } from '../../ssh/knownHosts';
 import { composeArgv } from '../../docker/compose';
 import { sshKeyPath } from '../../ssh/keys';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { VmHandle } from '../../activities/types';
+import type { VmHandle } from '../../domain/vm';
 import { isKamalDevError } from '../../errors';
 import type { DeployPlan } from '../../spec/plan';
 import { runPostAttach } from '../attach';

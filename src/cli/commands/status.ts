@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { contextOf } from '../context';
 import type { CliDeps } from '../deps';
 import { printerOf } from '../output';
-import type { FailedCommand } from '../../activities/types';
+import type { FailedCommand } from '../../domain/stack';
 import { table } from '../table';
 import { withWorkspaces } from '../workspaces';
 

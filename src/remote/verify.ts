@@ -3,7 +3,7 @@ import { redact } from '../spec/redact';
 import type { DeployPlan } from '../spec/plan';
 import type { SshSession } from '../ssh/session';
 import { stackRef } from './stackDir';
-import type { ContainerState } from './types';
+import type { ContainerState } from '../domain/stack';
 
 type Verdict = 'ok' | 'pending' | 'failed';
 

@@ -5,7 +5,7 @@ import { lifecycleSchedule } from '../spec/lifecycle';
 import type { DeployPlan } from '../spec/plan';
 import type { SshSession } from '../ssh/session';
 import { recordCommandOutcomes } from './commandFailures';
-import type { FailedCommand } from './types';
+import type { FailedCommand } from '../domain/stack';
 import { LifecycleCommandError, runLifecycleSteps } from './lifecycleSteps';
 import { stackRef } from './stackDir';
 

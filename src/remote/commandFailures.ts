@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import type { SshSession } from '../ssh/session';
-import type { FailedCommand } from './types';
+import type { FailedCommand } from '../domain/stack';
 
 /** In the stack folder, beside the record of what ran: the failures of the last run of each hook. */
 const FAILURES_FILE = '.devcontainer-failures.json';

@@ -1,7 +1,7 @@
 import { installScript, parseProbe, PROBE_SCRIPT, ProbeResult, shScript, START_ENGINE_SCRIPT, WAIT_FOR_BOOT_SCRIPT } from '../docker/bootstrap';
 import type { DeployPlan } from '../spec/plan';
 import type { SshSession } from '../ssh/session';
-import { startStackOn } from './remoteStack';
+import { startStackOn } from './stackControl';
 
 async function probe(session: SshSession): Promise<ProbeResult> {
   return parseProbe((await session.run(shScript(PROBE_SCRIPT), { root: true })).stdout);

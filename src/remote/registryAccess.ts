@@ -62,3 +62,18 @@ export async function openRegistryAccess(
 export function withDockerConfig(dir: string | undefined, argv: string[]): string[] {
   return dir ? ['env', `DOCKER_CONFIG=${dir}`, ...argv] : argv;
 }
+
+/** Runs `work` with the registry reachable and logged in (its Docker config, if any); closes both after. */
+export async function withRegistryAccess(
+  session: SshSession,
+  plan: DeployPlan,
+  credentials: { username: string; password: string } | undefined,
+  work: (dockerConfig?: string) => Promise<void>,
+): Promise<void> {
+  const access = await openRegistryAccess(session, plan, credentials);
+  try {
+    await work(access.dockerConfig);
+  } finally {
+    await access.close();
+  }
+}

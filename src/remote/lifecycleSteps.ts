@@ -6,7 +6,7 @@ import { execEnvFileContent, lifecycleExec } from '../spec/lifecycle-secrets';
 import type { LifecyclePlan } from '../spec/plan';
 import { redact } from '../spec/redact';
 import type { RemoteExecOptions, SshSession } from '../ssh/session';
-import type { FailedCommand } from './types';
+import type { FailedCommand } from '../domain/stack';
 
 /** A lifecycle command that exited non-zero; `failed` is what `status` shows of it (no secret values). */
 export class LifecycleCommandError extends KamalDevError {

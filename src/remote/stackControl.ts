@@ -3,8 +3,10 @@ import type { DeployPlan } from '../spec/plan';
 import type { SshSession } from '../ssh/session';
 import { stackRef } from './stackDir';
 
-/** Stack operations on a VM through one SSH session; a stack that is not there is a no-op. */
-async function hasStack(session: SshSession, dir: string): Promise<boolean> {
+// Stack operations on a VM through one SSH session; a stack that is not there is a no-op.
+
+/** A stack is there once a compose file was swapped into its folder. */
+export async function hasStack(session: SshSession, dir: string): Promise<boolean> {
   return (await session.exec(['test', '-f', `${dir}/compose.yaml`], { root: true })).exitCode === 0;
 }
 

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { HostMarker } from '../providers/ssh';
+import type { HostMarker } from '../providers/ssh-host';
 import { REMOTE_STACK_ROOT } from '../spec/compose-mounts';
 import type { SshSession } from '../ssh/session';
 
