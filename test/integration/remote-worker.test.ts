@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import { failureTypeInterceptor } from '../../src/activities/failures';
-import { HOST_MARKER, parseMarker } from '../../src/activities/hostMarker';
+import { HOST_MARKER, parseMarker } from '../../src/remote/hostMarker';
 import { createVmActivities } from '../../src/activities/vm';
 import { startDeploy } from '../../src/client/deploy';
 import { sourceTaskQueue } from '../../src/client/queues';
