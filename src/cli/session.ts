@@ -88,19 +88,6 @@ function workerLogFile(command: Command): string {
   return join(resolve(command.optsWithGlobals<{ cwd?: string }>().cwd ?? process.cwd()), '.kamal', 'kamal-dev.log');
 }
 
-const exitCodes = new WeakMap<Command, number>();
-
-/** For outcomes that are not errors but still fail (a partial deploy): main() returns it. */
-export function setExitCode(command: Command, code: number): void {
-  let root = command;
-  while (root.parent) root = root.parent;
-  exitCodes.set(root, code);
-}
-
-export function exitCodeOf(program: Command): number {
-  return exitCodes.get(program) ?? 0;
-}
-
 export async function withTemporal<T>(
   deps: CliDeps,
   command: Command,
