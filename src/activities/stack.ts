@@ -7,10 +7,11 @@ import { runDevcontainerCommands } from './devcontainerCommands';
 import { classified } from './failures';
 import { KamalDevError } from '../errors';
 import { composeFailure, logsOfFailedContainers, pullAndUp, pullServiceImages } from './pullAndUp';
+import { servicesToPull } from './imagesOnVm';
 import { openRegistryAccess } from './registryAccess';
 import type { DeployActivities, LifecycleActivities } from './types';
 import { rollbackStackOn } from './rollback';
-import { seedWorkspaceOn } from './seedWorkspace';
+import { reuseLiveSeed, seedWorkspaceOn } from './seedWorkspace';
 import { uploadStackTo, type UploadProgress } from './upload';
 import { describeFailure, stackStates, waitForStack } from './verify';
 import { heartbeat, heartbeating } from './activityContext';
@@ -61,6 +62,7 @@ export function createStackActivities(
     seedWorkspace: ({ plan, vm, seed }) =>
       classified('ComposeInvalid', async () => {
         const session = await ctx.session(plan, vm);
+        if (await reuseLiveSeed(session, plan, seed)) return plan.stack.workspace ? { workspace: 'kept' } : {};
         let result: { workspace?: string } = {};
         try {
           await withRegistryAccess(session, plan, async (dockerConfig) => {
@@ -76,19 +78,25 @@ export function createStackActivities(
       classified('ComposeInvalid', async () => {
         const session = await ctx.session(plan, vm);
         try {
-          await withRegistryAccess(session, plan, (dockerConfig) => heartbeating('pull', (onLine) => pullServiceImages(session, plan, services, { onLine, dockerConfig })));
+          const stale = await servicesToPull(session, plan, services, await registryCredentials(plan));
+          if (stale.length === 0) return;
+          await withRegistryAccess(session, plan, (dockerConfig) => heartbeating('pull', (onLine) => pullServiceImages(session, plan, stale, { onLine, dockerConfig })));
         } catch (error) {
           throw composeFailure(error, vm.name);
         }
       }),
 
-    composeUp: ({ plan, vm, skipPush, release, pulled }) =>
+    composeUp: ({ plan, vm, skipPush, release, pulled = [] }) =>
       classified('ComposeInvalid', async () => {
         const session = await ctx.session(plan, vm);
         try {
-          await withRegistryAccess(session, plan, (dockerConfig) =>
-            heartbeating('compose', (onLine) => pullAndUp(session, plan, { skipPush, release: release ?? UNNAMED_RELEASE, onLine, dockerConfig, pulled })),
-          );
+          // Images the VM holds at the registry's digest already are not pulled again: with none left, no tunnel or login either.
+          const rest = Object.keys((plan.stack.compose.services ?? {}) as object).filter((s) => !pulled.includes(s));
+          const stale = skipPush ? rest : await servicesToPull(session, plan, rest, await registryCredentials(plan));
+          const upToDate = rest.filter((s) => !stale.includes(s));
+          const up = (dockerConfig?: string) =>
+            heartbeating('compose', (onLine) => pullAndUp(session, plan, { skipPush, release: release ?? UNNAMED_RELEASE, onLine, dockerConfig, pulled: [...pulled, ...upToDate] }));
+          await (stale.length > 0 ? withRegistryAccess(session, plan, up) : up());
         } catch (error) {
           const logs = await logsOfFailedContainers(session, error, Object.values(await secretsOf(plan, plan.stack.secrets)));
           throw composeFailure(error, vm.name, logs);

@@ -319,6 +319,20 @@ describeWithLab(['vmImage', 'registry', 'postgres'], 'redeploy of a stack on a V
       expect(await onVm(['stat', '-c', '%U', `${copy}/hello.txt`])).toBe('dev');
     });
 
+    it('an unchanged redeploy stages the live stack files again and pulls nothing (no seed, no image), leaving the stack running as it was', async () => {
+      const unchanged = await source.pushWorkspaceSeed({ plan: seedPlan() });
+      await deployFromSeed(seedPlan(), unchanged); // the live release now holds this seed's files, whatever the last one held
+      const app = await onVm(['docker', 'ps', '-q', '--filter', `name=${seeded}-app-1`]);
+      const since = await onVm(['sh', '-c', 'sleep 1; date +%s']);
+      expect(await deployFromSeed(seedPlan(), unchanged)).toEqual({ workspace: 'kept' });
+      const pulls = await onVm(['sh', '-c', `docker events --since ${since} --until $(date +%s) --filter type=image --filter event=pull --format '{{.Actor.ID}}'`]);
+      expect(pulls).toBe('');
+      expect(await onVm(['docker', 'ps', '-q', '--filter', `name=${seeded}-app-1`])).toBe(app);
+      expect(await onVm(['stat', '-c', '%U %a', `${seededDir}/env/1-app.env`])).toBe('dev 600');
+      expect(await onVm(['cat', `${seededDir}/.seed`])).toBe(unchanged.digest);
+      expect(await onVm(['docker', 'exec', `${seeded}-app-1`, 'printenv', 'GREETING'])).toBe('hello from the env file');
+    });
+
     it('costs about what the tar over SSH costs for a small tree (printed, not asserted)', async () => {
       const fresh = `${service}-timing`;
       const timing: DeployPlan = { ...seedPlan(), service: fresh, stack: { ...seedPlan().stack, projectName: fresh } };

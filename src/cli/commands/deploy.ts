@@ -21,7 +21,7 @@ import { detachNote, detachPointOf, otherWorkers, reached } from '../detach';
 import { followDeploy, type FollowResult } from '../follow';
 import { ProgressPrinter } from '../progress';
 import { setExitCode } from '../exitCode';
-import { warmWorkerModules, withTemporal, type CommandContext } from '../session';
+import { withTemporal, type CommandContext } from '../session';
 import { StartupTimings } from '../timings';
 import { summaryTable } from '../summaryTable';
 import { remoteStackDir } from '../../spec/compose-mounts';
@@ -47,17 +47,18 @@ export async function action(deps: CliDeps, options: DeployOptions, command: Com
   timings.mark('modules');
   const projectDir = contextOf(command).projectDir;
   if (options.detach && options.attach) throw new KamalDevError('config', '--detach starts a deploy and returns early; --attach follows one that runs', { retry: 'bad-input' });
-  // Bad config, devcontainer or compose files stop here, before any server, worker or workflow.
-  const checking = typeof options.attach === 'string' ? undefined : checkedPlanOf(deps)({ projectDir, count: options.count, from: options.from });
-  const warming = warmWorkerModules();
-  const checked = await checking;
-  await warming;
-  timings.mark('plan');
-  const print = printerOf(command, deps);
-  for (const line of checked ? specWarningLines(checked) : []) print.note(line);
-  const plan = checked?.plan;
-  if (plan && options.syncWorkspace) print.note(await syncWarning(plan));
-  const code = await withTemporal(deps, command, (ctx) => deploy(ctx, deps, options, plan), { shutdownSignals: [] }, timings);
+  // Bad config, devcontainer or compose files stop here, before any server is started or workflow runs;
+  // the connection and the worker are made meanwhile (withTemporal's `checked`).
+  const checking = typeof options.attach === 'string' ? Promise.resolve(undefined) : checkedPlanOf(deps)({ projectDir, count: options.count, from: options.from });
+  const run = async (ctx: CommandContext) => {
+    const checked = await checking;
+    const print = printerOf(command, deps);
+    for (const line of checked ? specWarningLines(checked) : []) print.note(line);
+    const plan = checked?.plan;
+    if (plan && options.syncWorkspace) print.note(await syncWarning(plan));
+    return deploy(ctx, deps, options, plan);
+  };
+  const code = await withTemporal(deps, command, run, { shutdownSignals: [], checked: checking, prepareWorker: !options.detach }, timings);
   setExitCode(command, code);
 }
 
