@@ -4,7 +4,7 @@ import { openWorkflows } from '../client/deploy';
 import { openTemporal, type TemporalSession } from '../client/connect';
 import { answers } from '../client/embedded';
 import { sourceTaskQueue } from '../client/queues';
-import { temporalSettings } from '../client/settings';
+import { EMBEDDED_ADDRESS, temporalSettings } from '../client/settings';
 import { KamalDevError } from '../errors';
 import type { KamalDevWorker } from '../worker';
 import type { Activities } from '../activities/types';
@@ -47,7 +47,8 @@ export interface RuntimeOptions {
   /**
    * What the command checks before anything runs (deploy's plan): the connection, and with
    * `prepareWorker` the worker, are made meanwhile, and are closed unused when it fails. The
-   * embedded server is started only once it has passed, so bad input leaves nothing behind.
+   * embedded server is started only once it has passed, so bad input leaves nothing behind, and a
+   * server that does not answer is not connected to before it (the connection would wait out its timeout).
    */
   checked?: Promise<unknown>;
   /** Makes the worker (shared and source queue) while `checked` runs; it polls only when the command runs it. */
@@ -89,7 +90,8 @@ export async function withTemporal<T>(
   };
   const opening = (async () => {
     const settings = temporalSettings(await deps.temporalConfig?.(projectDir), deps.env ?? process.env);
-    if (runtime.checked && !settings.address && !(await answers('127.0.0.1', 7233))) await runtime.checked;
+    // Early only to a server that answers: a connection to one that does not would hold a bad input's exit for its timeout.
+    if (runtime.checked && !(await serverAnswers(settings.address ?? EMBEDDED_ADDRESS))) await runtime.checked;
     const session = await openTemporal(settings, projectDir, log);
     return { session, prepared: runtime.prepareWorker ? makeWorker(session) : undefined };
   })();
@@ -129,4 +131,10 @@ export async function withTemporal<T>(
     await activities?.close?.();
     await (session ?? opened?.session)?.close();
   }
+}
+
+/** `host:port` (or `[v6]:port`) accepts a TCP connection within a second. */
+function serverAnswers(address: string): Promise<boolean> {
+  const colon = address.lastIndexOf(':');
+  return answers(address.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), Number(address.slice(colon + 1)));
 }
