@@ -92,7 +92,7 @@ export async function withTemporal<T>(
     const settings = temporalSettings(await deps.temporalConfig?.(projectDir), deps.env ?? process.env);
     // Early only to a server that answers: a connection to one that does not would hold a bad input's exit for its timeout.
     if (runtime.checked && !(await serverAnswers(settings.address ?? EMBEDDED_ADDRESS))) await runtime.checked;
-    const session = await openTemporal(settings, projectDir, log);
+    const session = await openTemporal(settings, projectDir, log, { worker: !!deps.activities && runtime.worker !== false });
     return { session, prepared: runtime.prepareWorker ? makeWorker(session) : undefined };
   })();
   // Failures of what was made early are said once the check has passed (the check's own error comes first).
