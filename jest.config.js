@@ -16,7 +16,7 @@ const lab = {
 };
 module.exports = {
   // The last line of a run that skipped tests counts them by reason; a skip with no reason fails it.
-  reporters: ['default', '<rootDir>/test/support/skipReporter.js'],
+  reporters: ['default', '<rootDir>/test/support/durationReporter.js', '<rootDir>/test/support/skipReporter.js'],
   // `npm run coverage` only (scripts/coverage-by-folder prints the figures per folder of src/).
   collectCoverageFrom: ['<rootDir>/src/**/*.ts'],
   coverageReporters: ['json-summary', 'text-summary'],

@@ -5,6 +5,7 @@ import type { DeployPlan } from '../spec/plan';
 import { redact } from '../spec/redact';
 import type { SshSession } from '../ssh/session';
 import { KamalDevError } from '../errors';
+import { applyImageEntrypoint } from '../remote/imageEntrypoint';
 import { withDockerConfig } from './registryAccess';
 import { stackRef } from './stackDir';
 import { hasStagedRelease, stagedPullRef, swapInStaged } from './stackRelease';
@@ -41,6 +42,7 @@ export async function pullAndUp(
   const services = Object.keys((plan.stack.compose.services ?? {}) as object);
   await pullServiceImages(session, plan, services.filter((s) => !present.has(s)), { onLine, dockerConfig });
   await swapInStaged(session, plan, options.release);
+  await applyImageEntrypoint(session, plan);
   await session.run(withDockerConfig(dockerConfig, composeUp(stackRef(plan))), { root: true, onLine });
 }
 

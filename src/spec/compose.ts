@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { configError } from '../errors';
 import type { ComposeModel } from '../docker/compose-config';
 import type { EnvFileSources } from './compose-env-files';
+import { ImageEntrypoint, primaryEntrypoint } from './compose-entrypoint';
 import { rewriteMounts, remoteStackDir, WORKSPACE_EXCLUDES, workspaceTarget } from './compose-mounts';
 import { privatePorts } from './compose-ports';
 import { restoreSecretReferences } from './compose-secrets';
@@ -35,19 +36,6 @@ export interface StackInput {
 /** The stack subfolder for env files: they may hold secrets, so they are written mode 600 on the VM. */
 export const ENV_FILES_FOLDER = 'env';
 
-// What devcontainer tools run when overrideCommand is on: stays up, and stops at once on SIGTERM.
-const KEEP_ALIVE = ['/bin/sh', '-c', "trap 'exit 0' TERM; while sleep 1000 & wait $$!; do :; done"];
-
-/**
- * The reference CLI's entrypoint when features bring their own: a shell that runs each feature's
- * entrypoint in install order, then execs the service's own entrypoint and command (its arguments),
- * or stays up when there are none. `$` is doubled for compose.
- */
-export function withFeatureEntrypoints(entrypoints: string[], own: string[]): string[] {
-  const script = ['echo Container started', 'trap "exit 0" 15', ...entrypoints.map((e) => e.split('$').join('$$')), 'exec "$$@"', 'while sleep 1 & wait $$!; do :; done'].join('\n');
-  return ['/bin/sh', '-c', script, '-', ...own];
-}
-
 /** The PURE transform of a normalised Compose model into what one VM runs. */
 export function transformStack(input: StackInput): StackPlan {
   const services = input.model.services ?? {};
@@ -62,6 +50,7 @@ export function transformStack(input: StackInput): StackPlan {
   const files = new FileUploads();
   const dropped: StackPlan['dropped'] = [];
   let usesWorkspace = false;
+  let imageEntrypoint: ImageEntrypoint | undefined;
   const out: Record<string, Service> = {};
   for (const name of selectServices(services, input.primaryService, input.runServices, input.profiles)) {
     // Without `profiles:` the VM's `up -d`, `ps` and `down` all see exactly the services chosen here.
@@ -80,15 +69,12 @@ export function transformStack(input: StackInput): StackPlan {
     if (name === input.primaryService) {
       const escaped = Object.fromEntries(Object.entries(input.containerEnv).map(([k, v]) => [k, v.split('$').join('$$')]));
       service.environment = { ...(service.environment as object), ...escaped };
-      const entrypoints = input.featureEntrypoints ?? [];
-      if (entrypoints.length && (input.overrideCommand || service.entrypoint)) {
-        service.entrypoint = withFeatureEntrypoints(entrypoints, input.overrideCommand ? [] : [service.entrypoint].flat() as string[]);
-      } else if (input.overrideCommand) {
-        service.entrypoint = KEEP_ALIVE;
-      }
-      if (input.overrideCommand) delete service.command;
+      const started = primaryEntrypoint(service, { featureEntrypoints: input.featureEntrypoints ?? [], overrideCommand: input.overrideCommand });
+      imageEntrypoint = started.image;
+      out[name] = started.service;
+    } else {
+      out[name] = service;
     }
-    out[name] = service;
   }
   const secrets = new Set<string>();
   const published = privatePorts(out, input.publicPorts ?? [], input.configFile ?? 'config/dev.yml');
@@ -101,6 +87,7 @@ export function transformStack(input: StackInput): StackPlan {
     workspace: usesWorkspace ? { source: input.projectDir, target: workspaceTarget(input.projectDir), exclude: WORKSPACE_EXCLUDES } : undefined,
     secrets: [...secrets].sort(),
     dropped,
+    ...(imageEntrypoint ? { imageEntrypoint } : {}),
   };
 }
 

@@ -39,18 +39,6 @@ export function featureEntrypoints(features: LoadedFeature[]): string[] {
   return features.map((f) => f.manifest.entrypoint).filter((e): e is string => typeof e === 'string' && e !== '');
 }
 
-/**
- * A feature's entrypoint wraps the primary service's entrypoint, which kamal-dev knows only when
- * it replaces it (overrideCommand) or the compose service names one; otherwise it is the image's,
- * known only after the build: one warning per feature then.
- */
-export function unappliedEntrypoints(features: LoadedFeature[], file: string, applied: boolean): { file: string; key: string; message: string }[] {
-  if (applied) return [];
-  return features
-    .filter((f) => f.manifest.entrypoint)
-    .map((f) => ({ file, key: `features.${f.ref}`, message: "the feature's entrypoint is not applied: the primary service has no entrypoint of its own in compose and overrideCommand is false (set either)" }));
-}
-
 /** Each feature's lifecycle commands, in install order: they run before the devcontainer's own. */
 export function featureCommands(features: LoadedFeature[]): FeatureCommands {
   const hooks = ['onCreateCommand', 'updateContentCommand', 'postCreateCommand', 'postStartCommand', 'postAttachCommand'] as const;

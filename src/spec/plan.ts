@@ -3,6 +3,7 @@
  * config/dev.yml, devcontainer.json and the compose files. It travels through Temporal history, so
  * it holds secret NAMES only, never values.
  */
+import type { ImageEntrypoint } from './compose-entrypoint';
 import type { LifecycleStep } from './devcontainer-vars';
 
 export type DevcontainerKind = 'image' | 'dockerfile' | 'compose';
@@ -108,6 +109,8 @@ export interface StackPlan {
   secrets: string[];
   /** Bind mounts and files that are not copied, with the reason (shown to the user as warnings). */
   dropped: { source: string; reason: string }[];
+  /** The primary service's features wrapper ends with its image's ENTRYPOINT (and CMD): each VM reads them from the pulled image. */
+  imageEntrypoint?: ImageEntrypoint;
   /** Absent when devcontainer.json has no lifecycle command that runs on a VM. */
   lifecycle?: LifecyclePlan;
   /** initializeCommand: run on the source machine before the build (absent when there is none). */

@@ -14,7 +14,7 @@ import type { SpecWarning } from './devcontainer-keys';
 import { remoteFeatureFetcher } from './features-fetch';
 import { featureLock, readFeatureLock, writeFeatureLock } from './features-lock';
 import { LoadedFeature, loadFeatures } from './features-load';
-import { featureCommands, featureContainerSettings, featureEntrypoints, featuresOnlyBuild, featuresStage, unappliedEntrypoints } from './features-plan';
+import { featureCommands, featureContainerSettings, featureEntrypoints, featuresOnlyBuild, featuresStage } from './features-plan';
 import { assertValidTag, imageRepository, imageRef } from './image-ref';
 import { checkHostRequirements } from './host-requirements';
 import { displayPath } from './paths';
@@ -159,7 +159,7 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
     composeFiles,
     storedEnvironment: storedEnvironmentValues(referenced, env, new Set(secretNames), dotEnvNames(dotEnv && existsSync(dotEnv) ? readFileSync(dotEnv, 'utf8') : undefined)),
     features,
-    warnings: [...devcontainer.warnings, ...hostWarnings, ...featureSettings.warnings, ...unappliedEntrypoints(features, devcontainer.shown, devcontainer.overrideCommand || Boolean(model.services?.[primaryService]?.entrypoint))],
+    warnings: [...devcontainer.warnings, ...hostWarnings, ...featureSettings.warnings],
   };
 }
 

@@ -104,7 +104,7 @@ describeWithLab(['docker', 'baseImage'], 'Dev Container Features built into the 
     expect((await run(['docker', 'image', 'ls', '--quiet', '--filter', 'dangling=true', '--filter', `label=kamal-dev.service=${RUN}`])).stdout.trim()).toBe('');
   });
 
-  it("installs features on a compose devcontainer's primary service image, as the reference CLI builds it; a tools entrypoint it cannot wrap is a warning", async () => {
+  it("installs features on a compose devcontainer's primary service image, as the reference CLI builds it; the tools entrypoint wraps the image's own, with compose's command", async () => {
     const dir = project(
       {
         dockerComposeFile: 'compose.yml',
@@ -120,7 +120,10 @@ describeWithLab(['docker', 'baseImage'], 'Dev Container Features built into the 
       },
     );
     const { plan, warnings, images } = await build(dir, 'compose');
-    expect(warnings).toContainEqual({ file: '.devcontainer/devcontainer.json', key: 'features../features/tools', message: expect.stringMatching(/entrypoint is not applied/) });
+    expect(warnings).toEqual([]);
+    // Compose names a command and no entrypoint: each VM puts the image's ENTRYPOINT (none here) after the wrapper.
+    expect(plan.stack.imageEntrypoint).toEqual({ withCmd: false });
+    expect((plan.stack.compose.services as Record<string, Record<string, unknown>>).app).toMatchObject({ entrypoint: ['/bin/sh', '-c', expect.stringContaining('/usr/local/share/tools-init.sh'), '-'], command: ['sleep', 'infinity'] });
     const script = 'cat /base /opt/hello/greeting /opt/tools-saw-greeting; echo "$HELLO_HOME $TOOLS_LEVEL"';
     expect(await inImage(images[0].image, script)).toBe('base\nmoi\nmoi\n/opt/hello set-by-feature');
     expect(plan.stack.lifecycle?.postStart).toEqual([{ shell: 'echo own-start' }]);

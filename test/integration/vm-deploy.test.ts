@@ -1,8 +1,10 @@
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { HOST_MARKER, markerText } from '../../src/activities/hostMarker';
 import { createVmActivities } from '../../src/activities/vm';
+import { buildImages, removeBuildImages } from '../../src/images/build';
+import { resolveSpec } from '../../src/spec/resolve';
 import type { VmHandle } from '../../src/activities/types';
 import { knownHostsFile } from '../../src/ssh/knownHosts';
 import { SshPool } from '../../src/ssh/pool';
@@ -14,9 +16,21 @@ import { buildTestImage, destroyDeployment, testPlan, testProject } from '../sup
 
 jest.setTimeout(900_000);
 
+const REFERENCE_CLI = resolve(__dirname, '../../node_modules/.bin/devcontainer');
+
+/** The reference CLI's containers of one test, with the images and network its `up` made for them. */
+async function removeReferenceContainers(label: string, composeProject: string): Promise<void> {
+  const containers = (await sh(['docker', 'ps', '-aq', '--filter', `label=${label}`])).split('\n').filter(Boolean);
+  const images = await Promise.all(containers.map((c) => sh(['docker', 'inspect', '--format', '{{.Config.Image}}', c])));
+  if (containers.length) await sh(['docker', 'rm', '-f', ...containers]);
+  await sh(['docker', 'network', 'rm', `${composeProject}_default`]).catch(() => undefined);
+  // `up` builds the compose service's image (PROJECT-app), then vsc-...-features on top of it.
+  for (const image of [...images, `${composeProject}-app`]) await sh(['docker', 'image', 'rm', '-f', image]).catch(() => undefined);
+}
+
 const HOSTILE_SECRET = `p4ss'"$(touch /tmp/pwned)\`id\`;\n$HOME`;
 
-describeWithLab(['vmImage', 'registry'], 'a stack on a bootstrapped VM (non-root SSH user, sudo)', () => {
+describeWithLab(['vmImage', 'registry', 'baseImage'], 'a stack on a bootstrapped VM (non-root SSH user, sudo)', () => {
   const service = `vms-deploy-${process.pid}`;
   const registry = () => labInfo<{ address: string; username: string; password: string }>('registry');
   const pushedImage = () => `${registry().address}/vms/web:${process.pid}`;
@@ -27,6 +41,7 @@ describeWithLab(['vmImage', 'registry'], 'a stack on a bootstrapped VM (non-root
   let vm: VmHandle;
   let pool: SshPool;
   let session: SshSession;
+  const cleanups: (() => Promise<void>)[] = [];
 
   const plan = (stack: Parameters<typeof testPlan>[0]['stack'], extra: Partial<Parameters<typeof testPlan>[0]> = {}) =>
     testPlan({
@@ -57,6 +72,7 @@ describeWithLab(['vmImage', 'registry'], 'a stack on a bootstrapped VM (non-root
   });
 
   afterAll(async () => {
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
     await pool?.closeAll();
     await activities.close();
     await destroyDeployment(service);
@@ -198,6 +214,51 @@ describeWithLab(['vmImage', 'registry'], 'a stack on a bootstrapped VM (non-root
     const logs = await session.run(['docker', 'logs', `${service}-skip-app-1`], { root: true });
     expect(logs.stdout).toContain('skip-push-marker');
     await activities.removeStack({ plan: skipPlan, vm });
+  });
+
+  it("a feature's entrypoint runs before the image's own ENTRYPOINT and CMD, as in the reference CLI's container", async () => {
+    const name = `${service}-ep`;
+    const dir = mkdtempSync(join(tmpdir(), 'kamal-dev-vms-entrypoint-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    cpSync(resolve(__dirname, '../fixtures/image-entrypoint'), join(dir, '.devcontainer'), { recursive: true });
+    writeFileSync(join(dir, '.devcontainer/devcontainer.json'), JSON.stringify({ dockerComposeFile: 'compose.yml', service: 'app', workspaceFolder: '/workspace', features: { './starter': {} } }));
+    // Neither entrypoint nor command: the image's own are the ones to wrap. The name keeps the reference's compose project apart.
+    writeFileSync(join(dir, '.devcontainer/compose.yml'), `name: ${name}\nservices:\n  app:\n    build: {context: ., dockerfile: Dockerfile}\n`);
+    mkdirSync(join(dir, 'config'));
+    writeFileSync(join(dir, 'config/dev.yml'), `service: ${name}\n`);
+    const resolved = await resolveSpec({ projectDir: dir, tag: 'ep', env: { PATH: process.env.PATH, HOME: '/home/dev' } });
+    expect(resolved.warnings).toEqual([]);
+    expect(resolved.plan.stack.imageEntrypoint).toEqual({ withCmd: true });
+    cleanups.push(() => removeBuildImages(name).then(() => undefined));
+    await buildImages(resolved.plan, { buildId: name, resolveSecret: () => '', checkCredentials: false });
+    const epPlan = plan(resolved.plan.stack, { registry: { server: 'localhost:5555', namespace: 'vms', local: true }, builds: resolved.plan.builds });
+    await activities.uploadStack({ plan: epPlan, vm });
+    await activities.composeUp({ plan: epPlan, vm, skipPush: true });
+    const ours = `${name}-app-1`;
+    const onVm = (argv: string[]) => session.run(argv, { root: true }).then((r) => r.stdout.trim());
+
+    const label = `kamal-dev-test.entrypoint=${name}`;
+    cleanups.push(() => removeReferenceContainers(label, name));
+    await sh([REFERENCE_CLI, 'up', '--workspace-folder', dir, '--id-label', label, '--skip-post-create'], { timeoutMs: 600_000 });
+    const reference = await sh(['docker', 'ps', '-q', '--filter', `label=${label}`]);
+
+    const startConfig = async (inspect: (argv: string[]) => Promise<string>, container: string) => {
+      const config = JSON.parse(await inspect(['docker', 'inspect', '--format', '{{json .Config}}', container])) as { Entrypoint: string[]; Cmd: string[] };
+      // The reference writes its script as a folded YAML string: each line after the first starts with a space.
+      return { entrypoint: config.Entrypoint.map((arg) => arg.replace(/\n /g, '\n')), cmd: config.Cmd };
+    };
+    const script = 'echo Container started\ntrap "exit 0" 15\n/usr/local/share/starter-init.sh\nexec "$@"\nwhile sleep 1 & wait $!; do :; done';
+    expect(await startConfig(onVm, ours)).toEqual({
+      entrypoint: ['/bin/sh', '-c', script, '-', '/usr/local/bin/image-entrypoint.sh', '--from-image'],
+      cmd: ['sh', '-c', 'echo "cmd $GREETING" >> /tmp/started; exec sleep infinity'],
+    });
+    expect(await startConfig(sh, reference)).toEqual(await startConfig(onVm, ours));
+    const startedIn = (inspect: (argv: string[]) => Promise<string>, container: string) =>
+      inspect(['docker', 'exec', container, 'sh', '-c', 'for i in $(seq 150); do [ -f /tmp/started ] && [ "$(wc -l < /tmp/started)" -ge 3 ] && break; sleep 0.2; done; cat /tmp/started']);
+    const expected = 'feature entrypoint as root\nimage entrypoint --from-image\ncmd from-image';
+    expect(await startedIn(onVm, ours)).toBe(expected);
+    expect(await startedIn(sh, reference)).toBe(expected);
+    await activities.removeStack({ plan: epPlan, vm });
   });
 
   it('runs postCreateCommand once per container and postStartCommand once per start, with remoteEnv, in the workspace folder', async () => {

@@ -57,6 +57,11 @@ describe('features in the plan step', () => {
     expect(app.entrypoint).toEqual(['/bin/sh', '-c', 'echo Container started\ntrap "exit 0" 15\n/usr/local/share/x-init.sh\nexec "$$@"\nwhile sleep 1 & wait $$!; do :; done', '-']);
     expect(app.command).toBeUndefined();
     expect(spec.warnings).toEqual([]);
+    expect(spec.plan.stack.imageEntrypoint).toBeUndefined();
+    // Without overrideCommand (an image devcontainer's default is on) the image's own ENTRYPOINT and CMD come after, read on each VM.
+    const own = await resolveIn(project({ features: { './features/x': true }, overrideCommand: false }, files));
+    expect(own.plan.stack.imageEntrypoint).toEqual({ withCmd: true });
+    expect(own.warnings).toEqual([]);
   });
 
   it('refuses a dependency cycle', async () => {

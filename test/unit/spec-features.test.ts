@@ -1,5 +1,5 @@
 import { featureRequests, optionsEnvFile, optionVariable, parseFeatureSource, resolveOptions, type FeatureManifest } from '../../src/spec/features';
-import { featureEntrypoints, unappliedEntrypoints } from '../../src/spec/features-plan';
+import { featureEntrypoints } from '../../src/spec/features-plan';
 import { installOrder, withoutVersion, type OrderNode } from '../../src/spec/features-order';
 import { featuresDockerfile, metadataLabel, type ResolvedFeature } from '../../src/spec/features-stage';
 
@@ -136,9 +136,7 @@ describe('feature entrypoints', () => {
   const withEntrypoint = { ref: './features/dind', source: { type: 'local' as const, path: './features/dind' }, manifest: { id: 'dind', entrypoint: '/usr/local/share/docker-init.sh' }, options: {}, dir: '0_dind', digest: 'sha256:0', sourceDir: '/x' };
   const without = { ...withEntrypoint, ref: './features/plain', manifest: { id: 'plain' } };
 
-  it('are collected in install order, and a warning names each one that cannot be applied (no entrypoint to wrap known before the build)', () => {
+  it('are collected in install order', () => {
     expect(featureEntrypoints([withEntrypoint, without])).toEqual(['/usr/local/share/docker-init.sh']);
-    expect(unappliedEntrypoints([withEntrypoint, without], FILE, true)).toEqual([]);
-    expect(unappliedEntrypoints([withEntrypoint, without], FILE, false)).toEqual([{ file: FILE, key: 'features../features/dind', message: expect.stringMatching(/entrypoint is not applied: .*overrideCommand is false/) }]);
   });
 });
