@@ -30,7 +30,7 @@ export async function servicesToPull(session: SshSession, plan: DeployPlan, serv
   try {
     const images = candidates.map((s) => definitions[s].image!);
     const onVm = (await session.run(['sh', '-c', REPO_DIGESTS, 'sh', ...images], { root: true })).stdout.trim().split('\n');
-    const current = await Promise.all(images.map((image) => registryDigest(image, registryOf(image) === plan.registry.server ? credentials : undefined)));
+    const current = await registryDigests(plan, images, credentials);
     const upToDate = new Set(
       candidates.filter((_s, i) => {
         const held = JSON.parse(onVm[i] ?? 'null') as string[] | null;
@@ -41,6 +41,20 @@ export async function servicesToPull(session: SshSession, plan: DeployPlan, serv
   } catch {
     return services;
   }
+}
+
+/**
+ * Of the built services, those whose image the registry already serves at its tag: a redeploy's, or
+ * one whose push ended before the VM got this far. pullImages takes them with the rest, in one pull;
+ * composeUp, after the push, pulls again whatever is not at the pushed digest.
+ */
+export async function builtInRegistry(plan: DeployPlan, credentials?: RegistryCredentials): Promise<string[]> {
+  const found = await registryDigests(plan, plan.builds.map((b) => b.image), credentials);
+  return plan.builds.filter((_b, i) => !!found[i]).map((b) => b.service);
+}
+
+function registryDigests(plan: DeployPlan, images: string[], credentials?: RegistryCredentials): Promise<(string | undefined)[]> {
+  return Promise.all(images.map((image) => registryDigest(image, registryOf(image) === plan.registry.server ? credentials : undefined)));
 }
 
 /** The digest the registry serves for an image's tag, or undefined when it does not say (in time). */

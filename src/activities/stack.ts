@@ -7,7 +7,7 @@ import { runDevcontainerCommands } from './devcontainerCommands';
 import { classified } from './failures';
 import { KamalDevError } from '../errors';
 import { composeFailure, logsOfFailedContainers, pullAndUp, pullServiceImages } from './pullAndUp';
-import { servicesToPull } from './imagesOnVm';
+import { builtInRegistry, servicesToPull } from './imagesOnVm';
 import { openRegistryAccess } from './registryAccess';
 import type { DeployActivities, LifecycleActivities } from './types';
 import { rollbackStackOn } from './rollback';
@@ -78,7 +78,9 @@ export function createStackActivities(
       classified('ComposeInvalid', async () => {
         const session = await ctx.session(plan, vm);
         try {
-          const stale = await servicesToPull(session, plan, services, await registryCredentials(plan));
+          const credentials = await registryCredentials(plan);
+          const early = (await builtInRegistry(plan, credentials)).filter((s) => !services.includes(s));
+          const stale = await servicesToPull(session, plan, [...services, ...early], credentials);
           if (stale.length === 0) return;
           await withRegistryAccess(session, plan, (dockerConfig) => heartbeating('pull', (onLine) => pullServiceImages(session, plan, stale, { onLine, dockerConfig })));
         } catch (error) {

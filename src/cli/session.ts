@@ -76,7 +76,6 @@ export async function withTemporal<T>(
         description: 'The CLI must be started with an activities factory (src/cli/deps.ts).',
       });
     }
-    await installRuntime(runtime.shutdownSignals ?? ['SIGINT', 'SIGTERM'], runtime.logToFile === false ? {} : { logFile: workerLogFile(command), verbose: globals.verbose });
     const { createWorker } = await import('../worker');
     activities ??= await deps.activities({ projectDir, ...(runtime.secretsFile ? { secretsFile: runtime.secretsFile } : {}) });
     const worker = await createWorker({
@@ -92,7 +91,10 @@ export async function withTemporal<T>(
     const settings = temporalSettings(await deps.temporalConfig?.(projectDir), deps.env ?? process.env);
     // Early only to a server that answers: a connection to one that does not would hold a bad input's exit for its timeout.
     if (runtime.checked && !(await serverAnswers(settings.address ?? EMBEDDED_ADDRESS))) await runtime.checked;
-    const session = await openTemporal(settings, projectDir, log, { worker: !!deps.activities && runtime.worker !== false });
+    const worker = !!deps.activities && runtime.worker !== false;
+    // Before the native connection, which would otherwise install a runtime with the default signal handling.
+    if (worker) await installRuntime(runtime.shutdownSignals ?? ['SIGINT', 'SIGTERM'], runtime.logToFile === false ? {} : { logFile: workerLogFile(command), verbose: globals.verbose });
+    const session = await openTemporal(settings, projectDir, log, { worker });
     return { session, prepared: runtime.prepareWorker ? makeWorker(session) : undefined };
   })();
   // Failures of what was made early are said once the check has passed (the check's own error comes first).
