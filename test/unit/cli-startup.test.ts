@@ -20,7 +20,7 @@ function modulesLoadedBy(args: string[]): string[] {
 const heavyIn = (modules: string[]) => HEAVY.filter((name) => modules.some((path) => path.includes(`/node_modules/${name}/`)));
 
 describe('the CLI loads what a command needs, when it runs', () => {
-  test.each([[['--help']], [['--version']], [['deploy', '--help']], [['remove', '--help']]])('kamal-dev %j loads none of the heavy modules', (args) => {
+  test.each([[['--help']], [['--version']], [['deploy', '--help']]])('kamal-dev %j loads none of the heavy modules', (args) => {
     expect(heavyIn(modulesLoadedBy(args))).toEqual([]);
   });
 
