@@ -2,6 +2,7 @@ import { requireLastBuild } from '../images/last-build';
 import type { DeployPlan } from '../spec/plan';
 import { requiredSecretNames, sourceSecretNames } from '../spec/resolve-parts';
 import { resolvePlan } from '../spec/resolve';
+import { knownHostsFile, recordedHostKeys } from '../ssh/knownHosts';
 import { classified } from './failures';
 import type { DeployInput } from './types';
 
@@ -24,6 +25,8 @@ export function createPlanActivity(secretsFor: (plan: DeployPlan) => (name: stri
         if (!(input.skipBuild && buildSecrets.has(name) && !plan.stack.secrets.includes(name))) resolve(name);
       }
       const workspace = plan.stack.workspace;
-      return input.syncWorkspace && workspace ? { ...plan, stack: { ...plan.stack, workspace: { ...workspace, sync: true } } } : plan;
+      // A redeploy's VMs were reached before: workers elsewhere pin the keys this machine recorded.
+      const pinned = { ...plan, ssh: { ...plan.ssh, hostKeys: recordedHostKeys(knownHostsFile(plan)) } };
+      return input.syncWorkspace && workspace ? { ...pinned, stack: { ...plan.stack, workspace: { ...workspace, sync: true } } } : pinned;
     });
 }

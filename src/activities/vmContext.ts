@@ -4,11 +4,11 @@ import type { HostStack } from '../providers/ssh';
 import type { Provider, VmInstance } from '../providers/types';
 import type { DeployPlan, ProviderConfig } from '../spec/plan';
 import { workerSshKeyPath } from '../ssh/keys';
-import { knownHostsFile } from '../ssh/knownHosts';
-import { SshPool } from '../ssh/pool';
+import { hostPattern, knownHostsFile } from '../ssh/knownHosts';
+import { type ConnectOptions, SshPool } from '../ssh/pool';
 import type { SshSession } from '../ssh/session';
 import { stateFilePath } from '../state/devState';
-import { holdsProject } from '../state/source';
+import { holdsProject, workerName } from '../state/source';
 import { attemptDeadline, currentActivity } from './activityContext';
 import { claimMarkerOn, readMarkerOn, removeMarkerOn, writeMarkerOn } from './hostMarker';
 import { removeStackOn, startStackOn, stopStackOn } from './remoteStack';
@@ -48,8 +48,8 @@ export class VmContext {
   }
 
   /** `keyRefusalsUntil`: see ConnectOptions; only waitForSsh, right after a provision, gives one. */
-  session(plan: DeployPlan, vm: Pick<VmHandle, 'ssh' | 'hostKey'>, keyRefusalsUntil?: number): Promise<SshSession> {
-    const pinned = vm.hostKey ? { hostKey: vm.hostKey } : {};
+  session(plan: DeployPlan, vm: Pick<VmHandle, 'ssh' | 'hostKey' | 'created'>, keyRefusalsUntil?: number): Promise<SshSession> {
+    const pinned = hostKeyPin(plan, vm);
     return this.pool(plan).session(vm.ssh, { signal: currentActivity()?.cancellationSignal, deadline: attemptDeadline(), keyRefusalsUntil, ...pinned });
   }
 
@@ -85,6 +85,26 @@ export class VmContext {
   async closeAll(): Promise<void> {
     await Promise.all([...this.pools.values()].map((p) => p.closeAll()));
   }
+}
+
+/**
+ * The key a session with this VM must see: the one the workflow learnt at waitForSsh, else (on a
+ * worker without the project's known_hosts) the one the source machine recorded. A VM this run made
+ * is a new machine, whatever an old record of its address says (an existing host, provider ssh, is not).
+ */
+export function hostKeyPin(plan: DeployPlan, vm: Pick<VmHandle, 'ssh' | 'hostKey' | 'created'>): Pick<ConnectOptions, 'hostKey' | 'hostKeyOrigin'> {
+  if (vm.hostKey) return { hostKey: vm.hostKey };
+  if ((vm.created && plan.provider.type !== 'ssh') || holdsProject(plan)) return {};
+  const pattern = hostPattern(vm.ssh.host, vm.ssh.port);
+  const recorded = plan.ssh.hostKeys?.[pattern];
+  if (recorded) return { hostKey: recorded, hostKeyOrigin: 'source' };
+  if (!plan.ssh.knownHostsOnly) return {};
+  throw new KamalDevError('ssh', `the source machine has no SSH host key of ${pattern}, so worker ${workerName()} cannot check that it reaches the right machine`, {
+    type: 'SshHostKeyUnknown',
+    description:
+      'Run the command again on the machine that holds the project after `kamal-dev list` there has recorded the deploys that workers elsewhere ran, ' +
+      `or add the host's key to its .kamal/known_hosts (ssh-keyscan -p ${vm.ssh.port} ${vm.ssh.host}, checked).`,
+  });
 }
 
 export function handleOf(ref: VmRef, vm: VmInstance, provider: string): VmHandle {

@@ -1,9 +1,13 @@
+import type { Command } from 'commander';
 import { configError } from '../errors';
 import type { WorkerActivities } from '../activities';
 import type { VmHandle } from '../activities/types';
 import type { DeployPlan } from '../spec/plan';
 import type { Devcontainer } from '../spec/devcontainer';
 import { resolveSpec } from '../spec/resolve';
+import type { CliDeps } from './deps';
+import { printerOf } from './output';
+import { recordDeploysDoneElsewhere } from './records';
 
 export interface Workspaces {
   plan: DeployPlan;
@@ -19,9 +23,11 @@ export interface Workspaces {
 /**
  * Read-only lifecycle commands (list, status, ssh, logs) ask the provider and the VMs directly: there
  * is nothing to make durable about a look. Changes (deploy, stop, start, remove) go through Temporal.
+ * What deploys that completed elsewhere reached is recorded first (src/cli/records.ts).
  */
-export async function withWorkspaces<T>(projectDir: string, body: (workspaces: Workspaces) => Promise<T>): Promise<T> {
+export async function withWorkspaces<T>(projectDir: string, body: (workspaces: Workspaces) => Promise<T>, caller: { deps: CliDeps; command: Command }): Promise<T> {
   const { plan, devcontainer } = await resolveSpec({ projectDir });
+  await recordDeploysDoneElsewhere(caller.deps, printerOf(caller.command, caller.deps).note, plan);
   // Loaded on use: every command's module imports this file, and the activities are heavy to load.
   const activities = (await import('../activities')).createActivities();
   const vms = async () => (await activities.listVms({ plan })).sort((a, b) => a.index - b.index || a.name.localeCompare(b.name));

@@ -15,7 +15,7 @@ export interface DeployRecord {
   webUi: string;
 }
 
-const deploysOf = (identity: string) => `WorkflowType = "DeployWorkspaces" AND ${PROJECT_ATTRIBUTE.name} = "${identity}"`;
+export const deploysOf = (identity: string) => `WorkflowType = "DeployWorkspaces" AND ${PROJECT_ATTRIBUTE.name} = "${identity}"`;
 
 /** The project's deploys, newest first, found by its identity (set as a search attribute when each started). */
 export async function listDeploys(client: Client, identity: string, options: { limit: number; ui?: { namespace: string; uiUrl?: string } }): Promise<DeployRecord[]> {

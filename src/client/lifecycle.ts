@@ -1,5 +1,6 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { DeployPlan } from '../spec/plan';
+import { knownHostsFile, recordedHostKeys } from '../ssh/knownHosts';
 import { refuseWhenLocked } from './lock';
 import type { LifecycleInput, ProfileOverrides } from '../workflows/types';
 
@@ -17,7 +18,10 @@ export async function startLifecycle(
 ): Promise<WorkflowHandle> {
   // Local VMs exist on this machine only: their steps run on its queue.
   const vmTaskQueue = plan.provider.type === 'docker' ? options.sourceQueue : undefined;
-  const input: LifecycleInput = { plan, names: options.names, profiles: options.profiles, ...(vmTaskQueue ? { vmTaskQueue } : {}) };
+  // Every VM of a lifecycle command was reached before: a worker elsewhere pins what this machine recorded, and trusts no new key.
+  const hostKeys = recordedHostKeys(knownHostsFile(plan));
+  const pinned: DeployPlan = { ...plan, ssh: { ...plan.ssh, hostKeys, knownHostsOnly: true } };
+  const input: LifecycleInput = { plan: pinned, names: options.names, profiles: options.profiles, ...(vmTaskQueue ? { vmTaskQueue } : {}) };
   const verb = workflow.replace('Workspaces', '').toLowerCase();
   await refuseWhenLocked(client, plan.identity, verb);
   const stamp = (options.now ?? new Date()).toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');

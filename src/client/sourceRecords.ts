@@ -1,7 +1,7 @@
 import type { VmHandle } from '../activities/types';
-import { addHostKey, knownHostsFile } from '../ssh/knownHosts';
+import { addHostKey, forgetHost, knownHostsFile } from '../ssh/knownHosts';
 import { stateFilePath, updateState } from '../state/devState';
-import type { DeploySummary } from '../workflows/types';
+import type { DeploySummary, LifecycleSummary } from '../workflows/types';
 
 /**
  * The source machine's .kamal/ files from what a deploy returned, whichever workers ran its VM
@@ -32,4 +32,23 @@ export async function recordDeployOnSource(projectDir: string, identity: string,
   });
   const file = knownHostsFile({ projectDir });
   for (const { vm } of deployed) if (vm.hostKey) addHostKey(file, vm.ssh.host, vm.ssh.port, vm.hostKey);
+}
+
+/**
+ * The source machine's .kamal/ after stop, start or remove, whichever workers ran them: a stopped VM
+ * is recorded stopped, a started one running with its containers, a removed one leaves dev_state.yml
+ * and (unless it is an existing host, provider ssh, which stays the same machine) known_hosts, so the
+ * next machine on its address is a new host.
+ */
+export async function recordLifecycleOnSource(projectDir: string, action: 'stop' | 'start' | 'remove', summary: LifecycleSummary): Promise<void> {
+  const done = summary.vms.filter((v) => v.state === 'done');
+  await updateState(stateFilePath(projectDir), (state) => {
+    for (const { name, containers } of done) {
+      const record = state.deployments[name];
+      if (action === 'remove') delete state.deployments[name];
+      else if (record) Object.assign(record, { status: action === 'stop' ? 'stopped' : 'running', updated_at: new Date().toISOString() }, containers ? { containers: containers.map(({ ports: _ports, ...c }) => c) } : {});
+    }
+  });
+  if (action !== 'remove') return;
+  for (const { vm } of done) if (vm && vm.provider !== 'ssh') forgetHost(knownHostsFile({ projectDir }), vm.ssh.host, vm.ssh.port);
 }

@@ -4,6 +4,7 @@ import { RegistryWriter } from '../registry/blobs';
 import { ensureLocalRegistry } from '../registry/local';
 import type { DeployPlan, WorkspaceSeed } from '../spec/plan';
 import { registryCredentials, type ResolveSecret } from './credentials';
+import { keepRecentSeeds } from './seed-retention';
 import { seedLayer } from './seed-layer';
 
 const MANIFEST_TYPE = 'application/vnd.docker.distribution.manifest.v2+json';
@@ -59,11 +60,14 @@ export async function pushWorkspaceSeed(plan: DeployPlan, options: SeedOptions):
     const writer = new RegistryWriter(host, repository.slice(host.length + 1), credentials, options.signal);
     const tag = digest.replace(':', '-');
     const described = { image: `${repository}@${digest}`, digest, files: layer.files, bytes: layer.workspaceBytes };
-    if (await writer.hasManifest(tag, MANIFEST_TYPE)) return { ...described, pushed: false };
-    await writer.putBlob({ digest: layer.digest, size: layer.size, file: layer.file });
-    await writer.putBlob({ digest: configDigest, size: config.length, bytes: config });
-    await writer.putManifest(tag, MANIFEST_TYPE, manifest);
-    return { ...described, pushed: true };
+    const pushed = !(await writer.hasManifest(tag, MANIFEST_TYPE));
+    if (pushed) {
+      await writer.putBlob({ digest: layer.digest, size: layer.size, file: layer.file });
+      await writer.putBlob({ digest: configDigest, size: config.length, bytes: config });
+      await writer.putManifest(tag, MANIFEST_TYPE, manifest);
+    }
+    await keepRecentSeeds(plan.projectDir, repository, digest, writer);
+    return { ...described, pushed };
   } finally {
     rmSync(layer.dir, { recursive: true, force: true });
   }

@@ -55,6 +55,16 @@ export class RegistryWriter {
     return true;
   }
 
+  /**
+   * Deletes the manifest of a digest (the v2 API's DELETE); true when it is gone. A registry that
+   * does not allow deletion (distribution without storage.delete.enabled answers 405; GHCR and
+   * Docker Hub take deletions through their own APIs only) answers false, and keeps it.
+   */
+  async deleteManifest(digest: string): Promise<boolean> {
+    const response = await this.send(`${this.base}/manifests/${digest}`, { method: 'DELETE', headers: {} }).catch(() => undefined);
+    return response?.status === 202 || response?.status === 404;
+  }
+
   async putManifest(reference: string, mediaType: string, manifest: Buffer): Promise<void> {
     const response = await this.send(`${this.base}/manifests/${reference}`, { method: 'PUT', headers: { 'Content-Type': mediaType }, body: manifest });
     if (response.status !== 201) throw this.failure(`storing the manifest ${reference}`, response);

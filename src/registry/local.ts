@@ -25,6 +25,8 @@ export function localRegistryRunArgv(name: string, port: number, image: string):
     '--label', `${LOCAL_REGISTRY.label}=${port}`,
     '--restart', 'unless-stopped',
     '--publish', `127.0.0.1:${port}:5000`,
+    // Old workspace seeds are deleted by digest (src/images/seed-retention.ts).
+    '--env', 'REGISTRY_STORAGE_DELETE_ENABLED=true',
     image,
   ];
 }

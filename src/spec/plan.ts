@@ -167,6 +167,17 @@ export interface SshSettings {
    * filesystem (src/ssh/keys.ts). Absent in plans made before it existed: keyPath then.
    */
   keyPathSetting?: string;
+  /**
+   * `[host]:port` (or `host` on port 22) -> `type base64`: the host keys the source machine's
+   * .kamal/known_hosts held when the plan was made (public data). A worker that does not hold the
+   * project pins them, as the source pins its file; absent in plans made before they travelled.
+   */
+  hostKeys?: Record<string, string>;
+  /**
+   * Lifecycle commands (stop, start, remove), whose VMs were all reached before: a worker that does
+   * not hold the project connects to no host outside hostKeys rather than trusting a first-seen key.
+   */
+  knownHostsOnly?: boolean;
 }
 
 export interface DeployPlan {

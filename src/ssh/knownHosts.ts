@@ -52,6 +52,16 @@ export function checkHostKey(file: string, host: string, port: number, key: Buff
   return 'recorded';
 }
 
+/** The file's first key of each host pattern, as `type base64` (what DeployPlan.ssh.hostKeys carries). */
+export function recordedHostKeys(file: string): Record<string, string> {
+  const keys: Record<string, string> = {};
+  for (const line of readLines(file)) {
+    const [pattern, ...key] = line.split(' ');
+    if (key.length >= 2 && !(pattern in keys)) keys[pattern] = key.slice(0, 2).join(' ');
+  }
+  return keys;
+}
+
 /** Records a host key (`type base64`) another worker authenticated against, unless the host has a line already. */
 export function addHostKey(file: string, host: string, port: number, hostKey: string): void {
   const pattern = hostPattern(host, port);

@@ -45,7 +45,14 @@ export interface ConnectOptions {
    * recorded it: any other key is refused, whatever a known_hosts file says.
    */
   hostKey?: string;
+  /**
+   * Where hostKey comes from: `workflow` (default), this deploy's first authenticated session;
+   * `source`, the source machine's .kamal/known_hosts (DeployPlan.ssh.hostKeys).
+   */
+  hostKeyOrigin?: HostKeyOrigin;
 }
+
+export type HostKeyOrigin = 'workflow' | 'source';
 
 /** One SSH connection per endpoint (host:port:user), shared by every step that talks to that VM. */
 export class SshPool {
@@ -92,11 +99,11 @@ export class SshPool {
     await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.close()));
   }
 
-  private async connectWithRetries(endpoint: SshEndpoint, { signal, deadline: until = Infinity, keyRefusalsUntil = 0, hostKey }: ConnectOptions): Promise<Connected> {
+  private async connectWithRetries(endpoint: SshEndpoint, { signal, deadline: until = Infinity, keyRefusalsUntil = 0, hostKey, hostKeyOrigin }: ConnectOptions): Promise<Connected> {
     const deadline = Math.min(Date.now() + (this.options.connectTimeoutMs ?? 60_000), until);
     for (;;) {
       try {
-        return await this.connectOnce(endpoint, hostKey);
+        return await this.connectOnce(endpoint, hostKey, hostKeyOrigin);
       } catch (error) {
         const keyRefusedInGrace = isKeyRefused(error) && Date.now() < keyRefusalsUntil;
         if ((error instanceof KamalDevError && !keyRefusedInGrace) || Date.now() > deadline || signal?.aborted) throw error;
@@ -105,7 +112,7 @@ export class SshPool {
     }
   }
 
-  private connectOnce(endpoint: SshEndpoint, pinned?: string): Promise<Connected> {
+  private connectOnce(endpoint: SshEndpoint, pinned?: string, origin?: HostKeyOrigin): Promise<Connected> {
     const { knownHostsFile } = this.options;
     const privateKey = readFileSync(this.options.privateKeyPath);
     return new Promise((resolve, reject) => {
@@ -127,7 +134,7 @@ export class SshPool {
         client.end();
         if (settled) return;
         settled = true;
-        if (keyChanged) return reject(pinned ? pinnedKeyChangedError(endpoint) : hostKeyChangedError(knownHostsFile!, endpoint.host, endpoint.port));
+        if (keyChanged) return reject(pinned ? pinnedKeyChangedError(endpoint, origin) : hostKeyChangedError(knownHostsFile!, endpoint.host, endpoint.port));
         if (error.level === 'client-authentication') {
           return reject(
             new KamalDevError('ssh', `${endpoint.user}@${endpoint.host}:${endpoint.port} refused the SSH key ${this.options.privateKeyPath}`, {
@@ -169,8 +176,15 @@ export function hostKeyOf(key: Buffer): string {
   return keyLine('', key).trimStart();
 }
 
-function pinnedKeyChangedError(endpoint: SshEndpoint): KamalDevError {
-  return new KamalDevError('ssh', `the SSH host key of ${hostPattern(endpoint.host, endpoint.port)} is not the one it showed at this deploy's first authenticated session`, {
+function pinnedKeyChangedError(endpoint: SshEndpoint, origin: HostKeyOrigin = 'workflow'): KamalDevError {
+  const pattern = hostPattern(endpoint.host, endpoint.port);
+  if (origin === 'source') {
+    return new KamalDevError('ssh', `the SSH host key of ${pattern} does not match the one recorded in the source machine's .kamal/known_hosts`, {
+      type: 'SshHostKeyChanged',
+      description: `Someone may be intercepting the connection, or the machine was rebuilt. If you know it was rebuilt, remove its line (${pattern}) from .kamal/known_hosts on the machine that holds the project and run the command again.`,
+    });
+  }
+  return new KamalDevError('ssh', `the SSH host key of ${pattern} is not the one it showed at this deploy's first authenticated session`, {
     type: 'SshHostKeyChanged',
     description: 'Someone may be intercepting the connection, or the machine was rebuilt while the deploy ran. Cancel the deploy and run it again if you know it was rebuilt.',
   });

@@ -36,6 +36,11 @@ export interface DevState {
    * made before project identities existed: not this project's until `kamal-dev adopt NAME`.
    */
   ssh_claims: Record<string, SshClaim | string>;
+  /**
+   * Close time (ISO 8601, the server's clock) of the newest completed deploy whose results this
+   * machine has recorded or chose not to (src/client/unrecordedDeploys.ts); absent until first looked.
+   */
+  deploys_recorded_until?: string;
 }
 
 export function stateFilePath(projectDir: string): string {
@@ -59,7 +64,8 @@ export function readState(file: string): DevState {
       cause: error,
     });
   }
-  return { deployments: doc?.deployments ?? {}, ssh_claims: doc?.ssh_claims ?? {} };
+  const recordedUntil = doc?.deploys_recorded_until;
+  return { deployments: doc?.deployments ?? {}, ssh_claims: doc?.ssh_claims ?? {}, ...(typeof recordedUntil === 'string' ? { deploys_recorded_until: recordedUntil } : {}) };
 }
 
 /** Read-modify-write under the lock; the new file replaces the old one by an atomic rename. */

@@ -4,7 +4,7 @@ import type { WorkspaceSeed } from '../spec/plan';
 import { commitWhenSettled, followWorkspace, pick, sendImages, sendSeed, startWorkspace, type WorkspaceChild } from './children';
 import { compensate } from './compensation';
 import { workspaceReportSignal } from './handoff';
-import { carriesSeed, OVERLAP_PATCH, SEED_EARLY_PATCH, SEED_PATCH } from './images';
+import { carriesSeed, OVERLAP_PATCH, SEED_PATCH } from './images';
 import { LOCK_PATCH, withLock, type HeldLock } from './lock';
 import { concludeCancelled, conclude, countDeployed, finish, outcomeOf } from './outcome';
 import { profile } from './policies';
@@ -48,7 +48,6 @@ async function deployAll(input: DeployWorkspacesInput, current: boolean, lock?: 
   const overlap = current && patched(OVERLAP_PATCH);
   const seedPatched = overlap && patched(SEED_PATCH);
   const seeding = seedPatched && !input.skipPush && carriesSeed(plan);
-  const seedEarly = seeding && patched(SEED_EARLY_PATCH);
   if (seeding) tracker.add('pushWorkspaceSeed');
 
   const buildId = runId;
@@ -69,7 +68,7 @@ async function deployAll(input: DeployWorkspacesInput, current: boolean, lock?: 
     if (!seeding) return buildAndPush();
     // Each VM unpacks the seed as soon as it is there, while the images still build.
     const seedPush = tracker.run('pushWorkspaceSeed', () => long.pushWorkspaceSeed({ plan }), describeSeed).then(async (seed) => {
-      if (seedEarly) await sendSeed(started, seed);
+      await sendSeed(started, seed);
       return seed;
     });
     const [built, seed] = await Promise.allSettled([buildAndPush(), seedPush]);

@@ -22,13 +22,6 @@ export const OVERLAP_PATCH = 'kamal-dev-vms-during-build';
  */
 export const SEED_PATCH = 'kamal-dev-workspace-seed';
 
-/**
- * From this patch on, the seed signal goes out as soon as the seed is pushed. Histories of the
- * first seed version (recorded on branches only) sent it with the images signal alone; the child
- * takes it from either, so only the parent's extra signal is new.
- */
-export const SEED_EARLY_PATCH = 'kamal-dev-seed-before-images';
-
 /** Whether the stack has anything the seed carries: the workspace copy or files beside compose.yaml. */
 export function carriesSeed(plan: DeployPlan): boolean {
   return !!plan.stack.workspace || plan.stack.files.length > 0;

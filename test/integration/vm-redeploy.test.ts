@@ -5,7 +5,8 @@ import type { VmHandle } from '../../src/activities/types';
 import { createBuildActivities } from '../../src/activities/build';
 import { createVmActivities } from '../../src/activities/vm';
 import { seedRepository } from '../../src/images/seed';
-import { knownHostsFile } from '../../src/ssh/knownHosts';
+import { RegistryWriter } from '../../src/registry/blobs';
+import { hostPattern, knownHostsFile, recordedHostKeys } from '../../src/ssh/knownHosts';
 import type { DeployPlan, LifecyclePlan, StackPlan, WorkspaceSeed } from '../../src/spec/plan';
 import { SshPool } from '../../src/ssh/pool';
 import type { SshSession } from '../../src/ssh/session';
@@ -164,6 +165,27 @@ describeWithLab(['vmImage', 'registry', 'postgres'], 'redeploy of a stack on a V
     await expectUntouched();
   });
 
+  it('lifecycle steps on a worker without the project pin the host key the source recorded, and refuse a host it never recorded', async () => {
+    // A worker elsewhere: its own pool, and the source's folder is not on its machine.
+    const elsewhere = createVmActivities({ resolveSecret: async (name) => secrets[name] });
+    const fromSource = (hostKeys: Record<string, string>): DeployPlan => ({ ...v1(), projectDir: join(tmpdir(), `kamal-dev-not-here-${process.pid}`), ssh: { ...v1().ssh, hostKeys, knownHostsOnly: true } });
+    const recorded = recordedHostKeys(knownHostsFile(v1()));
+    const pattern = hostPattern(vm.ssh.host, vm.ssh.port);
+    expect(recorded[pattern]).toMatch(/^ssh-ed25519 /);
+    try {
+      const [listed] = (await elsewhere.listVms({ plan: fromSource(recorded) })).filter((v) => v.name === vm.name);
+      const services = async (hostKeys: Record<string, string>) => (await elsewhere.stackStatus({ plan: fromSource(hostKeys), vm: listed })).map((c) => c.service).sort();
+      expect(await services(recorded)).toEqual(['app', 'db']);
+      await expect(services({ [pattern]: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOtherMachineOtherKeyOtherMachineOtherKey0' })).rejects.toMatchObject({
+        type: 'SshHostKeyChanged',
+        message: expect.stringContaining("source machine's .kamal/known_hosts"),
+      });
+      await expect(services({})).rejects.toMatchObject({ type: 'SshHostKeyUnknown', message: expect.stringContaining(pattern) });
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
   it('a redeploy whose healthcheck fails is rolled back: row, files, images and containers as before', async () => {
     const result = await deploy(stack({ image: image('v2'), rev: '2', healthcheck: ['false'] }));
     expect(result.error).toMatchObject({ type: 'StackUnhealthy' });
@@ -314,6 +336,12 @@ describeWithLab(['vmImage', 'registry', 'postgres'], 'redeploy of a stack on a V
 
       writeFileSync(join(tree, 'hello.txt'), 'synced\n');
       const third = await source.pushWorkspaceSeed({ plan: seedPlan(true) });
+      // Retention: this checkout's seeds before the previous one are deleted from the registry (the lab's allows it).
+      const repository = seedRepository(seedPlan());
+      const host = repository.split('/')[0];
+      const inRegistry = new RegistryWriter(host, repository.slice(host.length + 1), { username: registry().username, password: registry().password });
+      const has = (seed: WorkspaceSeed) => inRegistry.hasManifest(seed.digest, 'application/vnd.docker.distribution.manifest.v2+json');
+      expect([await has(first), await has(second), await has(third)]).toEqual([false, true, true]);
       expect(await deployFromSeed(seedPlan(true), third)).toEqual({ workspace: 'staged for sync' });
       expect(await onVm(['cat', `${copy}/hello.txt`, `${copy}/vm-only.txt`])).toBe('synced\nmine');
       expect(await onVm(['stat', '-c', '%U', `${copy}/hello.txt`])).toBe('dev');

@@ -24,11 +24,12 @@ describe('registry argv', () => {
     expect(argv).not.toContain('--password');
   });
 
-  it('starts the local registry on loopback only, labelled', () => {
+  it('starts the local registry on loopback only, labelled, allowing deletion (of old workspace seeds)', () => {
     expect(localRegistryRunArgv('kamal-dev-registry', 5555, 'registry:2')).toEqual([
       'docker', 'run', '--detach', '--name', 'kamal-dev-registry',
       '--label', 'kamal-dev.managed=true', '--label', 'kamal-dev.local-registry=5555',
-      '--restart', 'unless-stopped', '--publish', '127.0.0.1:5555:5000', 'registry:2',
+      '--restart', 'unless-stopped', '--publish', '127.0.0.1:5555:5000',
+      '--env', 'REGISTRY_STORAGE_DELETE_ENABLED=true', 'registry:2',
     ]);
   });
 });

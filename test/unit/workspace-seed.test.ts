@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detachPointOf, reached } from '../../src/cli/detach';
 import { seedLayer } from '../../src/images/seed-layer';
 import { seedRepository } from '../../src/images/seed';
+import { keepRecentSeeds, seedsFile } from '../../src/images/seed-retention';
 import type { StackPlan } from '../../src/spec/plan';
 import type { DeployProgress, StepProgress } from '../../src/workflows/types';
 import { fakePlan } from '../support/fakePlan';
@@ -88,5 +89,30 @@ describe('deploy --detach', () => {
     expect(reached('pulled', progress(['done', 'done', 'done', 'done']))).toBe(false);
     expect(reached('pulled', progress(['done', 'done', 'done', 'done'], 'done'))).toBe(true);
     expect(reached('end', progress(['done', 'done', 'done', 'done'], 'done'))).toBe(false);
+  });
+});
+
+describe('retention of workspace seeds', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'kamal-dev-seed-retention-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("keeps this checkout's current and previous seed; older ones are deleted where the registry allows it, and never asked about again", async () => {
+    const asked: string[] = [];
+    const registry = { deleteManifest: async (digest: string) => (asked.push(digest), digest !== 'sha256:kept-by-registry') };
+    const push = (digest: string, repository = 'reg/p-workspace') => keepRecentSeeds(dir, repository, digest, registry);
+    expect(await push('sha256:1')).toEqual([]);
+    expect(await push('sha256:2')).toEqual([]);
+    // The same tree again (an unchanged seed) is the current one: nothing goes.
+    expect(await push('sha256:2')).toEqual([]);
+    expect(await push('sha256:3')).toEqual(['sha256:1']);
+    expect(await push('sha256:kept-by-registry')).toEqual(['sha256:2']);
+    expect(await push('sha256:4')).toEqual(['sha256:3']);
+    // A registry that keeps a manifest (no deletion allowed) keeps it: it is not this machine's to retry.
+    expect(await push('sha256:5')).toEqual([]);
+    expect(asked).toEqual(['sha256:1', 'sha256:2', 'sha256:3', 'sha256:kept-by-registry']);
+    // Another repository (another deployment's seeds) has its own two.
+    expect(await push('sha256:9', 'reg/q-workspace')).toEqual([]);
+    expect(JSON.parse(readFileSync(seedsFile(dir), 'utf8'))).toEqual({ 'reg/p-workspace': ['sha256:5', 'sha256:4'], 'reg/q-workspace': ['sha256:9'] });
   });
 });

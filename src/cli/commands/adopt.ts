@@ -24,7 +24,7 @@ export async function action(deps: CliDeps, names: string[], _options: unknown, 
       for (const vm of adopted) output.push([vm.name, vm.provider, `${vm.ssh.user}@${vm.ssh.host}:${vm.ssh.port}`, "adopted: now this project's"]);
       return output.toString();
     });
-  });
+  }, { deps, command });
 }
 
 /** An activity's failure as the domain error it was made from, so the CLI shows its description and exit code. */

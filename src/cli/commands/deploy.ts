@@ -1,6 +1,8 @@
 import { recordDeployOnSource } from '../../client/sourceRecords';
+import { markRecorded } from '../../client/unrecordedDeploys';
 import { projectIdentity } from '../../state/identity';
 import { pinnedStepsNotice } from '../pinnedNotice';
+import { recordDeploysDoneElsewhere } from '../records';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -65,6 +67,8 @@ export async function action(deps: CliDeps, options: DeployOptions, command: Com
 async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions, plan: DeployPlan | undefined): Promise<number> {
   const { session, projectDir, print, log, timings } = ctx;
   const { namespace, sharedQueue } = session.settings;
+  // What deploys that completed elsewhere reached is in .kamal/ before this one plans (known hosts) or starts.
+  const recording = plan && !options.attach ? recordDeploysDoneElsewhere(deps, log, plan, session.client) : undefined;
   const point = options.detach && plan ? detachPointOf(plan, !!options.skipPush) : undefined;
   const others = point && point !== 'end' ? await otherWorkers(session.client, namespace, sharedQueue).catch(() => []) : [];
   if (point && plan) log(detachNote(point, plan, others, sharedQueue));
@@ -74,6 +78,7 @@ async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions
   timings.mark('worker');
   const named = typeof options.attach === 'string' ? (await describeNamed(session.client, options.attach)).workflowId : undefined;
   const attached = named ?? (options.attach && plan ? await latestRunningDeploy(session.client, plan.identity) : undefined);
+  await recording;
   const workflowId =
     attached ??
     (
@@ -144,6 +149,8 @@ async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions
   }
   // Workers elsewhere may have run the VM steps: this machine's .kamal/ learns what they reached.
   await recordDeployOnSource(projectDir, projectIdentity(projectDir), result.summary);
+  const closedAt = (await session.client.workflow.getHandle(workflowId).describe().catch(() => undefined))?.closeTime;
+  if (closedAt) await markRecorded(projectDir, closedAt);
   const { outcome, ...summary } = result.summary;
   finish({ outcome, ...summary }, () => summaryTable(result.summary));
   return result.summary.outcome === 'deployed' ? 0 : 1;

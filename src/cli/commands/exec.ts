@@ -6,7 +6,7 @@ import { containerArgv, opensshArgv, runOpenssh } from '../remoteShell';
 import { setExitCode } from '../exitCode';
 import { withWorkspaces } from '../workspaces';
 
-export async function action(_deps: CliDeps, name: string, command: string[], options: { service?: string; tty?: boolean }, cmd: Command): Promise<void> {
+export async function action(deps: CliDeps, name: string, command: string[], options: { service?: string; tty?: boolean }, cmd: Command): Promise<void> {
   const context = contextOf(cmd);
   const argv = await withWorkspaces(context.projectDir, async ({ plan, devcontainer, select }) => {
     const service = options.service ?? plan.stack.primaryService;
@@ -16,6 +16,6 @@ export async function action(_deps: CliDeps, name: string, command: string[], op
     }
     const [vm] = await select([name]);
     return opensshArgv(plan, vm, { argv: containerArgv(plan, devcontainer, service, command, options.tty === true), root: true, tty: options.tty === true });
-  });
+  }, { deps, command: cmd });
   setExitCode(cmd, runOpenssh(argv));
 }

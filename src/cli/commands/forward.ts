@@ -16,7 +16,7 @@ import { withWorkspaces } from '../workspaces';
 /** VM i of a deployment (0-based) forwards its ports this much higher, so `--all` gives each VM a range. */
 const PER_VM_OFFSET = 1000;
 
-export async function action(_deps: CliDeps, name: string | undefined, ports: string[], options: { all?: boolean }, command: Command): Promise<void> {
+export async function action(deps: CliDeps, name: string | undefined, ports: string[], options: { all?: boolean }, command: Command): Promise<void> {
   const context = contextOf(command);
   if (!name && !options.all) throw configError('name a VM, or forward every VM with --all', { key: 'forward' });
   if (name && options.all) ports = [name, ...ports];
@@ -55,7 +55,7 @@ export async function action(_deps: CliDeps, name: string | undefined, ports: st
       for (const server of servers) server.close();
       await pool.closeAll();
     }
-  });
+  }, { deps, command });
 }
 
 /** The service container's address on the VM's compose network (reachable from the VM itself). */

@@ -3,16 +3,18 @@ import type { Command } from 'commander';
 import { startLifecycle, type LifecycleWorkflow } from '../../client/lifecycle';
 import { webUiLink } from '../../client/deploy';
 import { refusalOf } from '../../client/lock';
+import { recordLifecycleOnSource } from '../../client/sourceRecords';
 import { configError } from '../../errors';
 import type { LifecycleSummary } from '../../workflows/types';
 import { contextOf } from '../context';
 import { forgetRemovedVms } from '../forgetAccess';
 import { planOf, type CliDeps } from '../deps';
+import { recordDeploysDoneElsewhere } from '../records';
 import { setExitCode } from '../exitCode';
 import { withTemporal } from '../session';
 import { table } from '../table';
 
-const ACTIONS: { name: string; workflow: LifecycleWorkflow; done: string }[] = [
+const ACTIONS: { name: 'stop' | 'start' | 'remove'; workflow: LifecycleWorkflow; done: string }[] = [
   { name: 'stop', workflow: 'StopWorkspaces', done: 'stopped' },
   { name: 'start', workflow: 'StartWorkspaces', done: 'started' },
   { name: 'remove', workflow: 'RemoveWorkspaces', done: 'removed' },
@@ -25,6 +27,8 @@ export async function action(deps: CliDeps, name: string, names: string[], optio
   const plan = await planOf(deps)({ projectDir: contextOf(cmd).projectDir });
   if (verb.name === 'remove' && !options.force) await confirmRemoval(deps, names.length ? names.join(', ') : `every VM of ${plan.service}`);
   const summary = await withTemporal(deps, cmd, async ({ session, sourceQueue, worker, log, print }) => {
+    // The host keys the workers pin are those .kamal/known_hosts records: deploys done elsewhere first.
+    await recordDeploysDoneElsewhere(deps, log, plan, session.client);
     const handle = await startLifecycle(session.client, verb.workflow, plan, {
       sharedQueue: session.settings.sharedQueue,
       sourceQueue,
@@ -35,6 +39,7 @@ export async function action(deps: CliDeps, name: string, names: string[], optio
     const result = (await (await worker()).runUntil(handle.result()).catch(async (error: unknown) => {
       throw (await refusalOf(session.client, error, plan.identity, verb.name)) ?? error;
     })) as LifecycleSummary;
+    await recordLifecycleOnSource(plan.projectDir, verb.name, result);
     if (verb.name === 'remove') {
       const removed = result.vms.filter((vm) => vm.state === 'done').map((vm) => vm.name);
       for (const line of await forgetRemovedVms(plan, removed)) log(line);

@@ -20,5 +20,5 @@ export async function action(deps: CliDeps, _options: unknown, command: Command)
       }
       return output.toString();
     });
-  });
+  }, { deps, command });
 }

@@ -22,5 +22,5 @@ export async function action(deps: CliDeps, name: string, services: string[], op
     } finally {
       await pool.closeAll();
     }
-  });
+  }, { deps, command });
 }

@@ -20,7 +20,7 @@ export async function action(deps: CliDeps, name: string, command: string[], opt
     if (options.host) return opensshArgv(plan, vm, { argv: interactive ? undefined : command, tty: interactive });
     const inContainer = containerArgv(plan, devcontainer, plan.stack.primaryService, interactive ? INTERACTIVE_SHELL : command, tty);
     return opensshArgv(plan, vm, { argv: inContainer, root: true, tty });
-  });
+  }, { deps, command: cmd });
   setExitCode(cmd, runOpenssh(argv));
 }
 

@@ -8,7 +8,7 @@ import { printerOf } from '../output';
 import { dockerContextDescription, HOST_SUFFIX, includeInUserConfig, projectSshConfigFile, sshConfigText } from '../sshConfig';
 import { withWorkspaces } from '../workspaces';
 
-export async function action(_deps: CliDeps, names: string[], options: { write?: boolean }, command: Command): Promise<void> {
+export async function action(deps: CliDeps, names: string[], options: { write?: boolean }, command: Command): Promise<void> {
   const context = contextOf(command);
   await withWorkspaces(context.projectDir, async ({ plan, select }) => {
     const vms = await select(names);
@@ -29,5 +29,5 @@ export async function action(_deps: CliDeps, names: string[], options: { write?:
     print.result({ outcome: 'ok', file, included, hosts: vms.map((vm) => `${vm.name}${HOST_SUFFIX}`), contexts }, () =>
       [`wrote ${file}${included ? ' and included it from ~/.ssh/config' : ''}`, ...vms.map((vm) => `  ssh ${vm.name}${HOST_SUFFIX}    docker --context ${vm.name} ps`)].join('\n'),
     );
-  });
+  }, { deps, command });
 }

@@ -22,7 +22,7 @@ export async function action(deps: CliDeps, names: string[], _options: unknown, 
       }
       return [rows.toString(), ...report.flatMap((vm) => vm.failedCommands.flatMap((failed) => failedCommandLines(vm.name, failed)))].join('\n');
     });
-  });
+  }, { deps, command });
 }
 
 /** A hook that failed after waitFor: the VM is deployed, but its setup is not complete. */
