@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { bringUp, tearDown } from '../test/lab/lab';
 import { allParts } from '../test/lab/parts';
 import { sh } from '../test/lab/exec';
+import type { Client } from '@temporalio/client';
 import { temporalClient } from './lib/history';
 import { BENCH_LABEL, KamalDevRun, kamalDevDeploy, PipelineRun, removeKamalDevDeployment, removePipelineLeftovers, runPipeline } from './lib/measure';
 import { DEPLOY_ENV, pipelineWorkDir, railsProject, ROOT, SECRETS } from './lib/project';
@@ -17,19 +18,26 @@ import { seedFigures } from './lib/seed';
 
 /** How many times each kamal-dev / pipeline pair runs (BENCH_REPEAT, default 2). */
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 2);
+/**
+ * Which figures to measure (BENCH_ONLY, comma-separated; default all): `n1` (pipeline and kamal-dev
+ * for 1 VM, cold and redeploy), `n2`, `n4` (kamal-dev for 4 VMs and 4 pipelines at once), `tunnel`.
+ */
+const ALL_PARTS = ['n1', 'n2', 'n4', 'tunnel'];
+const PARTS = new Set(process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',').map((part) => part.trim()) : ALL_PARTS);
 const NEEDED = ['docker', 'baseImage', 'localRegistry', 'postgres', 'temporal', 'vmImage'];
 const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 const figure = (name: string, value: number, digits = 2) => process.stdout.write(`${name}: ${value.toFixed(digits)}\n`);
 
 async function main(): Promise<void> {
+  const unknown = [...PARTS].filter((part) => !ALL_PARTS.includes(part));
+  if (unknown.length > 0) throw new Error(`BENCH_ONLY: unknown part(s) ${unknown.join(', ')} (known: ${ALL_PARTS.join(', ')})`);
   const { state, started } = await bringUp(allParts, log);
   try {
     const missing = NEEDED.filter((part) => !state[part]?.ok);
     const vm = state.vmImage;
     if (missing.length > 0 || !vm?.ok) throw new Error(`lab part(s) not up: ${missing.join(', ')} (see npm run lab -- status)`);
-    // BENCH_ONLY=tunnel: the tunnel's figures alone (a few minutes instead of the whole run).
-    if (process.env.BENCH_ONLY !== 'tunnel') await measure(String(vm.info.image));
-    await tunnelFigures();
+    if (PARTS.has('n1') || PARTS.has('n2') || PARTS.has('n4')) await measure(String(vm.info.image));
+    if (PARTS.has('tunnel')) await tunnelFigures();
   } finally {
     await tearDown(started, log);
   }
@@ -98,36 +106,40 @@ async function measure(vmImage: string): Promise<void> {
   // Each pair alternates kamal-dev with the pipeline; the fastest of the repeats counts, since the
   // noise of a shared machine only ever adds time. Every run is printed.
   const pairs = { p1: [] as Pipelines[], kd1: [] as KamalDevRun[], redeploy: [] as KamalDevRun[], kd4: [] as KamalDevRun[], p4: [] as Pipelines[] };
-  for (let i = 1; i <= REPEAT; i++) {
+  for (let i = 1; i <= REPEAT && PARTS.has('n1'); i++) {
     log(`pipeline, 1 VM (${i}/${REPEAT})`);
     pairs.p1.push(await pipeline([`${run}-p1-${i}`]));
     const [cold, again] = await kamalDev(`${run}-n1-${i}`, [1, 1]);
     pairs.kd1.push(cold);
     pairs.redeploy.push(again);
   }
-  const [kd2] = await kamalDev(`${run}-n2`, [2]);
-  for (let i = 1; i <= REPEAT; i++) {
+  const [kd2] = PARTS.has('n2') ? await kamalDev(`${run}-n2`, [2]) : [];
+  for (let i = 1; i <= REPEAT && PARTS.has('n4'); i++) {
     pairs.kd4.push((await kamalDev(`${run}-n4-${i}`, [4], true))[0]);
     log(`4 pipelines in parallel (${i}/${REPEAT})`);
     pairs.p4.push(await pipeline([1, 2, 3, 4].map((n) => `${run}-p4-${i}-${n}`)));
   }
-  const fastest = <T extends { seconds: number }>(runs: T[]): T => runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  const fastest = <T extends { seconds: number }>(runs: T[]): T | undefined => (runs.length ? runs.reduce((a, b) => (b.seconds < a.seconds ? b : a)) : undefined);
   const [p1, kd1, redeploy, kd4, p4] = [fastest(pairs.p1), fastest(pairs.kd1), fastest(pairs.redeploy), fastest(pairs.kd4), fastest(pairs.p4)];
-  const runs = (name: string, list: { seconds: number }[]) => process.stdout.write(`${name}: ${list.map((r) => r.seconds.toFixed(1)).join(' ')}\n`);
+  const runs = (name: string, list: { seconds: number }[]) => list.length && process.stdout.write(`${name}: ${list.map((r) => r.seconds.toFixed(1)).join(' ')}\n`);
 
-  figure('kamal_dev_n1_s', kd1.seconds, 1);
-  figure('kamal_dev_n2_s', kd2.seconds, 1);
-  figure('kamal_dev_n4_s', kd4.seconds, 1);
-  figure('kamal_dev_redeploy_n1_s', redeploy.seconds, 1);
-  figure('pipeline_n1_s', p1.seconds, 1);
-  figure('pipeline_4_parallel_s', p4.seconds, 1);
-  figure('overhead_n1', kd1.seconds / p1.seconds);
-  figure('fanout_vs_parallel_pipelines', kd4.seconds / p4.seconds);
-  figure('fanout_vs_sequential', kd4.seconds / (4 * kd1.seconds));
-  figure('parallel_pipelines_vs_one', p4.seconds / p1.seconds);
-  figure('redeploy_vs_cold', redeploy.seconds / kd1.seconds);
-  figure('worker_peak_rss_mb', Math.max(...pairs.kd4.map((r) => r.rss!.processMb)), 0);
-  figure('worker_tree_peak_rss_mb', Math.max(...pairs.kd4.map((r) => r.rss!.treeMb)), 0);
+  if (kd1 && redeploy && p1) {
+    figure('kamal_dev_n1_s', kd1.seconds, 1);
+    figure('kamal_dev_redeploy_n1_s', redeploy.seconds, 1);
+    figure('pipeline_n1_s', p1.seconds, 1);
+    figure('overhead_n1', kd1.seconds / p1.seconds);
+    figure('redeploy_vs_cold', redeploy.seconds / kd1.seconds);
+  }
+  if (kd2) figure('kamal_dev_n2_s', kd2.seconds, 1);
+  if (kd4 && p4) {
+    figure('kamal_dev_n4_s', kd4.seconds, 1);
+    figure('pipeline_4_parallel_s', p4.seconds, 1);
+    figure('fanout_vs_parallel_pipelines', kd4.seconds / p4.seconds);
+    if (kd1) figure('fanout_vs_sequential', kd4.seconds / (4 * kd1.seconds));
+    if (p1) figure('parallel_pipelines_vs_one', p4.seconds / p1.seconds);
+    figure('worker_peak_rss_mb', Math.max(...pairs.kd4.map((r) => r.rss!.processMb)), 0);
+    figure('worker_tree_peak_rss_mb', Math.max(...pairs.kd4.map((r) => r.rss!.treeMb)), 0);
+  }
   runs('runs_kamal_dev_n1_s', pairs.kd1);
   runs('runs_kamal_dev_redeploy_n1_s', pairs.redeploy);
   runs('runs_pipeline_n1_s', pairs.p1);
@@ -136,37 +148,50 @@ async function measure(vmImage: string): Promise<void> {
 
   const temporal = await temporalClient(DEPLOY_ENV.TEMPORAL_ADDRESS);
   try {
-    // How much of each VM's preparation the build and push hid (src/workflows/images.ts).
-    const [spans1, spans4] = [await deploySpans(temporal.client, kd1), await deploySpans(temporal.client, kd4)];
-    const [overlap1, overlap4] = [overlapOf(spans1), overlapOf(spans4)];
-    figure('overlap_n1_s', overlap1.seconds, 1);
-    figure('overlap_n1', overlap1.fraction);
-    figure('vm_waited_for_push_n1_s', overlap1.waitedS, 1);
-    figure('overlap_n4_s', overlap4.seconds, 1);
-    figure('overlap_n4', overlap4.fraction);
-    figure('vm_waited_for_push_n4_s', overlap4.waitedS, 1);
-    // The workspace travels as an image in the registry (src/images/seed.ts), not as a tar over SSH.
-    const [seed1, seedAgain] = [await seedFigures(temporal.client, kd1), await seedFigures(temporal.client, redeploy)];
-    figure('workspace_seed_push_n1_s', seed1.pushS);
-    figure('workspace_seed_unpack_n1_s', seed1.unpackS);
-    figure('workspace_seed_push_unchanged_s', seedAgain.pushS);
-    figure('upload_stack_without_workspace_n1_s', seed1.uploadS);
-    figure('kamal_dev_cli_start_s', await cliStartSeconds(temporal.client, kd1));
-    figure('kamal_dev_redeploy_cli_start_s', await cliStartSeconds(temporal.client, redeploy));
-    const lines = [
-      ...pipelineBreakdown('pipeline N=1', p1.runs),
-      ...(await kamalDevBreakdown(temporal.client, 'kamal-dev N=1 cold', kd1)),
-      ...(await kamalDevBreakdown(temporal.client, 'kamal-dev N=1 redeploy', redeploy)),
-      ...(await kamalDevBreakdown(temporal.client, 'kamal-dev N=2', kd2)),
-      ...pipelineBreakdown('4 pipelines in parallel (slowest)', p4.runs),
-      ...(await kamalDevBreakdown(temporal.client, 'kamal-dev N=4', kd4)),
-      '',
-      ...timelineLines('kamal-dev N=1 cold', kd1, spans1),
-    ];
+    const lines: string[] = [];
+    if (kd1 && redeploy && p1) lines.push(...(await n1Figures(temporal.client, kd1, redeploy, p1)));
+    if (kd2) lines.push(...(await kamalDevBreakdown(temporal.client, 'kamal-dev N=2', kd2)));
+    if (kd4 && p4) lines.push(...(await n4Figures(temporal.client, kd4, p4)));
     process.stdout.write(`\n${lines.join('\n')}\n`);
   } finally {
     await temporal.close();
   }
+}
+
+/** Overlap, seed and CLI figures of the N=1 deploys; returns where their time went, with the timelines of the cold deploy and the redeploy. */
+async function n1Figures(client: Client, kd1: KamalDevRun, redeploy: KamalDevRun, p1: Pipelines): Promise<string[]> {
+  // How much of each VM's preparation the build and push hid (src/workflows/images.ts).
+  const spans = await deploySpans(client, kd1);
+  const overlap = overlapOf(spans);
+  figure('overlap_n1_s', overlap.seconds, 1);
+  figure('overlap_n1', overlap.fraction);
+  figure('vm_waited_for_push_n1_s', overlap.waitedS, 1);
+  // The workspace travels as an image in the registry (src/images/seed.ts), not as a tar over SSH.
+  const [seed, seedAgain] = [await seedFigures(client, kd1), await seedFigures(client, redeploy)];
+  figure('workspace_seed_push_n1_s', seed.pushS);
+  figure('workspace_seed_unpack_n1_s', seed.unpackS);
+  figure('workspace_seed_push_unchanged_s', seedAgain.pushS);
+  figure('upload_stack_without_workspace_n1_s', seed.uploadS);
+  figure('kamal_dev_cli_start_s', await cliStartSeconds(client, kd1));
+  figure('kamal_dev_redeploy_cli_start_s', await cliStartSeconds(client, redeploy));
+  return [
+    ...pipelineBreakdown('pipeline N=1', p1.runs),
+    ...(await kamalDevBreakdown(client, 'kamal-dev N=1 cold', kd1)),
+    ...(await kamalDevBreakdown(client, 'kamal-dev N=1 redeploy', redeploy)),
+    '',
+    ...timelineLines('kamal-dev N=1 cold', kd1, spans),
+    '',
+    ...timelineLines('kamal-dev N=1 redeploy', redeploy, await deploySpans(client, redeploy)),
+    '',
+  ];
+}
+
+async function n4Figures(client: Client, kd4: KamalDevRun, p4: Pipelines): Promise<string[]> {
+  const overlap = overlapOf(await deploySpans(client, kd4));
+  figure('overlap_n4_s', overlap.seconds, 1);
+  figure('overlap_n4', overlap.fraction);
+  figure('vm_waited_for_push_n4_s', overlap.waitedS, 1);
+  return [...pipelineBreakdown('4 pipelines in parallel (slowest)', p4.runs), ...(await kamalDevBreakdown(client, 'kamal-dev N=4', kd4))];
 }
 
 main().catch((error) => {

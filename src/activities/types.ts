@@ -53,13 +53,15 @@ export interface DeployActivities {
   seedWorkspace(input: { plan: DeployPlan; vm: VmHandle; seed: WorkspaceSeed }): Promise<{ workspace?: string }>;
   /**
    * Registry login or tunnel, then the staged stack's images of `services` pulled (those that are not
-   * built: they can come down while the source machine builds). Nothing running changes.
+   * built: they can come down while the source machine builds), in the same pull as the built ones
+   * the registry already serves (a push that ended first); images the VM holds at the registry's
+   * digest are not pulled (with none left, no tunnel or login). Nothing running changes.
    */
   pullImages(input: { plan: DeployPlan; vm: VmHandle; services: string[] }): Promise<void>;
   /**
    * Registry login or tunnel (or image transfer with skipPush), pull the staged stack's images (but
-   * those of `pulled`, which pullImages brought already), then swap it in (keeping the one it
-   * replaces under `release`) and up -d.
+   * those of `pulled`, which pullImages brought already, and those the VM holds at the registry's
+   * digest), then swap it in (keeping the one it replaces under `release`) and up -d.
    */
   composeUp(input: { plan: DeployPlan; vm: VmHandle; skipPush: boolean; release?: string; pulled?: string[] }): Promise<void>;
   /**

@@ -1,7 +1,7 @@
 import { pushWorkspaceSeed } from '../images/seed';
 import { composeFailure } from '../remote/pullAndUp';
 import { withRegistryAccess } from '../remote/registryAccess';
-import { seedWorkspaceOn } from '../remote/seedWorkspace';
+import { reuseLiveSeed, seedWorkspaceOn } from '../remote/seedWorkspace';
 import { heartbeating } from './activityContext';
 import { classified } from './failures';
 import { asImageActivity, type BuildActivityDeps } from './imageActivity';
@@ -18,6 +18,7 @@ export function seedWorkspaceActivity(ctx: VmContext): DeployActivities['seedWor
   return ({ plan, vm, seed }) =>
     classified('ComposeInvalid', async () => {
       const session = await ctx.session(plan, vm);
+      if (await reuseLiveSeed(session, plan, seed)) return plan.stack.workspace ? { workspace: 'kept' } : {};
       let result: { workspace?: string } = {};
       try {
         await withRegistryAccess(session, plan, await ctx.registryCredentials(plan), async (dockerConfig) => {

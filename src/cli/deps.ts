@@ -1,6 +1,7 @@
 import type { Activities } from '../activities/types';
 import type { TemporalConfig } from '../client/settings';
 import type { DeployPlan } from '../spec/plan';
+import type { ImageCommandDeps } from './commands/images';
 import { initializeOnThisMachine } from './initialize';
 import { type ResolvedSpec, resolvePlan, resolveSpec } from '../spec/resolve';
 
@@ -15,6 +16,8 @@ export interface CliDeps {
   plan?: (options: { projectDir: string; count?: number; from?: string }) => Promise<DeployPlan>;
   /** config/dev.yml `temporal:` of the project, when there is one. */
   temporalConfig?: (projectDir: string) => TemporalConfig | Promise<TemporalConfig>;
+  /** What `build` and `push` load the plan and secrets with (tests inject a fixed plan). */
+  images?: ImageCommandDeps;
   env?: NodeJS.ProcessEnv;
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;

@@ -1,30 +1,33 @@
 import { Command, CommanderError } from 'commander';
-import * as adoptCommand from './commands/adopt';
-import * as buildCommand from './commands/build';
-import * as cancelCommand from './commands/cancel';
-import * as deployCommand from './commands/deploy';
-import * as deploysCommand from './commands/deploys';
-import * as execCommand from './commands/exec';
-import * as forwardCommand from './commands/forward';
-import * as initCommand from './commands/init';
-import * as lifecycleCommands from './commands/lifecycle';
-import * as listCommand from './commands/list';
-import * as logsCommand from './commands/logs';
-import * as planCommand from './commands/plan';
-import * as pushCommand from './commands/push';
-import * as schemaCommand from './commands/schema';
-import * as serverCommand from './commands/server';
-import * as sshCommand from './commands/ssh';
-import * as sshConfigCommand from './commands/sshConfig';
-import * as statusCommand from './commands/status';
-import * as workerCommand from './commands/worker';
+import * as adoptCommand from './usage/adopt';
+import * as buildCommand from './usage/build';
+import * as cancelCommand from './usage/cancel';
+import * as deployCommand from './usage/deploy';
+import * as deploysCommand from './usage/deploys';
+import * as execCommand from './usage/exec';
+import * as forwardCommand from './usage/forward';
+import * as initCommand from './usage/init';
+import * as lifecycleCommands from './usage/lifecycle';
+import * as listCommand from './usage/list';
+import * as logsCommand from './usage/logs';
+import * as planCommand from './usage/plan';
+import * as pushCommand from './usage/push';
+import * as schemaCommand from './usage/schema';
+import * as serverCommand from './usage/server';
+import * as sshCommand from './usage/ssh';
+import * as sshConfigCommand from './usage/sshConfig';
+import * as statusCommand from './usage/status';
+import * as workerCommand from './usage/worker';
 import type { CliDeps } from './deps';
 import { GlobalOptions, printer, reportError } from './output';
-import { exitCodeOf } from './session';
+import { exitCodeOf } from './exitCode';
 
 type CommandModule = { register(program: Command, deps: CliDeps): void };
 
-/** Every command file exports register(program, deps); add new commands here, in the order help lists them. */
+/**
+ * Every file of ./usage exports register(program, deps): the command's flags and help, and an action
+ * that loads its file of ./commands when it runs. Add new commands here, in the order help lists them.
+ */
 const COMMANDS: CommandModule[] = [
   initCommand,
   planCommand,

@@ -1,15 +1,16 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { openWorkflows } from '../client/deploy';
 import { openTemporal, type TemporalSession } from '../client/connect';
+import { answers } from '../client/embedded';
 import { sourceTaskQueue } from '../client/queues';
-import { temporalSettings } from '../client/settings';
+import { EMBEDDED_ADDRESS, temporalSettings } from '../client/settings';
 import { KamalDevError } from '../errors';
 import type { KamalDevWorker } from '../worker';
 import type { Activities } from '../activities/types';
 import type { CliDeps } from './deps';
 import { printerOf, type Printer } from './output';
+import { installRuntime, workerLogFile } from './runtime';
 import { StartupTimings } from './timings';
 
 export interface CommandContext {
@@ -43,62 +44,15 @@ export interface RuntimeOptions {
   worker?: boolean;
   /** `kamal-dev worker --secrets FILE`: the worker's own secrets (src/activities/workerSecrets.ts). */
   secretsFile?: string;
-}
-
-/**
- * Installed only right before the first worker: once installed, the runtime keeps the process alive
- * until its last native connection or worker closes.
- */
-async function installRuntime(shutdownSignals: NodeJS.Signals[], options: { logFile?: string; verbose?: boolean } = {}): Promise<void> {
-  const { logFile, verbose } = options;
-  // Loaded here, not at the top: commands without a worker never pay for the worker's modules.
-  const { DefaultLogger, makeTelemetryFilterString, Runtime } = await import('@temporalio/worker');
-  if (logFile) mkdirSync(dirname(logFile), { recursive: true });
-  const logger = logFile
-    ? new DefaultLogger(verbose ? 'DEBUG' : 'INFO', (entry) => {
-        const line = `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} ${entry.level} ${entry.message} ${entry.meta ? JSON.stringify(entry.meta) : ''}\n`;
-        appendFileSync(logFile, line);
-        if (verbose && entry.level !== 'DEBUG' && entry.level !== 'TRACE') process.stderr.write(line);
-      })
-    : new DefaultLogger('WARN');
-  try {
-    // Core (Rust) logs would go straight to stdout and corrupt --json output: forward them to the logger.
-    Runtime.install({ logger, shutdownSignals, telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
-  } catch {
-    // installed already (in-process tests, or a second command in one process)
-  }
-}
-
-/**
- * Loads what the in-process worker needs, one module per turn of the event loop, so the loading
- * fills the plan check's waits on git and `docker compose config` instead of following them.
- */
-export async function warmWorkerModules(): Promise<void> {
-  const turn = () => new Promise((resolve) => setImmediate(resolve));
-  await turn();
-  await import('@temporalio/worker');
-  await turn();
-  await import('../worker');
-  await turn();
-  await import('../activities');
-}
-
-/** Where a command's in-process worker logs: .kamal/kamal-dev.log of the project. */
-function workerLogFile(command: Command): string {
-  return join(resolve(command.optsWithGlobals<{ cwd?: string }>().cwd ?? process.cwd()), '.kamal', 'kamal-dev.log');
-}
-
-const exitCodes = new WeakMap<Command, number>();
-
-/** For outcomes that are not errors but still fail (a partial deploy): main() returns it. */
-export function setExitCode(command: Command, code: number): void {
-  let root = command;
-  while (root.parent) root = root.parent;
-  exitCodes.set(root, code);
-}
-
-export function exitCodeOf(program: Command): number {
-  return exitCodes.get(program) ?? 0;
+  /**
+   * What the command checks before anything runs (deploy's plan): the connection, and with
+   * `prepareWorker` the worker, are made meanwhile, and are closed unused when it fails. The
+   * embedded server is started only once it has passed, so bad input leaves nothing behind, and a
+   * server that does not answer is not connected to before it (the connection would wait out its timeout).
+   */
+  checked?: Promise<unknown>;
+  /** Makes the worker (shared and source queue) while `checked` runs; it polls only when the command runs it. */
+  prepareWorker?: boolean;
 }
 
 export async function withTemporal<T>(
@@ -112,40 +66,77 @@ export async function withTemporal<T>(
   const projectDir = resolve(globals.cwd ?? process.cwd());
   const print = printerOf(command, deps);
   const log = print.note;
-  const settings = temporalSettings(await deps.temporalConfig?.(projectDir), deps.env ?? process.env);
-  const session = await openTemporal(settings, projectDir, log);
-  timings.mark('connect');
   const sourceQueue = sourceTaskQueue(projectDir);
   // Activities hold SSH connections; they must be closed or the command never exits.
   let activities: (Activities & { close?(): Promise<void> }) | undefined;
+  const made: KamalDevWorker[] = [];
+  const makeWorker = async (session: TemporalSession, options: { sourceOnly?: boolean } = {}) => {
+    if (!deps.activities || runtime.worker === false) {
+      throw new KamalDevError('internal', 'this build of kamal-dev has no activities to run', {
+        description: 'The CLI must be started with an activities factory (src/cli/deps.ts).',
+      });
+    }
+    const { createWorker } = await import('../worker');
+    activities ??= await deps.activities({ projectDir, ...(runtime.secretsFile ? { secretsFile: runtime.secretsFile } : {}) });
+    const worker = await createWorker({
+      connection: await session.nativeConnection(),
+      namespace: session.settings.namespace,
+      taskQueues: options.sourceOnly ? { shared: sourceQueue } : { shared: session.settings.sharedQueue, source: sourceQueue },
+      activities,
+    });
+    made.push(worker);
+    return worker;
+  };
+  const opening = (async () => {
+    const settings = temporalSettings(await deps.temporalConfig?.(projectDir), deps.env ?? process.env);
+    // Early only to a server that answers: a connection to one that does not would hold a bad input's exit for its timeout.
+    if (runtime.checked && !(await serverAnswers(settings.address ?? EMBEDDED_ADDRESS))) await runtime.checked;
+    const worker = !!deps.activities && runtime.worker !== false;
+    // Before the native connection, which would otherwise install a runtime with the default signal handling.
+    if (worker) await installRuntime(runtime.shutdownSignals ?? ['SIGINT', 'SIGTERM'], runtime.logToFile === false ? {} : { logFile: workerLogFile(command), verbose: globals.verbose });
+    const session = await openTemporal(settings, projectDir, log, { worker });
+    return { session, prepared: runtime.prepareWorker ? makeWorker(session) : undefined };
+  })();
+  // Failures of what was made early are said once the check has passed (the check's own error comes first).
+  opening.then((o) => o.prepared?.catch(() => undefined), () => undefined);
+  let session: TemporalSession | undefined;
   let looking: Promise<void> | undefined;
-  let created: KamalDevWorker | undefined;
   try {
+    if (runtime.checked) {
+      await runtime.checked;
+      timings.mark('plan');
+    }
+    const opened = await opening;
+    session = opened.session;
+    timings.mark('connect');
     // Said when known; nothing waits for it (a visibility query can take a while).
-    looking = openWorkflows(session.client, settings.sharedQueue).then(
+    looking = openWorkflows(session.client, session.settings.sharedQueue).then(
       (open) => void (open.length && log(`resuming ${open.length} open workflow(s) while this command runs: ${open.map((w) => w.workflowId).join(', ')}`)),
       () => undefined,
     );
+    const ready = session;
+    let prepared = opened.prepared;
     const worker = async (options: { sourceOnly?: boolean } = {}) => {
-      if (!deps.activities || runtime.worker === false) {
-        throw new KamalDevError('internal', 'this build of kamal-dev has no activities to run', {
-          description: 'The CLI must be started with an activities factory (src/cli/deps.ts).',
-        });
-      }
-      await installRuntime(runtime.shutdownSignals ?? ['SIGINT', 'SIGTERM'], runtime.logToFile === false ? {} : { logFile: workerLogFile(command), verbose: globals.verbose });
-      const { createWorker } = await import('../worker');
-      return (created = await createWorker({
-        connection: await session.nativeConnection(),
-        namespace: settings.namespace,
-        taskQueues: options.sourceOnly ? { shared: sourceQueue } : { shared: settings.sharedQueue, source: sourceQueue },
-        activities: (activities = await deps.activities({ projectDir, ...(runtime.secretsFile ? { secretsFile: runtime.secretsFile } : {}) })),
-      }));
+      const early = prepared;
+      prepared = undefined;
+      if (early && !options.sourceOnly) return early;
+      if (early) await (await early).release();
+      return makeWorker(ready, options);
     };
     return await fn({ projectDir, session, sourceQueue, print, log, worker, timings });
   } finally {
+    // A check that failed first: whatever was made meanwhile is closed without having run.
+    const opened = session ? undefined : await opening.catch(() => undefined);
+    await opened?.prepared?.catch(() => undefined);
     await looking;
-    await created?.release();
+    for (const worker of made) await worker.release();
     await activities?.close?.();
-    await session.close();
+    await (session ?? opened?.session)?.close();
   }
+}
+
+/** `host:port` (or `[v6]:port`) accepts a TCP connection within a second. */
+function serverAnswers(address: string): Promise<boolean> {
+  const colon = address.lastIndexOf(':');
+  return answers(address.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), Number(address.slice(colon + 1)));
 }

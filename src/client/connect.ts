@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ConnectionLike } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { KamalDevError } from '../errors';
 import { answers, startEmbeddedServer } from './embedded';
@@ -7,7 +7,7 @@ import { connectOptions, EMBEDDED_ADDRESS, type TemporalSettings } from './setti
 
 export interface TemporalSession {
   client: Client;
-  connection: Connection;
+  connection: ConnectionLike;
   settings: TemporalSettings;
   address: string;
   /** True when this command started the embedded dev server. */
@@ -20,8 +20,14 @@ export interface TemporalSession {
 /**
  * Connects to the configured server, or to 127.0.0.1:7233, starting the embedded dev server there
  * (SQLite under <project>/.kamal/temporal) when nothing answers; registers the search attributes.
+ * With `worker`, one native connection serves the client and the command's worker alike.
  */
-export async function openTemporal(settings: TemporalSettings, projectDir: string, log: (line: string) => void = () => undefined): Promise<TemporalSession> {
+export async function openTemporal(
+  settings: TemporalSettings,
+  projectDir: string,
+  log: (line: string) => void = () => undefined,
+  options: { worker?: boolean } = {},
+): Promise<TemporalSession> {
   let startedServer = false;
   if (!settings.address && !(await answers('127.0.0.1', 7233))) {
     log(`starting the embedded Temporal server (data in ${projectDir}/.kamal/temporal)`);
@@ -29,7 +35,9 @@ export async function openTemporal(settings: TemporalSettings, projectDir: strin
     startedServer = true;
   }
   const connect = connectOptions(settings);
-  const connection = await Connection.connect({ ...connect, connectTimeout: '10s' }).catch((error: Error) => {
+  // Loaded on use: commands without a worker never pay for the worker's modules.
+  const opening = options.worker ? (await import('@temporalio/worker')).NativeConnection.connect(connect) : Connection.connect({ ...connect, connectTimeout: '10s' });
+  const connection: ConnectionLike = await opening.catch((error: Error) => {
     throw new KamalDevError('temporal', `cannot reach the Temporal server at ${connect.address}`, {
       description: settings.address
         ? 'Check temporal.address (or TEMPORAL_ADDRESS), TLS and the API key.'
@@ -37,7 +45,12 @@ export async function openTemporal(settings: TemporalSettings, projectDir: strin
       cause: error,
     });
   });
-  await ensureSearchAttributes(connection, settings.namespace);
+  try {
+    await ensureSearchAttributes(connection, settings.namespace);
+  } catch (error) {
+    await connection.close().catch(() => undefined);
+    throw error;
+  }
   const natives: NativeConnection[] = [];
   return {
     client: new Client({ connection, namespace: settings.namespace }),
@@ -46,7 +59,7 @@ export async function openTemporal(settings: TemporalSettings, projectDir: strin
     address: connect.address,
     startedServer,
     async nativeConnection() {
-      // Loaded on use: commands without a worker never pay for the worker's modules.
+      if (options.worker) return connection as NativeConnection;
       const native = await (await import('@temporalio/worker')).NativeConnection.connect(connect);
       natives.push(native);
       return native;

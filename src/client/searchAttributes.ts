@@ -1,4 +1,4 @@
-import type { Connection } from '@temporalio/client';
+import type { ConnectionLike } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { KamalDevError } from '../errors';
@@ -23,7 +23,7 @@ export function searchAttributeFlags(): string[] {
  * Registers whichever of them the namespace lacks. A workflow that upserts an unregistered attribute
  * stalls on every task, so this runs before anything is started.
  */
-export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+export async function ensureSearchAttributes(connection: ConnectionLike, namespace: string): Promise<void> {
   try {
     const existing = await connection.operatorService.listSearchAttributes({ namespace });
     const missing = Object.entries(SEARCH_ATTRIBUTES).filter(([name]) => !(name in (existing.customAttributes ?? {})));

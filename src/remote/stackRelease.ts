@@ -12,6 +12,11 @@ import { inStack, SECRETS_ENV_FILE, stackRef } from './stackDir';
  */
 export const STAGED_DIR = '.staged';
 export const PREVIOUS_DIR = '.previous';
+/**
+ * In the stack folder: the digest of the workspace seed whose stack files the release holds
+ * (seedWorkspace). Removed with those files by a swap or a restore that does not bring its own.
+ */
+export const SEED_MARK = '.seed';
 /** `--sync-workspace`'s tar of the local files, applied to the workspace copy at the swap. */
 export const WORKSPACE_SYNC_TAR = 'workspace.tar';
 
@@ -73,7 +78,7 @@ if [ -f ${STAGED_DIR}/${WORKSPACE_SYNC_TAR} ]; then
   fi
   rm -f ${STAGED_DIR}/${WORKSPACE_SYNC_TAR}
 fi
-rm -rf compose.yaml ${SECRETS_ENV_FILE} env files ${STAGED_DIR}/${PULL_FILE}
+rm -rf compose.yaml ${SECRETS_ENV_FILE} env files ${SEED_MARK} ${STAGED_DIR}/${PULL_FILE}
 find ${STAGED_DIR} -mindepth 1 -maxdepth 1 -exec mv -t . {} +
 rmdir ${STAGED_DIR}
 `;
@@ -90,7 +95,7 @@ cd "$1"
 [ "$(cat ${PREVIOUS_DIR}/release 2>/dev/null || true)" = "$2" ] || { echo not-ours; exit 0; }
 [ "$(cat ${PREVIOUS_DIR}/rolled-back 2>/dev/null || true)" != "$2" ] || { echo rolled-back; exit 0; }
 [ -f ${PREVIOUS_DIR}/compose.yaml ] || { echo no-stack; exit 0; }
-rm -rf ${STAGED_DIR} compose.yaml ${SECRETS_ENV_FILE} env files
+rm -rf ${STAGED_DIR} compose.yaml ${SECRETS_ENV_FILE} env files ${SEED_MARK}
 for f in compose.yaml ${SECRETS_ENV_FILE} env files; do
   if [ -e "${PREVIOUS_DIR}/$f" ]; then cp -a "${PREVIOUS_DIR}/$f" .; fi
 done

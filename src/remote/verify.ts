@@ -32,6 +32,12 @@ export interface VerifyOutcome {
   failing?: { services: string[]; logs: string };
 }
 
+/**
+ * Between two looks at a stack that is still starting: a healthcheck turns healthy at any moment, and
+ * a look is one `compose ps` over an open SSH connection (a tenth of a second), so look often.
+ */
+const POLL_INTERVAL_MS = 500;
+
 /** Polls `compose ps` until every service is ok, one has failed for good, or the time is up. */
 export async function waitForStack(
   session: SshSession,
@@ -61,7 +67,7 @@ export async function waitForStack(
       const text = (logs.stdout + logs.stderr).replace(ANSI_ESCAPES, '').trim();
       return { containers, failing: { services, logs: redact(text, options.secretValues) } };
     }
-    await new Promise((r) => setTimeout(r, 2_000));
+    await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
   }
 }
 

@@ -1,10 +1,10 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { registerBuildCommand } from '../../src/cli/commands/build';
 import { ImageCommandDeps } from '../../src/cli/commands/images';
-import { registerPushCommand } from '../../src/cli/commands/push';
 import { buildProgram } from '../../src/cli/main';
+import * as buildCommand from '../../src/cli/usage/build';
+import * as pushCommand from '../../src/cli/usage/push';
 import { readLastBuild } from '../../src/images/last-build';
 import { removeBuildImages } from '../../src/images/build';
 import type { RegistryPlan } from '../../src/spec/plan';
@@ -33,9 +33,7 @@ describeWithLab(['registry'], 'kamal-dev build and push', () => {
       stdout: { write: (chunk: string) => ((output += chunk), true) } as unknown as NodeJS.WritableStream,
       stderr: { write: (chunk: string) => ((progress += chunk), true) } as unknown as NodeJS.WritableStream,
     };
-    const program = buildProgram({}, []);
-    registerBuildCommand(program, deps);
-    registerPushCommand(program, deps);
+    const program = buildProgram({ images: deps }, [buildCommand, pushCommand]);
     output = '';
     progress = '';
     await program.parseAsync(['node', 'kamal-dev', '-C', dir, ...args]);

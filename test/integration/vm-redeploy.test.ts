@@ -347,6 +347,25 @@ describeWithLab(['vmImage', 'registry', 'postgres'], 'redeploy of a stack on a V
       expect(await onVm(['stat', '-c', '%U', `${copy}/hello.txt`])).toBe('dev');
     });
 
+    it('an unchanged redeploy stages the live stack files again and pulls nothing (no seed, no image), leaving the stack running as it was', async () => {
+      /** The images the VM pulled while `work` ran (Docker's own events). */
+      const pullsDuring = async (work: () => Promise<unknown>) => {
+        const since = await onVm(['sh', '-c', 'sleep 1; date +%s']);
+        await work();
+        return onVm(['sh', '-c', `sleep 1; docker events --since ${since} --until $(date +%s) --filter type=image --filter event=pull --format '{{.Actor.ID}}'`]);
+      };
+      writeFileSync(join(tree, 'app.env'), 'GREETING=hello again from the env file\n');
+      const changed = await source.pushWorkspaceSeed({ plan: seedPlan() });
+      // A changed seed is pulled: the events see a pull.
+      expect(await pullsDuring(() => deployFromSeed(seedPlan(), changed))).toContain(seedRepository(seedPlan()));
+      const app = await onVm(['docker', 'ps', '-q', '--filter', `name=${seeded}-app-1`]);
+      expect(await pullsDuring(async () => expect(await deployFromSeed(seedPlan(), changed)).toEqual({ workspace: 'kept' }))).toBe('');
+      expect(await onVm(['docker', 'ps', '-q', '--filter', `name=${seeded}-app-1`])).toBe(app);
+      expect(await onVm(['stat', '-c', '%U %a', `${seededDir}/env/1-app.env`])).toBe('dev 600');
+      expect(await onVm(['cat', `${seededDir}/.seed`])).toBe(changed.digest);
+      expect(await onVm(['docker', 'exec', `${seeded}-app-1`, 'printenv', 'GREETING'])).toBe('hello again from the env file');
+    });
+
     it('costs about what the tar over SSH costs for a small tree (printed, not asserted)', async () => {
       const fresh = `${service}-timing`;
       const timing: DeployPlan = { ...seedPlan(), service: fresh, stack: { ...seedPlan().stack, projectName: fresh } };

@@ -13,23 +13,17 @@ import { withWorkspaces } from '../workspaces';
  * a copy of this folder) or none (made before identities existed). Runs in-process, like `list`: an
  * adoption is one idempotent relabel per VM, with nothing to resume.
  */
-export function register(program: Command, deps: CliDeps = {}): void {
-  program
-    .command('adopt')
-    .argument('<names...>', 'VM names')
-    .description("make VMs of these names this project's (made by another checkout, or before project identities)")
-    .action(async (names: string[], _options: unknown, command: Command) => {
-      const print = printerOf(command, deps);
-      await withWorkspaces(contextOf(command).projectDir, async ({ plan, activities }) => {
-        const adopted: VmHandle[] = [];
-        for (const name of names) adopted.push(await activities.adoptVm({ plan, name }).catch((error: unknown) => Promise.reject(asKamalDevError(error))));
-        print.result({ outcome: 'ok', service: plan.service, vms: adopted }, () => {
-          const output = table(['VM', 'provider', 'ssh', 'result'], print.stdout);
-          for (const vm of adopted) output.push([vm.name, vm.provider, `${vm.ssh.user}@${vm.ssh.host}:${vm.ssh.port}`, "adopted: now this project's"]);
-          return output.toString();
-        });
-      }, { deps, command });
+export async function action(deps: CliDeps, names: string[], _options: unknown, command: Command): Promise<void> {
+  const print = printerOf(command, deps);
+  await withWorkspaces(contextOf(command).projectDir, async ({ plan, activities }) => {
+    const adopted: VmHandle[] = [];
+    for (const name of names) adopted.push(await activities.adoptVm({ plan, name }).catch((error: unknown) => Promise.reject(asKamalDevError(error))));
+    print.result({ outcome: 'ok', service: plan.service, vms: adopted }, () => {
+      const output = table(['VM', 'provider', 'ssh', 'result'], print.stdout);
+      for (const vm of adopted) output.push([vm.name, vm.provider, `${vm.ssh.user}@${vm.ssh.host}:${vm.ssh.port}`, "adopted: now this project's"]);
+      return output.toString();
     });
+  }, { deps, command });
 }
 
 /** An activity's failure as the domain error it was made from, so the CLI shows its description and exit code. */

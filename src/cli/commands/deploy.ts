@@ -12,7 +12,7 @@ import { startDeploy, webUiLink } from '../../client/deploy';
 import { refusalOf } from '../../client/lock';
 import { describeNamed, latestRunningDeploy } from '../../client/deploys';
 import type { DeployPlan } from '../../spec/plan';
-import { contextOf, COUNT_HELP, FROM_HELP, NO_CACHE_HELP, parseCount, TAG_HELP } from '../context';
+import { contextOf } from '../context';
 import { printerOf, specWarningLines, type JsonDocument, type Printer } from '../output';
 import { KamalDevError, type ErrorKind, type FailureDetails } from '../../errors';
 import { DEPLOY_FAILED_TYPE } from '../../workflows/names';
@@ -21,7 +21,8 @@ import { checkedPlanOf, type CliDeps } from '../deps';
 import { detachNote, detachPointOf, otherWorkers, reached } from '../detach';
 import { followDeploy, type FollowResult } from '../follow';
 import { ProgressPrinter } from '../progress';
-import { setExitCode, warmWorkerModules, withTemporal, type CommandContext } from '../session';
+import { setExitCode } from '../exitCode';
+import { withTemporal, type CommandContext } from '../session';
 import { StartupTimings } from '../timings';
 import { summaryTable } from '../summaryTable';
 import { remoteStackDir } from '../../spec/compose-mounts';
@@ -42,38 +43,24 @@ interface DeployOptions {
   detach?: boolean;
 }
 
-export function register(program: Command, deps: CliDeps): void {
-  program
-    .command('deploy')
-    .description('build, push and bring up N workspaces (one VM each), following the deploy live')
-    .option('--count <n>', COUNT_HELP, parseCount)
-    .option('--tag <tag>', TAG_HELP)
-    .option('--from <path>', FROM_HELP)
-    .option('--skip-build', 'use images that are already built (the last `kamal-dev build`, or --tag)')
-    .option('--skip-push', 'copy images to the VMs instead of pushing them to a registry')
-    .option('--no-cache', NO_CACHE_HELP)
-    .option('--sync-workspace', "copy this folder's files over the workspace copy on VMs that have one (by default only a first deploy seeds it)")
-    .option('--attach [workflowId]', 'follow a deploy that is already running (default: the newest running one) instead of starting one')
-    .option('--follow', 'with --json: one JSON object per progress change (newline-delimited), then the result')
-    .option('--detach', 'return (exit 0) once the deploy no longer needs this machine: after the push (see the README)')
-    .action(async (options: DeployOptions, command: Command) => {
-      const timings = new StartupTimings(command.optsWithGlobals<{ verbose?: boolean }>().verbose === true);
-      timings.mark('modules');
-      const projectDir = contextOf(command).projectDir;
-      if (options.detach && options.attach) throw new KamalDevError('config', '--detach starts a deploy and returns early; --attach follows one that runs', { retry: 'bad-input' });
-      // Bad config, devcontainer or compose files stop here, before any server, worker or workflow.
-      const checking = typeof options.attach === 'string' ? undefined : checkedPlanOf(deps)({ projectDir, count: options.count, from: options.from });
-      const warming = warmWorkerModules();
-      const checked = await checking;
-      await warming;
-      timings.mark('plan');
-      const print = printerOf(command, deps);
-      for (const line of checked ? specWarningLines(checked) : []) print.note(line);
-      const plan = checked?.plan;
-      if (plan && options.syncWorkspace) print.note(await syncWarning(plan));
-      const code = await withTemporal(deps, command, (ctx) => deploy(ctx, deps, options, plan), { shutdownSignals: [] }, timings);
-      setExitCode(command, code);
-    });
+export async function action(deps: CliDeps, options: DeployOptions, command: Command): Promise<void> {
+  const timings = new StartupTimings(command.optsWithGlobals<{ verbose?: boolean }>().verbose === true);
+  timings.mark('modules');
+  const projectDir = contextOf(command).projectDir;
+  if (options.detach && options.attach) throw new KamalDevError('config', '--detach starts a deploy and returns early; --attach follows one that runs', { retry: 'bad-input' });
+  // Bad config, devcontainer or compose files stop here, before any server is started or workflow runs;
+  // the connection and the worker are made meanwhile (withTemporal's `checked`).
+  const checking = typeof options.attach === 'string' ? Promise.resolve(undefined) : checkedPlanOf(deps)({ projectDir, count: options.count, from: options.from });
+  const run = async (ctx: CommandContext) => {
+    const checked = await checking;
+    const print = printerOf(command, deps);
+    for (const line of checked ? specWarningLines(checked) : []) print.note(line);
+    const plan = checked?.plan;
+    if (plan && options.syncWorkspace) print.note(await syncWarning(plan));
+    return deploy(ctx, deps, options, plan);
+  };
+  const code = await withTemporal(deps, command, run, { shutdownSignals: [], checked: checking, prepareWorker: !options.detach }, timings);
+  setExitCode(command, code);
 }
 
 async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions, plan: DeployPlan | undefined): Promise<number> {

@@ -1,23 +1,17 @@
 import type { Command } from 'commander';
 import { listDeploys, type DeployRecord } from '../../client/deploys';
-import { contextOf, wholeNumberFlag } from '../context';
+import { contextOf } from '../context';
 import { planOf, type CliDeps } from '../deps';
 import { withTemporal } from '../session';
 import { table } from '../table';
 
 /** `kamal-dev deploys`: this project's running and recent deploys, from any machine that started them. */
-export function register(program: Command, deps: CliDeps): void {
-  program
-    .command('deploys')
-    .description("this project's running and recent deploys, newest first, with their Web UI links")
-    .option('--limit <n>', 'how many (default 10, at most 100)', wholeNumberFlag('--limit', 100), 10)
-    .action(async (options: { limit: number }, command: Command) => {
-      const { identity } = await planOf(deps)({ projectDir: contextOf(command).projectDir });
-      await withTemporal(deps, command, async ({ session, print }) => {
-        const deploys = await listDeploys(session.client, identity, { limit: options.limit, ui: session.settings });
-        print.result({ outcome: 'ok', deploys }, () => render(deploys, print.stdout));
-      }, { worker: false });
-    });
+export async function action(deps: CliDeps, options: { limit: number }, command: Command): Promise<void> {
+  const { identity } = await planOf(deps)({ projectDir: contextOf(command).projectDir });
+  await withTemporal(deps, command, async ({ session, print }) => {
+    const deploys = await listDeploys(session.client, identity, { limit: options.limit, ui: session.settings });
+    print.result({ outcome: 'ok', deploys }, () => render(deploys, print.stdout));
+  }, { worker: false });
 }
 
 function render(deploys: DeployRecord[], stream: NodeJS.WritableStream): string {

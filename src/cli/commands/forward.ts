@@ -16,55 +16,46 @@ import { withWorkspaces } from '../workspaces';
 /** VM i of a deployment (0-based) forwards its ports this much higher, so `--all` gives each VM a range. */
 const PER_VM_OFFSET = 1000;
 
-export function register(program: Command, deps: CliDeps = {}): void {
-  program
-    .command('forward')
-    .argument('[name]', 'VM name (or --all)')
-    .argument('[ports...]', "PORT (the devcontainer's service) or SERVICE:PORT; default: forwardPorts of devcontainer.json")
-    .option('--all', 'every VM of the deployment: VM i on port + 1000 x (i-1), or the next free port')
-    .description('forward ports of the containers on a VM to 127.0.0.1 on this machine, through SSH, until Ctrl-C')
-    .addHelpText('after', '\nExamples:\n  kamal-dev forward app-1            # forwardPorts, e.g. localhost:3000 -> app:3000\n  kamal-dev forward app-1 db:5432\n  kamal-dev forward --all')
-    .action(async (name: string | undefined, ports: string[], options: { all?: boolean }, command: Command) => {
-      const context = contextOf(command);
-      if (!name && !options.all) throw configError('name a VM, or forward every VM with --all', { key: 'forward' });
-      if (name && options.all) ports = [name, ...ports];
-      await withWorkspaces(context.projectDir, async ({ plan, devcontainer, select }) => {
-        const specs = portSpecs(plan, devcontainer, ports);
-        if (specs.length === 0) throw configError('nothing to forward: devcontainer.json has no forwardPorts', { file: devcontainer.shown, key: 'forwardPorts', description: 'Name ports: kamal-dev forward NAME 3000 db:5432' });
-        const vms = await select(options.all ? [] : [name!]);
-        const stopped = vms.filter((vm) => vm.status && vm.status !== 'running');
-        if (stopped.length) throw new KamalDevError('provider', `${stopped.map((v) => v.name).join(', ')} not running`, { description: `Start it first: kamal-dev start ${stopped.map((v) => v.name).join(' ')}` });
-        const pool = new SshPool({ privateKeyPath: sshKeyPath(plan), knownHostsFile: knownHostsFile(plan) });
-        const servers: { close(): void }[] = [];
-        try {
-          const mappings: { vm: string; service: string; port: number; local: number; label?: string; taken?: number }[] = [];
-          for (const [i, vm] of vms.entries()) {
-            const session = await pool.session(vm.ssh);
-            for (const spec of specs) {
-              const address = await containerAddress(session, plan, spec.service, vm.name);
-              const preferred = spec.port + PER_VM_OFFSET * (options.all ? i : 0);
-              const { server, port } = await listenFrom(preferred, (socket) => pipeTo(session, address, spec.port, socket));
-              servers.push(server);
-              mappings.push({ vm: vm.name, service: spec.service, port: spec.port, local: port, ...(spec.label ? { label: spec.label } : {}), ...(port !== preferred ? { taken: preferred } : {}) });
-            }
-          }
-          const print = printerOf(command);
-          print.result({ outcome: 'forwarding', forwards: mappings }, () =>
-            mappings
-              .map((m) => {
-                const notes = [m.label, m.taken ? `${m.taken} was taken` : undefined].filter(Boolean).join('; ');
-                return `localhost:${m.local} -> ${m.service}:${m.port} on ${m.vm}${notes ? ` (${notes})` : ''}`;
-              })
-              .join('\n'),
-          );
-          print.note('forwarding until Ctrl-C');
-          await untilInterrupted();
-        } finally {
-          for (const server of servers) server.close();
-          await pool.closeAll();
+export async function action(deps: CliDeps, name: string | undefined, ports: string[], options: { all?: boolean }, command: Command): Promise<void> {
+  const context = contextOf(command);
+  if (!name && !options.all) throw configError('name a VM, or forward every VM with --all', { key: 'forward' });
+  if (name && options.all) ports = [name, ...ports];
+  await withWorkspaces(context.projectDir, async ({ plan, devcontainer, select }) => {
+    const specs = portSpecs(plan, devcontainer, ports);
+    if (specs.length === 0) throw configError('nothing to forward: devcontainer.json has no forwardPorts', { file: devcontainer.shown, key: 'forwardPorts', description: 'Name ports: kamal-dev forward NAME 3000 db:5432' });
+    const vms = await select(options.all ? [] : [name!]);
+    const stopped = vms.filter((vm) => vm.status && vm.status !== 'running');
+    if (stopped.length) throw new KamalDevError('provider', `${stopped.map((v) => v.name).join(', ')} not running`, { description: `Start it first: kamal-dev start ${stopped.map((v) => v.name).join(' ')}` });
+    const pool = new SshPool({ privateKeyPath: sshKeyPath(plan), knownHostsFile: knownHostsFile(plan) });
+    const servers: { close(): void }[] = [];
+    try {
+      const mappings: { vm: string; service: string; port: number; local: number; label?: string; taken?: number }[] = [];
+      for (const [i, vm] of vms.entries()) {
+        const session = await pool.session(vm.ssh);
+        for (const spec of specs) {
+          const address = await containerAddress(session, plan, spec.service, vm.name);
+          const preferred = spec.port + PER_VM_OFFSET * (options.all ? i : 0);
+          const { server, port } = await listenFrom(preferred, (socket) => pipeTo(session, address, spec.port, socket));
+          servers.push(server);
+          mappings.push({ vm: vm.name, service: spec.service, port: spec.port, local: port, ...(spec.label ? { label: spec.label } : {}), ...(port !== preferred ? { taken: preferred } : {}) });
         }
-      }, { deps, command });
-    });
+      }
+      const print = printerOf(command);
+      print.result({ outcome: 'forwarding', forwards: mappings }, () =>
+        mappings
+          .map((m) => {
+            const notes = [m.label, m.taken ? `${m.taken} was taken` : undefined].filter(Boolean).join('; ');
+            return `localhost:${m.local} -> ${m.service}:${m.port} on ${m.vm}${notes ? ` (${notes})` : ''}`;
+          })
+          .join('\n'),
+      );
+      print.note('forwarding until Ctrl-C');
+      await untilInterrupted();
+    } finally {
+      for (const server of servers) server.close();
+      await pool.closeAll();
+    }
+  }, { deps, command });
 }
 
 /** The service container's address on the VM's compose network (reachable from the VM itself). */

@@ -5,7 +5,7 @@ import { ImageProgress, ImageProgressTracker } from '../../images/progress';
 import type { DeployPlan } from '../../spec/plan';
 import { initializeOnThisMachine } from '../initialize';
 import { resolveSpec } from '../../spec/resolve';
-import type { CheckedPlan } from '../deps';
+import type { CheckedPlan, CliDeps } from '../deps';
 import { lazySecretResolver } from '../../spec/secrets';
 
 /** What `build` and `push` need from the spec layer, passed in so these commands stay apart from config parsing. */
@@ -24,6 +24,11 @@ export const projectImageDeps: ImageCommandDeps = {
   loadPlan: ({ cwd, tag, initialize }) => resolveSpec({ projectDir: resolve(cwd), tag, initialize: initialize ? initializeOnThisMachine : undefined, writeLockfile: initialize }),
   secretsFor: (plan) => lazySecretResolver(plan.secretsFile),
 };
+
+/** The injected image deps (tests), else the real project's, printing to the CLI's streams. */
+export function imageDepsOf(deps: CliDeps): ImageCommandDeps {
+  return deps.images ?? { ...projectImageDeps, stdout: deps.stdout, stderr: deps.stderr };
+}
 
 export function newBuildId(plan: DeployPlan): string {
   return `${plan.service}-${plan.tag}-${randomBytes(4).toString('hex')}`;

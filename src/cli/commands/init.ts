@@ -10,15 +10,9 @@ import { contextOf } from '../context';
 import type { CliDeps } from '../deps';
 import { printer } from '../output';
 
-export function register(program: Command, deps: CliDeps = {}): void {
-  program
-    .command('init')
-    .description('write a commented config/dev.yml (detecting the devcontainer) and a .kamal/secrets template')
-    .option('--force', 'overwrite existing files')
-    .action((options: { force?: boolean }, command: Command) => {
-      const context = contextOf(command);
-      runInit({ projectDir: context.projectDir, force: options.force, json: context.json }, deps.stdout);
-    });
+export async function action(deps: CliDeps, options: { force?: boolean }, command: Command): Promise<void> {
+  const context = contextOf(command);
+  runInit({ projectDir: context.projectDir, force: options.force, json: context.json }, deps.stdout);
 }
 
 /** Writes config/dev.yml (only over an existing one with --force) and .kamal/secrets (never over an existing one: it holds real values). */

@@ -10,52 +10,44 @@ import { contextOf } from '../context';
 import { forgetRemovedVms } from '../forgetAccess';
 import { planOf, type CliDeps } from '../deps';
 import { recordDeploysDoneElsewhere } from '../records';
-import { setExitCode, withTemporal } from '../session';
+import { setExitCode } from '../exitCode';
+import { withTemporal } from '../session';
 import { table } from '../table';
 
-const ACTIONS: { name: 'stop' | 'start' | 'remove'; workflow: LifecycleWorkflow; description: string; done: string }[] = [
-  { name: 'stop', workflow: 'StopWorkspaces', description: 'stop VMs (their disks and stacks stay)', done: 'stopped' },
-  { name: 'start', workflow: 'StartWorkspaces', description: 'start stopped VMs and their stacks again', done: 'started' },
-  { name: 'remove', workflow: 'RemoveWorkspaces', description: 'compose down -v, then destroy the VMs', done: 'removed' },
+const ACTIONS: { name: 'stop' | 'start' | 'remove'; workflow: LifecycleWorkflow; done: string }[] = [
+  { name: 'stop', workflow: 'StopWorkspaces', done: 'stopped' },
+  { name: 'start', workflow: 'StartWorkspaces', done: 'started' },
+  { name: 'remove', workflow: 'RemoveWorkspaces', done: 'removed' },
 ];
 
 /** stop, start and remove: durable workflows like deploy, visible in the Web UI, resumed after a crash. */
-export function register(program: Command, deps: CliDeps): void {
-  for (const action of ACTIONS) {
-    const command = program
-      .command(action.name)
-      .argument('[names...]', 'VM names')
-      .option('--all', 'every VM of this project')
-      .description(action.description);
-    if (action.name === 'remove') command.option('-f, --force', 'do not ask for confirmation');
-    command.action(async (names: string[], options: { all?: boolean; force?: boolean }, cmd: Command) => {
-      if (names.length === 0 && !options.all) throw configError(`name the VMs to ${action.name}, or pass --all`, {});
-      const plan = await planOf(deps)({ projectDir: contextOf(cmd).projectDir });
-      if (action.name === 'remove' && !options.force) await confirmRemoval(deps, names.length ? names.join(', ') : `every VM of ${plan.service}`);
-      const summary = await withTemporal(deps, cmd, async ({ session, sourceQueue, worker, log, print }) => {
-        // The host keys the workers pin are those .kamal/known_hosts records: deploys done elsewhere first.
-        await recordDeploysDoneElsewhere(deps, log, plan, session.client);
-        const handle = await startLifecycle(session.client, action.workflow, plan, {
-          sharedQueue: session.settings.sharedQueue,
-          sourceQueue,
-          names: names.length ? names : undefined,
-          profiles: session.settings.profiles,
-        });
-        log(`started ${handle.workflowId}: ${webUiLink(handle.workflowId, session.settings.namespace, session.settings.uiUrl)}`);
-        const result = (await (await worker()).runUntil(handle.result()).catch(async (error: unknown) => {
-          throw (await refusalOf(session.client, error, plan.identity, action.name)) ?? error;
-        })) as LifecycleSummary;
-        await recordLifecycleOnSource(plan.projectDir, action.name, result);
-        if (action.name === 'remove') {
-          const removed = result.vms.filter((vm) => vm.state === 'done').map((vm) => vm.name);
-          for (const line of await forgetRemovedVms(plan, removed)) log(line);
-        }
-        print.result({ outcome: result.vms.some((vm) => vm.state === 'failed') ? 'failed' : 'ok', ...result }, () => render(result, action.done));
-        return result;
-      });
-      setExitCode(cmd, summary.vms.some((vm) => vm.state === 'failed') ? 1 : 0);
+export async function action(deps: CliDeps, name: string, names: string[], options: { all?: boolean; force?: boolean }, cmd: Command): Promise<void> {
+  const verb = ACTIONS.find((a) => a.name === name)!;
+  if (names.length === 0 && !options.all) throw configError(`name the VMs to ${verb.name}, or pass --all`, {});
+  const plan = await planOf(deps)({ projectDir: contextOf(cmd).projectDir });
+  if (verb.name === 'remove' && !options.force) await confirmRemoval(deps, names.length ? names.join(', ') : `every VM of ${plan.service}`);
+  const summary = await withTemporal(deps, cmd, async ({ session, sourceQueue, worker, log, print }) => {
+    // The host keys the workers pin are those .kamal/known_hosts records: deploys done elsewhere first.
+    await recordDeploysDoneElsewhere(deps, log, plan, session.client);
+    const handle = await startLifecycle(session.client, verb.workflow, plan, {
+      sharedQueue: session.settings.sharedQueue,
+      sourceQueue,
+      names: names.length ? names : undefined,
+      profiles: session.settings.profiles,
     });
-  }
+    log(`started ${handle.workflowId}: ${webUiLink(handle.workflowId, session.settings.namespace, session.settings.uiUrl)}`);
+    const result = (await (await worker()).runUntil(handle.result()).catch(async (error: unknown) => {
+      throw (await refusalOf(session.client, error, plan.identity, verb.name)) ?? error;
+    })) as LifecycleSummary;
+    await recordLifecycleOnSource(plan.projectDir, verb.name, result);
+    if (verb.name === 'remove') {
+      const removed = result.vms.filter((vm) => vm.state === 'done').map((vm) => vm.name);
+      for (const line of await forgetRemovedVms(plan, removed)) log(line);
+    }
+    print.result({ outcome: result.vms.some((vm) => vm.state === 'failed') ? 'failed' : 'ok', ...result }, () => render(result, verb.done));
+    return result;
+  });
+  setExitCode(cmd, summary.vms.some((vm) => vm.state === 'failed') ? 1 : 0);
 }
 
 function render(summary: LifecycleSummary, done: string): string {

@@ -4,32 +4,23 @@ import { knownHostsFile } from '../../ssh/knownHosts';
 import { composeArgv } from '../../docker/compose';
 import { sshKeyPath } from '../../ssh/keys';
 import { SshPool } from '../../ssh/pool';
-import { contextOf, wholeNumberFlag } from '../context';
+import { contextOf } from '../context';
 import type { CliDeps } from '../deps';
 import { printerOf } from '../output';
 import { withWorkspaces } from '../workspaces';
 
-export function register(program: Command, deps: CliDeps = {}): void {
-  program
-    .command('logs')
-    .argument('<name>', 'VM name')
-    .argument('[services...]', 'compose services (default: all)')
-    .option('-n, --tail <lines>', 'lines from the end of each log, 1 to 10000', wholeNumberFlag('--tail', 10_000), 100)
-    .option('-f, --follow', 'keep printing new lines (Ctrl-C stops)')
-    .description("a VM's compose logs (the remote's own output, also with --json)")
-    .action(async (name: string, services: string[], options: { tail: number; follow?: boolean }, command: Command) => {
-      const context = contextOf(command);
-      const print = printerOf(command, deps);
-      await withWorkspaces(context.projectDir, async ({ plan, select }) => {
-        const [vm] = await select([name]);
-        const pool = new SshPool({ privateKeyPath: sshKeyPath(plan), knownHostsFile: knownHostsFile(plan) });
-        try {
-          const session = await pool.session(vm.ssh);
-          const argv = composeArgv(stackRef(plan), 'logs', '--no-color', '--tail', String(options.tail), ...(options.follow ? ['--follow'] : []), ...services);
-          await session.run(argv, { root: true, onLine: (line, stream) => (stream === 'stdout' ? print.stdout : print.stderr).write(line + '\n') });
-        } finally {
-          await pool.closeAll();
-        }
-      }, { deps, command });
-    });
+export async function action(deps: CliDeps, name: string, services: string[], options: { tail: number; follow?: boolean }, command: Command): Promise<void> {
+  const context = contextOf(command);
+  const print = printerOf(command, deps);
+  await withWorkspaces(context.projectDir, async ({ plan, select }) => {
+    const [vm] = await select([name]);
+    const pool = new SshPool({ privateKeyPath: sshKeyPath(plan), knownHostsFile: knownHostsFile(plan) });
+    try {
+      const session = await pool.session(vm.ssh);
+      const argv = composeArgv(stackRef(plan), 'logs', '--no-color', '--tail', String(options.tail), ...(options.follow ? ['--follow'] : []), ...services);
+      await session.run(argv, { root: true, onLine: (line, stream) => (stream === 'stdout' ? print.stdout : print.stderr).write(line + '\n') });
+    } finally {
+      await pool.closeAll();
+    }
+  }, { deps, command });
 }

@@ -8,7 +8,7 @@ import type { LifecyclePlan } from '../../spec/plan';
 import { ResolvedSpec, resolveSpec } from '../../spec/resolve';
 import type { CliDeps } from '../deps';
 import { printer, specWarningLines } from '../output';
-import { contextOf, COUNT_HELP, FROM_HELP, parseCount, TAG_HELP } from '../context';
+import { contextOf } from '../context';
 
 export interface PlanOptions {
   projectDir: string;
@@ -20,17 +20,9 @@ export interface PlanOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export function register(program: Command, deps: CliDeps = {}): void {
-  program
-    .command('plan')
-    .description('show what a deploy would build, push and run (no side effects)')
-    .option('--count <n>', COUNT_HELP, parseCount)
-    .option('--tag <tag>', TAG_HELP)
-    .option('--from <path>', FROM_HELP)
-    .action(async (options: { count?: number; tag?: string; from?: string }, command: Command) => {
-      const context = contextOf(command);
-      await runPlan({ ...options, projectDir: context.projectDir, json: context.json }, deps.stdout);
-    });
+export async function action(deps: CliDeps, options: { count?: number; tag?: string; from?: string }, command: Command): Promise<void> {
+  const context = contextOf(command);
+  await runPlan({ ...options, projectDir: context.projectDir, json: context.json }, deps.stdout);
 }
 
 export async function runPlan(options: PlanOptions, stdout?: NodeJS.WritableStream): Promise<void> {

@@ -6,30 +6,23 @@ import type { FailedCommand } from '../../domain/stack';
 import { table } from '../table';
 import { withWorkspaces } from '../workspaces';
 
-export function register(program: Command, deps: CliDeps = {}): void {
-  program
-    .command('status')
-    .argument('[names...]', 'VM names (default: every VM of this project)')
-    .option('--all', 'every VM of this project (the default when no name is given)')
-    .description('live state of every service on the VMs: state, health, ports')
-    .action(async (names: string[], _options: unknown, command: Command) => {
-      const print = printerOf(command, deps);
-      await withWorkspaces(contextOf(command).projectDir, async ({ plan, activities, select }) => {
-        const vms = await select(names);
-        const report = await Promise.all(
-          vms.map(async (vm) => ({ ...vm, containers: await activities.stackStatus({ plan, vm }), failedCommands: await activities.commandFailures({ plan, vm }) })),
-        );
-        print.result({ outcome: 'ok', service: plan.service, vms: report }, () => {
-          if (report.length === 0) return `no VMs for ${plan.service}`;
-          const rows = table(['VM', 'service', 'container', 'state', 'health', 'ports'], print.stdout);
-          for (const vm of report) {
-            if (vm.containers.length === 0) rows.push([vm.name, '-', '-', vm.status === 'running' ? 'no stack' : (vm.status ?? '?'), '', '']);
-            for (const c of vm.containers) rows.push([vm.name, c.service, c.name, c.state, c.health ?? '', c.ports.join(', ')]);
-          }
-          return [rows.toString(), ...report.flatMap((vm) => vm.failedCommands.flatMap((failed) => failedCommandLines(vm.name, failed)))].join('\n');
-        });
-      }, { deps, command });
+export async function action(deps: CliDeps, names: string[], _options: unknown, command: Command): Promise<void> {
+  const print = printerOf(command, deps);
+  await withWorkspaces(contextOf(command).projectDir, async ({ plan, activities, select }) => {
+    const vms = await select(names);
+    const report = await Promise.all(
+      vms.map(async (vm) => ({ ...vm, containers: await activities.stackStatus({ plan, vm }), failedCommands: await activities.commandFailures({ plan, vm }) })),
+    );
+    print.result({ outcome: 'ok', service: plan.service, vms: report }, () => {
+      if (report.length === 0) return `no VMs for ${plan.service}`;
+      const rows = table(['VM', 'service', 'container', 'state', 'health', 'ports'], print.stdout);
+      for (const vm of report) {
+        if (vm.containers.length === 0) rows.push([vm.name, '-', '-', vm.status === 'running' ? 'no stack' : (vm.status ?? '?'), '', '']);
+        for (const c of vm.containers) rows.push([vm.name, c.service, c.name, c.state, c.health ?? '', c.ports.join(', ')]);
+      }
+      return [rows.toString(), ...report.flatMap((vm) => vm.failedCommands.flatMap((failed) => failedCommandLines(vm.name, failed)))].join('\n');
     });
+  }, { deps, command });
 }
 
 /** A hook that failed after waitFor: the VM is deployed, but its setup is not complete. */

@@ -6,27 +6,21 @@ import { readSecretNames } from '../../spec/secrets';
 import type { CliDeps } from '../deps';
 import { withTemporal } from '../session';
 
-export function register(program: Command, deps: CliDeps): void {
-  program
-    .command('worker')
-    .description('run a long-lived worker: picks up open deploys and runs the steps of new ones (Ctrl-C or SIGTERM stops it gracefully)')
-    .option('--secrets <file>', "this worker's secrets (NAME=value lines, as .kamal/secrets); its environment overrides them")
-    .action(async (options: { secrets?: string }, command: Command) => {
-      const secretsFile = options.secrets === undefined ? undefined : checkedSecretsFile(options.secrets);
-      // The runtime's handlers of SIGINT and SIGTERM start a graceful shutdown: running activities get the grace time to finish.
-      await withTemporal(
-        deps,
-        command,
-        async ({ session, sourceQueue, worker, log }) => {
-          const running = await worker();
-          log(`worker polling ${session.settings.sharedQueue} and ${sourceQueue} on ${session.address} (namespace ${session.settings.namespace})`);
-          if (secretsFile) log(`secrets: the environment, then ${secretsFile} (${readSecretNames(secretsFile).length} name(s))`);
-          await running.run();
-          log('worker stopped');
-        },
-        { logToFile: false, ...(secretsFile ? { secretsFile } : {}) },
-      );
-    });
+export async function action(deps: CliDeps, options: { secrets?: string }, command: Command): Promise<void> {
+  const secretsFile = options.secrets === undefined ? undefined : checkedSecretsFile(options.secrets);
+  // The runtime's handlers of SIGINT and SIGTERM start a graceful shutdown: running activities get the grace time to finish.
+  await withTemporal(
+    deps,
+    command,
+    async ({ session, sourceQueue, worker, log }) => {
+      const running = await worker();
+      log(`worker polling ${session.settings.sharedQueue} and ${sourceQueue} on ${session.address} (namespace ${session.settings.namespace})`);
+      if (secretsFile) log(`secrets: the environment, then ${secretsFile} (${readSecretNames(secretsFile).length} name(s))`);
+      await running.run();
+      log('worker stopped');
+    },
+    { logToFile: false, ...(secretsFile ? { secretsFile } : {}) },
+  );
 }
 
 /** Read (not evaluated) before the worker starts, so a typo is a usage error now rather than a failed step later. */

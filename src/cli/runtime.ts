@@ -1,0 +1,32 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+
+/**
+ * Installed only right before the first worker: once installed, the runtime keeps the process alive
+ * until its last native connection or worker closes.
+ */
+export async function installRuntime(shutdownSignals: NodeJS.Signals[], options: { logFile?: string; verbose?: boolean } = {}): Promise<void> {
+  const { logFile, verbose } = options;
+  // Loaded here, not at the top: commands without a worker never pay for the worker's modules.
+  const { DefaultLogger, makeTelemetryFilterString, Runtime } = await import('@temporalio/worker');
+  if (logFile) mkdirSync(dirname(logFile), { recursive: true });
+  const logger = logFile
+    ? new DefaultLogger(verbose ? 'DEBUG' : 'INFO', (entry) => {
+        const line = `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} ${entry.level} ${entry.message} ${entry.meta ? JSON.stringify(entry.meta) : ''}\n`;
+        appendFileSync(logFile, line);
+        if (verbose && entry.level !== 'DEBUG' && entry.level !== 'TRACE') process.stderr.write(line);
+      })
+    : new DefaultLogger('WARN');
+  try {
+    // Core (Rust) logs would go straight to stdout and corrupt --json output: forward them to the logger.
+    Runtime.install({ logger, shutdownSignals, telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN' }) } } });
+  } catch {
+    // installed already (in-process tests, or a second command in one process)
+  }
+}
+
+/** Where a command's in-process worker logs: .kamal/kamal-dev.log of the project. */
+export function workerLogFile(command: Command): string {
+  return join(resolve(command.optsWithGlobals<{ cwd?: string }>().cwd ?? process.cwd()), '.kamal', 'kamal-dev.log');
+}
