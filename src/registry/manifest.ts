@@ -21,9 +21,7 @@ export const MANIFEST_ACCEPT = [
  * Basic challenge directly. Resolves with the registry's digest.
  */
 export async function verifyManifest(image: string, expectedDigest: string, credentials?: RegistryCredentials, signal?: AbortSignal): Promise<string> {
-  const location = registryLocation(image);
-  const url = `${location.baseUrl}/v2/${location.repository}/manifests/${location.tag}`;
-  const { response } = await authorizedRequest(url, { method: 'HEAD', headers: { Accept: MANIFEST_ACCEPT }, signal }, { repository: location.repository, credentials, image });
+  const response = await headManifest(image, credentials, signal);
   if (response.status === 401 || response.status === 403) {
     throw new ImageError('RegistryAuthFailed', 'registry', `the registry refused to show ${image} (HTTP ${response.status})`, {
       retry: 'bad-input',
@@ -47,6 +45,14 @@ export async function verifyManifest(image: string, expectedDigest: string, cred
     });
   }
   return digest;
+}
+
+/** The registry's answer to a HEAD of an image's manifest (its digest in `docker-content-digest`). */
+export async function headManifest(image: string, credentials?: RegistryCredentials, signal?: AbortSignal): Promise<Response> {
+  const location = registryLocation(image);
+  const url = `${location.baseUrl}/v2/${location.repository}/manifests/${location.tag}`;
+  const { response } = await authorizedRequest(url, { method: 'HEAD', headers: { Accept: MANIFEST_ACCEPT }, signal }, { repository: location.repository, credentials, image });
+  return response;
 }
 
 /**

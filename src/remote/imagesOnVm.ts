@@ -1,5 +1,4 @@
-import { authorizedRequest, MANIFEST_ACCEPT, type RegistryCredentials } from '../registry/manifest';
-import { registryLocation } from '../registry/reference';
+import { headManifest, type RegistryCredentials } from '../registry/manifest';
 import type { DeployPlan } from '../spec/plan';
 import type { SshSession } from '../ssh/session';
 import { loopbackRegistryPorts, registryOf } from './registryAccess';
@@ -60,14 +59,8 @@ function registryDigests(plan: DeployPlan, images: string[], credentials?: Regis
 /** The digest the registry serves for an image's tag, or undefined when it does not say (in time). */
 async function registryDigest(image: string, credentials?: RegistryCredentials): Promise<string | undefined> {
   if (image.includes('@')) return image.slice(image.indexOf('@') + 1);
-  const location = registryLocation(image);
-  const url = `${location.baseUrl}/v2/${location.repository}/manifests/${location.tag}`;
   try {
-    const { response } = await authorizedRequest(
-      url,
-      { method: 'HEAD', headers: { Accept: MANIFEST_ACCEPT }, signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS) },
-      { repository: location.repository, credentials, image },
-    );
+    const response = await headManifest(image, credentials, AbortSignal.timeout(REGISTRY_TIMEOUT_MS));
     return response.status === 200 ? (response.headers.get('docker-content-digest') ?? undefined) : undefined;
   } catch {
     return undefined;
