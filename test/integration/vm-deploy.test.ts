@@ -135,8 +135,12 @@ describeWithLab(['vmImage', 'registry', 'baseImage'], 'a stack on a bootstrapped
     expect(await activities.pullImages({ plan: stackPlan, vm, services: ['sidecar'] })).toEqual({ started: ['sidecar'] });
     expect((await session.exec(['docker', 'image', 'inspect', '--format', '{{.Id}}', pushedImage()], { root: true })).exitCode).toBe(0);
     const sidecarId = async () => (await session.run(['docker', 'ps', '-q', '--no-trunc', '--filter', `label=com.docker.compose.project=${service}-ok`, '--filter', 'label=com.docker.compose.service=sidecar'], { root: true })).stdout.trim();
+    expect(await sidecarId()).not.toBe('');
+    // A deploy that fails before its swap takes the early services away again (their volumes stay).
+    expect(await activities.rollbackStack({ plan: stackPlan, vm, release: 'early-test' })).toEqual({ rolledBack: false });
+    expect(await sidecarId()).toBe('');
+    expect(await activities.pullImages({ plan: stackPlan, vm, services: ['sidecar'] })).toEqual({ started: ['sidecar'] });
     const earlySidecar = await sidecarId();
-    expect(earlySidecar).not.toBe('');
     await activities.composeUp({ plan: stackPlan, vm, skipPush: false, pulled: ['sidecar'] });
     // up found it running with the same configuration: the same container, and no early file left behind.
     expect(await sidecarId()).toBe(earlySidecar);
