@@ -20,12 +20,12 @@ export function pullImagesActivity(ctx: VmContext): DeployActivities['pullImages
         const credentials = await ctx.registryCredentials(plan);
         const early = (await builtInRegistry(plan, credentials)).filter((s) => !services.includes(s));
         const stale = await servicesToPull(session, plan, [...services, ...early], credentials);
-        const pull = (dockerConfig: string | undefined, which: string[], onLine: () => void) => pullServiceImages(session, plan, which, { onLine, dockerConfig });
         const pullAndStart = (dockerConfig?: string) =>
           heartbeating('pull', async (onLine) => {
+            const pull = (which: string[]) => pullServiceImages(session, plan, which, { onLine, dockerConfig });
             const [started] = await Promise.all([
-              pull(dockerConfig, stale.filter((s) => services.includes(s)), onLine).then(() => startEarly(session, plan, services, { onLine, dockerConfig })),
-              pull(dockerConfig, stale.filter((s) => !services.includes(s)), onLine),
+              pull(stale.filter((s) => services.includes(s))).then(() => startEarly(session, plan, services, { onLine, dockerConfig })),
+              pull(stale.filter((s) => !services.includes(s))),
             ]);
             return { started };
           });
