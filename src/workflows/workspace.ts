@@ -28,6 +28,21 @@ const IMAGES_STEP = 'waitForImages';
 /** With fromSeed: the workspace and the stack's files, from the seed that came with the images. */
 const SEED_STEP = 'seedWorkspace';
 
+/**
+ * From this patch on, the seed is unpacked while the unbuilt images are pulled (both are I/O on the
+ * VM through the same registry access), not after them. Histories from before pulled, then unpacked.
+ */
+export const SEED_BESIDE_PULLS = 'kamal-dev-seed-beside-pulls';
+
+/**
+ * Like Promise.all, but settles only once every step has: a compensation never runs while a
+ * sibling activity still works on the VM. The first failure is the one thrown.
+ */
+async function allSucceeded(steps: Promise<void>[]): Promise<void> {
+  const failed = (await Promise.allSettled(steps)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 function stepsOf(plan: DeployWorkspaceInput['plan'], awaitImages: boolean | undefined, unbuilt: string[], fromSeed: boolean): string[] {
   const beforeUp = WORKSPACE_STEPS.indexOf('composeUp');
   const early = awaitImages ? [...(unbuilt.length > 0 ? ['pullImages'] : []), ...(fromSeed ? [SEED_STEP] : []), IMAGES_STEP] : [];
@@ -106,16 +121,23 @@ async function deployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceRe
         undo: async () => void (rolledBack = (await undo.rollbackStack({ plan, vm, release })).rolledBack),
       });
     }
-    if (unbuilt.length > 0) await tracker.run('pullImages', () => pull.pullImages({ plan, vm, services: unbuilt }), () => unbuilt.join(', '));
-    if (waitForImages) {
-      // Before the seed: histories of the first seed version set the phase, then unpacked it.
+    const pullUnbuilt = async () => {
+      if (unbuilt.length > 0) await tracker.run('pullImages', () => pull.pullImages({ plan, vm, services: unbuilt }), () => unbuilt.join(', '));
+    };
+    const unpackSeed = async () => {
+      const seed = await waitForImages!.seed();
+      await tracker.run(SEED_STEP, () => seedFrom.seedWorkspace({ plan, vm, seed }), (r) => (r.workspace ? `workspace ${r.workspace}` : 'stack files'));
+    };
+    if (fromSeed && patched(SEED_BESIDE_PULLS)) {
       setPhase('images');
-      if (fromSeed) {
-        const seed = await waitForImages.seed();
-        await tracker.run(SEED_STEP, () => seedFrom.seedWorkspace({ plan, vm, seed }), (r) => (r.workspace ? `workspace ${r.workspace}` : 'stack files'));
-      }
-      await tracker.run(IMAGES_STEP, waitForImages.images);
+      await allSucceeded([pullUnbuilt(), unpackSeed()]);
+    } else {
+      await pullUnbuilt();
+      // Before the seed: histories of the first seed version set the phase, then unpacked it.
+      if (waitForImages) setPhase('images');
+      if (fromSeed) await unpackSeed();
     }
+    if (waitForImages) await tracker.run(IMAGES_STEP, waitForImages.images);
     const pulled = unbuilt.length > 0 ? { pulled: unbuilt } : {};
     await tracker.run('composeUp', () => pull.composeUp({ plan, vm, skipPush, release, ...pulled }));
     setPhase('verify');

@@ -255,6 +255,23 @@ describeWithLab(['temporal'], 'DeployWorkspaces on a real Temporal server', () =
     await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-1`), 'workspace-from-seed');
   });
 
+  it('the seed is unpacked while the unbuilt images are pulled, not after them', async () => {
+    const hosts: DeployPlan['provider'] = { type: 'ssh', hosts: [{ host: '127.0.0.1', port: 2201 }] };
+    const withDb = (i: DeployInput) => {
+      const p = fakePlan(i);
+      const services = { app: { image: 'x' }, db: { image: 'postgres:16' } };
+      return { ...p, provider: hosts, stack: { ...p.stack, compose: { services }, workspace: { source: '/src/wftest', target: 'workspaces/wftest', exclude: [] } } };
+    };
+    // pullImages ends only once the seed is unpacked: run one after the other, it never would.
+    const gate = (step: string, live: FakeCall[]) => step !== 'pullImages' || done(live, 'seedWorkspace').length === 1;
+    const { summary, calls, handle } = await deploy({ plan: withDb, gate }, input(1));
+    expect(summary?.outcome).toBe('deployed');
+    const at = (step: string, event: string) => calls.findIndex((c) => c.step === step && c.event === event && c.vm === 'wftest-1');
+    expect(at('seedWorkspace', 'done')).toBeLessThan(at('pullImages', 'done'));
+    expect(at('composeUp', 'start')).toBeGreaterThan(at('pullImages', 'done'));
+    await recordHistory(h.client.workflow.getHandle(`${handle.workflowId}/vm/wftest-1`), 'workspace-seed-beside-pulls');
+  });
+
   it('--skip-push has no registry to carry the workspace: its VM steps run on the source queue', async () => {
     const withWorkspace = (i: DeployInput) => { const p = fakePlan(i); return { ...p, stack: { ...p.stack, workspace: { source: '/src/wftest', target: 'workspaces/wftest', exclude: [] } } }; };
     const { summary, calls } = await deploy({ plan: withWorkspace }, input(1, { skipPush: true }));

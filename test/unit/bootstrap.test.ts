@@ -18,11 +18,16 @@ describe('bootstrap', () => {
     expect(installScript(probe({ docker: '20.10.24', compose: '2.26.1' }))).toBe('');
   });
 
-  it('bookworm: docker.io from bookworm, Compose v2 from trixie behind a priority-100 pin', () => {
+  it('bookworm: docker.io from bookworm, Compose v2 from trixie behind a priority-100 pin, in one transaction', () => {
     const script = installScript(probe({}));
-    expect(script).toContain('apt_install docker.io');
-    expect(script).toContain('apt_install -t trixie docker-compose');
+    expect(script).toContain('apt_install docker.io docker-compose/trixie');
     expect(script).toContain('Pin-Priority: 100');
+  });
+
+  it('updates the package lists without their translations', () => {
+    const script = installScript(probe({}));
+    expect(script).toContain('apt_update() { apt_get update -q -o Acquire::Languages=none; }');
+    expect(script.split('\n').filter((line) => line === 'apt_update')).toHaveLength(1);
   });
 
   it('waits for the dpkg lock a retried bootstrap may find held by the attempt before it', () => {
@@ -35,8 +40,7 @@ describe('bootstrap', () => {
 
   it('bookworm with Docker but Compose v1 only installs Compose', () => {
     const script = installScript(probe({ docker: '20.10.24', compose: '1.29.2' }));
-    expect(script).not.toContain('apt_install docker.io');
-    expect(script).toContain('apt_install -t trixie docker-compose');
+    expect(script).toContain('apt_install docker-compose/trixie');
   });
 
   it('trixie and Ubuntu use their own packages', () => {
