@@ -21,7 +21,7 @@ const { version: KAMAL_DEV_VERSION } = require('../../package.json') as { versio
  * secret alone reuses the image a cached build would have made too. `--no-cache` rebuilds.
  *
  * Undefined when a build reads something the key cannot pin down (a base image that is not local,
- * a URL source): such a build always runs.
+ * a URL source, a context too big to read quickly): such a build always runs.
  */
 export async function buildKey(plan: DeployPlan, revision: string | undefined): Promise<string | undefined> {
   const hash = createHash('sha256').update(JSON.stringify({ kamalDev: KAMAL_DEV_VERSION, deployment: plan.service, revision: revision ?? null }));
@@ -42,12 +42,15 @@ async function imageKey(build: ImageBuild, leftOut: string[]): Promise<string | 
     if ('unkeyed' in refs) return undefined;
     const bases = await imageIds(refs.images);
     if (!bases) return undefined;
-    Object.assign(parts, { dockerfile: relative(context, dockerfile), dockerfileText: text, context: contextDigest(context, dockerfile, leftOut), bases });
+    const files = contextDigest(context, dockerfile, leftOut);
+    if (!files) return undefined;
+    Object.assign(parts, { dockerfile: relative(context, dockerfile), dockerfileText: text, context: files, bases });
   }
   if (features) {
     const base = features.baseImage ? await imageIds([features.baseImage]) : {};
     if (!base) return undefined;
     const installed = features.features.map((f) => ({ dir: f.dir, env: f.env, files: treeDigest(f.source) })); // copied whole into the stage's context
+    if (installed.some((f) => !f.files)) return undefined;
     Object.assign(parts, { features: { base, dockerfile: features.dockerfile, metadata: features.metadata, installed } });
   }
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');

@@ -87,6 +87,13 @@ describe('contextDigest', () => {
     expect(contextDigest(dir, join(dir, 'Dockerfile'))).not.toBe(executable);
   });
 
+  it('gives up on a context past its budget (the build then runs, as before)', () => {
+    const dir = project({ 'big.bin': 'x'.repeat(2048) });
+    expect(contextDigest(dir, join(dir, 'Dockerfile'), [], { bytes: 1024, files: 100 })).toBeUndefined();
+    expect(contextDigest(dir, join(dir, 'Dockerfile'), [], { bytes: 1024 * 1024, files: 2 })).toBeUndefined();
+    expect(contextDigest(dir, join(dir, 'Dockerfile'), [], { bytes: 1024 * 1024, files: 100 })).toMatch(/^[0-9a-f]{64}$/);
+  });
+
   it('reads <Dockerfile>.dockerignore beside the Dockerfile before the context\'s', () => {
     const dir = project({ 'docker/app.Dockerfile': 'FROM scratch\n', 'docker/app.Dockerfile.dockerignore': 'src\n', '.dockerignore': 'nothing\n' });
     const digest = contextDigest(dir, join(dir, 'docker', 'app.Dockerfile'));
