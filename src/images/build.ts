@@ -37,8 +37,9 @@ export async function buildImages(plan: DeployPlan, options: BuildImagesOptions)
   const secretValues = plan.builds.map((build) => buildSecretValues(plan, build, options.resolveSecret));
   const revision = await gitRevision(plan.projectDir);
   // An unchanged build asks nothing of buildx: the engine answered the key's image lookups already.
-  const key = options.noCache ? undefined : await buildKey(plan, revision);
-  const unchanged = key === undefined ? undefined : await unchangedBuild(plan, key);
+  // --no-cache builds, and records the key of what it built for the next deploy.
+  const key = await buildKey(plan, revision);
+  const unchanged = options.noCache || key === undefined ? undefined : await unchangedBuild(plan, key);
   if (unchanged) return unchanged;
   await checkDocker({ compose: plan.kind === 'compose', signal: options.signal });
   // Reading --cache-from images from a private registry needs a login; nothing else in a build does.
