@@ -53,11 +53,13 @@ export interface DeployActivities {
   seedWorkspace(input: { plan: DeployPlan; vm: VmHandle; seed: WorkspaceSeed }): Promise<{ workspace?: string }>;
   /**
    * Registry login or tunnel, then the staged stack's images of `services` pulled (those that are not
-   * built: they can come down while the source machine builds), in the same pull as the built ones
-   * the registry already serves (a push that ended first); images the VM holds at the registry's
-   * digest are not pulled (with none left, no tunnel or login). Nothing running changes.
+   * built: they can come down while the source machine builds), beside the built ones the registry
+   * already serves (a push that ended first); images the VM holds at the registry's digest are not
+   * pulled (with none left, no tunnel or login). Nothing running changes; on a VM that has never run
+   * the stack, the unbuilt services that need nothing else are started (`started`; histories from
+   * before returned nothing).
    */
-  pullImages(input: { plan: DeployPlan; vm: VmHandle; services: string[] }): Promise<void>;
+  pullImages(input: { plan: DeployPlan; vm: VmHandle; services: string[] }): Promise<{ started: string[] } | void>;
   /**
    * Registry login or tunnel (or image transfer with skipPush), pull the staged stack's images (but
    * those of `pulled`, which pullImages brought already, and those the VM holds at the registry's

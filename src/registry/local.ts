@@ -31,17 +31,22 @@ export function localRegistryRunArgv(name: string, port: number, image: string):
   ];
 }
 
-/** A registry that answers on 127.0.0.1:PORT, reused when one does, started as a labelled container otherwise. */
+/**
+ * A registry that answers on 127.0.0.1:PORT, reused when one does. Its container is never replaced:
+ * it holds every image pushed to it. A stopped one (after a reboot, or a crash) is started again, a
+ * running one that is slow to answer (a loaded machine) is waited for, and only when there is none
+ * a labelled container is started.
+ */
 export async function ensureLocalRegistry(options: LocalRegistryOptions = {}): Promise<{ address: string; started: boolean }> {
   const port = options.port ?? LOCAL_REGISTRY.port;
   const name = localRegistryName(port);
   const image = options.image ?? process.env.KAMAL_DEV_LOCAL_REGISTRY_IMAGE ?? LOCAL_REGISTRY.image;
   const address = `localhost:${port}`;
   if (await answers(port)) return { address, started: false };
-  // A stopped container of ours (after a reboot, or a crash) is replaced rather than guessed about.
-  await run(['docker', 'rm', '--force', name], { signal: options.signal }).catch(() => undefined);
+  const state = await containerState(name, options.signal);
   try {
-    await run(localRegistryRunArgv(name, port, image), { signal: options.signal });
+    if (state === undefined) await run(localRegistryRunArgv(name, port, image), { signal: options.signal });
+    else if (state !== 'running') await run(['docker', 'start', name], { signal: options.signal });
   } catch (error) {
     throw new ImageError('RegistryUnavailable', 'registry', `could not start the local registry ${name} on 127.0.0.1:${port}`, {
       description:
@@ -60,7 +65,16 @@ export async function ensureLocalRegistry(options: LocalRegistryOptions = {}): P
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  return { address, started: true };
+  return { address, started: state !== 'running' };
+}
+
+/** The container's state (`running`, `exited`, ...), undefined when there is none of that name. */
+async function containerState(name: string, signal?: AbortSignal): Promise<string | undefined> {
+  try {
+    return (await run(['docker', 'container', 'inspect', '--format', '{{.State.Status}}', name], { signal })).stdout.trim();
+  } catch {
+    return undefined;
+  }
 }
 
 /** One container per port, so registries on other ports (another project's, a test's) are never replaced. */

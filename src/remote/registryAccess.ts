@@ -64,15 +64,15 @@ export function withDockerConfig(dir: string | undefined, argv: string[]): strin
 }
 
 /** Runs `work` with the registry reachable and logged in (its Docker config, if any); closes both after. */
-export async function withRegistryAccess(
+export async function withRegistryAccess<T>(
   session: SshSession,
   plan: DeployPlan,
   credentials: { username: string; password: string } | undefined,
-  work: (dockerConfig?: string) => Promise<void>,
-): Promise<void> {
+  work: (dockerConfig?: string) => Promise<T>,
+): Promise<T> {
   const access = await openRegistryAccess(session, plan, credentials);
   try {
-    await work(access.dockerConfig);
+    return await work(access.dockerConfig);
   } finally {
     await access.close();
   }

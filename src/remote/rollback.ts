@@ -4,6 +4,7 @@ import { composeUp } from '../docker/compose';
 import type { DeployPlan } from '../spec/plan';
 import type { SshSession } from '../ssh/session';
 import { carryCommandsRecord } from './devcontainerCommands';
+import { stopEarlyStarted } from './earlyStart';
 import { SECRETS_ENV_FILE, stackRef } from './stackDir';
 import { markRolledBack, previousCommandsRecord, restorePrevious } from './stackRelease';
 import { describeFailure, waitForStack } from './verify';
@@ -24,7 +25,10 @@ export interface RollbackOptions {
 export async function rollbackStackOn(session: SshSession, plan: DeployPlan, options: RollbackOptions): Promise<boolean> {
   const { outcome, previous } = await restorePrevious(session, plan, options.release);
   if (outcome === 'rolled-back') return true;
-  if (outcome !== 'restored' || !previous) return false;
+  if (outcome !== 'restored' || !previous) {
+    await stopEarlyStarted(session, plan);
+    return false;
+  }
   const before = await previousPlan(session, plan);
   const record = await previousCommandsRecord(session, plan);
   await session.run(composeUp(stackRef(before)), { root: true, onLine: options.onPoll });

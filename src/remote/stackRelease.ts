@@ -27,6 +27,8 @@ export interface PreviousStack {
 
 /** Beside the staged compose.yaml: its services' images only, what `compose pull` needs. */
 export const PULL_FILE = 'pull.yaml';
+/** Beside the staged compose.yaml: the services that start before the swap (src/remote/earlyStart.ts). */
+export const EARLY_FILE = 'early.yaml';
 
 /**
  * The staged release's images as Compose pulls them. The staged compose.yaml itself cannot be
@@ -78,7 +80,7 @@ if [ -f ${STAGED_DIR}/${WORKSPACE_SYNC_TAR} ]; then
   fi
   rm -f ${STAGED_DIR}/${WORKSPACE_SYNC_TAR}
 fi
-rm -rf compose.yaml ${SECRETS_ENV_FILE} env files ${SEED_MARK} ${STAGED_DIR}/${PULL_FILE}
+rm -rf compose.yaml ${SECRETS_ENV_FILE} env files ${SEED_MARK} ${STAGED_DIR}/${PULL_FILE} ${STAGED_DIR}/${EARLY_FILE}
 find ${STAGED_DIR} -mindepth 1 -maxdepth 1 -exec mv -t . {} +
 rmdir ${STAGED_DIR}
 `;

@@ -122,7 +122,9 @@ async function deployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceRe
       });
     }
     const pullUnbuilt = async () => {
-      if (unbuilt.length > 0) await tracker.run('pullImages', () => pull.pullImages({ plan, vm, services: unbuilt }), () => unbuilt.join(', '));
+      if (unbuilt.length === 0) return;
+      const summary = (r: { started: string[] } | void) => `${unbuilt.join(', ')}${r?.started.length ? `; started ${r.started.join(', ')}` : ''}`;
+      await tracker.run('pullImages', () => pull.pullImages({ plan, vm, services: unbuilt }), summary);
     };
     const unpackSeed = async () => {
       const seed = await waitForImages!.seed();

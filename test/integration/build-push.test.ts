@@ -10,7 +10,7 @@ import { ImageError } from '../../src/images/errors';
 import { readLastBuild } from '../../src/images/last-build';
 import { pushImages } from '../../src/images/push';
 import { localImageId } from '../../src/images/recorded';
-import { ensureLocalRegistry, removeLocalRegistryArgv } from '../../src/registry/local';
+import { ensureLocalRegistry, localRegistryName, removeLocalRegistryArgv } from '../../src/registry/local';
 import type { DeployPlan, ImageBuild, RegistryPlan } from '../../src/spec/plan';
 import { sh } from '../lab/exec';
 import { ensureRegistryImage } from '../lab/parts/registry';
@@ -289,6 +289,9 @@ describeWithLab(['baseImage'], 'local registry mode', () => {
     const built = await buildImages(plan, { buildId: newBuildId('local'), resolveSecret: resolverWith({ BUILD_TEST_TOKEN: SECRET_VALUE }) });
     const pushed = await pushImages(plan, built, { resolveSecret: resolverWith({}), localRegistryImage: image });
     expect(pushed[0].image).toBe(`${server}/build-test/app:${RUN}`);
+    // Stopped (a reboot, a crash): started again, not replaced, so what was pushed is still there.
+    await sh(['docker', 'stop', localRegistryName(port)]);
+    expect(await ensureLocalRegistry({ port, image })).toEqual({ address: server, started: true });
     await sh(['docker', 'image', 'rm', pushed[0].image]);
     await sh(['docker', 'pull', pushed[0].image]);
     expect(await sh(['docker', 'image', 'inspect', '--format', '{{.Id}}', pushed[0].image])).toBe(built[0].imageId);

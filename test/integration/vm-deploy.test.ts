@@ -131,9 +131,22 @@ describeWithLab(['vmImage', 'registry', 'baseImage'], 'a stack on a bootstrapped
     expect(listing).not.toContain('.kamal');
 
     // What is not built comes down first, while the source machine would still build; composeUp pulls the rest.
-    await activities.pullImages({ plan: stackPlan, vm, services: ['sidecar'] });
+    // The VM has never run this stack: the sidecar, which needs nothing from the stack folder, starts at once.
+    expect(await activities.pullImages({ plan: stackPlan, vm, services: ['sidecar'] })).toEqual({ started: ['sidecar'] });
     expect((await session.exec(['docker', 'image', 'inspect', '--format', '{{.Id}}', pushedImage()], { root: true })).exitCode).toBe(0);
+    const sidecarId = async () => (await session.run(['docker', 'ps', '-q', '--no-trunc', '--filter', `label=com.docker.compose.project=${service}-ok`, '--filter', 'label=com.docker.compose.service=sidecar'], { root: true })).stdout.trim();
+    expect(await sidecarId()).not.toBe('');
+    // A deploy that fails before its swap takes the early services away again (their volumes stay).
+    expect(await activities.rollbackStack({ plan: stackPlan, vm, release: 'early-test' })).toEqual({ rolledBack: false });
+    expect(await sidecarId()).toBe('');
+    expect(await activities.pullImages({ plan: stackPlan, vm, services: ['sidecar'] })).toEqual({ started: ['sidecar'] });
+    const earlySidecar = await sidecarId();
     await activities.composeUp({ plan: stackPlan, vm, skipPush: false, pulled: ['sidecar'] });
+    // up found it running with the same configuration: the same container, and no early file left behind.
+    expect(await sidecarId()).toBe(earlySidecar);
+    expect((await session.exec(['test', '-e', `/opt/kamal-dev/${service}-ok/early.yaml`])).exitCode).toBe(1);
+    // With a live stack nothing starts before the swap.
+    expect(await activities.pullImages({ plan: stackPlan, vm, services: ['sidecar'] })).toEqual({ started: [] });
     // The login went to a throwaway Docker config, removed after the pull: none stays in root's.
     const configs = await session.exec(['sh', '-c', 'ls -d /tmp/kamal-dev-docker-config.* /root/.docker/config.json 2>/dev/null; cat /root/.docker/config.json 2>/dev/null'], { root: true });
     expect(configs.stdout).not.toContain('kamal-dev-docker-config');
