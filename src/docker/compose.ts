@@ -24,7 +24,17 @@ export const composeDown = (stack: StackRef) => composeArgv(stack, 'down', '-v',
 export const composeStop = (stack: StackRef) => composeArgv(stack, 'stop');
 export const composeStart = (stack: StackRef) => composeArgv(stack, 'start');
 
-export const composeContainerId = (stack: StackRef, service: string) => composeArgv(stack, 'ps', '--quiet', service);
+/**
+ * The running containers of one compose service (full ids, as `compose ps --quiet` prints them), found
+ * by the labels Compose puts on them: the engine answers alone, without starting Compose (about
+ * 100 ms less on every deploy's lifecycle step, attach and forward).
+ */
+export const composeContainerId = (stack: StackRef, service: string) => [
+  'docker', 'ps', '--quiet', '--no-trunc',
+  '--filter', `label=com.docker.compose.project=${stack.project}`,
+  '--filter', `label=com.docker.compose.service=${service}`,
+  '--filter', 'label=com.docker.compose.oneoff=False',
+];
 
 export interface ExecOptions {
   workdir?: string;

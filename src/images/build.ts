@@ -9,7 +9,8 @@ import { buildSecretValues, registryCredentials, ResolveSecret } from './credent
 import { appendJournal, pruneJournals, readJournal, recordBuilt, removeJournal } from './build-journal';
 import { ImageError } from './errors';
 import { buildFeaturesStage } from './features';
-import { writeLastBuild } from './last-build';
+import { buildKey } from './build-key';
+import { readLastBuild, writeLastBuild } from './last-build';
 import { withRegistryLogin } from './login';
 import { localImageId } from './recorded';
 import { withSecretFiles } from './secret-files';
@@ -31,13 +32,18 @@ export interface BuildImagesOptions {
  * build made are gone. Records the result in .kamal/last_build.json.
  */
 export async function buildImages(plan: DeployPlan, options: BuildImagesOptions): Promise<BuiltImage[]> {
-  await checkDocker({ compose: plan.kind === 'compose', signal: options.signal });
   checkBuildInputs(plan.builds);
   const credentials = (options.checkCredentials ?? true) ? registryCredentials(plan, options.resolveSecret) : undefined;
-  // Reading --cache-from images from a private registry needs a login; nothing else in a build does.
-  const usesRegistryCache = !options.noCache && plan.builds.some((b) => b.cacheFrom.length > 0);
   const secretValues = plan.builds.map((build) => buildSecretValues(plan, build, options.resolveSecret));
   const revision = await gitRevision(plan.projectDir);
+  // An unchanged build asks nothing of buildx: the engine answered the key's image lookups already.
+  // --no-cache builds, and records the key of what it built for the next deploy.
+  const key = await buildKey(plan, revision);
+  const unchanged = options.noCache || key === undefined ? undefined : await unchangedBuild(plan, key);
+  if (unchanged) return unchanged;
+  await checkDocker({ compose: plan.kind === 'compose', signal: options.signal });
+  // Reading --cache-from images from a private registry needs a login; nothing else in a build does.
+  const usesRegistryCache = !options.noCache && plan.builds.some((b) => b.cacheFrom.length > 0);
   pruneJournals();
   const built: BuiltImage[] = [];
   try {
@@ -53,8 +59,21 @@ export async function buildImages(plan: DeployPlan, options: BuildImagesOptions)
     await removeBuildImages(options.buildId).catch(() => undefined);
     throw error;
   }
-  writeLastBuild(plan.projectDir, { buildId: options.buildId, tag: plan.tag, builtAt: new Date().toISOString(), images: built });
+  writeLastBuild(plan.projectDir, { buildId: options.buildId, tag: plan.tag, builtAt: new Date().toISOString(), images: built, ...(key ? { key } : {}) });
   return built;
+}
+
+/**
+ * The last build's images when it was made from exactly this (the same build key) and the engine
+ * still holds each under the id it had; nothing is written, so no compensation touches them.
+ */
+async function unchangedBuild(plan: DeployPlan, key: string): Promise<BuiltImage[] | undefined> {
+  const last = readLastBuild(plan.projectDir);
+  if (last?.key !== key || last.tag !== plan.tag || last.images.length !== plan.builds.length) return undefined;
+  for (const image of last.images) {
+    if ((await localImageId(image.image)) !== image.imageId) return undefined;
+  }
+  return last.images.map((image) => ({ ...image, reused: true }));
 }
 
 /** What a Dockerfile build runs with: the registry login's environment, and its secrets as files (and values, to redact). */

@@ -9,6 +9,8 @@ export interface LastBuild {
   tag: string;
   builtAt: string;
   images: BuiltImage[];
+  /** buildKey() of what it was built from, when it could be keyed: an unchanged redeploy reuses its images. */
+  key?: string;
 }
 
 export function lastBuildPath(projectDir: string): string {

@@ -56,7 +56,7 @@ async function deployAll(input: DeployWorkspacesInput, current: boolean, lock?: 
     enter('build');
     const images = input.skipBuild
       ? await tracker.run('buildImages', () => quick.checkImages({ plan }), (i) => `using existing ${i.map((x) => x.image).join(', ')}`)
-      : await tracker.run('buildImages', () => long.buildImages({ plan, buildId, noCache: input.noCache }), (i) => i.map((x) => x.image).join(', '));
+      : await tracker.run('buildImages', () => long.buildImages({ plan, buildId, noCache: input.noCache }), describeBuilt);
     if (input.skipPush) {
       tracker.mark('pushImages', 'skipped');
       return { images, pushed: [] };
@@ -147,4 +147,9 @@ interface Built {
 
 function describeSeed(seed: WorkspaceSeed): string {
   return `${seed.digest.slice(0, 19)}, ${seed.files} file(s)${seed.pushed ? '' : ', already in the registry'}`;
+}
+
+/** A reused image is said so: nothing it is made of changed, so no build ran (src/images/build-key.ts). */
+function describeBuilt(images: BuiltImage[]): string {
+  return images.map((x) => `${x.image}${x.reused ? ' (unchanged, reused)' : ''}`).join(', ');
 }

@@ -12,6 +12,7 @@ jest.setTimeout(15 * 60_000);
 interface Summary {
   outcome: string;
   seed?: { image: string; pushed: boolean; files: number };
+  images: { image: string; imageId: string; reused?: boolean }[];
   vms: { name: string; state: string; containers?: { service: string; state: string; health?: string }[] }[];
 }
 
@@ -108,6 +109,8 @@ async function deployAndProve(service: string, project: { dir: string; env: Node
     expect(redeployed.outcome).toBe('deployed');
     // Content-addressed: the unchanged tree is the same seed, which the registry has already.
     expect(redeployed.seed).toEqual({ ...summary.seed, pushed: false });
+    // Nothing the image is made of changed since the --no-cache build: it is taken as it is, no buildx run.
+    expect(redeployed.images).toEqual(summary.images.map((i) => ({ ...i, reused: true })));
     expect(await containerIds()).toEqual(before);
     // Same container, so postCreateCommand did not run again: this probe is the third, not the fourth.
     expect(await execInStack(summary.vms[0].name, plan.compose.name, 'app', ['db-probe'])).toContain('probes=3');

@@ -111,9 +111,29 @@ describeWithLab(['registry'], 'build and push against the real engine and regist
     expect(await sh(['docker', 'image', 'inspect', built[0].image])).not.toContain(SECRET_VALUE);
   });
 
-  it('shows cached steps when unchanged source is built again, and makes the same image', async () => {
+  it('reuses the last build of unchanged source without running buildx; a .dockerignore\'d file changes nothing', async () => {
+    writeFileSync(join(dir, '.dockerignore'), 'scratch-notes.txt\n');
+    writeFileSync(join(dir, 'scratch-notes.txt'), 'not part of the image\n');
+    // The first build read no .dockerignore: its key differs, so this one runs (all cached).
+    await buildImages(planFor(dir, labRegistryPlan(registry())), { buildId: newBuildId('ignore'), resolveSecret: secrets() });
+    writeFileSync(join(dir, 'scratch-notes.txt'), 'still not part of the image\n');
     const events: BuildEvent[] = [];
-    await buildImages(planFor(dir, labRegistryPlan(registry())), {
+    const reused = await buildImages(planFor(dir, labRegistryPlan(registry())), {
+      buildId: newBuildId('reuse'),
+      resolveSecret: secrets(),
+      onEvent: (_service, event) => events.push(event),
+    });
+    expect(events).toEqual([]);
+    expect(reused).toEqual([{ ...built[0], reused: true }]);
+    expect(readJournal(buildIds.at(-1)!)).toEqual([]); // nothing written: no compensation can touch the image
+  });
+
+  it('shows cached steps when a build arg changes back and forth, and makes the same image', async () => {
+    const plan = planFor(dir, labRegistryPlan(registry()));
+    const [other] = await buildImages({ ...plan, builds: [{ ...plan.builds[0], args: { GREETING: `${GREETING} again` } }] }, { buildId: newBuildId('other-arg'), resolveSecret: secrets() });
+    expect(other.reused).toBeUndefined();
+    const events: BuildEvent[] = [];
+    await buildImages(plan, {
       buildId: newBuildId('rebuild'),
       resolveSecret: secrets(),
       onEvent: (_service, event) => events.push(event),
@@ -123,6 +143,7 @@ describeWithLab(['registry'], 'build and push against the real engine and regist
     // The same image id: a redeploy of unchanged source leaves the VMs' containers as they are.
     expect(readLastBuild(dir)!.images[0].imageId).toBe(built[0].imageId);
     built = readLastBuild(dir)!.images;
+    await sh(['docker', 'image', 'rm', other.imageId]); // its name moved on: no journal undoes it
   });
 
   it('pushes to the htpasswd registry and verifies the manifest', async () => {

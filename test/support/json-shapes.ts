@@ -13,7 +13,7 @@ const error = z.strictObject({
   key: z.string().optional(),
 });
 
-const builtImage = z.strictObject({ service: z.string(), image: z.string(), imageId: z.string() });
+const builtImage = z.strictObject({ service: z.string(), image: z.string(), imageId: z.string(), reused: z.literal(true).optional() });
 const pushedImage = z.strictObject({ image: z.string(), digest: z.string().startsWith('sha256:') });
 const container = z.strictObject({ service: z.string(), name: z.string(), state: z.string(), health: z.string().optional(), ports: z.array(z.string()) });
 const seenContainer = container.omit({ ports: true });

@@ -37,7 +37,10 @@ describe('compose argv', () => {
       'docker', 'exec', '--workdir', '/src', '--user', 'dev', '--env', 'A=1 2', '--env-file', '/opt/kamal-dev/app/lifecycle.env', 'c0ffee', '/bin/sh', '-c', 'bin/setup',
     ]);
     expect(dockerExec('c0ffee', ['true'])).toEqual(['docker', 'exec', 'c0ffee', 'true']);
-    expect(composeContainerId({ project: 'app', dir: '/opt/kamal-dev/app' }, 'web')).toEqual([...base, 'ps', '--quiet', 'web']);
+    expect(composeContainerId({ project: 'app', dir: '/opt/kamal-dev/app' }, 'web')).toEqual([
+      'docker', 'ps', '--quiet', '--no-trunc',
+      '--filter', 'label=com.docker.compose.project=app', '--filter', 'label=com.docker.compose.service=web', '--filter', 'label=com.docker.compose.oneoff=False',
+    ]);
   });
 
   it('saves and loads images', () => {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { buildImages } from '../../images/build';
 import { lastBuildPath } from '../../images/last-build';
+import type { BuiltImage } from '../../domain/images';
 import type { CliDeps } from '../deps';
 import { contextOf } from '../context';
 import { printerOf, specWarningLines } from '../output';
@@ -22,5 +23,10 @@ export async function action(cli: CliDeps, options: { tag?: string; cache: boole
     resolveSecret: deps.secretsFor(plan),
     onEvent: (service, event) => show({ phase: 'build', service, event }),
   });
-  print.result({ outcome: 'ok', images }, () => `built ${images.map((i) => i.image).join(', ')} (recorded in ${lastBuildPath(plan.projectDir)})`);
+  print.result({ outcome: 'ok', images }, () => describeBuilt(images, lastBuildPath(plan.projectDir)));
+}
+
+function describeBuilt(images: BuiltImage[], record: string): string {
+  if (images.every((i) => i.reused)) return `unchanged since the last build: ${images.map((i) => i.image).join(', ')} (--no-cache rebuilds)`;
+  return `built ${images.map((i) => i.image).join(', ')} (recorded in ${record})`;
 }
