@@ -29,6 +29,8 @@ const PORT_TAKEN = /remote port forwarding failed|Unable to bind/;
 /** One SSH connection to one VM: commands as argv, uploads, remote port forwards. */
 export class SshSession {
   private sftpPromise?: Promise<SFTPWrapper>;
+  /** Open remote forwards by VM port, with how many steps use each: steps at once share one. */
+  private readonly forwards = new Map<number, { users: number; opened: Promise<() => Promise<void>> }>();
 
   constructor(
     private readonly client: Client,
@@ -94,6 +96,36 @@ export class SshSession {
    * with KAMAL_DEV_TUNNEL=ssh2.
    */
   async forwardRemotePort(port: number): Promise<() => Promise<void>> {
+    // Steps running at once on this VM (the seed's pull beside the images') share the forward: the VM
+    // has one such port, and a second forward could not bind it while the first lives.
+    let forward = this.forwards.get(port);
+    if (!forward) {
+      const opened = this.openRemoteForward(port);
+      const entry = { users: 0, opened };
+      opened.catch(() => this.forwards.get(port) === entry && this.forwards.delete(port));
+      this.forwards.set(port, (forward = entry));
+    }
+    const shared = forward;
+    shared.users += 1;
+    let close: () => Promise<void>;
+    try {
+      close = await shared.opened;
+    } catch (error) {
+      shared.users -= 1;
+      throw error;
+    }
+    let released = false;
+    return async () => {
+      if (released) return;
+      released = true;
+      shared.users -= 1;
+      if (shared.users > 0) return;
+      if (this.forwards.get(port) === shared) this.forwards.delete(port);
+      await close();
+    };
+  }
+
+  private async openRemoteForward(port: number): Promise<() => Promise<void>> {
     const open = () =>
       this.openssh && process.env.KAMAL_DEV_TUNNEL !== 'ssh2' && opensshInstalled() ? opensshRemoteForward(this.openssh, port) : this.forwardRemotePortOverSsh2(port);
     // sshd lets go of a closed forward's port a moment after the connection that held it ends.

@@ -82,6 +82,15 @@ describeWithLab(['vmImage', 'localRegistry'], 'the local-registry tunnel carries
     expect((await session.exec(['sh', '-c', 'ps -eo args | grep -c "^cat$"'])).stdout.trim()).toBe('0');
   });
 
+  it('steps at once on one VM share its forward: it closes when the last of them is done', async () => {
+    const [session] = sessions;
+    const [closeSeed, closePull] = await Promise.all([session.forwardRemotePort(port), session.forwardRemotePort(port)]);
+    await closeSeed();
+    (await session.openTcp('127.0.0.1', port)).destroy();
+    await closePull();
+    await expect(session.openTcp('127.0.0.1', port)).rejects.toThrow();
+  });
+
   it('through the ssh2 forward (the fallback, KAMAL_DEV_TUNNEL=ssh2)', async () => {
     process.env.KAMAL_DEV_TUNNEL = 'ssh2';
     await pullOnBoth();
