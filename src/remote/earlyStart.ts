@@ -31,6 +31,8 @@ export function startableEarly(compose: Record<string, unknown>, pulled: string[
 
 function standsAlone(service: Service): boolean {
   if (service.build || service.env_file || service.profiles || service.secrets || service.configs || service.extends) return false;
+  // Ties to another container that depends_on may not list: left to the whole stack's `up`.
+  if (service.volumes_from || service.links || /^(service|container):/.test(String(service.network_mode ?? ''))) return false;
   return ((service.volumes ?? []) as unknown[]).every((volume) =>
     typeof volume === 'string' ? !/^[./~]/.test(volume) : (volume as { type?: string }).type !== 'bind',
   );

@@ -22,6 +22,11 @@ describe('services that start before the rest of the stack', () => {
     expect(startableEarly(compose, Object.keys(compose.services))).toEqual(['withShortVolume']);
   });
 
+  it('a service tied to another container (volumes_from, links, network_mode) waits for the whole stack', () => {
+    const compose = { services: { a: { image: 'x', volumes_from: ['db'] }, b: { image: 'x', links: ['db'] }, c: { image: 'x', network_mode: 'service:db' }, d: { image: 'x', network_mode: 'host' }, db } };
+    expect(startableEarly(compose, ['a', 'b', 'c', 'd', 'db'])).toEqual(['d', 'db']);
+  });
+
   it('a service behind a profile is left to the profile', () => {
     expect(startableEarly({ services: { db: { ...db, profiles: ['debug'] } } }, ['db'])).toEqual([]);
   });
