@@ -1,11 +1,11 @@
 import { posix } from 'node:path';
 import { stringify } from 'yaml';
-import { composeArgv, type StackRef } from '../docker/compose';
+import { composeArgv } from '../docker/compose';
 import type { DeployPlan } from '../spec/plan';
 import type { SshSession } from '../ssh/session';
 import { withDockerConfig } from './registryAccess';
-import { SECRETS_ENV_FILE, stackRef } from './stackDir';
-import { EARLY_FILE, STAGED_DIR } from './stackRelease';
+import { stackRef } from './stackDir';
+import { EARLY_FILE, stagedRef } from './stackRelease';
 
 type Service = Record<string, unknown>;
 
@@ -67,7 +67,7 @@ export async function startEarly(session: SshSession, plan: DeployPlan, pulled: 
   if (services.length === 0) return [];
   const live = stackRef(plan);
   if ((await session.exec(['test', '-e', posix.join(live.dir, 'compose.yaml')])).exitCode === 0) return [];
-  const early = earlyRef(plan);
+  const early = stagedRef(plan, EARLY_FILE);
   await session.upload(early.file, stringify(earlyDocument(plan.stack.compose, services)));
   await session.run(withDockerConfig(options.dockerConfig, composeArgv(early, 'up', '-d', ...services)), { root: true, onLine: options.onLine });
   return services;
@@ -78,14 +78,7 @@ export async function startEarly(session: SshSession, plan: DeployPlan, pulled: 
  * stack, the services it started go (`down`, which keeps their volumes).
  */
 export async function stopEarlyStarted(session: SshSession, plan: DeployPlan): Promise<void> {
-  const early = earlyRef(plan);
+  const early = stagedRef(plan, EARLY_FILE);
   const script = `[ ! -e "$1/compose.yaml" ] && [ -f "$2" ] || exit 0; shift 2; exec "$@"`;
   await session.run(['sh', '-c', script, 'sh', early.dir, early.file, ...composeArgv(early, 'down')], { root: true });
-}
-
-/** The early services' compose project: the stack's, from the staged early file and secrets. */
-function earlyRef(plan: DeployPlan): StackRef & { file: string } {
-  const live = stackRef(plan);
-  const staged = posix.join(live.dir, STAGED_DIR);
-  return { ...live, file: posix.join(staged, EARLY_FILE), ...(live.envFile ? { envFile: posix.join(staged, SECRETS_ENV_FILE) } : {}) };
 }

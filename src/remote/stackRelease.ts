@@ -36,9 +36,14 @@ export const EARLY_FILE = 'early.yaml';
  * not yet.
  */
 export function stagedPullRef(plan: DeployPlan): StackRef {
+  return stagedRef(plan, PULL_FILE);
+}
+
+/** The stack's compose project read from a file of the staged release, with the staged secrets. */
+export function stagedRef(plan: DeployPlan, file: string): StackRef & { file: string } {
   const live = stackRef(plan);
   const staged = posix.join(live.dir, STAGED_DIR);
-  return { ...live, file: posix.join(staged, PULL_FILE), ...(live.envFile ? { envFile: posix.join(staged, SECRETS_ENV_FILE) } : {}) };
+  return { ...live, file: posix.join(staged, file), ...(live.envFile ? { envFile: posix.join(staged, SECRETS_ENV_FILE) } : {}) };
 }
 
 /** The pull file of a compose document: each service with its image, platform and pull policy. */

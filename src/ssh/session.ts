@@ -107,13 +107,8 @@ export class SshSession {
     }
     const shared = forward;
     shared.users += 1;
-    let close: () => Promise<void>;
-    try {
-      close = await shared.opened;
-    } catch (error) {
-      shared.users -= 1;
-      throw error;
-    }
+    // A forward that failed to open is dropped from the map above: its count no longer matters.
+    const close = await shared.opened;
     let released = false;
     return async () => {
       if (released) return;
