@@ -12,9 +12,9 @@ import {
   faultService,
   killCli,
   labEnv,
+  liveActivities,
   stackServices,
   startCli,
-  runningSteps,
   summaryOf,
   temporalSection,
   waitFor,
@@ -60,30 +60,32 @@ describeWithLab(['docker', 'baseImage', 'localRegistry', 'postgres', 'temporal',
     const t0 = Date.now();
     const timings: string[] = [];
     vmCreatedWatch = watchVmCreate(SERVICE); // the VMs are made right after the plan
+    let cliStarted = new Date();
     let cli = (run.cli = startCli(['deploy', '--count', '2', '--json'], run.dir, env));
     const id = await cli.workflowId;
+    const live = async () => (await liveActivities(run.client, id, cliStarted)).filter((step) => STEPS.includes(step));
 
     // The VMs are made ready while the image builds, so one kill can hit several steps at once: each
-    // kill strikes whatever runs then, until every step has been struck once.
+    // kill strikes whatever a live worker runs then, until every step has been struck once.
     const struck = new Set<string>();
     while (struck.size < STEPS.length) {
       const left = STEPS.filter((step) => !struck.has(step));
       // provisionVm lasts well under a second: the VM container's creation is the moment to strike.
       const caught = left.includes('provisionVm')
         ? await vmCreated(SERVICE, 120_000)
-        : await waitFor(async () => (await runningSteps(run.client, id)).some((step) => left.includes(step)), 180_000, 100);
+        : await waitFor(async () => (await live()).some((step) => left.includes(step)), 180_000, 100);
       if (!caught) throw new Error(`none of ${left.join(', ')} was seen running; so far: ${timings.join('; ')}`);
-      const running = await runningSteps(run.client, id);
       // Strike the build once it is under way, not while buildx is still starting up; but a
       // provision is over in a moment: it is struck at once (the build with it, on restart again).
-      if (running.includes('buildImages') && left.includes('buildImages') && !left.includes('provisionVm')) await new Promise((r) => setTimeout(r, 3000));
+      if (!left.includes('provisionVm') && left.includes('buildImages') && (await live()).includes('buildImages')) await new Promise((r) => setTimeout(r, 3000));
       if (cli.child.exitCode !== null) throw new Error(`kamal-dev exited before the kill of ${left.join(', ')}:\n${(await cli.done).stderr.slice(-3000)}`);
       // A build struck with the provision may not have got under way: it is struck again later.
-      const hit = left.includes('provisionVm') ? ['provisionVm'] : running.filter((step) => STEPS.includes(step));
+      const hit = left.includes('provisionVm') ? ['provisionVm'] : await live();
       hit.forEach((step) => struck.add(step));
-      timings.push(`${hit.join('+')} killed at ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+      timings.push(`${hit.join('+') || 'nothing'} killed at ${((Date.now() - t0) / 1000).toFixed(1)}s`);
       process.stderr.write(`fault kill: ${timings.at(-1)}\n`);
       await killCli(cli);
+      cliStarted = new Date();
       cli = run.cli = startCli(['deploy', '--attach', id, '--json'], run.dir, env);
     }
     const result = await cli.done;

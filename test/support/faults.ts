@@ -4,6 +4,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
 import { fetchProgress } from '../../src/client/deploy';
 import type { DeployProgress, DeploySummary } from '../../src/workflows/types';
 import { sh } from '../lab/exec';
@@ -111,6 +112,27 @@ export async function runningSteps(client: Client, workflowId: string): Promise<
     return [];
   }
   return [...progress.steps, ...progress.vms.flatMap((vm) => vm.steps)].filter((s) => s.state === 'running').map((s) => s.name);
+}
+
+/**
+ * The activities of a deploy (its own and its VMs') that a live worker runs now: started at or after
+ * `since`, the moment that worker came up. Read from the server, not the workflow's progress query:
+ * right after a worker is killed, queries wait for its unfinished workflow task to time out, and a
+ * step can come and go unseen meanwhile. An attempt started before `since` belongs to a dead worker.
+ */
+export async function liveActivities(client: Client, workflowId: string, since: Date): Promise<string[]> {
+  const STARTED = 2 as temporal.api.enums.v1.PendingActivityState; // PENDING_ACTIVITY_STATE_STARTED
+  const describe = (id: string) => client.workflow.getHandle(id).describe().then(({ raw }) => raw);
+  const parent = await describe(workflowId);
+  const children = await Promise.all((parent.pendingChildren ?? []).map((child) => describe(child.workflowId!).catch(() => undefined)));
+  return [parent, ...children]
+    .flatMap((raw) => raw?.pendingActivities ?? [])
+    .filter((activity) => activity.state === STARTED && startedAt(activity.lastStartedTime) >= since.getTime())
+    .map((activity) => activity.activityType?.name ?? '');
+}
+
+function startedAt(time: { seconds?: { toString(): string } | null; nanos?: number | null } | null | undefined): number {
+  return Number(time?.seconds?.toString() ?? 0) * 1000 + (time?.nanos ?? 0) / 1e6;
 }
 
 export async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, intervalMs = 150): Promise<boolean> {
