@@ -72,7 +72,10 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
   const service = config.service ?? serviceFromFolder(projectDir);
   // vms.count is checked with the rest of config/dev.yml; a count given (the CLI's --count, a workflow's input) here.
   const count = options.count !== undefined ? wholeNumber(options.count, '--count', MAX_VMS) : (config.vmCount ?? 1);
-  const tag = options.tag !== undefined ? assertValidTag(options.tag, { key: '--tag' }) : await computeTag(projectDir);
+  // git runs while the devcontainer, its features and `docker compose config` are read (a dirty tree
+  // takes four git commands); its failure, if any, is said where the tag is awaited.
+  const tagging = options.tag !== undefined ? Promise.resolve(assertValidTag(options.tag, { key: '--tag' })) : computeTag(projectDir);
+  tagging.catch(() => undefined);
   const secretsFile = join(projectDir, DEFAULT_SECRETS_PATH);
   const registry = registryPlan(config, configShown, (name) => env[name] || readLiteralSecret(secretsFile, name));
 
@@ -89,7 +92,11 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
     lock: readFeatureLock(devcontainer.file, devcontainer.shown),
   });
   if (options.writeLockfile) writeFeatureLock(devcontainer.file, featureLock(features));
-  if (options.initialize && devcontainer.initializeCommand.length) await options.initialize(devcontainer.initializeCommand, { projectDir, file: devcontainer.shown });
+  // The tag is of the source as it was before initializeCommand, which may write into the project.
+  if (options.initialize && devcontainer.initializeCommand.length) {
+    await tagging;
+    await options.initialize(devcontainer.initializeCommand, { projectDir, file: devcontainer.shown });
+  }
   const show = (file: string) => displayPath(projectDir, file);
   const composeFiles = devcontainer.compose?.files ?? [];
   const primaryService = devcontainer.compose?.service ?? SINGLE_SERVICE;
@@ -98,6 +105,7 @@ export async function resolveSpec(options: ResolveOptions): Promise<ResolvedSpec
     ? await normalizeCompose(composeFiles, { env: { ...stringsOf(env), ...placeholders }, show, signal: options.signal })
     : singleServiceModel(devcontainer, projectDir);
   const model = withPrimaryContainer(withPrimaryContainer(baseModel, primaryService, featureSettings), primaryService, devcontainer.container);
+  const tag = await tagging;
   const imageName = config.imageName && !config.imageName.includes('/') ? `${registry.namespace}/${config.imageName}` : config.imageName;
   const repoInput = { server: registry.server, namespace: registry.namespace, service, imageName };
   // Features on a primary service that only names an image: kamal-dev builds that image with them.
