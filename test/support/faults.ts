@@ -4,6 +4,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import { fetchProgress } from '../../src/client/deploy';
 import type { DeployProgress, DeploySummary } from '../../src/workflows/types';
@@ -127,12 +128,8 @@ export async function liveActivities(client: Client, workflowId: string, since: 
   const children = await Promise.all((parent.pendingChildren ?? []).map((child) => describe(child.workflowId!).catch(() => undefined)));
   return [parent, ...children]
     .flatMap((raw) => raw?.pendingActivities ?? [])
-    .filter((activity) => activity.state === STARTED && startedAt(activity.lastStartedTime) >= since.getTime())
+    .filter((activity) => activity.state === STARTED && (optionalTsToMs(activity.lastStartedTime) ?? 0) >= since.getTime())
     .map((activity) => activity.activityType?.name ?? '');
-}
-
-function startedAt(time: { seconds?: { toString(): string } | null; nanos?: number | null } | null | undefined): number {
-  return Number(time?.seconds?.toString() ?? 0) * 1000 + (time?.nanos ?? 0) / 1e6;
 }
 
 export async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, intervalMs = 150): Promise<boolean> {
