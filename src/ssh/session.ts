@@ -26,11 +26,14 @@ export interface RemoteResult {
 const FORWARD_BIND_ATTEMPTS = 12;
 const PORT_TAKEN = /remote port forwarding failed|Unable to bind/;
 
+/** A remote forward and how many steps use it now. */
+type SharedForward = { users: number; opened: Promise<() => Promise<void>> };
+
 /** One SSH connection to one VM: commands as argv, uploads, remote port forwards. */
 export class SshSession {
   private sftpPromise?: Promise<SFTPWrapper>;
   /** Open remote forwards by VM port, with how many steps use each: steps at once share one. */
-  private readonly forwards = new Map<number, { users: number; opened: Promise<() => Promise<void>> }>();
+  private readonly forwards = new Map<number, SharedForward>();
 
   constructor(
     private readonly client: Client,
@@ -98,16 +101,8 @@ export class SshSession {
   async forwardRemotePort(port: number): Promise<() => Promise<void>> {
     // Steps running at once on this VM (the seed's pull beside the images') share the forward: the VM
     // has one such port, and a second forward could not bind it while the first lives.
-    let forward = this.forwards.get(port);
-    if (!forward) {
-      const opened = this.openRemoteForward(port);
-      const entry = { users: 0, opened };
-      opened.catch(() => this.forwards.get(port) === entry && this.forwards.delete(port));
-      this.forwards.set(port, (forward = entry));
-    }
-    const shared = forward;
+    const shared = this.forwards.get(port) ?? this.openSharedForward(port);
     shared.users += 1;
-    // A forward that failed to open is dropped from the map above: its count no longer matters.
     const close = await shared.opened;
     let released = false;
     return async () => {
@@ -118,6 +113,14 @@ export class SshSession {
       if (this.forwards.get(port) === shared) this.forwards.delete(port);
       await close();
     };
+  }
+
+  /** A new entry of `forwards`; one that fails to open is dropped again, whoever counted on it. */
+  private openSharedForward(port: number): SharedForward {
+    const entry = { users: 0, opened: this.openRemoteForward(port) };
+    entry.opened.catch(() => this.forwards.get(port) === entry && this.forwards.delete(port));
+    this.forwards.set(port, entry);
+    return entry;
   }
 
   private async openRemoteForward(port: number): Promise<() => Promise<void>> {

@@ -6,6 +6,7 @@ import { opensshInstalled } from '../../src/ssh/opensshForward';
 import { SshPool } from '../../src/ssh/pool';
 import type { SshSession } from '../../src/ssh/session';
 import { bigLayerRegistry, timedPull } from '../support/bigLayer';
+import { waitFor } from '../support/faults';
 import { describeWithLab, labInfo } from '../support/lab';
 import { destroyDeployment, testPlan, testProject } from '../support/vms';
 
@@ -53,12 +54,8 @@ describeWithLab(['vmImage', 'localRegistry'], 'the local-registry tunnel carries
    * sshd lets go of it a moment after the `ssh -R` that held it has exited.
    */
   const expectPortReleased = async (session: SshSession) => {
-    for (let attempt = 1; ; attempt++) {
-      const listening = await session.openTcp('127.0.0.1', port).then((channel) => (channel.destroy(), true), () => false);
-      if (!listening) return;
-      if (attempt === 50) throw new Error(`the VM still listens on ${port} 5 s after its forward was closed`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const released = () => session.openTcp('127.0.0.1', port).then((channel) => (channel.destroy(), false), () => true);
+    expect(await waitFor(released, 5_000, 100)).toBe(true);
   };
 
   const pullOnBoth = async () => {
