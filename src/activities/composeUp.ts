@@ -21,7 +21,7 @@ export function composeUpActivity(ctx: VmContext): DeployActivities['composeUp']
         const upToDate = rest.filter((s) => !stale.includes(s));
         const up = (dockerConfig?: string) =>
           heartbeating('compose', (onLine) => pullAndUp(session, plan, { skipPush, release: release ?? UNNAMED_RELEASE, onLine, dockerConfig, pulled: [...pulled, ...upToDate] }));
-        await (stale.length > 0 ? withRegistryAccess(session, plan, credentials, up) : up());
+        return await (stale.length > 0 ? withRegistryAccess(session, plan, credentials, up) : up());
       } catch (error) {
         const logs = await logsOfFailedContainers(session, error, Object.values(await ctx.secrets(plan, plan.stack.secrets)));
         throw composeFailure(error, vm.name, logs);

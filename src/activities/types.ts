@@ -63,9 +63,10 @@ export interface DeployActivities {
   /**
    * Registry login or tunnel (or image transfer with skipPush), pull the staged stack's images (but
    * those of `pulled`, which pullImages brought already, and those the VM holds at the registry's
-   * digest), then swap it in (keeping the one it replaces under `release`) and up -d.
+   * digest), then swap it in (keeping the one it replaces under `release`) and up -d; `unchanged`
+   * when the stack already ran as released and was left running (histories before it returned nothing).
    */
-  composeUp(input: { plan: DeployPlan; vm: VmHandle; skipPush: boolean; release?: string; pulled?: string[] }): Promise<void>;
+  composeUp(input: { plan: DeployPlan; vm: VmHandle; skipPush: boolean; release?: string; pulled?: string[] }): Promise<{ unchanged: boolean } | void>;
   /**
    * Compensation: the stack that composeUp of `release` swapped out back in place, with the images
    * it ran, healthy; false when that release swapped nothing out (first deploy, or it never got there).

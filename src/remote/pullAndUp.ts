@@ -9,6 +9,7 @@ import { applyImageEntrypoint } from '../remote/imageEntrypoint';
 import { withDockerConfig } from './registryAccess';
 import { stackRef } from './stackDir';
 import { hasStagedRelease, stagedPullRef, swapInStaged } from './stackRelease';
+import { standsAsReleased, upAndMark } from './standingStack';
 
 /** Where the stack's images are pulled from: the staged release when there is one. */
 async function pullSource(session: SshSession, plan: DeployPlan) {
@@ -26,13 +27,14 @@ export async function pullServiceImages(session: SshSession, plan: DeployPlan, s
  * Pull (from the staged release when there is one), then swap it in and `up -d`: until every
  * image is on the VM the running stack is not touched. With skipPush the built images are
  * streamed over first and only the rest is pulled; the images of `pulled` are on the VM already
- * (pullImages). `dockerConfig` holds the registry login (openRegistryAccess).
+ * (pullImages). `dockerConfig` holds the registry login (openRegistryAccess). A release that stands
+ * as it was started already (an unchanged redeploy) is not brought `up` again: `unchanged`.
  */
 export async function pullAndUp(
   session: SshSession,
   plan: DeployPlan,
   options: { skipPush: boolean; release: string; onLine: () => void; dockerConfig?: string; pulled?: string[] },
-): Promise<void> {
+): Promise<{ unchanged: boolean }> {
   const { onLine, dockerConfig } = options;
   const present = new Set(options.pulled ?? []);
   if (options.skipPush && plan.builds.length > 0) {
@@ -43,7 +45,10 @@ export async function pullAndUp(
   await pullServiceImages(session, plan, services.filter((s) => !present.has(s)), { onLine, dockerConfig });
   await swapInStaged(session, plan, options.release);
   await applyImageEntrypoint(session, plan);
-  await session.run(withDockerConfig(dockerConfig, composeUp(stackRef(plan))), { root: true, onLine });
+  if (await standsAsReleased(session, plan)) return { unchanged: true };
+  const stack = stackRef(plan);
+  await session.run(upAndMark(stack.dir, withDockerConfig(dockerConfig, composeUp(stack))), { root: true, onLine });
+  return { unchanged: false };
 }
 
 /** Compose's per-layer and per-container progress: noise in an error message. */

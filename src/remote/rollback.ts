@@ -7,6 +7,7 @@ import { carryCommandsRecord } from './devcontainerCommands';
 import { stopEarlyStarted } from './earlyStart';
 import { SECRETS_ENV_FILE, stackRef } from './stackDir';
 import { markRolledBack, previousCommandsRecord, restorePrevious } from './stackRelease';
+import { upAndMark } from './standingStack';
 import { describeFailure, waitForStack } from './verify';
 
 export interface RollbackOptions {
@@ -31,7 +32,8 @@ export async function rollbackStackOn(session: SshSession, plan: DeployPlan, opt
   }
   const before = await previousPlan(session, plan);
   const record = await previousCommandsRecord(session, plan);
-  await session.run(composeUp(stackRef(before)), { root: true, onLine: options.onPoll });
+  const stack = stackRef(before);
+  await session.run(upAndMark(stack.dir, composeUp(stack)), { root: true, onLine: options.onPoll });
   const { failing, containers } = await waitForStack(session, before, options);
   // Thrown as a plain error: the compensation retries it (the stack may still be starting).
   if (failing) throw new Error(`the previous stack did not come back healthy: ${describeFailure(containers, failing.services)}\n${failing.logs}`);

@@ -25,7 +25,7 @@ export class StepTracker {
     this.steps.push({ name, state: 'pending' });
   }
 
-  async run<T>(name: string, fn: () => Promise<T>, describe?: (result: T) => string): Promise<T> {
+  async run<T>(name: string, fn: () => Promise<T>, describe?: (result: T) => string | undefined): Promise<T> {
     const step = this.step(name);
     Object.assign(step, { state: 'running', startedAt: new Date().toISOString(), finishedAt: undefined, message: undefined });
     try {

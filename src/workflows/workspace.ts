@@ -141,7 +141,8 @@ async function deployWorkspace(input: DeployWorkspaceInput): Promise<WorkspaceRe
     }
     if (waitForImages) await tracker.run(IMAGES_STEP, waitForImages.images);
     const pulled = unbuilt.length > 0 ? { pulled: unbuilt } : {};
-    await tracker.run('composeUp', () => pull.composeUp({ plan, vm, skipPush, release, ...pulled }));
+    const upSummary = (r: { unchanged: boolean } | void) => (r?.unchanged ? 'stack unchanged: left running' : undefined);
+    await tracker.run('composeUp', () => pull.composeUp({ plan, vm, skipPush, release, ...pulled }), upSummary);
     setPhase('verify');
     const containers = await tracker.run('verifyStack', () => verify.verifyStack({ plan, vm }), (c) => `${c.length} container(s) up`);
     progress.containers = containers;

@@ -262,6 +262,42 @@ describeWithLab(['vmImage', 'registry', 'postgres'], 'redeploy of a stack on a V
     }
   });
 
+  it('an unchanged redeploy leaves the stack running untouched; a stopped container, a changed secret or an `up` cut short bring it up again', async () => {
+    const containers = async () => onVm(['sh', '-c', `docker inspect --format '{{.Id}} {{.State.StartedAt}}' $(docker ps -aq --filter label=com.docker.compose.project=${service}) | sort`]);
+    const redeploy = async () => {
+      const plan = v1();
+      await activities.uploadStack({ plan, vm });
+      const result = await activities.composeUp({ plan, vm, skipPush: false, release: `release-${++releases}` });
+      await activities.verifyStack({ plan, vm });
+      return result;
+    };
+    const [app, db] = [await compose('ps', '-q', 'app'), await compose('ps', '-q', 'db')];
+    const running = await containers();
+    expect(await redeploy()).toEqual({ unchanged: true });
+    expect(await containers()).toEqual(running);
+
+    await onVm(['docker', 'stop', db]);
+    expect(await redeploy()).toEqual({ unchanged: false });
+    expect([await compose('ps', '-q', 'app'), await compose('ps', '-q', 'db')]).toEqual([app, db]);
+
+    // An `up` that failed or was cut off leaves no mark of what it started.
+    await onVm(['rm', `${stackDir}/.up-sum`]);
+    expect(await redeploy()).toEqual({ unchanged: false });
+    expect(await redeploy()).toEqual({ unchanged: true });
+
+    const password = secrets.DB_PASSWORD;
+    try {
+      secrets.DB_PASSWORD = 'changed-pg-pass';
+      expect(await redeploy()).toEqual({ unchanged: false });
+      expect(await compose('ps', '-q', 'db')).not.toBe(db);
+      expect(await compose('exec', '-T', 'db', 'printenv', 'POSTGRES_PASSWORD')).toBe('changed-pg-pass');
+    } finally {
+      secrets.DB_PASSWORD = password;
+    }
+    expect(await redeploy()).toEqual({ unchanged: false });
+    expect(await psql('select note from notes')).toBe('kept across redeploys');
+  });
+
   describe('with the workspace seed (the workspace and the stack files from the registry, as a deploy on another worker has them)', () => {
     const source = createBuildActivities({ secretsFor: () => (name) => secrets[name] });
     const seeded = `${service}-seed`;
