@@ -7,12 +7,13 @@ export type FollowResult = { summary: DeploySummary } | { error: unknown } | { d
 /**
  * Hands the deploy's progress to `show` on every refresh until it closes or `detach` aborts. Falls
  * back to what describe() knows while no worker answers the query (e.g. right after a crash, before
- * a worker polls again).
+ * a worker polls again). Without `show` it only waits: each refresh makes a worker replay the
+ * deploy, and the last one comes after it closed.
  */
 export async function followDeploy(
   client: Client,
   workflowId: string,
-  show: (progress: DeployProgress) => void,
+  show: ((progress: DeployProgress) => void) | undefined,
   options: { intervalMs: number; detach: AbortSignal },
 ): Promise<FollowResult> {
   let finished = false;
@@ -28,6 +29,7 @@ export async function followDeploy(
     if (options.detach.aborted) resolve({ detached: true });
     options.detach.addEventListener('abort', () => resolve({ detached: true }), { once: true });
   });
+  if (!show) return Promise.race([result, detached]);
   while (!finished && !options.detach.aborted) {
     show(await snapshot(client, workflowId));
     let refresh: NodeJS.Timeout | undefined;

@@ -119,7 +119,9 @@ async function deploy(ctx: CommandContext, deps: CliDeps, options: DeployOptions
   }, () => detach.abort());
   let result: FollowResult & { cleanup?: CleanupReport };
   try {
-    const following = followDeploy(session.client, workflowId, show, { intervalMs: deps.pollIntervalMs ?? 1000, detach: detach.signal });
+    // `--json` alone shows no progress and has no detach point to watch for: it only waits for the result.
+    const watched = !print.json || options.follow || detachAt ? show : undefined;
+    const following = followDeploy(session.client, workflowId, watched, { intervalMs: deps.pollIntervalMs ?? 1000, detach: detach.signal });
     // A cancelled or terminated deploy: the worker runs on until every child has compensated.
     result = await worker.runUntil(following.then(async (r) => ('error' in r && endedEarly(r.error) ? { ...r, cleanup: await childCleanup(session.client, workflowId) } : r)));
   } finally {
