@@ -4,7 +4,9 @@ import { SECRETS_ENV_FILE, stackRef } from './stackDir';
 
 /**
  * In the stack folder: the sum of the release files (below) that the last `up` which ran to the end
- * started. Removed as each `up` begins, so an `up` that failed or was cut off leaves none.
+ * started. Removed as each `up` begins, so an `up` that failed or was cut off leaves none. Every `up`
+ * of a live stack (composeUp's, a rollback's) goes through upAndMark; the early start runs only on a
+ * VM where the stack never ran.
  */
 export const UP_MARK = '.up-sum';
 

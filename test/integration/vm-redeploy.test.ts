@@ -9,6 +9,7 @@ import { RegistryWriter } from '../../src/registry/blobs';
 import { hostPattern, knownHostsFile, recordedHostKeys } from '../../src/ssh/knownHosts';
 import type { DeployPlan, LifecyclePlan, StackPlan, WorkspaceSeed } from '../../src/spec/plan';
 import { SshPool } from '../../src/ssh/pool';
+import { UP_MARK } from '../../src/remote/standingStack';
 import type { SshSession } from '../../src/ssh/session';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -281,7 +282,7 @@ describeWithLab(['vmImage', 'registry', 'postgres'], 'redeploy of a stack on a V
     expect([await compose('ps', '-q', 'app'), await compose('ps', '-q', 'db')]).toEqual([app, db]);
 
     // An `up` that failed or was cut off leaves no mark of what it started.
-    await onVm(['rm', `${stackDir}/.up-sum`]);
+    await onVm(['rm', `${stackDir}/${UP_MARK}`]);
     expect(await redeploy()).toEqual({ unchanged: false });
     expect(await redeploy()).toEqual({ unchanged: true });
 
