@@ -43,9 +43,9 @@ export async function pullAndUp(
   }
   const services = Object.keys((plan.stack.compose.services ?? {}) as object);
   await pullServiceImages(session, plan, services.filter((s) => !present.has(s)), { onLine, dockerConfig });
-  await swapInStaged(session, plan, options.release);
+  const { containers } = await swapInStaged(session, plan, options.release);
   await applyImageEntrypoint(session, plan);
-  if (await standsAsReleased(session, plan)) return { unchanged: true };
+  if (await standsAsReleased(session, plan, containers)) return { unchanged: true };
   const stack = stackRef(plan);
   await session.run(upAndMark(stack.dir, withDockerConfig(dockerConfig, composeUp(stack))), { root: true, onLine });
   return { unchanged: false };

@@ -90,10 +90,11 @@ find ${STAGED_DIR} -mindepth 1 -maxdepth 1 -exec mv -t . {} +
 rmdir ${STAGED_DIR}
 `;
 
-/** Swaps the staged release in (a no-op when an earlier attempt did). */
-export async function swapInStaged(session: SshSession, plan: DeployPlan, release: string): Promise<void> {
+/** Swaps the staged release in (a no-op when an earlier attempt did); returns the project's containers, which it leaves as they are. */
+export async function swapInStaged(session: SshSession, plan: DeployPlan, release: string): Promise<PreviousStack> {
   const previous = await runningStack(session, plan);
   await session.run(['sh', '-c', SWAP, 'sh', stackRef(plan).dir, release, workspaceDir(plan), JSON.stringify(previous), session.user], { root: true });
+  return previous;
 }
 
 // $1 stack folder, $2 release, $3 workspace copy (or ''). Prints what it found.
