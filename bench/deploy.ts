@@ -66,12 +66,16 @@ async function measure(vmImage: string): Promise<void> {
   log('npm run build');
   await sh(['npm', '--prefix', ROOT, 'run', 'build'], { timeoutMs: 300_000 });
 
-  // Every build measured below then finds the same warm layer cache (the Dockerfile's apt step).
-  log('warming the build cache');
+  // Every build measured below then finds the same warm layer cache (the Dockerfile's apt step), and
+  // every push the same layers in the registry: each builds and pushes its own app layer only.
+  log('warming the build cache and the registry');
   const warm = await railsProject(`${run}-warm`);
+  const warmImage = `localhost:5555/kamal-dev-bench/${run}-warm:latest`;
   await sh(['docker', 'buildx', 'build', '--progress=quiet', '-f', join(warm, '.devcontainer', 'Dockerfile'), '--build-arg', `BASE_IMAGE=${DEPLOY_ENV.BASE_IMAGE}`,
-    '--secret', 'id=RAILS_MASTER_KEY,env=RAILS_MASTER_KEY', '--label', BENCH_LABEL, '-t', `kamal-dev-bench/${run}-warm:latest`, warm],
+    '--build-arg', 'APP_ENV=development', '--build-arg', `BENCH_RUN=${run}-warm`,
+    '--secret', 'id=RAILS_MASTER_KEY,env=RAILS_MASTER_KEY', '--label', BENCH_LABEL, '-t', warmImage, '--load', warm],
     { env: { ...process.env, RAILS_MASTER_KEY: SECRETS.RAILS_MASTER_KEY }, timeoutMs: 900_000 });
+  await sh(['docker', 'push', '--quiet', warmImage], { timeoutMs: 300_000 });
 
   const pipeline = async (ids: string[]): Promise<Pipelines> => {
     const prepared = await Promise.all(ids.map(async (id) => {
