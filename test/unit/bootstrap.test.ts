@@ -18,9 +18,9 @@ describe('bootstrap', () => {
     expect(installScript(probe({ docker: '20.10.24', compose: '2.26.1' }))).toBe('');
   });
 
-  it('bookworm: docker.io from bookworm, Compose v2 from trixie behind a priority-100 pin, in one transaction', () => {
+  it('bookworm: docker.io (and pigz, which unpacks its pulls) from bookworm, Compose v2 from trixie behind a priority-100 pin, in one transaction', () => {
     const script = installScript(probe({}));
-    expect(script).toContain('apt_install docker.io docker-compose/trixie');
+    expect(script).toContain('apt_install docker.io pigz docker-compose/trixie');
     expect(script).toContain('Pin-Priority: 100');
   });
 
@@ -44,9 +44,9 @@ describe('bootstrap', () => {
   });
 
   it('trixie and Ubuntu use their own packages', () => {
-    expect(installScript(probe({ codename: 'trixie' }))).toContain('apt_install docker.io docker-compose');
+    expect(installScript(probe({ codename: 'trixie' }))).toContain('apt_install docker.io pigz docker-compose');
     expect(installScript(probe({ codename: 'trixie' }))).not.toContain('trixie.sources');
-    expect(installScript(probe({ osId: 'ubuntu', codename: 'noble' }))).toContain('apt_install docker.io docker-compose-v2');
+    expect(installScript(probe({ osId: 'ubuntu', codename: 'noble' }))).toContain('apt_install docker.io pigz docker-compose-v2');
   });
 
   it('refuses other systems with a clear error', () => {

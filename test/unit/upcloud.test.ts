@@ -236,7 +236,7 @@ describe('upcloud provider against the local UpCloud API', () => {
     const [server] = fake.servers.values();
     expect(server.userData).toBe(bootInstallScript({ osId: 'ubuntu', codename: 'noble' }));
     expect(server.userData).toMatch(/^#!\/bin\/sh\n/);
-    expect(server.userData).toContain('apt_install docker.io docker-compose-v2');
+    expect(server.userData).toContain('apt_install docker.io pigz docker-compose-v2');
     expect(server.userData).toContain('systemctl enable --now docker');
   });
 
