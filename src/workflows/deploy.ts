@@ -6,7 +6,7 @@ import { commitWhenSettled, followWorkspace, pick, sendImages, sendSeed, startWo
 import { compensate } from './compensation';
 import { workspaceReportSignal } from './handoff';
 import { carriesSeed, OVERLAP_PATCH, SEED_PATCH } from './images';
-import { LOCK_PATCH, withLock, type HeldLock } from './lock';
+import { LOCK_PATCH, RELEASE_AT_COMMIT, withLock, type HeldLock } from './lock';
 import { concludeCancelled, conclude, countDeployed, finish, outcomeOf } from './outcome';
 import { profile } from './policies';
 import { LOCAL_ON_SOURCE_PATCH, vmQueues } from './queues';
@@ -124,6 +124,9 @@ async function deployAll(input: DeployWorkspacesInput, current: boolean, lock?: 
     runs = progress.vms.map((vm, i) => followWorkspace(vm, startWorkspace(plan, vm, plan.vms[i].index, input, options), current ? children : undefined));
   }
   const committed = current && (await commitWhenSettled(progress.vms, children));
+  // Every child has deployed or compensated: none changes a VM any more, so the next operation may
+  // start while they close (a closed word that finds the lock gone, or a newer one, is dropped).
+  if (committed && lock && patched(RELEASE_AT_COMMIT)) void lock.release();
   await Promise.allSettled(runs);
 
   const summary: DeploySummary = { workflowId, service: plan.service, tag: plan.tag, outcome: outcomeOf(progress.vms), ...built, vms: progress.vms };

@@ -67,18 +67,23 @@ export async function OperationLock(input: OperationLockInput): Promise<void> {
   }
 }
 
+/** From here on a deploy releases its lock as soon as its children are committed, while they close. */
+export const RELEASE_AT_COMMIT = 'kamal-dev-lock-released-at-commit';
+
 export interface HeldLock {
   /** The lock's workflow id, for children that say when they close; absent for locks from before. */
   workflowId?: string;
   /** Names the children the lock waits for if the holder ends without releasing it. Call it in the same workflow task that starts them. */
   holding(children: string[]): void;
+  /** Lets the next operation in before the holder ends; once released, ending releases nothing more. */
+  release(): Promise<void>;
 }
 
 /**
  * Takes the project's lock or fails the workflow with LOCKED_FAILURE_TYPE. Started outside the
  * workflow's cancellation: a cancelled operation keeps the lock until its compensation has run.
  */
-async function takeLock(identity: string, operation: string): Promise<HeldLock & { release(): Promise<void> }> {
+async function takeLock(identity: string, operation: string): Promise<HeldLock> {
   const workflowId = lockWorkflowId(identity);
   const waits = patched(LOCK_WAITS_FOR_CHILDREN);
   const parentClosePolicy = waits ? ParentClosePolicy.REQUEST_CANCEL : ParentClosePolicy.TERMINATE;
@@ -91,6 +96,7 @@ async function takeLock(identity: string, operation: string): Promise<HeldLock &
       details: [{ kind: 'busy', lock: workflowId }],
     });
   });
+  let released: Promise<void> | undefined;
   return {
     ...(waits ? { workflowId } : {}),
     holding: (children) => {
@@ -99,10 +105,10 @@ async function takeLock(identity: string, operation: string): Promise<HeldLock &
       if (waits) void CancellationScope.nonCancellable(() => child.signal(holdingSignal, children)).catch(() => undefined);
     },
     release: () =>
-      CancellationScope.nonCancellable(async () => {
+      (released ??= CancellationScope.nonCancellable(async () => {
         await child.signal(releaseSignal);
         await child.result();
-      }).catch(() => undefined), // terminated by hand: released already
+      }).catch(() => undefined)), // terminated by hand: released already
   };
 }
 

@@ -79,6 +79,7 @@ describeWithLab(['temporal'], 'one operation per project, and what a cancel or t
     const lock = h.client.workflow.getHandle(lockWorkflowId(identity));
     expect((await lock.describe()).status.name).toBe('COMPLETED');
     await recordHistory(lock, 'operation-lock');
+    await recordHistory([first, second][outcomes.indexOf('deployed')], 'deploy-lock-released-at-commit');
     // Released: the next deploy runs, and meanwhile an early check refuses a third with the holder's name.
     const next = await startDeploy(h.client, input(1), options);
     const refusal = await (await startWorker(h, q, activities)).runUntil(
