@@ -191,11 +191,18 @@ async function n1Figures(client: Client, kd1: KamalDevRun, redeploy: KamalDevRun
 }
 
 async function n4Figures(client: Client, kd4: KamalDevRun, p4: Pipelines): Promise<string[]> {
-  const overlap = overlapOf(await deploySpans(client, kd4));
+  const spans = await deploySpans(client, kd4);
+  const overlap = overlapOf(spans);
   figure('overlap_n4_s', overlap.seconds, 1);
   figure('overlap_n4', overlap.fraction);
   figure('vm_waited_for_push_n4_s', overlap.waitedS, 1);
-  return [...pipelineBreakdown('4 pipelines in parallel (slowest)', p4.runs), ...(await kamalDevBreakdown(client, 'kamal-dev N=4', kd4))];
+  return [
+    ...pipelineBreakdown('4 pipelines in parallel (slowest)', p4.runs),
+    ...(await kamalDevBreakdown(client, 'kamal-dev N=4', kd4)),
+    '',
+    ...timelineLines('kamal-dev N=4', kd4, spans),
+    '',
+  ];
 }
 
 main().catch((error) => {
