@@ -72,7 +72,6 @@ async function measure(vmImage: string): Promise<void> {
   const warm = await railsProject(`${run}-warm`);
   const warmImage = `localhost:5555/kamal-dev-bench/${run}-warm:latest`;
   await sh(['docker', 'buildx', 'build', '--progress=quiet', '-f', join(warm, '.devcontainer', 'Dockerfile'), '--build-arg', `BASE_IMAGE=${DEPLOY_ENV.BASE_IMAGE}`,
-    '--build-arg', 'APP_ENV=development', '--build-arg', `BENCH_RUN=${run}-warm`,
     '--secret', 'id=RAILS_MASTER_KEY,env=RAILS_MASTER_KEY', '--label', BENCH_LABEL, '-t', warmImage, '--load', warm],
     { env: { ...process.env, RAILS_MASTER_KEY: SECRETS.RAILS_MASTER_KEY }, timeoutMs: 900_000 });
   await sh(['docker', 'push', '--quiet', warmImage], { timeoutMs: 300_000 });

@@ -17,7 +17,7 @@ mark() { echo "mark $1 $(date +%s.%N)"; }
 mark start
 
 docker buildx build --progress=plain --file "$project/.devcontainer/Dockerfile" \
-  --build-arg "BASE_IMAGE=$BASE_IMAGE" --build-arg APP_ENV=development --build-arg "BENCH_RUN=$id" \
+  --build-arg "BASE_IMAGE=$BASE_IMAGE" --build-arg APP_ENV=development \
   --secret id=RAILS_MASTER_KEY,env=RAILS_MASTER_KEY \
   --label "$LABEL" --tag "$image" --load "$project" >"$work/$id.build.log" 2>&1
 mark build

@@ -21,28 +21,27 @@ export const DEPLOY_ENV = {
 };
 
 /**
- * The app's own layer (its gems and packages, say): new in every deploy measured, so each build runs
- * this one step and each push uploads it, while every layer before it is in the build cache and the
- * registry (the warm-up pushes them). Without it kamal-dev's push would mount what the pipeline just
- * pushed and do none of the pipeline's work. Random, so it is the same size compressed.
+ * The app's own layer (its gems and packages, say): new in every deploy measured, since the step
+ * names its project, so each build runs this one step and each push uploads it, while every layer
+ * before it is in the build cache and the registry (the warm-up pushes them). Without it kamal-dev's
+ * push would mount what the pipeline just pushed and do none of the pipeline's work. Random, so it
+ * is the same size compressed.
  */
 const APP_LAYER_MB = 64;
-const APP_LAYER_STEP = ['', '# bench: the layer of this run only', 'ARG BENCH_RUN', `RUN echo "$BENCH_RUN" >/opt/bench-run && head -c ${APP_LAYER_MB}M /dev/urandom >/opt/bench-app-layer`, ''].join('\n');
+const appLayerStep = (service: string) => `\n# bench: the layer of this run only\nRUN echo ${service} >/opt/bench-run && head -c ${APP_LAYER_MB}M /dev/urandom >/opt/bench-app-layer\n`;
 
 /**
  * A copy of examples/rails whose `service:` (and so its VM names) belongs to one benchmark run, as a
  * git checkout (so the image tag is the commit, as in a user's project, and unchanged source keeps it).
- * Its image ends in the app layer of this service (build arg BENCH_RUN).
+ * Its image ends in the app layer of this service.
  */
 export async function railsProject(service: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), `${service}-`));
   cpSync(join(ROOT, 'examples', 'rails'), dir, { recursive: true, filter: (source) => !source.includes('/.kamal/') });
   const config = join(dir, 'config', 'dev.yml');
-  const configured = readFileSync(config, 'utf8').replace(/^service: .*$/m, `service: ${service}`).replace(/^(  args:\n)/m, `$1    BENCH_RUN: ${service}\n`);
-  if (!configured.includes('BENCH_RUN')) throw new Error(`${config}: no build.args section to add BENCH_RUN to`);
-  writeFileSync(config, configured);
+  writeFileSync(config, readFileSync(config, 'utf8').replace(/^service: .*$/m, `service: ${service}`));
   const dockerfile = join(dir, '.devcontainer', 'Dockerfile');
-  writeFileSync(dockerfile, readFileSync(dockerfile, 'utf8') + APP_LAYER_STEP);
+  writeFileSync(dockerfile, readFileSync(dockerfile, 'utf8') + appLayerStep(service));
   const secrets = Object.entries(SECRETS).map(([name, value]) => `${name}=${value}\n`).join('');
   cpSync(join(ROOT, 'examples', 'rails', '.kamal'), join(dir, '.kamal'), { recursive: true });
   writeFileSync(join(dir, '.kamal', 'secrets'), secrets, { mode: 0o600 });
