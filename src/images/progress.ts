@@ -98,6 +98,8 @@ export function pushLine(image: string, state: PushState): string {
   const size = state.bytes !== undefined ? `, ${formatBytes(state.bytes)}` : '';
   const existing = state.existing ? ` (${state.existing} already there)` : '';
   if (state.digest) return `${image}  pushed ${state.done}/${state.layers} layers${existing}${size}, ${state.digest}`;
+  // Before docker push has named a layer there is nothing to count yet: no `0/0`.
+  if (state.layers === 0) return `${image}  pushing${size}`;
   return `${image}  pushing ${state.done}/${state.layers} layers${existing}${size}`;
 }
 

@@ -120,6 +120,7 @@ describe('ImageProgressTracker: the lines people see and the heartbeat details',
     const tracker = new ImageProgressTracker();
     const push = (event: PushEvent) => tracker.apply({ phase: 'push', image: 'x/app:1', event });
     expect(push({ type: 'started', bytes: 312_400_000 })).toBeUndefined();
+    expect(imageProgressLines(tracker.details()!)).toEqual(['x/app:1  pushing, 312.4 MB']);
     expect(push({ type: 'layer', layer: 'aaaaaaaaaaaa', status: 'Preparing' })).toBeUndefined();
     expect(push({ type: 'layer', layer: 'bbbbbbbbbbbb', status: 'Preparing' })).toBeUndefined();
     expect(push({ type: 'layer', layer: 'aaaaaaaaaaaa', status: 'Layer already exists' })).toBe('x/app:1  pushing 1/2 layers (1 already there), 312.4 MB');
