@@ -13,9 +13,10 @@ export async function installRuntime(shutdownSignals: NodeJS.Signals[], options:
   if (logFile) mkdirSync(dirname(logFile), { recursive: true });
   const logger = logFile
     ? new DefaultLogger(verbose ? 'DEBUG' : 'INFO', (entry) => {
-        const line = `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} ${entry.level} ${entry.message} ${entry.meta ? JSON.stringify(entry.meta) : ''}\n`;
-        appendFileSync(logFile, line);
-        if (verbose && entry.level !== 'DEBUG' && entry.level !== 'TRACE') process.stderr.write(line);
+        const line = (meta?: Record<string, unknown>) =>
+          `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} ${entry.level} ${entry.message}${meta && Object.keys(meta).length ? ` ${JSON.stringify(meta)}` : ''}\n`;
+        appendFileSync(logFile, line(entry.meta));
+        if (verbose && entry.level !== 'DEBUG' && entry.level !== 'TRACE') process.stderr.write(line(terminalMeta(entry.meta)));
       })
     : new DefaultLogger('WARN');
   try {
@@ -24,6 +25,16 @@ export async function installRuntime(shutdownSignals: NodeJS.Signals[], options:
   } catch {
     // installed already (in-process tests, or a second command in one process)
   }
+}
+
+/**
+ * The SDK's context of an activity's log line (its task token, run id, namespace...) is a screen line
+ * of its own: the terminal gets what says which step it was, the log file keeps it all.
+ */
+const FILE_ONLY_META = new Set(['taskToken', 'namespace', 'sdkComponent', 'isLocal', 'workflowRunId', 'runId', 'activityId']);
+
+export function terminalMeta(meta: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  return meta && Object.fromEntries(Object.entries(meta).filter(([key]) => !FILE_ONLY_META.has(key)));
 }
 
 /** Where a command's in-process worker logs: .kamal/kamal-dev.log of the project. */
