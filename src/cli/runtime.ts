@@ -28,8 +28,8 @@ export async function installRuntime(shutdownSignals: NodeJS.Signals[], options:
 }
 
 /**
- * The SDK's context of an activity's log line (its task token, run id, namespace...) is a screen line
- * of its own: the terminal gets what says which step it was, the log file keeps it all.
+ * The SDK's context of a worker log line (task token, run id, namespace...) would fill a screen line
+ * of its own: the terminal gets what names the step, the log file keeps it all.
  */
 const FILE_ONLY_META = new Set(['taskToken', 'namespace', 'sdkComponent', 'isLocal', 'workflowRunId', 'runId', 'activityId']);
 
