@@ -13,8 +13,8 @@ export async function installRuntime(shutdownSignals: NodeJS.Signals[], options:
   if (logFile) mkdirSync(dirname(logFile), { recursive: true });
   const logger = logFile
     ? new DefaultLogger(verbose ? 'DEBUG' : 'INFO', (entry) => {
-        const line = (meta?: Record<string, unknown>) =>
-          `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} ${entry.level} ${entry.message}${meta && Object.keys(meta).length ? ` ${JSON.stringify(meta)}` : ''}\n`;
+        const head = `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} ${entry.level} ${entry.message}`;
+        const line = (meta?: Record<string, unknown>) => `${head}${meta && Object.keys(meta).length ? ` ${JSON.stringify(meta)}` : ''}\n`;
         appendFileSync(logFile, line(entry.meta));
         if (verbose && entry.level !== 'DEBUG' && entry.level !== 'TRACE') process.stderr.write(line(terminalMeta(entry.meta)));
       })

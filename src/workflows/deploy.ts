@@ -125,7 +125,8 @@ async function deployAll(input: DeployWorkspacesInput, current: boolean, lock?: 
   }
   const committed = current && (await commitWhenSettled(progress.vms, children));
   // Every child has deployed or compensated: none changes a VM any more, so the next operation may
-  // start while they close (a closed word that finds the lock gone, or a newer one, is dropped).
+  // start while they close (a child's `closed` signal that finds this lock ended is dropped; one that
+  // reaches the next operation's lock names a child that lock never waits for).
   if (committed && lock && patched(RELEASE_AT_COMMIT)) void lock.release();
   await Promise.allSettled(runs);
 
